@@ -1,0 +1,138 @@
+"""hearth.vm — the message-passing kernel.
+
+Processes are greenlets that share nothing and talk only through messages
+of bytes and capabilities. The contract is SEMANTICS.md, rules V1–V24; the
+tour of this package is docs/design.md. This package imports nothing else
+from Hearth.
+"""
+
+from ._api import (
+    create_mailbox,
+    current_runtime,
+    demonitor,
+    exit,
+    kill,
+    link,
+    make_capability,
+    monitor,
+    parent_mailbox,
+    recv,
+    select,
+    self_pid,
+    send,
+    set_metadata,
+    spawn,
+    spawn_link,
+    spawn_monitor,
+    trap_exit,
+    try_recv,
+    unlink,
+)
+from ._clock import Clock, RealClock, VirtualClock
+from ._errors import (
+    BadReason,
+    ForeignCapability,
+    HearthError,
+    InvalidHandle,
+    MailboxClosed,
+    Misuse,
+    NotInProcess,
+    PayloadError,
+    PermissionDenied,
+    ProcessExit,
+)
+from ._introspect import ExitRecord, MailboxInfo, ProcessInfo
+from ._mailbox import Mailbox
+from ._perms import ALL, KILL, LINK, MONITOR, NONE, SEND, Perm
+from ._process import Process, current_process, current_process_or_none
+from ._reasons import (
+    CLOSED,
+    KILLED,
+    NOCONNECTION,
+    NOPROC,
+    NORMAL,
+    SHUTDOWN,
+    check_reason,
+    error_reason,
+    format_reason,
+    is_error,
+    is_normal_exit,
+)
+from ._runtime import Runtime
+from ._signals import Down, Exit, Message, Signal
+from ._table import Cap
+
+__all__ = [
+    # runtime and processes
+    "Runtime",
+    "Process",
+    "current_process",
+    "current_process_or_none",
+    "current_runtime",
+    "self_pid",
+    # capabilities and mailboxes
+    "Cap",
+    "Mailbox",
+    "Perm",
+    "NONE",
+    "SEND",
+    "MONITOR",
+    "KILL",
+    "LINK",
+    "ALL",
+    # signals
+    "Signal",
+    "Message",
+    "Down",
+    "Exit",
+    # the current process's calls
+    "spawn",
+    "spawn_link",
+    "spawn_monitor",
+    "send",
+    "recv",
+    "try_recv",
+    "select",
+    "parent_mailbox",
+    "create_mailbox",
+    "make_capability",
+    "kill",
+    "exit",
+    "link",
+    "unlink",
+    "monitor",
+    "demonitor",
+    "trap_exit",
+    "set_metadata",
+    # exit reasons
+    "NORMAL",
+    "SHUTDOWN",
+    "KILLED",
+    "NOPROC",
+    "NOCONNECTION",
+    "CLOSED",
+    "check_reason",
+    "error_reason",
+    "format_reason",
+    "is_error",
+    "is_normal_exit",
+    # clocks
+    "Clock",
+    "RealClock",
+    "VirtualClock",
+    # introspection
+    "ProcessInfo",
+    "MailboxInfo",
+    "ExitRecord",
+    # errors
+    "HearthError",
+    "InvalidHandle",
+    "PermissionDenied",
+    "ForeignCapability",
+    "PayloadError",
+    "BadReason",
+    "MailboxClosed",
+    "NotInProcess",
+    "Misuse",
+    "ProcessExit",
+]

@@ -1,0 +1,183 @@
+"""The kernel as Erlang-style functions of the current process.
+
+Each function acts as the process the calling greenlet runs (like Erlang's
+BIFs act as ``self()``) and raises `NotInProcess` anywhere else.
+"""
+
+from ._errors import InvalidHandle, ProcessExit
+from ._perms import ALL
+from ._process import current_process
+from ._reasons import check_reason
+from ._table import Cap
+
+__all__ = [
+    "current_runtime",
+    "self_pid",
+    "spawn",
+    "spawn_link",
+    "spawn_monitor",
+    "send",
+    "recv",
+    "try_recv",
+    "select",
+    "parent_mailbox",
+    "create_mailbox",
+    "make_capability",
+    "kill",
+    "exit",
+    "link",
+    "unlink",
+    "monitor",
+    "demonitor",
+    "trap_exit",
+    "set_metadata",
+]
+
+
+def current_runtime():
+    """The runtime of the current process. Switches: never."""
+    return current_process().runtime
+
+
+def self_pid():
+    """The current process's debug pid (for logs only). Switches: never."""
+    return current_process().pid
+
+
+def spawn(fn, *args, **options):
+    """Spawn ``fn(*args)``; return a capability to the child (rule V13).
+
+    `Cap` arguments are imported into the child's table. Options: `name`,
+    `trap_exit`, and metadata fields. Switches: never.
+    """
+    return current_process().spawn(fn, *args, **options)
+
+
+def spawn_link(fn, *args, **options):
+    """Spawn and link atomically (rule V13). Switches: never."""
+    return current_process().spawn(fn, *args, link=True, **options)
+
+
+def spawn_monitor(fn, *args, mailbox=None, **options):
+    """Spawn and monitor atomically; return ``(cap, ref)`` (rule V13).
+
+    Switches: never.
+    """
+    return current_process().spawn(fn, *args, monitor=True, mailbox=mailbox, **options)
+
+
+def _cap(cap):
+    if type(cap) is not Cap:
+        raise InvalidHandle(f"expected a capability handle (Cap), got {type(cap).__name__}")
+    return cap
+
+
+def send(cap, data, caps=()):
+    """Send bytes and capabilities through `cap` (needs SEND). Switches: never."""
+    _cap(cap).send(data, caps)
+
+
+def recv(timeout=None, mailbox=None):
+    """Receive the next signal of `mailbox` (default: the parent mailbox).
+
+    Returns None on timeout, losing nothing (rule V10). Switches: when empty.
+    """
+    proc = current_process()
+    return (mailbox or proc.mailboxes[0]).recv(timeout)
+
+
+def try_recv(mailbox=None):
+    """Receive without blocking: a signal, or None when empty.
+
+    Raises `MailboxClosed` when closed and drained. Switches: never.
+    """
+    proc = current_process()
+    return (mailbox or proc.mailboxes[0]).try_recv()
+
+
+def select(mailboxes, timeout=None):
+    """Wait on several mailboxes; return ``(mailbox, signal)`` or None.
+
+    Switches: when all are empty.
+    """
+    return current_process().select(mailboxes, timeout)
+
+
+def parent_mailbox():
+    """The current process's mailbox 0. Switches: never."""
+    return current_process().mailboxes[0]
+
+
+def create_mailbox():
+    """A new mailbox of the current process. Switches: never."""
+    return current_process().create_mailbox()
+
+
+def make_capability(perms=ALL, mailbox=None):
+    """Mint a capability to one of the current process's mailboxes (V4).
+
+    Switches: never.
+    """
+    proc = current_process()
+    return (mailbox or proc.mailboxes[0]).make_capability(perms)
+
+
+def kill(cap):
+    """Kill the process owning `cap`'s route (needs KILL; V16)."""
+    _cap(cap).kill()
+
+
+def exit(*args):
+    """``exit(reason)`` ends the current process with `reason`;
+    ``exit(cap, reason)`` sends an exit signal (needs KILL; V17).
+
+    Raises:
+        ProcessExit: (one-argument form) always, to unwind the caller.
+        BadReason: the reason is not plain data.
+    """
+    if len(args) == 1:
+        current_process()
+        raise ProcessExit(check_reason(args[0]))
+    if len(args) != 2:
+        raise TypeError("exit(reason) or exit(cap, reason)")
+    cap, reason = args
+    _cap(cap).exit(reason)
+
+
+def link(cap):
+    """Link the current process with `cap`'s process (needs LINK; V18)."""
+    _cap(cap).link()
+
+
+def unlink(cap):
+    """Remove a link (needs LINK; V18). Switches: never."""
+    _cap(cap).unlink()
+
+
+def monitor(cap, mailbox=None):
+    """Monitor `cap`'s route (needs MONITOR); return the reference (V22).
+
+    Switches: never.
+    """
+    return _cap(cap).monitor(mailbox)
+
+
+def demonitor(ref, flush=False):
+    """Stop a monitor; `flush` also drops its queued Down (V24).
+
+    Switches: never.
+    """
+    return current_process().demonitor(ref, flush)
+
+
+def trap_exit(flag):
+    """Set whether exit signals become `Exit` messages; return the old value.
+
+    Switches: never.
+    """
+    return current_process().trap_exit(flag)
+
+
+def set_metadata(**fields):
+    """Set the current process's metadata (name, description, authors, ...)."""
+    current_process().set_metadata(**fields)

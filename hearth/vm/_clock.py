@@ -1,0 +1,140 @@
+"""Clocks: every kernel timeout reads one, so tests can replace it.
+
+`RealClock` uses the monotonic clock and the gevent hub's timers.
+`VirtualClock` (like trio's `MockClock`) only moves when told to, or, with
+``autojump=True``, jumps straight to the next deadline as soon as every
+process of its runtime is blocked: a test of a 30-second timeout then runs
+in microseconds and always the same way.
+"""
+
+import heapq
+import itertools
+import time
+
+__all__ = ["Clock", "RealClock", "VirtualClock"]
+
+
+class Clock:
+    """What the runtime needs of a clock.
+
+    Callbacks given to `call_at` run in the hub (or, for a virtual clock,
+    inside `advance`): they must never switch greenlets.
+    """
+
+    def now(self):
+        """Seconds on this clock's own scale. Switches: never."""
+        raise NotImplementedError
+
+    def call_at(self, deadline, callback, *args):
+        """Run `callback(*args)` once `now() >= deadline`; return a handle
+        whose ``cancel()`` stops it. Switches: never."""
+        raise NotImplementedError
+
+    def _attach(self, runtime):
+        """Called once by the runtime that reads this clock."""
+
+
+class _Timer:
+    __slots__ = ("_watcher",)
+
+    def __init__(self, watcher):
+        self._watcher = watcher
+
+    def cancel(self):
+        watcher = self._watcher
+        if watcher is not None:
+            self._watcher = None
+            watcher.stop()
+            watcher.close()
+
+
+class RealClock(Clock):
+    """The monotonic clock, with timers on the gevent hub's loop."""
+
+    def __init__(self):
+        self._loop = None
+        self.now = time.monotonic
+
+    def _attach(self, runtime):
+        self._loop = runtime.hub.loop
+
+    def call_at(self, deadline, callback, *args):
+        delay = max(0.0, deadline - time.monotonic())
+        watcher = self._loop.timer(delay)
+        watcher.start(callback, *args)
+        return _Timer(watcher)
+
+
+class _VirtualTimer:
+    __slots__ = ("entry",)
+
+    def __init__(self, entry):
+        self.entry = entry
+
+    def cancel(self):
+        self.entry[2] = None
+
+
+class VirtualClock(Clock):
+    """A clock that moves only when told to.
+
+    Args:
+        start: the initial reading.
+        autojump: when every process of the runtime is blocked and a timer is
+            pending, jump to the earliest deadline at once.
+    """
+
+    def __init__(self, start=0.0, *, autojump=False):
+        self._now = float(start)
+        self._heap = []
+        self._seq = itertools.count()
+        self.autojump = autojump
+        self._runtime = None
+
+    def _attach(self, runtime):
+        self._runtime = runtime
+
+    def now(self):
+        return self._now
+
+    def call_at(self, deadline, callback, *args):
+        entry = [deadline, next(self._seq), callback, args]
+        heapq.heappush(self._heap, entry)
+        return _VirtualTimer(entry)
+
+    def next_deadline(self):
+        """The earliest pending deadline, or None. Switches: never."""
+        heap = self._heap
+        while heap and heap[0][2] is None:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def advance(self, seconds):
+        """Move the clock forward and fire every timer now due, in order.
+
+        Switches: never (the fired callbacks only make processes runnable).
+        """
+        if seconds < 0:
+            raise ValueError("a clock never goes backwards")
+        self._fire_until(self._now + seconds)
+
+    def jump(self):
+        """Jump to the next deadline and fire it; False if none is pending.
+
+        Switches: never.
+        """
+        deadline = self.next_deadline()
+        if deadline is None:
+            return False
+        self._fire_until(max(deadline, self._now))
+        return True
+
+    def _fire_until(self, target):
+        heap = self._heap
+        while heap and heap[0][0] <= target:
+            deadline, _, callback, args = heapq.heappop(heap)
+            if callback is None:
+                continue
+            self._now = max(self._now, deadline)
+            callback(*args)
+        self._now = max(self._now, target)

@@ -1,0 +1,100 @@
+"""The kernel's exceptions: one flat module, each saying when it is raised.
+
+Every error a kernel call raises is raised *before* anything is queued or
+changed, so a caller that catches it has lost nothing.
+"""
+
+__all__ = [
+    "HearthError",
+    "InvalidHandle",
+    "PermissionDenied",
+    "ForeignCapability",
+    "PayloadError",
+    "BadReason",
+    "MailboxClosed",
+    "NotInProcess",
+    "Misuse",
+    "ProcessExit",
+]
+
+
+class HearthError(Exception):
+    """Base class of every error the kernel raises on purpose."""
+
+
+class InvalidHandle(HearthError, LookupError):
+    """A capability or mailbox handle was released, destroyed or never existed.
+
+    The caller's fault: it used a handle after giving up its last reference
+    (rule V2), or a mailbox after destroying it.
+    """
+
+
+class PermissionDenied(HearthError):
+    """The capability lacks a permission the operation needs (rules V3, V6).
+
+    The caller's fault: it was handed a weaker capability than it assumed.
+    """
+
+
+class ForeignCapability(HearthError):
+    """A capability or mailbox of another process's table was used.
+
+    The caller's fault: handles mean nothing outside the table that holds
+    them. Pass capabilities to another process inside a message instead.
+    """
+
+
+class PayloadError(HearthError, TypeError):
+    """A message payload was not bytes, or a capability list held a non-capability.
+
+    The caller's fault. Messages carry immutable bytes (rule V12) and
+    capabilities of the sender's own table.
+    """
+
+
+class BadReason(HearthError, TypeError):
+    """An exit reason was not plain data (str, int, float, bytes, bool, None,
+    and tuples, lists or string-keyed dicts of these).
+
+    The caller's fault: exit reasons cross the network and the guest ABI, so
+    a live object such as an exception can't be one.
+    """
+
+
+class MailboxClosed(HearthError):
+    """`recv` or `try_recv` found the mailbox closed and drained (rule V11).
+
+    Nobody's fault: the mailbox was destroyed and every queued signal has been
+    taken. It will never deliver again.
+    """
+
+
+class NotInProcess(HearthError):
+    """A call that acts as the current process ran outside any process.
+
+    The caller's fault: spawn a process, or attach the calling greenlet with
+    `Runtime.open_process()`, first.
+    """
+
+
+class Misuse(HearthError):
+    """A kernel call was made in a state where it makes no sense.
+
+    The caller's fault; the message says what was wrong (for example
+    destroying mailbox 0, or attaching a greenlet that already is a process).
+    """
+
+
+class ProcessExit(BaseException):
+    """Unwinds a process that is exiting; carries its exit reason.
+
+    A `BaseException`, like gevent's `GreenletExit`, so that code catching
+    `Exception` can't swallow a kill. Raise it through `hearth.vm.exit()`
+    rather than directly. A process that swallows it anyway is still dead:
+    the kernel raises it again at the process's next kernel call.
+    """
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason

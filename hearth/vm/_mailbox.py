@@ -1,0 +1,171 @@
+"""Mailboxes: the routes of a process, each with its own queue.
+
+A mailbox *is* a route: its identity, `route_id`, is never reused. A process
+owns one or more; mailbox 0 (the parent mailbox) lives as long as the
+process. Only the owner receives from a mailbox; anyone with a capability
+to it may send.
+"""
+
+from collections import deque
+
+from greenlet import getcurrent
+
+from ._errors import ForeignCapability, InvalidHandle, MailboxClosed, Misuse, ProcessExit
+from ._perms import ALL
+from ._scheduler import WAITING
+
+__all__ = ["Mailbox"]
+
+
+class Mailbox:
+    """One route of a process: a queue of signals and the monitors on it.
+
+    There is no public constructor: use `create_mailbox()` or
+    `parent_mailbox()`.
+    """
+
+    __slots__ = (
+        "_proc",
+        "route_id",
+        "handle",
+        "_queue",
+        "_waiter",
+        "_closed",
+        "_monitors",
+    )
+
+    def __init__(self, proc, route_id, handle):
+        self._proc = proc
+        self.route_id = route_id
+        self.handle = handle
+        self._queue = deque()
+        self._waiter = None
+        self._closed = False
+        self._monitors = None  # ref -> watching Mailbox, made on first use
+
+    # -- delivery (any greenlet; never switches) ----------------------------
+
+    def _deliver(self, sig):
+        """Queue a signal, waking the owner if it waits here. Switches: never."""
+        if self._closed:
+            return
+        self._queue.append(sig)
+        proc = self._proc
+        proc.n_in += 1
+        waiter = self._waiter
+        if waiter is not None and waiter.state is WAITING:
+            proc.runtime._sched.wake(waiter)
+
+    # -- owner's side --------------------------------------------------------
+
+    def _owner_check(self):
+        proc = self._proc
+        if proc.greenlet is not getcurrent():
+            raise ForeignCapability(
+                f"mailbox {self.handle} belongs to process {proc.pid}, not to the caller"
+            )
+        if proc.reason is not None:
+            raise ProcessExit(proc.reason)
+        return proc
+
+    @property
+    def closed(self):
+        """True once destroyed or once the process exited."""
+        return self._closed
+
+    def __len__(self):
+        """Signals queued and not yet received."""
+        return len(self._queue)
+
+    def recv(self, timeout=None):
+        """Wait for the next signal and return it (rule V10).
+
+        Args:
+            timeout: seconds on the runtime's clock, or None to wait forever.
+
+        Returns:
+            A `Message`, `Down` or `Exit`; None if the timeout passed first
+            (nothing is lost: a later `recv` gets what arrives later).
+
+        Raises:
+            MailboxClosed: the mailbox is closed and drained (V11).
+
+        Switches: when the mailbox is empty.
+        """
+        proc = self._owner_check()
+        queue = self._queue
+        if queue:
+            sig = queue.popleft()
+            sig._import(proc.table)
+            return sig
+        return proc._wait_one(self, timeout)
+
+    def try_recv(self):
+        """Return the next signal, or None if the queue is empty.
+
+        Raises:
+            MailboxClosed: the mailbox is closed and drained, which tells
+                "closed" apart from "empty".
+
+        Switches: never.
+        """
+        proc = self._owner_check()
+        queue = self._queue
+        if queue:
+            sig = queue.popleft()
+            sig._import(proc.table)
+            return sig
+        if self._closed:
+            raise MailboxClosed(f"mailbox {self.handle} is closed")
+        return None
+
+    def make_capability(self, perms=ALL):
+        """Mint a capability to this mailbox with any permissions (V4).
+
+        Adds one reference to the returned handle. Switches: never.
+        """
+        proc = self._owner_check()
+        perms = int(perms)
+        if perms & ~ALL:
+            raise Misuse(f"unknown permission bits {perms:#x}")
+        if self._closed:
+            raise InvalidHandle(f"mailbox {self.handle} is destroyed")
+        return proc.table._import(self, perms)
+
+    def monitor(self, cap):
+        """Let this mailbox receive a `Down` when `cap`'s route closes.
+
+        Equivalent to ``cap.monitor(self)``. Returns the reference.
+        """
+        return cap.monitor(self)
+
+    def destroy(self):
+        """Close this mailbox's route (rule V11).
+
+        Monitors of the route get `Down` with reason ``closed``; the process
+        lives on. Signals already queued can still be received; after them
+        `recv` raises `MailboxClosed`. Switches: never.
+
+        Raises:
+            Misuse: this is the parent mailbox (handle 0), which lives as
+                long as the process.
+        """
+        proc = self._owner_check()
+        if self.handle == 0:
+            raise Misuse("the parent mailbox (0) can't be destroyed")
+        if self._closed:
+            return
+        proc._close_mailbox(self, "closed")
+        proc.mailboxes[self.handle] = None
+
+    def _flush_down(self, ref):
+        queue = self._queue
+        kept = [s for s in queue if getattr(s, "ref", None) != ref]
+        if len(kept) != len(queue):
+            queue.clear()
+            queue.extend(kept)
+
+    def __repr__(self):
+        state = " closed" if self._closed else ""
+        return f"<Mailbox {self.handle} of pid {self._proc.pid} route={self.route_id}{state}>"
+

@@ -1,0 +1,322 @@
+"""The runtime: one per OS process (tests make many).
+
+It owns the live processes, the route and reference counters, the run
+queue, the clock, and the history of recent exits. Routes of two runtimes
+are never mixed: a capability only ever names a mailbox of its own runtime.
+"""
+
+import itertools
+import logging
+from collections import deque
+from contextlib import contextmanager
+
+import gevent
+from gevent.event import Event
+from greenlet import getcurrent
+
+from ._clock import RealClock, VirtualClock
+from ._errors import Misuse, ProcessExit
+from ._introspect import ExitRecord, process_info
+from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
+from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_normal_exit
+from ._scheduler import RUNNING, WAITING, Scheduler
+from ._signals import Exit
+from ._table import Cap
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger("hearth.vm")
+
+
+def _is_crash(reason):
+    return not is_normal_exit(reason) and reason != KILLED
+
+
+class Runtime:
+    """A Hearth runtime.
+
+    Args:
+        clock: a `Clock`; defaults to the real monotonic clock.
+        seed: if given, runnable processes are run in an order drawn from
+            `random.Random(seed)`, so a failing interleaving can be replayed.
+        exit_history: how many recent exits `exits()` remembers.
+    """
+
+    def __init__(self, *, clock=None, seed=None, exit_history=1000):
+        self.hub = gevent.get_hub()
+        self.clock = clock if clock is not None else RealClock()
+        self.clock._attach(self)
+        self._sched = Scheduler(self.hub, self.clock, seed)
+        if isinstance(self.clock, VirtualClock) and self.clock.autojump:
+            self._sched.enable_autojump(self.clock.jump)
+        self._processes = {}  # pid -> Process whose greenlet has not finished
+        self._new_pid = itertools.count(1).__next__
+        self._new_route_id = itertools.count(1).__next__
+        self._new_ref = itertools.count(1).__next__
+        self._exits = deque(maxlen=exit_history)
+        self.crashes = []  # ExitRecords of crashes nobody linked or monitored
+        self._closed = False
+
+    # -- creating processes -----------------------------------------------------------
+
+    def _new_process(self, fn, args, options, parent=None):
+        if self._closed:
+            raise Misuse("this runtime is shut down")
+        if not callable(fn):
+            raise TypeError(f"spawn needs a callable, not {type(fn).__name__}")
+        trap = bool(options.pop("trap_exit", False))
+        metadata = {k: v for k, v in options.items() if v is not None} or None
+        g = _ProcessGreenlet(parent=self.hub)
+        proc = Process(self, self._new_pid(), g, metadata)
+        g._hearth_process = proc
+        g.run = proc._main
+        proc.trap_exit_flag = trap
+        proc.initial_call = getattr(fn, "__qualname__", None) or repr(fn)
+        if parent is not None and any(type(a) is Cap for a in args):
+            parent_table = parent.table
+            routes = parent_table._routes_of([a for a in args if type(a) is Cap])
+            it = iter(routes)
+            imp = proc.table._import
+            args = tuple(imp(*next(it)) if type(a) is Cap else a for a in args)
+            del parent_table
+        proc._start = (fn, args, {})
+        self._processes[proc.pid] = proc
+        return proc
+
+    def spawn(self, fn, *args, **options):
+        """Spawn a process from outside any process; return its debug pid.
+
+        For boot code (init) and embedding. Inside a process use
+        `hearth.vm.spawn`, which returns a capability. Switches: never.
+        """
+        proc = self._new_process(fn, args, options)
+        self._sched.start(proc)
+        return proc.pid
+
+    @contextmanager
+    def open_process(self, **options):
+        """Attach the calling greenlet as a process for the `with` block.
+
+        Tests and embedding code use this to act as a process: spawn, send,
+        receive. Leaving the block exits the process (``normal``, or the
+        error that escaped). If the process is killed meanwhile, the block
+        is unwound and the `ProcessExit` is not propagated.
+
+        Yields:
+            the `Process`.
+        """
+        g = getcurrent()
+        if current_process_or_none() is not None:
+            raise Misuse("this greenlet already is a Hearth process")
+        if g is self.hub:
+            raise Misuse("the hub can't be a process")
+        trap = bool(options.pop("trap_exit", False))
+        metadata = {k: v for k, v in options.items() if v is not None} or None
+        proc = Process(self, self._new_pid(), g, metadata)
+        proc.trap_exit_flag = trap
+        proc.initial_call = "open_process"
+        self._processes[proc.pid] = proc
+        self._sched.n_live += 1
+        _attached[g] = proc
+        try:
+            yield proc
+        except ProcessExit as e:
+            if proc.reason is None:
+                self._terminate(proc, e.reason)
+        except BaseException as e:
+            if proc.reason is None:
+                self._terminate(proc, error_reason(e))
+            raise
+        else:
+            if proc.reason is None:
+                self._terminate(proc, NORMAL)
+        finally:
+            _attached.pop(g, None)
+            proc.throw_pending = False
+            self._reap(proc)
+
+    # -- the exit path --------------------------------------------------------------
+
+    def _terminate(self, proc, reason):
+        """Kill `proc` with `reason` now, and everything its links take down.
+
+        Names and hooks go first, then routes close (monitors fire), then
+        links are signalled (rule V15). Iterative, so chains of any length
+        work (V21). A victim that is not the caller is unwound when next
+        resumed; the caller checks its own `reason` and raises. Switches:
+        never.
+        """
+        current = getcurrent()
+        work = [(proc, reason)]
+        while work:
+            p, r = work.pop()
+            if p.reason is not None:
+                continue
+            p.reason = r
+            observed = bool(p.links)
+            hooks = p.at_exit
+            if hooks:
+                p.at_exit = None
+                for hook in hooks:
+                    try:
+                        hook(p, r)
+                    except Exception:
+                        log.exception("exit hook %r of pid %s failed", hook, p.pid)
+            for mb in p.mailboxes:
+                if mb is not None and not mb._closed:
+                    if mb._monitors:
+                        observed = True
+                    mb._queue.clear()
+                    p._close_mailbox(mb, r)
+            links = p.links
+            if links:
+                p.links = None
+                for peer in links:
+                    if peer.links:
+                        peer.links.discard(p)
+                    self._link_exit(p, peer, r, work)
+            self._record_exit(p, r, observed)
+            if p.greenlet is not current:
+                self._sched.interrupt(p)
+
+    def _link_exit(self, sender, peer, reason, work):
+        """An exit signal travelling along a link (rule V19)."""
+        if peer.reason is not None:
+            return
+        if reason == KILL:
+            reason = KILLED
+        if peer.trap_exit_flag:
+            peer.mailboxes[0]._deliver(Exit(sender.mailboxes[0], reason))
+        elif reason != NORMAL:
+            work.append((peer, reason))
+
+    def _exit_signal(self, sender, target, reason, link):
+        """An exit signal from `sender` to `target` (rules V16, V17, V20)."""
+        if target.reason is not None:
+            return
+        if link:
+            work = []
+            self._link_exit(sender, target, reason, work)
+            for p, r in work:
+                self._terminate(p, r)
+            return
+        if reason == KILL:
+            self._terminate(target, KILLED)
+        elif target.trap_exit_flag:
+            target.mailboxes[0]._deliver(Exit(sender.mailboxes[0], reason))
+        elif reason != NORMAL or target is sender:
+            self._terminate(target, reason)
+
+    def _record_exit(self, proc, reason, observed):
+        record = ExitRecord(proc.pid, proc.name or "", reason, self.clock.now(), observed)
+        self._exits.append(record)
+        if not observed and _is_crash(reason):
+            self.crashes.append(record)
+            log.error(
+                "process %s%s crashed and nobody linked or monitored it: %s",
+                proc.pid,
+                f" ({proc.name})" if proc.name else "",
+                format_reason(reason, traceback=True),
+            )
+
+    def _reap(self, proc):
+        """The process's greenlet has finished (or its attach block ended)."""
+        self._processes.pop(proc.pid, None)
+        proc.table._clear()
+        self._sched.reaped(proc)
+
+    # -- waiting ------------------------------------------------------------------
+
+    def _excluded(self):
+        me = current_process_or_none()
+        if me is not None and me.runtime is self and me.state is RUNNING:
+            return 1
+        return 0
+
+    def wait_all_blocked(self, timeout=10.0):
+        """Wait until every process (but the caller, if it is one) is blocked
+        in a kernel receive, with nothing runnable.
+
+        Exact, not a sleep: it returns at the first moment the condition
+        holds. A process blocked outside the kernel (gevent I/O, a sleep)
+        counts as running. Switches: always.
+
+        Raises:
+            TimeoutError: the condition did not hold within `timeout`
+                seconds of real time; the message lists who still runs.
+        """
+        sched = self._sched
+        excluded = self._excluded()
+        if sched.all_blocked(excluded):
+            return
+        event = Event()
+        entry = sched.add_idle_watcher(event.set, excluded)
+        try:
+            with gevent.Timeout(timeout, False):
+                while not sched.all_blocked(excluded):
+                    event.clear()
+                    event.wait()
+                return
+        finally:
+            sched.remove_idle_watcher(entry)
+        running = [p for p in self._processes.values() if p.state is not WAITING]
+        raise TimeoutError(f"processes still running after {timeout}s: {running[:20]!r}")
+
+    # -- shutting down -----------------------------------------------------------------
+
+    def shutdown(self, timeout=5.0):
+        """Kill every process (``killed``) and wait for their greenlets to end.
+
+        The runtime accepts no new process afterwards. Switches: always.
+
+        Returns:
+            the processes that failed to unwind in time (normally empty).
+        """
+        self._closed = True
+        me = current_process_or_none()
+        for proc in sorted(self._processes.values(), key=lambda p: -p.pid):
+            if proc.reason is None and proc is not me:
+                self._terminate(proc, KILLED)
+        sched = self._sched
+        excluded = 1 if me is not None and me.runtime is self else 0
+        event = Event()
+        entry = sched.add_idle_watcher(event.set, excluded)
+        try:
+            with gevent.Timeout(timeout, False):
+                while sched.n_live > excluded:
+                    event.clear()
+                    event.wait()
+        finally:
+            sched.remove_idle_watcher(entry)
+        return [p for p in self._processes.values() if p is not me]
+
+    @property
+    def closed(self):
+        return self._closed
+
+    # -- introspection ------------------------------------------------------------------
+
+    @property
+    def seed(self):
+        """The scheduler's seed, or None."""
+        return self._sched.seed
+
+    def processes(self):
+        """Snapshots of every live process, by pid. Switches: never."""
+        return [process_info(p) for p in sorted(self._processes.values(), key=lambda p: p.pid)]
+
+    def process_info(self, pid):
+        """A snapshot of one process, or None if it is gone. Switches: never."""
+        proc = self._processes.get(pid)
+        return None if proc is None else process_info(proc)
+
+    def exits(self):
+        """The recent exits, oldest first (bounded). Switches: never."""
+        return list(self._exits)
+
+    def __len__(self):
+        """Live processes (including ones still unwinding)."""
+        return len(self._processes)
+
+    def __repr__(self):
+        return f"<Runtime processes={len(self._processes)}>"

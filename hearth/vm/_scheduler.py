@@ -1,0 +1,210 @@
+"""The run queue: which process runs next, and the blocked/runnable count.
+
+Processes are greenlets whose parent is the gevent hub. A runnable process
+waits in the run queue; one hub callback, `_drain`, switches into each in
+turn, and a process that blocks in `recv` switches back to the hub, which
+resumes `_drain` right where it left off. So waking a process costs a list
+append, not a hub callback of its own, and a process is only ever resumed
+by the drain while it is READY: a stale wake (a timeout racing a message, a
+kill racing both) can never switch into it at the wrong point.
+
+With a seed, the drain picks the next process at random from the run queue
+with its own `random.Random(seed)`, so an interleaving that fails a test can
+be replayed from the seed alone.
+"""
+
+import random
+import time
+from collections import deque
+
+from ._errors import ProcessExit
+
+__all__ = ["Scheduler", "READY", "RUNNING", "WAITING", "DONE"]
+
+# Process states. RUNNING covers "current" and "blocked outside the kernel"
+# (in gevent I/O, say); WAITING is "blocked in a kernel receive".
+READY = "ready"
+RUNNING = "running"
+WAITING = "waiting"
+DONE = "done"
+
+# How long one drain may run before it lets the hub poll I/O and timers.
+_SLICE = 0.005
+
+
+class Scheduler:
+    """The run queue of one runtime.
+
+    Attributes:
+        n_live: processes whose greenlet has not finished.
+        n_waiting: processes blocked in a kernel receive.
+    """
+
+    def __init__(self, hub, clock, seed=None):
+        self.hub = hub
+        self._loop = hub.loop
+        self._clock = clock
+        self._seed = seed
+        self._rng = random.Random(seed) if seed is not None else None
+        self._ready = [] if self._rng is not None else deque()
+        self._scheduled = False
+        self.n_live = 0
+        self.n_waiting = 0
+        self._idle_watchers = []  # (callback, n_excluded)
+        self._autojump = False
+
+    @property
+    def seed(self):
+        """The seed of the random run order, or None for first-come order."""
+        return self._seed
+
+    # -- making runnable (never switches) -----------------------------------
+
+    def start(self, proc):
+        """Queue a new process to run. Switches: never."""
+        self.n_live += 1
+        proc.state = READY
+        self._ready.append(proc)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.run_callback(self._drain)
+
+    def wake(self, proc):
+        """Make a WAITING process runnable. Switches: never."""
+        proc.state = READY
+        self.n_waiting -= 1
+        self._ready.append(proc)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.run_callback(self._drain)
+
+    def interrupt(self, proc):
+        """Arrange for a process that is not the caller to be unwound with
+        `ProcessExit(proc.reason)` the next time it is resumed by the drain.
+
+        Switches: never.
+        """
+        state = proc.state
+        if state is DONE:
+            return
+        proc.throw_pending = True
+        if state is READY:
+            return
+        if state is WAITING:
+            self.n_waiting -= 1
+        proc.state = READY
+        self._ready.append(proc)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.run_callback(self._drain)
+
+    def _timeout(self, proc, seq):
+        if proc.state is WAITING and proc.wseq == seq:
+            self.wake(proc)
+
+    # -- blocking (switches) -------------------------------------------------
+
+    def block(self, proc, deadline):
+        """Park the current process until woken or until `deadline`.
+
+        Returns with the process RUNNING. It may return without a wake
+        (a timeout, or a foreign exception thrown in by gevent); callers
+        re-check their condition. Switches: always.
+        """
+        proc.state = WAITING
+        proc.wseq = seq = proc.wseq + 1
+        self.n_waiting += 1
+        if self._idle_watchers or self._autojump:
+            self._note_maybe_idle()
+        timer = None
+        if deadline is not None:
+            timer = self._clock.call_at(deadline, self._timeout, proc, seq)
+        try:
+            self.hub.switch()
+        finally:
+            if timer is not None:
+                timer.cancel()
+            state = proc.state
+            if state is not RUNNING:
+                # Resumed by something other than the drain (a gevent
+                # Timeout thrown in, say): a queued entry is now stale.
+                if state is WAITING:
+                    self.n_waiting -= 1
+                proc.state = RUNNING
+                proc.wseq += 1
+
+    def reaped(self, proc):
+        """Note that a process's greenlet finished. Switches: never."""
+        proc.state = DONE
+        self.n_live -= 1
+        if self._idle_watchers or self._autojump:
+            self._note_maybe_idle()
+
+    # -- the drain (runs in the hub) -------------------------------------------
+
+    def _drain(self):
+        self._scheduled = False
+        ready = self._ready
+        rng = self._rng
+        started = time.perf_counter()
+        count = 0
+        try:
+            while ready:
+                if rng is None:
+                    proc = ready.popleft()
+                else:
+                    i = rng.randrange(len(ready))
+                    proc = ready[i]
+                    ready[i] = ready[-1]
+                    ready.pop()
+                if proc.state is not READY:
+                    continue
+                proc.state = RUNNING
+                g = proc.greenlet
+                if proc.throw_pending:
+                    proc.throw_pending = False
+                    if g:
+                        g.throw(ProcessExit(proc.reason))
+                    elif not g.dead:
+                        g.switch()
+                else:
+                    g.switch()
+                count += 1
+                if not count & 63 and time.perf_counter() - started > _SLICE:
+                    break
+        finally:
+            if ready and not self._scheduled:
+                self._scheduled = True
+                self._loop.run_callback(self._drain)
+
+    # -- idleness (wait_all_blocked, autojump) ----------------------------------
+
+    def all_blocked(self, n_excluded=0):
+        """True if every live process but `n_excluded` waits in a receive."""
+        return self.n_waiting + n_excluded >= self.n_live
+
+    def add_idle_watcher(self, callback, n_excluded):
+        entry = (callback, n_excluded)
+        self._idle_watchers.append(entry)
+        return entry
+
+    def remove_idle_watcher(self, entry):
+        try:
+            self._idle_watchers.remove(entry)
+        except ValueError:
+            pass
+
+    def enable_autojump(self, jump):
+        self._autojump = jump is not None
+        self._jump = jump
+
+    def _note_maybe_idle(self):
+        for callback, n_excluded in self._idle_watchers:
+            if self.n_waiting + n_excluded >= self.n_live:
+                callback()
+        if self._autojump and self.n_waiting >= self.n_live:
+            self._loop.run_callback(self._try_autojump)
+
+    def _try_autojump(self):
+        if self.n_waiting >= self.n_live and not self._ready:
+            self._jump()

@@ -1,0 +1,89 @@
+"""The three signals a mailbox delivers: Message, Down and Exit.
+
+While a signal waits in a mailbox its capabilities are raw routes; they are
+imported into the receiver's table when the signal is received (rule V5),
+so a signal dropped with a closed mailbox costs no table entry anywhere.
+"""
+
+from ._perms import NONE
+
+__all__ = ["Signal", "Message", "Down", "Exit"]
+
+
+class Signal:
+    """Base class of what `recv` returns."""
+
+    __slots__ = ()
+
+    def _import(self, table):
+        """Turn queued routes into handles of `table`. Switches: never."""
+
+
+class Message(Signal):
+    """Bytes and capabilities sent by a process.
+
+    Attributes:
+        data: the payload (immutable bytes).
+        caps: tuple of `Cap` in the receiver's table, in the order sent,
+            duplicates kept (each occurrence holds one reference).
+    """
+
+    __slots__ = ("data", "caps")
+
+    def __init__(self, data, caps):
+        self.data = data
+        self.caps = caps
+
+    def _import(self, table):
+        if self.caps:
+            imp = table._import
+            self.caps = tuple([imp(route, perms) for route, perms in self.caps])
+
+    def __repr__(self):
+        return f"Message({self.data!r}, caps={self.caps!r})"
+
+
+class Down(Signal):
+    """A monitored route closed.
+
+    Attributes:
+        ref: the reference `monitor` returned.
+        cap: a capability to the closed route with no permissions (it
+            identifies the route; it can do nothing).
+        reason: the exit reason of its process, ``"closed"`` if only that
+            mailbox was destroyed, or ``"noproc"`` if it was already closed.
+    """
+
+    __slots__ = ("ref", "cap", "reason")
+
+    def __init__(self, ref, cap, reason):
+        self.ref = ref
+        self.cap = cap
+        self.reason = reason
+
+    def _import(self, table):
+        self.cap = table._import(self.cap, NONE)
+
+    def __repr__(self):
+        return f"Down(ref={self.ref}, cap={self.cap!r}, reason={self.reason!r})"
+
+
+class Exit(Signal):
+    """An exit signal turned into a message because the receiver traps exits.
+
+    Attributes:
+        cap: a no-permission capability to the sender's parent mailbox.
+        reason: the exit reason carried by the signal.
+    """
+
+    __slots__ = ("cap", "reason")
+
+    def __init__(self, cap, reason):
+        self.cap = cap
+        self.reason = reason
+
+    def _import(self, table):
+        self.cap = table._import(self.cap, NONE)
+
+    def __repr__(self):
+        return f"Exit(cap={self.cap!r}, reason={self.reason!r})"
