@@ -25,7 +25,7 @@ if not monkey.is_module_patched("socket"):
 
 import faulthandler  # noqa: E402
 import gc  # noqa: E402
-import sys  # noqa: E402
+import os  # noqa: E402
 
 import gevent  # noqa: E402
 import pytest  # noqa: E402
@@ -33,7 +33,11 @@ from greenlet import getcurrent, greenlet  # noqa: E402
 
 from hearth.vm import Runtime, VirtualClock, format_reason  # noqa: E402
 
-_HARD_KILL_GRACE = 30.0
+
+# pytest loads entry-point plugins before it starts capturing output, so fd
+# 2 is still the real stderr here: faulthandler's last words must go there,
+# not into a capture file that dies with the process.
+_REAL_STDERR = os.fdopen(os.dup(2), "w")
 
 
 class HearthTestTimeout(AssertionError):
@@ -45,6 +49,12 @@ def pytest_addoption(parser):
         "hearth_timeout",
         "seconds of real time each test may run (default 60)",
         default="60",
+    )
+    parser.addini(
+        "hearth_hang_grace",
+        "seconds past the timeout after which a test that never yields to the"
+        " hub ends the run with every thread's stack (default 30)",
+        default="30",
     )
 
 
@@ -66,7 +76,8 @@ def _timeout_of(item):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     seconds = _timeout_of(item)
-    faulthandler.dump_traceback_later(seconds + _HARD_KILL_GRACE, exit=True, file=sys.stderr)
+    grace = float(item.config.getini("hearth_hang_grace"))
+    faulthandler.dump_traceback_later(seconds + grace, exit=True, file=_REAL_STDERR)
     timer = gevent.Timeout(seconds, HearthTestTimeout(f"test ran past its {seconds:g}s timeout"))
     timer.start()
     try:

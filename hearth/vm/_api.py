@@ -83,7 +83,7 @@ def recv(timeout=None, mailbox=None):
     Returns None on timeout, losing nothing (rule V10). Switches: when empty.
     """
     proc = current_process()
-    return (mailbox or proc.mailboxes[0]).recv(timeout)
+    return (proc.mailboxes[0] if mailbox is None else mailbox).recv(timeout)
 
 
 def try_recv(mailbox=None):
@@ -92,7 +92,7 @@ def try_recv(mailbox=None):
     Raises `MailboxClosed` when closed and drained. Switches: never.
     """
     proc = current_process()
-    return (mailbox or proc.mailboxes[0]).try_recv()
+    return (proc.mailboxes[0] if mailbox is None else mailbox).try_recv()
 
 
 def select(mailboxes, timeout=None):
@@ -119,7 +119,7 @@ def make_capability(perms=ALL, mailbox=None):
     Switches: never.
     """
     proc = current_process()
-    return (mailbox or proc.mailboxes[0]).make_capability(perms)
+    return (proc.mailboxes[0] if mailbox is None else mailbox).make_capability(perms)
 
 
 def kill(cap):

@@ -1,0 +1,39 @@
+"""Time pykka's `ask` with real OS threads, in a fresh interpreter.
+
+``python -m benchmarks._probe_pykka N`` prints one JSON object with the
+seconds N round trips took. Pykka's actors are threads; the benchmark entry
+point monkey-patches threads into greenlets, so pykka as its users run it
+can only be measured in an interpreter that is not patched: this one must
+never import gevent's monkey.
+"""
+
+import json
+import sys
+import time
+
+import pykka
+
+
+class Echo(pykka.ThreadingActor):
+    def on_receive(self, message):
+        return message
+
+
+def main(argv):
+    n = int(argv[0])
+    ref = Echo.start()
+    try:
+        ask = ref.ask
+        for _ in range(min(n, 1000)):  # warm up
+            ask(b"x")
+        t0 = time.perf_counter()
+        for _ in range(n):
+            ask(b"x")
+        seconds = time.perf_counter() - t0
+    finally:
+        ref.stop()
+    print(json.dumps({"n": n, "seconds": seconds}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,391 @@
+"""Benchmarks of the kernel (hearth.vm) against raw gevent and pykka.
+
+Each trial measures the project and its baselines back to back, in an order
+that alternates between repeats, so the noise of a shared machine lands on
+both; the figures are medians over the repeats. Every trial uses a fresh
+`vm.Runtime` and shuts it down.
+"""
+
+import gc
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import gevent
+import pykka
+from gevent.event import Event
+from gevent.queue import Queue
+
+from hearth import vm
+
+from ._harness import Stopwatch, benchmark, figure, median, percentile, trials
+
+_perf = time.perf_counter
+
+
+def _alternate(i, *fns):
+    """Run `fns` in order on even repeats and reversed on odd ones."""
+    out = {}
+    for fn in fns if i % 2 == 0 else reversed(fns):
+        gc.collect()
+        out.update(fn())
+    return out
+
+
+def _latency_us(samples):
+    s = sorted(samples)
+    return percentile(s, 50) * 1e6, percentile(s, 99) * 1e6
+
+
+# -- pingpong ---------------------------------------------------------------------------
+
+PINGPONG_TRIPS = 40_000  # per repeat, for the throughput figure
+PINGPONG_PYKKA_TRIPS = 10_000  # pykka with threads is ~10-15x slower
+PINGPONG_LATENCY_TRIPS = 20_000  # timed one by one, for p50 / p99
+
+
+def _hearth_echo(reply):
+    recv, send = vm.recv, vm.send
+    while True:
+        send(reply, recv().data)
+
+
+def _hearth_pingpong(n, timed):
+    rt = vm.Runtime()
+    try:
+        with rt.open_process():
+            echo = vm.spawn(_hearth_echo, vm.make_capability(vm.SEND))
+            send, recv = vm.send, vm.recv
+            send(echo, b"x")  # warm up: the echo process starts
+            recv()
+            if timed:
+                lat = []
+                for _ in range(n):
+                    t = _perf()
+                    send(echo, b"x")
+                    recv()
+                    lat.append(_perf() - t)
+                return lat
+            with Stopwatch() as sw:
+                for _ in range(n):
+                    send(echo, b"x")
+                    recv()
+            return sw.seconds
+    finally:
+        rt.shutdown()
+
+
+def _raw_echo(inbox, outbox):
+    get, put = inbox.get, outbox.put
+    while True:
+        put(get())
+
+
+def _raw_pingpong(n, timed):
+    inbox, outbox = Queue(), Queue()
+    g = gevent.spawn(_raw_echo, inbox, outbox)
+    put, get = inbox.put, outbox.get
+    try:
+        put(b"x")
+        get()
+        if timed:
+            lat = []
+            for _ in range(n):
+                t = _perf()
+                put(b"x")
+                get()
+                lat.append(_perf() - t)
+            return lat
+        with Stopwatch() as sw:
+            for _ in range(n):
+                put(b"x")
+                get()
+        return sw.seconds
+    finally:
+        g.kill()
+
+
+class _PykkaEcho(pykka.ThreadingActor):
+    def on_receive(self, message):
+        return message
+
+
+def _pykka_gevent_pingpong(n):
+    """pykka in this (monkey-patched) interpreter: its threads are greenlets."""
+    ref = _PykkaEcho.start()
+    try:
+        ask = ref.ask
+        ask(b"x")
+        with Stopwatch() as sw:
+            for _ in range(n):
+                ask(b"x")
+        return sw.seconds
+    finally:
+        ref.stop()
+
+
+def _pykka_threads_pingpong(n):
+    """pykka as its users run it, with OS threads: in an unpatched interpreter."""
+    return _run_probe("_probe_pykka", str(n))["seconds"]
+
+
+def _run_probe(module, *args):
+    """Run ``python -m benchmarks.<module> args`` in a fresh interpreter;
+    return the JSON object it prints last."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        cwd=root, check=True, capture_output=True, text=True, timeout=600,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@benchmark("pingpong", repeat=5)
+def pingpong(repeat):
+    """Round trips a second through capabilities, vs a gevent Queue pair and pykka ask."""
+
+    def trial(i):
+        n, m = PINGPONG_TRIPS, PINGPONG_PYKKA_TRIPS
+        out = _alternate(
+            i,
+            lambda: {"hearth": n / _hearth_pingpong(n, False)},
+            lambda: {"raw": n / _raw_pingpong(n, False)},
+            lambda: {"pykka": m / _pykka_threads_pingpong(m)},
+            lambda: {"pykka_gevent": n / _pykka_gevent_pingpong(n)},
+        )
+        out.update(_alternate(
+            i,
+            lambda: dict(zip(("hearth_p50", "hearth_p99"),
+                             _latency_us(_hearth_pingpong(PINGPONG_LATENCY_TRIPS, True)))),
+            lambda: dict(zip(("raw_p50", "raw_p99"),
+                             _latency_us(_raw_pingpong(PINGPONG_LATENCY_TRIPS, True)))),
+        ))
+        return out
+
+    s = trials(repeat, trial)
+    raw = "gevent Queue ping-pong"
+    return [
+        figure("pingpong", s, "hearth", "raw", unit="rt/s", baseline=raw, better="higher",
+               goal="ratio >= 0.5", check=lambda f: f.ratio >= 0.5,
+               p50=median(s["hearth_p50"]), p99=median(s["hearth_p99"]),
+               baseline_p50=median(s["raw_p50"]), baseline_p99=median(s["raw_p99"]),
+               latency_unit="us"),
+        figure("pingpong.pykka", s, "pykka", "raw", unit="rt/s", baseline=raw,
+               better="higher", goal="reference: pykka ask (threads) about 1/15 of raw"),
+        figure("pingpong.pykka_gevent", s, "pykka_gevent", "raw", unit="rt/s", baseline=raw,
+               better="higher", goal="reference: pykka ask, threads patched to greenlets"),
+        figure("pingpong.vs_pykka", s, "hearth", "pykka", unit="rt/s",
+               baseline="pykka ask (threads)", better="higher", goal="reference"),
+        figure("pingpong.latency_p50", s, "hearth_p50", "raw_p50", unit="us", baseline=raw,
+               better="lower", goal="reference (one round trip)"),
+        figure("pingpong.latency_p99", s, "hearth_p99", "raw_p99", unit="us", baseline=raw,
+               better="lower", goal="reference (one round trip)"),
+    ]
+
+
+# -- spawn ------------------------------------------------------------------------------
+
+SPAWN_COUNT = 20_000
+
+
+def _returns_at_once():
+    pass
+
+
+def _hearth_spawn(n):
+    """Seconds to spawn `n` processes that return at once, until all exited."""
+    rt = vm.Runtime()
+    try:
+        with rt.open_process():
+            spawn = vm.spawn
+            with Stopwatch() as sw:
+                for _ in range(n):
+                    spawn(_returns_at_once)
+                rt.wait_all_blocked(timeout=120)  # every other process has exited
+            assert len(rt) == 1, rt
+        return sw.seconds
+    finally:
+        rt.shutdown()
+
+
+def _raw_spawn(n):
+    spawn = gevent.spawn
+    with Stopwatch() as sw:
+        gevent.joinall([spawn(_returns_at_once) for _ in range(n)])
+    return sw.seconds
+
+
+@benchmark("spawn", repeat=5)
+def spawn(repeat):
+    """Spawn + exit time per process, vs gevent.spawn + joinall."""
+
+    def trial(i):
+        n = SPAWN_COUNT
+        return _alternate(
+            i,
+            lambda: {"hearth": _hearth_spawn(n) / n * 1e6},
+            lambda: {"raw": _raw_spawn(n) / n * 1e6},
+        )
+
+    s = trials(repeat, trial)
+    return [
+        figure("spawn", s, "hearth", "raw", unit="us/process",
+               baseline="gevent.spawn + joinall", better="lower", goal="ratio <= 2.0",
+               check=lambda f: f.ratio <= 2.0),
+    ]
+
+
+# -- memory -----------------------------------------------------------------------------
+
+MEMORY_COUNT = 100_000
+
+
+def _probe(kind, n):
+    """Bytes of RSS per idle process, measured in a fresh interpreter."""
+    return _run_probe("_probe_memory", kind, str(n))["bytes_per_process"]
+
+
+@benchmark("memory", repeat=3)
+def memory(repeat):
+    """RSS per idle process (blocked in recv), vs a greenlet blocked on Queue.get()."""
+
+    def trial(i):
+        n = MEMORY_COUNT
+        return _alternate(
+            i,
+            lambda: {"hearth": _probe("hearth", n)},
+            lambda: {"raw": _probe("gevent", n)},
+        )
+
+    s = trials(repeat, trial)
+    s["hearth_1m"] = [b * 1e6 / 2**20 for b in s["hearth"]]
+    s["raw_1m"] = [b * 1e6 / 2**20 for b in s["raw"]]
+    raw = "gevent greenlet on Queue.get()"
+    return [
+        figure("memory", s, "hearth", "raw", unit="B/process", baseline=raw, better="lower",
+               goal="<= 10 KiB per process", check=lambda f: f.value <= 10 * 1024,
+               extra={"processes": MEMORY_COUNT}),
+        figure("memory.1M", s, "hearth_1m", "raw_1m", unit="MiB", baseline=raw,
+               better="lower", goal="estimate for 1,000,000 processes"),
+    ]
+
+
+# -- crash_storm ------------------------------------------------------------------------
+
+CRASH_COUNT = 100_000
+
+
+class _Crash(Exception):
+    pass
+
+
+def _hearth_crasher():
+    vm.recv()
+    raise _Crash("told to crash")
+
+
+class _CountingHandler(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
+def _hearth_crash_storm(n):
+    """Seconds from the first "crash" message until the n-th Down is received."""
+    log = logging.getLogger("hearth.vm")
+    counter = _CountingHandler()
+    # A monitored crash logs nothing; if that ever breaks, count the records
+    # here rather than print 100,000 tracebacks.
+    log.addHandler(counter)
+    old_propagate, log.propagate = log.propagate, False
+    rt = vm.Runtime()
+    try:
+        with rt.open_process():
+            caps = [vm.spawn_monitor(_hearth_crasher)[0] for _ in range(n)]
+            rt.wait_all_blocked(timeout=300)
+            gc.collect()
+            send, recv, Down = vm.send, vm.recv, vm.Down
+            downs = errors = 0
+            with Stopwatch() as sw:
+                for cap in caps:
+                    send(cap, b"crash")
+                while downs < n:
+                    sig = recv()
+                    if type(sig) is Down:
+                        downs += 1
+                        errors += vm.is_error(sig.reason)
+            assert errors == n, (errors, n)
+            del caps
+    finally:
+        rt.shutdown(timeout=300)
+        log.removeHandler(counter)
+        log.propagate = old_propagate
+    assert counter.count == 0, f"{counter.count} crash reports were logged"
+    return sw.seconds
+
+
+def _raw_crasher(q):
+    q.get()
+    raise _Crash("told to crash")
+
+
+def _raw_crash_storm(n):
+    hub = gevent.get_hub()
+    started = [0]
+    crashed = [0]
+    done = Event()
+
+    def parked(q):
+        started[0] += 1
+        _raw_crasher(q)
+
+    def on_exception(g):
+        crashed[0] += 1
+        if crashed[0] == n:
+            done.set()
+
+    queues = [Queue() for _ in range(n)]
+    greenlets = [gevent.spawn(parked, q) for q in queues]
+    for g in greenlets:
+        g.link_exception(on_exception)
+    while started[0] < n:
+        gevent.sleep(0.01)
+    gc.collect()
+    # The hub prints every greenlet's uncaught exception unless told not to.
+    hub.exception_stream = None
+    try:
+        with Stopwatch() as sw:
+            for q in queues:
+                q.put(b"crash")
+            done.wait()
+    finally:
+        del hub.exception_stream
+    assert all(isinstance(g.exception, _Crash) for g in greenlets)
+    return sw.seconds
+
+
+@benchmark("crash_storm", repeat=3)
+def crash_storm(repeat):
+    """100,000 monitored processes crash at once: time until every Down arrived."""
+
+    def trial(i):
+        n = CRASH_COUNT
+        return _alternate(
+            i,
+            lambda: {"hearth": _hearth_crash_storm(n)},
+            lambda: {"raw": _raw_crash_storm(n)},
+        )
+
+    s = trials(repeat, trial)
+    return [
+        figure("crash_storm", s, "hearth", "raw", unit="s",
+               baseline="gevent link_exception", better="lower",
+               goal="< 3 s for 100,000 crashes", check=lambda f: f.value < 3.0,
+               extra={"processes": CRASH_COUNT}),
+    ]
