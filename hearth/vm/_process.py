@@ -73,6 +73,9 @@ class Process:
         runtime: the runtime this process lives in.
         metadata: name, description, authors, ... (a dict).
         reason: the exit reason once dead, else None.
+        dictionary: the process dictionary (Erlang's ``get``/``put``): state
+            that libraries keep per process, such as `hearth.otp`'s reply
+            mailbox. None until first used.
     """
 
     __slots__ = (
@@ -94,6 +97,7 @@ class Process:
         "at_exit",
         "started_at",
         "initial_call",
+        "dictionary",
         "_start",
         "__weakref__",
     )
@@ -117,6 +121,7 @@ class Process:
         self.at_exit = None  # callables run first thing on exit
         self.started_at = runtime.clock.now()
         self.initial_call = None
+        self.dictionary = None  # the process dictionary, made on first use
         self._start = None
 
     # -- identity -------------------------------------------------------------
