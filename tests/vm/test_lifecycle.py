@@ -227,3 +227,17 @@ def test_exit_of_oneself_is_an_exception_that_may_be_caught_like_erlangs_catch(p
     assert vm.recv(timeout=5).data == b"first"
     assert vm.recv(timeout=5).reason == "second"
 
+
+
+def test_v14_an_error_reason_keeps_the_whole_exception_chain(proc):
+    def child():
+        try:
+            {}["missing"]
+        except KeyError as e:
+            raise ValueError("while looking up") from e
+
+    vm.spawn_monitor(child)
+    _, name, message, tb = vm.recv(timeout=5).reason
+    assert (name, message) == ("ValueError", "while looking up")
+    assert tb.index("KeyError: 'missing'") < tb.index("direct cause") < tb.index("ValueError")
+    assert '{}["missing"]' in tb
