@@ -35,6 +35,17 @@ def _alternate(i, *fns):
     return out
 
 
+def _run_probe(module, *args):
+    """Run ``python -m benchmarks.<module> args`` in a fresh interpreter;
+    return the JSON object it prints last."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", *args],
+        cwd=root, check=True, capture_output=True, text=True, timeout=600,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _latency_us(samples):
     s = sorted(samples)
     return percentile(s, 50) * 1e6, percentile(s, 99) * 1e6
@@ -130,17 +141,6 @@ def _pykka_gevent_pingpong(n):
 def _pykka_threads_pingpong(n):
     """pykka as its users run it, with OS threads: in an unpatched interpreter."""
     return _run_probe("_probe_pykka", str(n))["seconds"]
-
-
-def _run_probe(module, *args):
-    """Run ``python -m benchmarks.<module> args`` in a fresh interpreter;
-    return the JSON object it prints last."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run(
-        [sys.executable, "-m", f"benchmarks.{module}", *args],
-        cwd=root, check=True, capture_output=True, text=True, timeout=600,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @benchmark("pingpong", repeat=5)

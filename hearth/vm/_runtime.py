@@ -223,6 +223,12 @@ class Runtime:
         """The process's greenlet has finished (or its attach block ended)."""
         self._processes.pop(proc.pid, None)
         proc.table._clear()
+        # Capabilities to the dead routes (in Down signals, say) keep the
+        # mailboxes and so the process reachable: keep those small.
+        for mb in proc.mailboxes:
+            if mb is not None:
+                mb._queue = ()
+        proc.dictionary = None
         self._sched.reaped(proc)
 
     # -- waiting ------------------------------------------------------------------
