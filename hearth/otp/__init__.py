@@ -1,13 +1,51 @@
 """hearth.otp — OTP behaviours on the kernel.
 
-Layer 1: imports `hearth.vm` only.
+Layer 1: imports `hearth.vm` only. Request/response (`call`, `cast`,
+`reply`), gen_server (`GenServer`, `start_server`, `start_link_server`),
+supervisors (`ChildSpec`, `start_link_supervisor` and the admin calls), hot
+code reload (`reload`), and the registry service.
 """
 
 from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
 from ._codec import decode, encode
-from ._errors import CallError, CallTimeout, DecodeError, ServerExited
+from ._errors import (
+    AlreadyStarted,
+    CallError,
+    CallTimeout,
+    DecodeError,
+    ReloadFailed,
+    ServerExited,
+    StartError,
+    StartTimeout,
+)
+from ._gen_server import GenServer
+from ._gen_server import start as start_server
+from ._gen_server import start_link as start_link_server
+from ._registry import start_link_registry, start_registry
+from ._registry_client import (
+    NameTaken,
+    RegistryError,
+    lookup,
+    register,
+    registered,
+    registry_view,
+    unregister,
+)
+from ._supervisor import (
+    ChildInfo,
+    ChildSpec,
+    count_children,
+    delete_child,
+    restart_child,
+    start_child,
+    terminate_child,
+    which_children,
+)
+from ._supervisor import start_link as start_link_supervisor
+from ._reload import ReloadFailure, ReloadResult, clear_reload_errors, reload, reload_errors
 
 __all__ = [
+    # request/response
     "call",
     "cast",
     "reply",
@@ -16,8 +54,43 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "encode",
     "decode",
+    # gen_server
+    "GenServer",
+    "start_server",
+    "start_link_server",
+    # supervisor
+    "ChildSpec",
+    "ChildInfo",
+    "start_link_supervisor",
+    "start_child",
+    "terminate_child",
+    "restart_child",
+    "delete_child",
+    "which_children",
+    "count_children",
+    # hot code reload
+    "reload",
+    "reload_errors",
+    "clear_reload_errors",
+    "ReloadResult",
+    "ReloadFailure",
+    # registry
+    "start_registry",
+    "start_link_registry",
+    "register",
+    "unregister",
+    "lookup",
+    "registered",
+    "registry_view",
+    # errors
     "CallError",
     "CallTimeout",
     "ServerExited",
     "DecodeError",
+    "StartError",
+    "StartTimeout",
+    "AlreadyStarted",
+    "ReloadFailed",
+    "RegistryError",
+    "NameTaken",
 ]

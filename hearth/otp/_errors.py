@@ -2,7 +2,16 @@
 
 from hearth.vm import HearthError
 
-__all__ = ["CallError", "CallTimeout", "ServerExited", "DecodeError"]
+__all__ = [
+    "CallError",
+    "CallTimeout",
+    "ServerExited",
+    "DecodeError",
+    "StartError",
+    "StartTimeout",
+    "AlreadyStarted",
+    "ReloadFailed",
+]
 
 
 class CallError(HearthError):
@@ -32,3 +41,60 @@ class DecodeError(HearthError, ValueError):
 
     The sender's fault; the receiver drops or error-replies and goes on.
     """
+
+
+class StartError(HearthError):
+    """`start` or `start_link` could not start a server (rule O1).
+
+    `reason` is the server's exit reason: what ``init`` returned with
+    ``("stop", reason)``, the error it raised, or ``("bad_return_value",
+    text)``. Usually the server's fault (or its arguments'). The server is
+    dead by the time this is raised.
+    """
+
+    def __init__(self, message, reason):
+        super().__init__(message)
+        self.reason = reason
+
+
+class StartTimeout(StartError, TimeoutError):
+    """``init`` did not finish within the start timeout; the server was
+    killed. `reason` is ``"timeout"``."""
+
+
+class AlreadyStarted(StartError):
+    """A name is already registered (rule O1); the message names the holder.
+
+    Raised by `start`/`start_link` when their registry refuses the name; a
+    registry may raise it itself from ``register``. The caller's fault, or a
+    race it lost.
+
+    Attributes:
+        name: the name asked for.
+        holder: who holds it: a `Cap` of the catching process's table when the
+            registry gave one, else plain data naming it (a debug pid, say).
+    """
+
+    def __init__(self, name, holder):
+        super().__init__(
+            f"name {name!r} is already registered to {holder!r}", ("already_started", repr(holder))
+        )
+        self.name = name
+        self.holder = holder
+
+
+class ReloadFailed(HearthError):
+    """`reload` could not load the new version of a module (rule O7).
+
+    The module's author's fault (a syntax error, an import that raises). The
+    old version stays loaded and every server keeps running it.
+
+    Attributes:
+        module: the module's name.
+        reason: an error exit reason (plain data, with the traceback).
+    """
+
+    def __init__(self, message, module, reason):
+        super().__init__(message)
+        self.module = module
+        self.reason = reason

@@ -157,6 +157,9 @@ class Mailbox:
             return
         proc._close_mailbox(self, "closed")
         proc.mailboxes[self.handle] = None
+        if proc.free_mailboxes is None:
+            proc.free_mailboxes = []
+        proc.free_mailboxes.append(self.handle)
 
     def _flush_down(self, ref):
         queue = self._queue

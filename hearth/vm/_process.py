@@ -84,6 +84,7 @@ class Process:
         "greenlet",
         "table",
         "mailboxes",
+        "free_mailboxes",
         "state",
         "throw_pending",
         "wseq",
@@ -108,6 +109,7 @@ class Process:
         self.greenlet = g
         self.table = Table(self, g)
         self.mailboxes = [Mailbox(self, runtime._new_route_id(), 0)]
+        self.free_mailboxes = None  # handles of destroyed mailboxes, for reuse
         self.state = RUNNING
         self.throw_pending = False
         self.wseq = 0
@@ -177,8 +179,13 @@ class Process:
     def create_mailbox(self):
         """A new mailbox of this process (rule V11). Switches: never."""
         self._check_self()
-        mb = Mailbox(self, self.runtime._new_route_id(), len(self.mailboxes))
-        self.mailboxes.append(mb)
+        free = self.free_mailboxes
+        if free:
+            handle = free.pop()
+            mb = self.mailboxes[handle] = Mailbox(self, self.runtime._new_route_id(), handle)
+        else:
+            mb = Mailbox(self, self.runtime._new_route_id(), len(self.mailboxes))
+            self.mailboxes.append(mb)
         return mb
 
     def mailbox(self, handle):
@@ -382,9 +389,10 @@ class Process:
             watcher, target = entry
             if target._monitors:
                 target._monitors.pop(ref, None)
-        if flush:
+            # Still active: no Down can be queued yet.
+        elif flush:
             for mb in self.mailboxes:
-                if mb is not None:
+                if mb is not None and mb._queue:
                     mb._flush_down(ref)
         return entry is not None
 
