@@ -38,6 +38,7 @@ from ._supervisor import (
     delete_child,
     restart_child,
     start_child,
+    supervisor_spec,
     terminate_child,
     which_children,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "ChildSpec",
     "ChildInfo",
     "start_link_supervisor",
+    "supervisor_spec",
     "start_child",
     "terminate_child",
     "restart_child",

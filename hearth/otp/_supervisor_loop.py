@@ -141,6 +141,7 @@ class _Supervisor(AdminCalls):
         if type(result) is Cap:
             perms = int(result.permissions)
             if perms & (KILL | MONITOR) != KILL | MONITOR:
+                result.release()
                 return ("error", ("bad_return", "the child's capability lacks KILL or MONITOR"))
             if perms & LINK:
                 result.link()  # no-op if the start function linked it already
