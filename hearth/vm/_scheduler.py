@@ -52,6 +52,11 @@ class Scheduler:
         self.n_waiting = 0
         self._idle_watchers = []  # (callback, n_excluded)
         self._autojump = False
+        # After a full slice the drain resumes from a zero-delay timer, not a
+        # callback: gevent runs queued callbacks (up to 50 between clock
+        # checks) before it polls, so a drain that re-queued itself as a
+        # callback would hold I/O and timers back for about 50 slices.
+        self._resume = self._loop.timer(0.0)
 
     @property
     def seed(self):
@@ -143,7 +148,9 @@ class Scheduler:
     # -- the drain (runs in the hub) -------------------------------------------
 
     def _drain(self):
-        self._scheduled = False
+        # `_scheduled` stays True while the drain runs, so the processes it
+        # wakes are taken by this same pass instead of queueing another hub
+        # callback each; it turns False only once the run queue is empty.
         ready = self._ready
         rng = self._rng
         started = time.perf_counter()
@@ -171,11 +178,13 @@ class Scheduler:
                     g.switch()
                 count += 1
                 if not count & 63 and time.perf_counter() - started > _SLICE:
-                    break
-        finally:
-            if ready and not self._scheduled:
-                self._scheduled = True
-                self._loop.run_callback(self._drain)
+                    # Let the hub poll I/O and run its timers first.
+                    self._resume.start(self._drain, update=True)
+                    return
+        except BaseException:
+            self._loop.run_callback(self._drain)
+            raise
+        self._scheduled = False
 
     # -- idleness (wait_all_blocked, autojump) ----------------------------------
 

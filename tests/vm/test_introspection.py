@@ -62,3 +62,4 @@ def test_a_thousand_processes_coming_and_going_leave_nothing_behind(proc):
     proc.runtime.wait_all_blocked()
     assert [p.pid for p in proc.runtime.processes()] == [proc.pid]
     assert len(proc.table) == 1
+
