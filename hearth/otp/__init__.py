@@ -13,6 +13,8 @@ from ._errors import (
     CallError,
     CallTimeout,
     DecodeError,
+    NameTaken,
+    RegistryError,
     ReloadFailed,
     ServerExited,
     StartError,
@@ -23,8 +25,6 @@ from ._gen_server import start as start_server
 from ._gen_server import start_link as start_link_server
 from ._registry import start_link_registry, start_registry
 from ._registry_client import (
-    NameTaken,
-    RegistryError,
     lookup,
     register,
     registered,

@@ -7,11 +7,11 @@ registry capability is the root one from `start_registry` or a view; with
 MONITOR on it (both have it) a dead registry is noticed at once.
 """
 
-from hearth.vm import MONITOR, SEND, Cap, Down, HearthError, Message, current_process
+from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process
 
 from ._call import DEFAULT_TIMEOUT
 from ._codec import decode, encode
-from ._errors import CallTimeout, DecodeError, ServerExited
+from ._errors import CallTimeout, DecodeError, NameTaken, RegistryError, ServerExited
 
 __all__ = [
     "register",
@@ -24,37 +24,6 @@ __all__ = [
 ]
 
 _KEY = "$otp.registry_reply_mailbox"
-
-
-class RegistryError(HearthError):
-    """The registry refused a request; `kind` is the wire error kind
-    (``not_found``, ``permission_denied``, ``noproc``, ``invalid_request``,
-    ``invalid_reply``).
-
-    Usually the caller's fault: a name that is not registered, a view that
-    lacks the right, a dead capability to register.
-    """
-
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-class NameTaken(RegistryError):
-    """`register` found the name taken (rules R1, O1). Nobody's fault:
-    names are first come, first served.
-
-    Attributes:
-        name: the name asked for.
-        holder: the holder's debug pid (for logs; no authority), or None if
-            the registry did not say.
-    """
-
-    def __init__(self, kind, message, name=None, holder=None):
-        super().__init__(kind, message)
-        self.name = name
-        self.holder = holder
 
 
 def register(registry, name, cap, timeout=DEFAULT_TIMEOUT):
