@@ -34,15 +34,20 @@ from ._errors import (
     ForeignCapability,
     HearthError,
     InvalidHandle,
+    LumpCorrupt,
+    LumpNotFound,
     MailboxClosed,
     Misuse,
+    ModuleError,
     NotInProcess,
     PayloadError,
     PermissionDenied,
     ProcessExit,
 )
 from ._introspect import ExitRecord, MailboxInfo, ProcessInfo
+from ._lumps import LumpCacheInfo, LumpId, LumpStore, lump_id
 from ._mailbox import Mailbox
+from ._modcache import ModuleCache, ModuleCacheInfo, engine_fingerprint, make_engine
 from ._perms import ALL, KILL, LINK, MONITOR, NONE, SEND, Perm
 from ._process import Process, current_process, current_process_or_none
 from ._reasons import (
@@ -120,6 +125,15 @@ __all__ = [
     "Clock",
     "RealClock",
     "VirtualClock",
+    # lumps and compiled modules
+    "LumpId",
+    "lump_id",
+    "LumpStore",
+    "LumpCacheInfo",
+    "ModuleCache",
+    "ModuleCacheInfo",
+    "make_engine",
+    "engine_fingerprint",
     # introspection
     "ProcessInfo",
     "MailboxInfo",
@@ -135,4 +149,7 @@ __all__ = [
     "NotInProcess",
     "Misuse",
     "ProcessExit",
+    "LumpNotFound",
+    "LumpCorrupt",
+    "ModuleError",
 ]

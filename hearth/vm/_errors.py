@@ -15,6 +15,9 @@ __all__ = [
     "NotInProcess",
     "Misuse",
     "ProcessExit",
+    "LumpNotFound",
+    "LumpCorrupt",
+    "ModuleError",
 ]
 
 
@@ -84,6 +87,59 @@ class Misuse(HearthError):
     The caller's fault; the message says what was wrong (for example
     destroying mailbox 0, or attaching a greenlet that already is a process).
     """
+
+
+class LumpNotFound(HearthError, LookupError):
+    """No lump with this id is in the store.
+
+    The caller's fault when it names an id it never stored, or one that came
+    from an untrusted source (a guest, a peer). Nobody's fault after a lump's
+    file failed its check and was quarantined: `put` the data again to heal
+    it. Lumps that live on a peer are fetched by the network layer (rule N6)
+    before anyone asks the store for them. Carries the id as ``lump_id``.
+    """
+
+    def __init__(self, lump_id):
+        super().__init__(f"no lump {lump_id.hex()}")
+        self.lump_id = lump_id
+
+
+class LumpCorrupt(HearthError):
+    """Bytes did not hash to the id they were read or received as.
+
+    Nobody's fault inside Hearth when a file on disk fails the check: the disk
+    or something outside the store changed it (bit rot, a truncated copy, a
+    hand edit). The file has been moved aside to ``quarantine_path`` (None if
+    another thread or process moved or replaced it first); `put` the data
+    again to heal the store. The sender's fault when it is raised by
+    ``put(data, expect=id)``: a peer sent bytes that are not the lump it
+    promised, and nothing was stored. Carries ``lump_id`` (the id expected)
+    and ``actual_id`` (the digest of the bytes found).
+    """
+
+    def __init__(self, lump_id, actual_id, quarantine_path=None, what="lump"):
+        where = f"; moved to {quarantine_path}" if quarantine_path else ""
+        super().__init__(
+            f"{what} {lump_id.hex()} is corrupt: its bytes hash to {actual_id.hex()}{where}"
+        )
+        self.lump_id = lump_id
+        self.actual_id = actual_id
+        self.quarantine_path = quarantine_path
+
+
+class ModuleError(HearthError):
+    """A lump could not be compiled as a WebAssembly module.
+
+    The fault of whoever chose the lump to run (the spawner's caller): its
+    bytes are not wasm, are malformed wasm, are WAT text that doesn't parse,
+    or use features the engine doesn't enable. Carries ``lump_id`` and
+    ``detail``, wasmtime's own message.
+    """
+
+    def __init__(self, lump_id, detail):
+        super().__init__(f"lump {lump_id.hex()} is not a usable wasm module: {detail}")
+        self.lump_id = lump_id
+        self.detail = detail
 
 
 class ProcessExit(BaseException):

@@ -7,6 +7,7 @@ are never mixed: a capability only ever names a mailbox of its own runtime.
 
 import itertools
 import logging
+import os
 from collections import deque
 from contextlib import contextmanager
 
@@ -17,6 +18,8 @@ from greenlet import getcurrent
 from ._clock import RealClock, VirtualClock
 from ._errors import Misuse, ProcessExit
 from ._introspect import ExitRecord, process_info
+from ._lumps import DEFAULT_CACHE_BYTES, LumpStore
+from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
 from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_normal_exit
 from ._scheduler import RUNNING, WAITING, Scheduler
@@ -40,9 +43,27 @@ class Runtime:
         seed: if given, runnable processes are run in an order drawn from
             `random.Random(seed)`, so a failing interleaving can be replayed.
         exit_history: how many recent exits `exits()` remembers.
+        data_dir: where lumps (``data_dir/lumps``) and compiled modules
+            (``data_dir/modules``) are kept across restarts; None keeps them
+            in memory only.
+        lump_cache_bytes: bound of the lump store's in-memory cache.
+        engine_settings: wasmtime `Config` settings for the wasm engine
+            (they are part of the compiled-module cache's fingerprint).
+
+    Attributes:
+        lumps: the `LumpStore`.
     """
 
-    def __init__(self, *, clock=None, seed=None, exit_history=1000):
+    def __init__(
+        self,
+        *,
+        clock=None,
+        seed=None,
+        exit_history=1000,
+        data_dir=None,
+        lump_cache_bytes=DEFAULT_CACHE_BYTES,
+        engine_settings=None,
+    ):
         self.hub = gevent.get_hub()
         self.clock = clock if clock is not None else RealClock()
         self.clock._attach(self)
@@ -56,6 +77,32 @@ class Runtime:
         self._exits = deque(maxlen=exit_history)
         self.crashes = []  # ExitRecords of crashes nobody linked or monitored
         self._closed = False
+        self.data_dir = data_dir
+        self.lumps = LumpStore(
+            None if data_dir is None else os.path.join(data_dir, "lumps"),
+            cache_bytes=lump_cache_bytes,
+        )
+        self._engine_settings = engine_settings
+        self._engine = None
+        self._modules = None
+
+    # -- wasm (made on first use: runtimes that run no guest make no engine) --
+
+    @property
+    def engine(self):
+        """The runtime's wasmtime `Engine`, made on first use."""
+        if self._engine is None:
+            self._engine = make_engine(self._engine_settings)
+        return self._engine
+
+    @property
+    def modules(self):
+        """The compiled-module cache (by lump id), made on first use."""
+        if self._modules is None:
+            self._modules = ModuleCache(
+                self.engine, self.lumps, self.data_dir, engine_settings=self._engine_settings
+            )
+        return self._modules
 
     # -- creating processes -----------------------------------------------------------
 
