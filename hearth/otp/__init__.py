@@ -2,14 +2,28 @@
 
 Layer 1: imports `hearth.vm` only. Request/response (`call`, `cast`,
 `reply`), gen_server (`GenServer`, `start_server`, `start_link_server`),
-supervisors (`ChildSpec`, `start_link_supervisor` and the admin calls), hot
-code reload (`reload`), and the registry service.
+supervisors (`ChildSpec`, `start_link_supervisor` and the admin calls),
+applications, hot code reload (`reload`), the registry service, and the
+patterns sink, pub-sub, ownership and factory.
 """
 
 from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
 from ._codec import decode, encode
+from ._application import (
+    Application,
+    load_application,
+    loaded_applications,
+    start_application,
+    start_application_controller,
+    start_link_application_controller,
+    stop_application,
+    stop_application_controller,
+    unload_application,
+    which_applications,
+)
 from ._errors import (
     AlreadyStarted,
+    ApplicationError,
     CallError,
     CallTimeout,
     DecodeError,
@@ -17,6 +31,7 @@ from ._errors import (
     RegistryError,
     ReloadFailed,
     ServerExited,
+    ServiceError,
     StartError,
     StartTimeout,
 )
@@ -43,6 +58,17 @@ from ._supervisor import (
     which_children,
 )
 from ._supervisor import start_link as start_link_supervisor
+from ._factory import create, created_count, start_factory, start_link_factory
+from ._ownership import Owned, dispose, spawn_owned, transfer
+from ._pubsub import (
+    publish,
+    start_link_pubsub,
+    start_pubsub,
+    subscribe,
+    subscriber_count,
+    unsubscribe,
+)
+from ._sink import start_link_sink, start_sink
 from ._reload import ReloadFailure, ReloadResult, clear_reload_errors, reload, reload_errors
 
 __all__ = [
@@ -84,6 +110,34 @@ __all__ = [
     "lookup",
     "registered",
     "registry_view",
+    # applications
+    "Application",
+    "start_application_controller",
+    "start_link_application_controller",
+    "stop_application_controller",
+    "load_application",
+    "unload_application",
+    "start_application",
+    "stop_application",
+    "which_applications",
+    "loaded_applications",
+    # patterns: sink, pub-sub, ownership, factory
+    "start_sink",
+    "start_link_sink",
+    "start_pubsub",
+    "start_link_pubsub",
+    "subscribe",
+    "unsubscribe",
+    "publish",
+    "subscriber_count",
+    "Owned",
+    "spawn_owned",
+    "transfer",
+    "dispose",
+    "start_factory",
+    "start_link_factory",
+    "create",
+    "created_count",
     # errors
     "CallError",
     "CallTimeout",
@@ -93,6 +147,8 @@ __all__ = [
     "StartTimeout",
     "AlreadyStarted",
     "ReloadFailed",
+    "ServiceError",
+    "ApplicationError",
     "RegistryError",
     "NameTaken",
 ]

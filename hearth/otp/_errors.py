@@ -13,6 +13,8 @@ __all__ = [
     "ReloadFailed",
     "RegistryError",
     "NameTaken",
+    "ServiceError",
+    "ApplicationError",
 ]
 
 
@@ -131,3 +133,36 @@ class NameTaken(RegistryError):
         super().__init__(kind, message)
         self.name = name
         self.holder = holder
+
+
+class ServiceError(HearthError):
+    """A service answered a request with an error reply.
+
+    Usually the caller's fault (a malformed request, a missing permission);
+    `kind` says which, as the wire's ``err.kind``.
+
+    Attributes:
+        kind: the error kind, a str.
+        message: the text for people.
+        details: the other fields of the error map (a dict, maybe empty).
+    """
+
+    def __init__(self, kind, message, details=None):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+        self.details = details or {}
+
+
+class ApplicationError(ServiceError):
+    """The application controller refused a request.
+
+    `kind` says why (see the module docstring); `reason` is the same as an
+    Erlang-like term, such as ``("not_loaded", "db")`` or
+    ``("dependency_cycle", ("a", "b", "a"))``. Usually the caller's fault,
+    or the application's (``start_failed``).
+    """
+
+    @property
+    def reason(self):
+        return self.details.get("reason")

@@ -75,7 +75,7 @@ class Runtime:
         self._new_route_id = itertools.count(1).__next__
         self._new_ref = itertools.count(1).__next__
         self._exits = deque(maxlen=exit_history)
-        self.crashes = []  # ExitRecords of crashes nobody linked or monitored
+        self.crashes = []  # ExitRecords of crashes nobody was told of
         self._closed = False
         self.data_dir = data_dir
         self.lumps = LumpStore(
@@ -184,23 +184,29 @@ class Runtime:
 
     # -- the exit path --------------------------------------------------------------
 
-    def _terminate(self, proc, reason):
+    def _terminate(self, proc, reason, linked=False):
         """Kill `proc` with `reason` now, and everything its links take down.
 
         Names and hooks go first, then routes close (monitors fire), then
         links are signalled (rule V15). Iterative, so chains of any length
         work (V21). A victim that is not the caller is unwound when next
-        resumed; the caller checks its own `reason` and raises. Switches:
-        never.
+        resumed; the caller checks its own `reason` and raises. `linked`
+        says the death itself came along a link (it is then never reported
+        as a crash of its own). Switches: never.
         """
         current = getcurrent()
         work = [(proc, reason)]
+        # Was anyone told of this cascade: a monitor got a Down, or a peer
+        # trapping exits got an Exit? If not, the death that started it is
+        # an unobserved crash; deaths brought by links are never reported
+        # on their own (the one that caused them is).
+        told = False
         while work:
             p, r = work.pop()
             if p.reason is not None:
                 continue
             p.reason = r
-            observed = bool(p.links)
+            observed = False
             hooks = p.at_exit
             if hooks:
                 p.at_exit = None
@@ -221,21 +227,30 @@ class Runtime:
                 for peer in links:
                     if peer.links:
                         peer.links.discard(p)
-                    self._link_exit(p, peer, r, work)
-            self._record_exit(p, r, observed)
+                    if self._link_exit(p, peer, r, work):
+                        observed = True
+            told = told or observed
+            self._exits.append(ExitRecord(p.pid, p.name or "", r, self.clock.now(), observed))
             if p.greenlet is not current:
                 self._sched.interrupt(p)
+        if not told and not linked and _is_crash(reason):
+            self._report_crash(proc, reason)
 
     def _link_exit(self, sender, peer, reason, work):
-        """An exit signal travelling along a link (rule V19)."""
+        """An exit signal travelling along a link (rule V19).
+
+        Returns True if the peer traps exits and so was told.
+        """
         if peer.reason is not None:
-            return
+            return False
         if reason == KILL:
             reason = KILLED
         if peer.trap_exit_flag:
             peer.mailboxes[0]._deliver(Exit(sender.mailboxes[0], reason))
-        elif reason != NORMAL:
+            return True
+        if reason != NORMAL:
             work.append((peer, reason))
+        return False
 
     def _exit_signal(self, sender, target, reason, link):
         """An exit signal from `sender` to `target` (rules V16, V17, V20)."""
@@ -245,7 +260,7 @@ class Runtime:
             work = []
             self._link_exit(sender, target, reason, work)
             for p, r in work:
-                self._terminate(p, r)
+                self._terminate(p, r, linked=True)
             return
         if reason == KILL:
             self._terminate(target, KILLED)
@@ -254,17 +269,15 @@ class Runtime:
         elif reason != NORMAL or target is sender:
             self._terminate(target, reason)
 
-    def _record_exit(self, proc, reason, observed):
-        record = ExitRecord(proc.pid, proc.name or "", reason, self.clock.now(), observed)
-        self._exits.append(record)
-        if not observed and _is_crash(reason):
-            self.crashes.append(record)
-            log.error(
-                "process %s%s crashed and nobody linked or monitored it: %s",
-                proc.pid,
-                f" ({proc.name})" if proc.name else "",
-                format_reason(reason, traceback=True),
-            )
+    def _report_crash(self, proc, reason):
+        record = ExitRecord(proc.pid, proc.name or "", reason, self.clock.now(), False)
+        self.crashes.append(record)
+        log.error(
+            "process %s%s crashed and nobody was told (no monitor, no link trapping exits): %s",
+            proc.pid,
+            f" ({proc.name})" if proc.name else "",
+            format_reason(reason, traceback=True),
+        )
 
     def _reap(self, proc):
         """The process's greenlet has finished (or its attach block ended)."""

@@ -128,3 +128,27 @@ def test_v21_a_chain_of_links_goes_down_in_one_pass(proc):
     sig = vm.try_recv()
     assert isinstance(sig, vm.Exit) and sig.reason == "snap"
     assert all(r.reason == "snap" for r in proc.runtime.exits()[-2_001:])
+
+
+
+def test_a_process_taken_down_by_a_link_is_not_an_unobserved_crash(runtime):
+    def child():
+        vm.recv()
+
+    def parent():
+        vm.spawn_link(child, name="child")
+        vm.recv()
+        raise RuntimeError("boom")
+
+    with runtime.open_process():
+        cap = vm.spawn(parent, name="parent")
+        runtime.wait_all_blocked()
+        cap.send(b"go")
+        runtime.wait_all_blocked()
+    assert {(e.name, e.reason[1]) for e in runtime.exits() if e.name} == {
+        ("parent", "RuntimeError"),
+        ("child", "RuntimeError"),
+    }
+    # Only the parent's crash went unobserved; the child's death was its link.
+    assert [c.name for c in runtime.crashes] == ["parent"]
+    runtime.crashes.clear()

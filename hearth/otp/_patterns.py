@@ -1,0 +1,106 @@
+"""What the pattern services share: the reply convention and bad input.
+
+The services of this layer (pub-sub, factory, the ownership warden, the
+application controller) take requests with `call` and answer them, as
+PROTOCOLS.md's request/response convention says, with a map:
+
+- ``{"ok": value}`` on success;
+- ``{"err": {"kind": K, "message": M, ...}}`` on failure: `K` a short
+  machine-readable str (``invalid_request``, ``permission_denied``,
+  ``not_found``, ...), `M` a str for people, and sometimes more fields
+  (the application controller adds ``"reason"``).
+
+Bad input never stops a service (PROTOCOLS.md):
+
+- a well-formed `call` with a request the service does not understand is
+  answered ``{"err": {"kind": "invalid_request", ...}}``;
+- a message that is not a `call` or `cast` of `_call`'s protocol (not
+  msgpack, a foreign term) is answered the same way, raw, through caps[0]
+  when caps[0] can SEND (the reply capability of PROTOCOLS.md's raw
+  convention), and logged and dropped otherwise;
+- a `cast` the service does not understand is logged and dropped.
+
+Client side, `request` makes the call and `unwrap`s the reply: the value, or
+a `ServiceError` carrying the kind.
+"""
+
+import logging
+
+from hearth.vm import SEND, Message
+
+from ._call import DEFAULT_TIMEOUT, call
+from ._codec import encode
+from ._errors import ServiceError
+
+__all__ = ["ServiceError", "ok", "err", "unwrap", "request", "reject", "INVALID"]
+
+log = logging.getLogger("hearth.otp.patterns")
+
+INVALID = "invalid_request"
+
+
+def ok(value=None):
+    """A success reply: ``{"ok": value}``. Switches: never."""
+    return {"ok": value}
+
+
+def err(kind, message, **details):
+    """An error reply: ``{"err": {"kind": kind, "message": message, ...}}``.
+
+    Switches: never.
+    """
+    body = {"kind": kind, "message": message}
+    body.update(details)
+    return {"err": body}
+
+
+def unwrap(reply, error=ServiceError):
+    """The value of an ``{"ok": value}`` reply.
+
+    Raises:
+        ServiceError (or `error`, a subclass): an ``{"err": ...}`` reply, or
+            one of neither shape (kind ``invalid_reply``).
+
+    Switches: never.
+    """
+    if type(reply) is dict and len(reply) == 1:
+        if "ok" in reply:
+            return reply["ok"]
+        body = reply.get("err")
+        if type(body) is dict and type(body.get("kind")) is str:
+            details = {k: v for k, v in body.items() if k not in ("kind", "message")}
+            raise error(body["kind"], str(body.get("message", "")), details)
+    raise error("invalid_reply", f"not an ok/err reply: {reply!r}")
+
+
+def request(server, req, timeout=DEFAULT_TIMEOUT, error=ServiceError):
+    """`call` `server` with `req` and `unwrap` the reply.
+
+    Raises:
+        ServiceError (or `error`): the service refused.
+        CallTimeout, ServerExited: no reply (see `call`).
+
+    Switches: always.
+    """
+    return unwrap(call(server, req, timeout), error)
+
+
+def reject(service, sig, why):
+    """Deal with input that is not a request of the service's protocol.
+
+    A `Message` whose caps[0] can SEND gets a raw ``invalid_request`` error
+    reply there; anything else is only logged. The caller still owns (and
+    releases) the signal's capabilities. Switches: never.
+
+    Args:
+        service: the service's name, for the log.
+        sig: the signal.
+        why: what was wrong, for people.
+    """
+    if type(sig) is Message and sig.caps:
+        cap = sig.caps[0]
+        if cap.refs and cap.permissions & SEND:
+            cap.send(*encode(err(INVALID, why)))
+            log.info("%s answered a malformed message with an error: %s", service, why)
+            return
+    log.warning("%s dropped a malformed message: %s (%r)", service, why, sig)

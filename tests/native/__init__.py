@@ -1,0 +1,1 @@
+"""Tests of hearth.native: the native services (PROTOCOLS.md)."""
