@@ -66,6 +66,14 @@ from ._reasons import (
 from ._runtime import Runtime
 from ._signals import Down, Exit, Message, Signal
 from ._table import Cap
+from ._wasm import (
+    GuestModule,
+    GuestModuleError,
+    load_module,
+    spawn_guest,
+    spawn_guest_link,
+    spawn_guest_monitor,
+)
 
 __all__ = [
     # runtime and processes
@@ -134,6 +142,12 @@ __all__ = [
     "ModuleCacheInfo",
     "make_engine",
     "engine_fingerprint",
+    # wasm guests
+    "GuestModule",
+    "load_module",
+    "spawn_guest",
+    "spawn_guest_link",
+    "spawn_guest_monitor",
     # introspection
     "ProcessInfo",
     "MailboxInfo",
@@ -152,4 +166,5 @@ __all__ = [
     "LumpNotFound",
     "LumpCorrupt",
     "ModuleError",
+    "GuestModuleError",
 ]

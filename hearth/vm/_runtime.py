@@ -25,6 +25,7 @@ from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_norm
 from ._scheduler import RUNNING, WAITING, Scheduler
 from ._signals import Exit
 from ._table import Cap
+from ._wasm._settings import engine_settings as _guest_engine_settings
 
 __all__ = ["Runtime"]
 
@@ -48,7 +49,10 @@ class Runtime:
             in memory only.
         lump_cache_bytes: bound of the lump store's in-memory cache.
         engine_settings: wasmtime `Config` settings for the wasm engine
-            (they are part of the compiled-module cache's fingerprint).
+            (they are part of the compiled-module cache's fingerprint). The
+            guest host's own (epoch interruption, fixed small memory
+            reservations; see `hearth/vm/_wasm/_settings.py`) are added, and
+            win where they must.
 
     Attributes:
         lumps: the `LumpStore`.
@@ -82,7 +86,7 @@ class Runtime:
             None if data_dir is None else os.path.join(data_dir, "lumps"),
             cache_bytes=lump_cache_bytes,
         )
-        self._engine_settings = engine_settings
+        self._engine_settings = _guest_engine_settings(engine_settings)
         self._engine = None
         self._modules = None
 

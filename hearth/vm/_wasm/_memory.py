@@ -1,0 +1,106 @@
+"""Guest memory: the one place where host calls read or write a guest's
+linear memory, and where a bad pointer becomes a trap.
+
+Every pointer and length comes from the guest as an unsigned 32-bit value
+and is checked against the memory's current size before any byte moves;
+arithmetic is done on Python ints, so ``ptr + len`` can't wrap around.
+
+The engine is configured so that memories never move (`memory_may_move` off,
+a fixed reservation): the base address is read once at instantiation. The
+size only grows, so it is re-read only when an access looks out of bounds.
+Only the guest's own thread touches its memory.
+"""
+
+import ctypes
+import struct
+
+from . import _ffi
+from ._errors import GuestTrap
+
+__all__ = ["GuestMemory", "NoMemory"]
+
+_string_at = ctypes.string_at
+_memmove = ctypes.memmove
+
+
+class GuestMemory:
+    """Bounds-checked access to one instance's exported ``memory``."""
+
+    __slots__ = ("_store", "_memory", "_base", "_size")
+
+    def __init__(self, store, memory):
+        self._store = store
+        self._memory = memory
+        self._base, self._size = _ffi.memory_base_and_size(store, memory)
+
+    @property
+    def size(self):
+        """The memory's size in bytes, as last seen."""
+        return self._size
+
+    def _check(self, ptr, n):
+        if ptr + n > self._size:
+            self._base, self._size = _ffi.memory_base_and_size(self._store, self._memory)
+            if ptr + n > self._size:
+                raise GuestTrap(
+                    f"bad pointer: {n} bytes at {ptr:#x} are outside the guest's"
+                    f" memory ({self._size} bytes)"
+                )
+        return self._base + ptr
+
+    def read(self, ptr, n):
+        """Copy `n` bytes out of guest memory (immutable `bytes`)."""
+        address = self._check(ptr, n)
+        return _string_at(address, n) if n else b""
+
+    def write(self, ptr, data):
+        """Copy `data` into guest memory at `ptr`."""
+        address = self._check(ptr, len(data))
+        if data:
+            _memmove(address, data, len(data))
+
+    def read_str(self, ptr, n):
+        """Read a UTF-8 string; bad UTF-8 traps."""
+        raw = self.read(ptr, n)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise GuestTrap(f"bad UTF-8 at {ptr:#x}: {e.reason} at byte {e.start}") from None
+
+    def read_u32s(self, ptr, n):
+        """Read an array of `n` little-endian u32 (handle arrays)."""
+        if n > 0x3FFFFFFF:
+            raise GuestTrap(f"bad pointer: an array of {n} u32 can't fit in memory")
+        return struct.unpack(f"<{n}I", self.read(ptr, 4 * n))
+
+    def write_u32s(self, ptr, values):
+        """Write `values` as little-endian u32 at `ptr`."""
+        self.write(ptr, struct.pack(f"<{len(values)}I", *values))
+
+
+class NoMemory:
+    """Stands in for the memory of a module that exports none: every access
+    traps, every empty access is fine."""
+
+    __slots__ = ()
+    size = 0
+
+    def _fail(self, *args):
+        raise GuestTrap("the module exports no memory named `memory`")
+
+    def read(self, ptr, n):
+        return b"" if n == 0 else self._fail()
+
+    def read_str(self, ptr, n):
+        return "" if n == 0 else self._fail()
+
+    def read_u32s(self, ptr, n):
+        return () if n == 0 else self._fail()
+
+    def write(self, ptr, data):
+        if data:
+            self._fail()
+
+    def write_u32s(self, ptr, values):
+        if values:
+            self._fail()
