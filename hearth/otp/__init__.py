@@ -39,6 +39,7 @@ from ._gen_server import GenServer
 from ._gen_server import start as start_server
 from ._gen_server import start_link as start_link_server
 from ._registry import start_link_registry, start_registry
+from ._request import is_reply, read_reply, request, send_request
 from ._registry_client import (
     lookup,
     register,
@@ -81,6 +82,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "encode",
     "decode",
+    "request",
+    "send_request",
+    "read_reply",
+    "is_reply",
     # gen_server
     "GenServer",
     "start_server",

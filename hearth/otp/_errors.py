@@ -104,37 +104,6 @@ class ReloadFailed(HearthError):
         self.reason = reason
 
 
-class RegistryError(HearthError):
-    """The registry refused a request; `kind` is the wire error kind
-    (``not_found``, ``permission_denied``, ``noproc``, ``invalid_request``,
-    ``invalid_reply``).
-
-    Usually the caller's fault: a name that is not registered, a view that
-    lacks the right, a dead capability to register.
-    """
-
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-class NameTaken(RegistryError):
-    """`register` found the name taken (rules R1, O1). Nobody's fault:
-    names are first come, first served.
-
-    Attributes:
-        name: the name asked for.
-        holder: the holder's debug pid (for logs; no authority), or None if
-            the registry did not say.
-    """
-
-    def __init__(self, kind, message, name=None, holder=None):
-        super().__init__(kind, message)
-        self.name = name
-        self.holder = holder
-
-
 class ServiceError(HearthError):
     """A service answered a request with an error reply.
 
@@ -152,6 +121,33 @@ class ServiceError(HearthError):
         self.kind = kind
         self.message = message
         self.details = details or {}
+
+
+class RegistryError(ServiceError):
+    """The registry refused a request; `kind` is the wire error kind
+    (``not_found``, ``permission_denied``, ``noproc``, ``invalid_request``,
+    ``invalid_reply``).
+
+    Usually the caller's fault: a name that is not registered, a view that
+    lacks the right, a dead capability to register.
+    """
+
+
+
+class NameTaken(RegistryError):
+    """`register` found the name taken (rules R1, O1). Nobody's fault:
+    names are first come, first served.
+
+    Attributes:
+        name: the name asked for.
+        holder: the holder's debug pid (for logs; no authority), or None if
+            the registry did not say.
+    """
+
+    def __init__(self, kind, message, name=None, holder=None):
+        super().__init__(kind, message)
+        self.name = name
+        self.holder = holder
 
 
 class ApplicationError(ServiceError):

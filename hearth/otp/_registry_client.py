@@ -1,17 +1,18 @@
 """Python clients of the registry service (rules R1–R3).
 
 Each function sends one request of the wire format described in
-`_registry` and waits for its reply on a reply mailbox of the calling
-process (kept in its process dictionary and reused, as `_call` does). The
+`_registry` through `_request.request` (PROTOCOLS.md's request/response
+convention, which the native services speak too) and turns an ``err``
+reply into `RegistryError` or `NameTaken`. The
 registry capability is the root one from `start_registry` or a view; with
 MONITOR on it (both have it) a dead registry is noticed at once.
 """
 
-from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process
+from hearth.vm import Cap
 
 from ._call import DEFAULT_TIMEOUT
-from ._codec import decode, encode
-from ._errors import CallTimeout, DecodeError, NameTaken, RegistryError, ServerExited
+from ._errors import NameTaken, RegistryError, ServiceError
+from ._request import request
 
 __all__ = [
     "register",
@@ -23,7 +24,6 @@ __all__ = [
     "NameTaken",
 ]
 
-_KEY = "$otp.registry_reply_mailbox"
 
 
 def register(registry, name, cap, timeout=DEFAULT_TIMEOUT):
@@ -125,85 +125,19 @@ def _check_name(name):
         raise TypeError(f"a registry name is a str, not {type(name).__name__}")
 
 
-def _reply_box(proc):
-    d = proc.dictionary
-    if d is None:
-        d = proc.dictionary = {}
-    entry = d.get(_KEY)
-    if entry is None or entry[0].closed:
-        mb = proc.create_mailbox()
-        entry = d[_KEY] = (mb, mb.make_capability(SEND))
-    return entry
-
-
 def _request(registry, term, args, timeout):
     """Send one request and return the ``ok`` value of its reply.
 
     Raises `RegistryError` (or `NameTaken`) for an ``err`` reply.
     """
-    proc = current_process()
-    mb, reply_cap = _reply_box(proc)
-    data, caps = encode(term, [reply_cap, *args])
-    ref = registry.monitor(mb) if registry.permissions & MONITOR else None
-    done = False
     try:
-        registry.send(data, caps)
-        reply = _wait_reply(proc, mb, ref, timeout, term)
-        done = True
-    finally:
-        if ref is not None:
-            proc.demonitor(ref, flush=True)
-        if not done:
-            # A reply may still come: retire the mailbox (its route closes,
-            # so the reply is dropped) rather than let the next request
-            # read it as its own.
-            mb.destroy()
-            proc.dictionary.pop(_KEY, None)
-    if "ok" in reply:
-        return reply["ok"]
-    err = reply["err"]
-    kind, message = err["kind"], str(err.get("message"))
-    if kind == "name_taken":
-        pid = err.get("pid")
-        raise NameTaken(kind, message, term.get("name"), pid if type(pid) is int else None)
-    raise RegistryError(kind, message)
-
-
-def _wait_reply(proc, mb, ref, timeout, term):
-    clock = proc.runtime.clock
-    deadline = None if timeout is None else clock.now() + timeout
-    while True:
-        remaining = None if deadline is None else max(0.0, deadline - clock.now())
-        sig = mb.recv(remaining)
-        if sig is None:
-            raise CallTimeout(f"the registry did not answer {term!r} within {timeout}s", "timeout")
-        if type(sig) is Down:
-            sig.cap.release()
-            if sig.ref == ref:
-                raise ServerExited(f"the registry exited: {sig.reason!r}", sig.reason)
-            continue
-        if type(sig) is Message:
-            try:
-                reply = decode(sig.data, sig.caps)
-            except DecodeError:
-                reply = None
-            if _is_reply(reply):
-                # Only a capability inside the reply (get, view) is kept.
-                kept = reply.get("ok")
-                for cap in sig.caps:
-                    if cap is kept:
-                        kept = None
-                    else:
-                        cap.release()
-                return reply
-            for cap in sig.caps:
-                cap.release()
-
-
-def _is_reply(term):
-    if type(term) is not dict or len(term) != 1:
-        return False
-    if "ok" in term:
-        return True
-    err = term.get("err")
-    return type(err) is dict and type(err.get("kind")) is str
+        return request(registry, term, args, timeout)
+    except RegistryError:
+        raise
+    except ServiceError as e:
+        if e.kind == "name_taken":
+            pid = e.details.get("pid")
+            raise NameTaken(
+                e.kind, e.message, term.get("name"), pid if type(pid) is int else None
+            ) from None
+        raise RegistryError(e.kind, e.message, e.details) from None

@@ -1,0 +1,175 @@
+"""The client side of PROTOCOLS.md's request/response convention.
+
+A request is a msgpack term (see `_codec`) with the reply capability at
+caps[0] and capability arguments at caps[1..]; the reply is ``{"ok": value}``
+or ``{"err": {"kind": ..., "message": ..., ...}}``. Native services and the
+registry speak it, so guests can too; `call` (in `_call`) is the Python
+servers' richer protocol on top of the same kernel.
+"""
+
+import collections
+
+from hearth import vm
+from hearth.vm import MONITOR, SEND, Cap, Down, Message
+
+from ._call import DEFAULT_TIMEOUT
+from ._codec import decode, encode
+from ._errors import CallTimeout, DecodeError, ServerExited, ServiceError
+
+__all__ = ["request", "send_request", "read_reply", "is_reply"]
+
+_MESSAGE_LIMIT = 200  # characters of an error text that go on the wire
+
+
+def send_request(service, term, reply_to, args=()):
+    """Send one request: `term` with caps ``[reply_to, *args]``.
+
+    For concurrent requests from one process: give each a reply capability
+    to a mailbox of its own, and read each answer with `read_reply`.
+
+    Raises:
+        TypeError: `term` can't be encoded.
+
+    Switches: never.
+    """
+    data, caps = encode(term, [reply_to, *args])
+    service.send(data, caps)
+
+
+def read_reply(sig):
+    """The ``ok`` value of a reply message; capabilities inside it stay
+    held, the message's others are released.
+
+    Raises:
+        ServiceError: the reply is an ``err`` (its kind), or not a reply at
+            all (kind ``invalid_reply``).
+
+    Switches: never.
+    """
+    if type(sig) is not Message:
+        if getattr(sig, "cap", None) is not None:
+            sig.cap.release()
+        raise ServiceError("invalid_reply", f"expected a reply message, got {sig!r}")
+    try:
+        reply = decode(sig.data, sig.caps)
+    except DecodeError as e:
+        reply = e
+    held = collections.Counter(id(c) for c in _caps_in(reply))
+    for cap in sig.caps:
+        if held[id(cap)]:
+            held[id(cap)] -= 1
+        else:
+            cap.release()
+    if type(reply) is dict and len(reply) == 1:
+        if "ok" in reply:
+            return reply["ok"]
+        err = reply.get("err")
+        if type(err) is dict and type(err.get("kind")) is str:
+            details = {k: v for k, v in err.items()
+                       if type(k) is str and k not in ("kind", "message")}
+            raise ServiceError(err["kind"], str(err.get("message", "")), details)
+    raise ServiceError("invalid_reply", f"not a reply: {reply!r}"[:_MESSAGE_LIMIT])
+
+
+def _caps_in(term, depth=0):
+    if type(term) is Cap:
+        yield term
+    elif depth < 64 and type(term) is tuple:
+        for t in term:
+            yield from _caps_in(t, depth + 1)
+    elif depth < 64 and type(term) is dict:
+        for k, v in term.items():
+            yield from _caps_in(k, depth + 1)
+            yield from _caps_in(v, depth + 1)
+
+
+_KEY = "$otp.request_reply_mailbox"
+
+
+def request(service, term, args=(), timeout=DEFAULT_TIMEOUT):
+    """Send one request to `service` and wait for its reply.
+
+    The reply comes to a mailbox of the caller's own, kept in its process
+    dictionary and reused; on a timeout it is destroyed, so a late reply is
+    dropped and can never be read as another request's.
+
+    Args:
+        service: a `Cap` with SEND (and MONITOR, to notice the service's
+            death at once; without it a dead service is noticed by timeout).
+        term: the request term.
+        args: capability arguments (caps[1..]).
+        timeout: seconds on the runtime's clock, or None to wait forever.
+            Give more than the delay when asking for one (a sleep, a tick).
+
+    Returns:
+        the ``ok`` value.
+
+    Raises:
+        ServiceError: an ``err`` reply.
+        CallTimeout: no reply within `timeout`.
+        ServerExited: the service was dead or died before replying.
+
+    Switches: always.
+    """
+    proc = vm.current_process()
+    d = proc.dictionary
+    if d is None:
+        d = proc.dictionary = {}
+    entry = d.get(_KEY)
+    if entry is None or entry[0].closed:
+        mb = proc.create_mailbox()
+        entry = d[_KEY] = (mb, mb.make_capability(SEND))
+    mb, reply_to = entry
+    send_request(service, term, reply_to, args)  # a bad term raises before anything is sent
+    # Monitoring after the send still catches a service that was already
+    # dead: its Down comes at once (``noproc``).
+    ref = service.monitor(mb) if service.permissions & MONITOR else None
+    done = False
+    try:
+        clock = proc.runtime.clock
+        deadline = None if timeout is None else clock.now() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - clock.now())
+            sig = mb.recv(remaining)
+            if sig is None:
+                raise CallTimeout(f"no reply to {term!r} within {timeout}s", "timeout")
+            if type(sig) is Down:
+                sig.cap.release()
+                if sig.ref == ref:
+                    raise ServerExited(f"the service exited: {sig.reason!r}", sig.reason)
+                continue
+            if type(sig) is Message and not is_reply(_decoded(sig)):
+                # Not an answer (a stray message to a private mailbox):
+                # drop it, and its capabilities, and keep waiting.
+                for cap in sig.caps:
+                    cap.release()
+                continue
+            done = True
+            return read_reply(sig)
+    finally:
+        if ref is not None:
+            proc.demonitor(ref, flush=True)
+        if not done:
+            # A reply may still come: retire the mailbox (its route closes,
+            # so the reply is dropped) rather than let the next request
+            # read it as its own.
+            mb.destroy()
+            d.pop(_KEY, None)
+
+
+def _decoded(sig):
+    try:
+        return decode(sig.data, sig.caps)
+    except DecodeError:
+        return None
+
+
+def is_reply(term):
+    """True if `term` has the shape of a reply: ``{"ok": v}`` or
+    ``{"err": {"kind": str, ...}}``. Switches: never."""
+    if type(term) is not dict or len(term) != 1:
+        return False
+    if "ok" in term:
+        return True
+    err = term.get("err")
+    return type(err) is dict and type(err.get("kind")) is str
