@@ -12,6 +12,8 @@ destroys it: a late reply then goes to a closed route and is dropped by the
 kernel, so it can never show up later (O2).
 """
 
+import msgpack
+
 from hearth.vm import MONITOR, SEND, Down, Message, current_process
 
 from ._codec import decode, encode
@@ -39,14 +41,76 @@ class From:
         return f"<From tag={self.tag}>"
 
 
+# -- the fast paths ----------------------------------------------------------------------
+#
+# Every call encodes two terms and decodes two. `_codec.encode` and `decode`
+# build a closure (their capability hook) each time, and `msgpack.packb`
+# allocates a 256 KiB buffer for each term it packs. The common term has no
+# capability in it, so these try msgpack directly, with reused packers and
+# hooks that give up at the first capability (or anything else only the
+# codec's hooks handle): then the codec does the work, and the result is the
+# same. A successful fast pack is byte for byte `encode`'s (same options,
+# and its hook never ran); a fast unpack that meets no extension is
+# `decode`'s term.
+
+
+class _Fallback(Exception):
+    """The term needs the codec's own hooks."""
+
+
+def _fallback(*_):
+    raise _Fallback
+
+
+_idle_packers = []  # packers not in use; each `_pack` takes one of its own
+_KEEP_BUFFER = 64 * 1024  # a packer that grew past this is not kept
+
+
+def _pack(term):
+    """`term` as `encode` would pack it, or None if it holds a capability,
+    a set, or anything `encode` must handle (or refuse) itself.
+
+    Each pack takes a packer from the idle list (list ``pop`` and ``append``
+    are atomic), so neither another greenlet nor another thread can share
+    one mid-pack. Switches: never.
+    """
+    try:
+        packer = _idle_packers.pop()
+    except IndexError:
+        packer = msgpack.Packer(default=_fallback, use_bin_type=True, buf_size=1024)
+    try:
+        data = packer.pack(term)
+    except Exception:  # _Fallback, or an error `encode` will raise itself
+        _idle_packers.append(packer)
+        return None
+    if len(data) <= _KEEP_BUFFER:
+        _idle_packers.append(packer)
+    return data
+
+
+_unpackb = msgpack.unpackb
+
+
+def _decode(data, caps):
+    """`decode(data, caps)`: the term, or `DecodeError`. Switches: never."""
+    try:
+        return _unpackb(data, use_list=False, raw=False, strict_map_key=False,
+                        ext_hook=_fallback)
+    except Exception:  # an extension (a capability?), or malformed data
+        return decode(data, caps)
+
+
 def _reply_box(proc):
+    """The caller's reply mailbox entry: ``(mailbox, SEND capability to it,
+    the call's capability list)``."""
     d = proc.dictionary
     if d is None:
         d = proc.dictionary = {}
     entry = d.get(_KEY)
     if entry is None or entry[0].closed:
         mb = proc.create_mailbox()
-        entry = d[_KEY] = (mb, mb.make_capability(SEND))
+        cap = mb.make_capability(SEND)
+        entry = d[_KEY] = (mb, cap, (cap,))
     return entry
 
 
@@ -70,15 +134,31 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
     Switches: always.
     """
     proc = current_process()
-    mb, reply_cap = _reply_box(proc)
-    tag = proc.runtime._new_ref()
-    data, caps = encode(("$call", tag, request), [reply_cap])
+    d = proc.dictionary
+    entry = None if d is None else d.get(_KEY)
+    if entry is None or entry[0].closed:
+        entry = _reply_box(proc)
+    mb = entry[0]
+    rt = proc.runtime
+    tag = rt._new_ref()
+    term = ("$call", tag, request)
+    data = _pack(term)
+    if data is None:
+        data, caps = encode(term, [entry[1]])
+    else:
+        caps = entry[2]
     ref = server.monitor(mb) if server._perms & MONITOR else None
     server.send(data, caps)
-    clock = proc.runtime.clock
-    deadline = None if timeout is None else clock.now() + timeout
+    if timeout is None:
+        deadline = remaining = None
+    else:
+        clock = rt.clock
+        now = clock.now()
+        deadline = now + timeout
+        # Nothing switched since `now` was read: the clock would read about
+        # the same again (exactly the same, for a virtual clock).
+        remaining = max(0.0, deadline - now)
     while True:
-        remaining = None if deadline is None else max(0.0, deadline - clock.now())
         sig = mb.recv(remaining)
         if sig is None:
             if ref is not None:
@@ -86,22 +166,22 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
             mb.destroy()
             proc.dictionary.pop(_KEY, None)
             raise CallTimeout(f"no reply to {request!r} within {timeout}s", "timeout")
-        if type(sig) is Down:
-            sig.cap.release()
-            if sig.ref == ref:
-                raise ServerExited(f"server exited during call: {sig.reason!r}", sig.reason)
-            continue
         if type(sig) is Message:
             try:
-                term = decode(sig.data, sig.caps)
+                term = _decode(sig.data, sig.caps)
             except DecodeError:
-                _release(sig.caps)
-                continue
+                term = None
             if type(term) is tuple and len(term) == 3 and term[0] == "$reply" and term[1] == tag:
                 if ref is not None:
                     proc.demonitor(ref, flush=True)
                 return term[2]
             _release(sig.caps)
+        elif type(sig) is Down:
+            sig.cap.release()
+            if sig.ref == ref:
+                raise ServerExited(f"server exited during call: {sig.reason!r}", sig.reason)
+        if deadline is not None:
+            remaining = max(0.0, deadline - clock.now())
 
 
 def _release(caps):
@@ -112,8 +192,13 @@ def _release(caps):
 def cast(server, request):
     """Send `request` without waiting (rule O3). Never blocks, never raises
     for a dead server. Switches: never."""
-    data, caps = encode(("$cast", request))
-    server.send(data, caps)
+    term = ("$cast", request)
+    data = _pack(term)
+    if data is None:
+        data, caps = encode(term)
+        server.send(data, caps)
+    else:
+        server.send(data)
 
 
 def reply(from_, value):
@@ -122,7 +207,11 @@ def reply(from_, value):
     Switches: never.
     """
     cap = from_.cap
-    data, caps = encode(("$reply", from_.tag, value))
+    term = ("$reply", from_.tag, value)
+    data = _pack(term)
+    caps = ()
+    if data is None:
+        data, caps = encode(term)
     try:
         cap.send(data, caps)
     finally:
@@ -143,7 +232,7 @@ def classify(sig):
     """
     if type(sig) is Message and sig.data[:1] in _ARRAY_HEADS:
         try:
-            term = decode(sig.data, sig.caps)
+            term = _decode(sig.data, sig.caps)
         except DecodeError:
             return ("info", sig)
         if type(term) is tuple and term:
