@@ -21,6 +21,7 @@ the supervisor never produces an `Exit`; one that died just before (its
 children are found by route and routes are never reused.
 """
 
+import collections
 import itertools
 import logging
 
@@ -83,7 +84,7 @@ class _Supervisor(AdminCalls):
         self.children = {}  # key -> _Child, in start order
         self.by_route = {}  # route id of a running child -> _Child
         self.template = None  # simple_one_for_one's child
-        self.restart_times = []  # the intensity window, oldest first
+        self.restart_times = collections.deque()  # the intensity window, oldest first
         self.n_restarts = 0
         self.serial = itertools.count(1)
         self.down_box = vm.create_mailbox()
@@ -307,9 +308,10 @@ class _Supervisor(AdminCalls):
         restarts within the last `period` seconds (both ends included)."""
         now = self.clock.now()
         threshold = now - self.period
-        times = [t for t in self.restart_times if t >= threshold]
+        times = self.restart_times
+        while times and times[0] < threshold:
+            times.popleft()
         times.append(now)
-        self.restart_times = times
         return len(times) <= self.intensity
 
     def _restart(self, child):

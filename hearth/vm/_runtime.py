@@ -170,6 +170,12 @@ class Runtime:
         self._sched.n_live += 1
         _attached[g] = proc
         try:
+            # current_process() then finds it on its fast path, as it finds a
+            # spawned process, instead of after a failed attribute lookup.
+            g._hearth_process = proc
+        except AttributeError:  # a greenlet class without a __dict__
+            pass
+        try:
             yield proc
         except ProcessExit as e:
             if proc.reason is None:
@@ -183,6 +189,8 @@ class Runtime:
                 self._terminate(proc, NORMAL)
         finally:
             _attached.pop(g, None)
+            if getattr(g, "_hearth_process", None) is proc:
+                del g._hearth_process
             proc.throw_pending = False
             self._reap(proc)
 
