@@ -21,6 +21,10 @@ class Clock:
     inside `advance`): they must never switch greenlets.
     """
 
+    # True if a timer's callback can only run in the hub's own loop, between
+    # two scheduler drains (so arming it at the end of the drain is the same).
+    timers_fire_between_drains = False
+
     def now(self):
         """Seconds on this clock's own scale. Switches: never."""
         raise NotImplementedError
@@ -50,6 +54,8 @@ class _Timer:
 
 class RealClock(Clock):
     """The monotonic clock, with timers on the gevent hub's loop."""
+
+    timers_fire_between_drains = True
 
     def __init__(self):
         self._loop = None

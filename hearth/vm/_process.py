@@ -99,6 +99,7 @@ class Process:
         "started_at",
         "initial_call",
         "dictionary",
+        "timer",
         "_start",
         "__weakref__",
     )
@@ -124,6 +125,7 @@ class Process:
         self.started_at = runtime.clock.now()
         self.initial_call = None
         self.dictionary = None  # the process dictionary, made on first use
+        self.timer = None  # the clock timer of a timed receive, once armed
         self._start = None
 
     # -- identity -------------------------------------------------------------

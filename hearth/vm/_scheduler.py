@@ -57,6 +57,13 @@ class Scheduler:
         # checks) before it polls, so a drain that re-queued itself as a
         # callback would hold I/O and timers back for about 50 slices.
         self._resume = self._loop.timer(0.0)
+        # A process that blocks with a deadline during a drain gets its clock
+        # timer when the drain ends: a real clock's timers only fire between
+        # drains anyway, and a receive answered within the same drain (a
+        # call's, usually) then never makes one.
+        self._draining = False
+        self._defer_timers = clock.timers_fire_between_drains
+        self._unarmed = []  # (proc, wseq, deadline) that blocked in this drain
 
     @property
     def seed(self):
@@ -121,14 +128,19 @@ class Scheduler:
         self.n_waiting += 1
         if self._idle_watchers or self._autojump:
             self._note_maybe_idle()
-        timer = None
         if deadline is not None:
-            timer = self._clock.call_at(deadline, self._timeout, proc, seq)
+            if self._draining and self._defer_timers:
+                self._unarmed.append((proc, seq, deadline))
+            else:
+                proc.timer = self._clock.call_at(deadline, self._timeout, proc, seq)
         try:
             self.hub.switch()
         finally:
-            if timer is not None:
-                timer.cancel()
+            if deadline is not None:
+                timer = proc.timer
+                if timer is not None:
+                    proc.timer = None
+                    timer.cancel()
             state = proc.state
             if state is not RUNNING:
                 # Resumed by something other than the drain (a gevent
@@ -155,6 +167,7 @@ class Scheduler:
         rng = self._rng
         started = time.perf_counter()
         count = 0
+        self._draining = True
         try:
             while ready:
                 if rng is None:
@@ -184,7 +197,21 @@ class Scheduler:
         except BaseException:
             self._loop.run_callback(self._drain)
             raise
+        finally:
+            self._draining = False
+            if self._unarmed:
+                self._arm_deferred()
         self._scheduled = False
+
+    def _arm_deferred(self):
+        """Give each process still blocked since this drain its timer."""
+        unarmed = self._unarmed
+        self._unarmed = []
+        call_at = self._clock.call_at
+        timeout = self._timeout
+        for proc, seq, deadline in unarmed:
+            if proc.state is WAITING and proc.wseq == seq:
+                proc.timer = call_at(deadline, timeout, proc, seq)
 
     # -- idleness (wait_all_blocked, autojump) ----------------------------------
 

@@ -40,3 +40,21 @@ def test_busy_processes_leave_the_hub_time_for_timers_and_io(proc):
     assert vm.recv(timeout=60).data == b"done"
     ticker.kill()
     assert len(wakes) >= 3
+
+
+def test_a_spawned_process_times_out_on_the_real_clock(proc):
+    """Its timer is armed when the drain that ran it ends (timers only fire
+    between drains), so a receive answered in the same pass never makes one;
+    one that is not answered must still time out."""
+    me = vm.make_capability(SEND)
+
+    def child(reply):
+        first = vm.recv(timeout=0.01)
+        reply.send(b"timed out" if first is None else b"got one")
+        second = vm.recv(timeout=30)
+        reply.send(second.data)
+
+    cap = vm.spawn(child, me)
+    assert vm.recv(timeout=30).data == b"timed out"
+    cap.send(b"answered")
+    assert vm.recv(timeout=30).data == b"answered"
