@@ -236,8 +236,8 @@ def start_link(module_or_class, *args, name=None, registry=None, timeout=DEFAULT
 
 def _ack_box(proc):
     """The caller's start mailbox and a SEND capability to it, reused by
-    every start like `call`'s reply mailbox (slots of destroyed mailboxes
-    are never reused by the kernel)."""
+    every start like `call`'s reply mailbox, so that starts don't create and
+    destroy a mailbox each."""
     d = proc.dictionary
     if d is None:
         d = proc.dictionary = {}

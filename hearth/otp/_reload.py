@@ -2,7 +2,7 @@
 
 `reload(module_name)` loads the module's source again into a *new* module
 object and, only if that succeeds, makes it current (in `sys.modules`). A
-running `GenServer` notices the new version at its next message, finds the
+running `GenServer` notices the new version at its next signal, finds the
 class of the same qualified name in the new module, calls that class's
 ``code_change(old_vsn, state, extra)`` and goes on with the new class and the
 migrated state: same process, same mailboxes. Servers idle in ``recv`` are

@@ -99,8 +99,10 @@ call                           reply
 
 A `start_child` spec travels in a message, so its function must be a
 module-level one (see `_supervisor_spec`): the supervisor imports it by
-name. Give supervisor capabilities only to trusted code: SEND on a
-supervisor is the power to start, stop and restart its children.
+name and calls it. Give supervisor capabilities only to trusted code: SEND
+on a supervisor is the power to start, stop and restart its children, and
+through `start_child` to run any importable function (``os:system``
+included) in this OS process. Never hand one to a guest.
 """
 
 from hearth import vm
@@ -218,8 +220,8 @@ def start_link(
 
 def _take_box(proc):
     # One start mailbox per process, reused: a supervisor that restarts a
-    # child supervisor many times would otherwise leave a closed mailbox
-    # slot behind each time.
+    # child supervisor many times would otherwise create and destroy a
+    # mailbox each time.
     d = proc.dictionary
     if d is None:
         d = proc.dictionary = {}
