@@ -111,9 +111,10 @@ def check_reason(reason, _depth=0):
         return reason
     if _depth > 32:
         raise BadReason("exit reason nested too deeply")
-    if isinstance(reason, (tuple, list)):
+    # Exact types: a tuple subclass such as msgpack's ExtType is not data.
+    if type(reason) is tuple or type(reason) is list:
         return tuple(check_reason(r, _depth + 1) for r in reason)
-    if isinstance(reason, dict):
+    if type(reason) is dict:
         out = {}
         for key, value in reason.items():
             if not isinstance(key, str):

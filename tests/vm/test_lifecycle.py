@@ -241,3 +241,10 @@ def test_v14_an_error_reason_keeps_the_whole_exception_chain(proc):
     assert (name, message) == ("ValueError", "while looking up")
     assert tb.index("KeyError: 'missing'") < tb.index("direct cause") < tb.index("ValueError")
     assert '{}["missing"]' in tb
+
+
+def test_v14_a_tuple_subclass_is_not_a_plain_data_reason(proc):
+    import msgpack
+
+    with pytest.raises(vm.BadReason):
+        vm.exit(("odd", msgpack.ExtType(5, b"\x00")))
