@@ -2,7 +2,9 @@
 
 Layer 2: imports `hearth.vm` and `hearth.otp` only. The catalogue to cover
 is PROTOCOLS.md. Built so far: the request/response service helper
-(`Service`, `request`) and the time services (`start_time_services`).
+(`Service`, `request`), the time services (`start_time_services`), the wasm
+spawner (`start_wasm_spawner`) and upgradable guest services
+(`start_guest_service`, `upgrade_guest_service`).
 """
 
 from ._service import (
@@ -18,6 +20,13 @@ from ._service import (
     send_request,
     spawn_service,
 )
+from ._guest_upgrade import (
+    UPGRADE_FAILED,
+    GuestService,
+    guest_service_status,
+    start_guest_service,
+)
+from ._guest_upgrade import upgrade as upgrade_guest_service
 from ._time import (
     SLEEP,
     STOPWATCH_FACTORY,
@@ -26,6 +35,13 @@ from ._time import (
     UNIX_TIME,
     TimeServices,
     start_time_services,
+)
+from ._wasm_spawner import (
+    INVALID_MODULE,
+    WASM_SPAWNER,
+    WasmProcessSpawner,
+    load_guest_module,
+    start_wasm_spawner,
 )
 
 __all__ = [
@@ -47,4 +63,14 @@ __all__ = [
     "TIME_SERVICES",
     "TimeServices",
     "start_time_services",
+    "WASM_SPAWNER",
+    "INVALID_MODULE",
+    "WasmProcessSpawner",
+    "start_wasm_spawner",
+    "load_guest_module",
+    "GuestService",
+    "start_guest_service",
+    "upgrade_guest_service",
+    "guest_service_status",
+    "UPGRADE_FAILED",
 ]

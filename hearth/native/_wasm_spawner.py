@@ -1,0 +1,431 @@
+"""``hearth.wasm.WasmProcessSpawner``: spawn wasm guests from lumps
+(PROTOCOLS.md).
+
+A process speaking the request/response envelope of `_service`: caps[0]
+of a request is the reply capability (SEND), the data is msgpack, and the
+reply is ``{"ok": value}`` or ``{"err": {"kind": K, "message": M}}``.
+`start_wasm_spawner` starts it under a supervisor and registers it as
+``hearth.wasm.WasmProcessSpawner``.
+
+Request
+-------
+
+caps[1..] are the new guest's initial capabilities: it finds them at
+handles 0..n-1 of its table, in order (by convention handle 0 is a
+registry). The data names the lump and, optionally, the entry point, in
+any of these forms:
+
+=====================================================  ===========================
+form                                                   entry point
+=====================================================  ===========================
+``["spawn", lump]``                                    ``run()``
+``["spawn", lump, entrypoint]``                        see below
+``{"op": "spawn", "lump": lump, "entrypoint": e}``     see below; ``e`` optional
+``{"lump": lump, "entrypoint": e}``                    the original Rust Hearth's
+                                                       ``WasmSpawnInfo``
+=====================================================  ===========================
+
+``lump`` is a lump id: 32 raw bytes, a msgpack bin (not hex text).
+``entrypoint`` is nil (run ``run()``) or an int ``i``, 0 <= i < 2**32 (run
+``_hearth_spawn_by_index(i)``).
+
+ok: the new guest's capability, with all permissions (SEND, MONITOR,
+KILL, LINK), to its parent mailbox. The guest is linked to nobody: killing
+or restarting the spawner leaves it running.
+
+Errors
+------
+
+``invalid_request``
+    not msgpack, not one of the forms above, a lump id that is not 32
+    bytes of bin, an entry point that is neither nil nor an int in range.
+``not_found``
+    the runtime's lump store has no such lump (or its copy failed its
+    digest check and was quarantined).
+``invalid_module``
+    the lump is not a wasm module (nor WAT text), or it is one that can't
+    run as a guest: it imports something the guest ABI doesn't define, it
+    exports no ``memory``, it lacks the entry point asked for, or exports
+    an entry point with the wrong signature. The message says which.
+``internal_error``
+    a bug in the spawner, logged with its traceback.
+
+A request whose caps[0] is missing or lacks SEND is logged and dropped.
+The spawner keeps serving after any of them.
+
+Compiling
+---------
+
+Modules come from ``runtime.modules`` (compiled once per lump, kept in
+memory and on disk by lump id). The spawner keeps the last `max_modules`
+modules it spawned from, linked against the guest ABI; a request for one
+of them is answered at once, in the spawner's process. Any other lump is
+handed to a short-lived *loader* process, which waits for
+``runtime.modules.get`` on a native thread (`run_off_hub`; compiling a
+large module takes up to seconds, during which the hub keeps running
+every other process), then spawns the guest and replies. So a slow compile holds back neither
+the hub nor the spawner: spawns of cached modules are answered while it
+runs, and replies come in the order the spawns finish, as the envelope
+allows (give concurrent requests reply capabilities of their own).
+The guest's process is then a child of the loader, which ends at once;
+nothing in Hearth ties a process to its parent's life.
+
+Bytes
+-----
+
+``["spawn", lump]`` is ``92 a5 73 70 61 77 6e c4 20`` followed by the 32
+bytes of the id; ``["spawn", lump, 3]`` starts ``93`` instead of ``92`` and
+ends with ``03``. The reply is ``81 a2 6f 6b d6 01 00 00 00 00``
+(``{"ok": caps[0]}``) with the guest's capability as the reply's caps[0].
+"""
+
+import logging
+from collections import OrderedDict
+from typing import NamedTuple
+
+import gevent
+import gevent.event
+import wasmtime
+from gevent import monkey
+
+from hearth import vm
+from hearth.otp import ChildSpec, ServiceError, lookup, register, start_link_supervisor
+from hearth.vm import (
+    MONITOR,
+    SEND,
+    GuestModuleError,
+    LumpCorrupt,
+    LumpId,
+    LumpNotFound,
+    ModuleError,
+    load_module,
+    spawn_guest,
+)
+
+from ._service import INTERNAL_ERROR, INVALID_REQUEST, NOT_FOUND, Request, Service, spawn_service
+
+__all__ = [
+    "WASM_SPAWNER",
+    "INVALID_MODULE",
+    "ENTRY",
+    "SPAWN_ENTRY",
+    "WasmProcessSpawner",
+    "WasmSpawner",
+    "start_wasm_spawner",
+    "parse_spawn",
+    "load_guest_module",
+    "run_off_hub",
+    "check_entry",
+]
+
+log = logging.getLogger("hearth.native")
+
+WASM_SPAWNER = "hearth.wasm.WasmProcessSpawner"
+INVALID_MODULE = "invalid_module"
+ENTRY = "run"
+SPAWN_ENTRY = "_hearth_spawn_by_index"
+DEFAULT_MAX_MODULES = 64
+
+_start_new_thread = monkey.get_original("_thread", "start_new_thread")
+
+_REGISTERED_PERMS = SEND | MONITOR  # what anyone who looks the spawner up gets
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+def parse_spawn(term):
+    """``(lump_id, index)`` of a spawn request; `index` None means ``run``.
+
+    Raises:
+        ServiceError: ``invalid_request`` (the message says what is wrong).
+
+    Switches: never.
+    """
+    if type(term) is dict:
+        if "op" in term and term["op"] != "spawn":
+            raise ServiceError(INVALID_REQUEST, f"unknown op {term['op']!r}; one of ['spawn']")
+        if "lump" not in term:
+            raise ServiceError(INVALID_REQUEST, "spawn needs a 'lump' field")
+        lump, entry = term["lump"], term.get("entrypoint")
+    elif type(term) is tuple and term:
+        if term[0] != "spawn":
+            raise ServiceError(INVALID_REQUEST, f"unknown op {term[0]!r}; one of ['spawn']")
+        if len(term) not in (2, 3):
+            raise ServiceError(INVALID_REQUEST,
+                               f"spawn takes a lump id and an optional entry point, got"
+                               f" {len(term) - 1} field(s)")
+        lump, entry = term[1], term[2] if len(term) == 3 else None
+    else:
+        raise ServiceError(INVALID_REQUEST,
+                           'a spawn request is ["spawn", lump, entrypoint?] or'
+                           ' {"op": "spawn", "lump": ..., "entrypoint": ...}')
+    if type(lump) is not bytes or len(lump) != 32:
+        what = f"{len(lump)} bytes" if type(lump) is bytes else f"a {type(lump).__name__}"
+        hint = " (raw bytes, not hex)" if type(lump) is str else ""
+        raise ServiceError(INVALID_REQUEST,
+                           f"a lump id is 32 bytes of msgpack bin{hint}, not {what}")
+    if entry is not None and (type(entry) is not int or not 0 <= entry < 2**32):
+        raise ServiceError(INVALID_REQUEST, "the entry point is nil (run) or an index"
+                                            f" 0 <= i < 2**32, not {entry!r}")
+    return LumpId(lump), entry
+
+
+# -- modules -------------------------------------------------------------------------------
+
+
+def load_guest_module(lump_id):
+    """The `GuestModule` of lump `lump_id`, compiled (or read from the
+    module cache's disk) on a native thread (`run_off_hub`); checked to
+    export ``memory``.
+
+    Must be called in a process. Compiling never runs on the hub thread:
+    the calling process waits, every other one runs.
+
+    Raises:
+        ServiceError: ``not_found`` (no such lump, or it is corrupt) or
+            ``invalid_module`` (not wasm, doesn't link against the guest
+            ABI, a bad entry point signature, or no ``memory`` export).
+
+    Switches: always.
+    """
+    runtime = vm.current_runtime()
+    cache = runtime.modules  # made here, on the hub, never in the worker thread
+    lid = LumpId(lump_id)
+    try:
+        compiled = run_off_hub(cache.get, lid)
+        # A memory hit of the module cache now (the thread put it there, and
+        # `compiled` keeps it alive): linking it against the ABI is quick
+        # and stays on the hub.
+        module = load_module(lid)
+    except LumpNotFound:
+        raise ServiceError(NOT_FOUND, f"no lump {lid.hex()}") from None
+    except LumpCorrupt:
+        raise ServiceError(NOT_FOUND, f"lump {lid.hex()} failed its digest check"
+                                      " and was quarantined") from None
+    except GuestModuleError as e:
+        raise ServiceError(INVALID_MODULE, f"lump {lid.hex()[:16]}…: {e.detail}") from None
+    except ModuleError as e:
+        raise ServiceError(INVALID_MODULE, f"lump {lid.hex()[:16]}… is not a wasm module:"
+                                           f" {e.detail}") from None
+    del compiled
+    if not _has_memory(module.module):
+        raise ServiceError(INVALID_MODULE,
+                           f"lump {lid.hex()[:16]}…: exports no memory named `memory`")
+    return module
+
+
+def run_off_hub(fn, *args):
+    """Run ``fn(*args)`` on a native thread of its own; wait for it in the
+    calling greenlet and return its result (or raise its exception).
+
+    `fn` must not touch gevent or the kernel: it runs outside the hub's
+    thread (`ModuleCache.get` is made for that: native locks, no logging).
+    The hub keeps running every other greenlet meanwhile; an async watcher
+    wakes it when the thread is done, and keeps its loop alive until then.
+    If the caller is killed while it waits, the thread still runs to its
+    end, and its result is dropped.
+
+    Not gevent's threadpool: its workers are greenlets that outlive the
+    work (the test plugin counts them as leaks), and gevent's DNS resolver
+    shares it, so a few long compiles would stall name lookups.
+
+    Switches: always.
+    """
+    hub = gevent.get_hub()
+    watcher = hub.loop.async_()
+    outcome = []
+    done = gevent.event.Event()
+
+    def on_done():  # on the hub
+        watcher.close()
+        done.set()
+
+    def work():  # on the native thread
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as e:  # noqa: B902 - handed to the waiting greenlet
+            outcome.append((False, e))
+        finally:
+            watcher.send()
+
+    watcher.start(on_done)
+    try:
+        _start_new_thread(work, ())
+    except BaseException:
+        watcher.close()
+        raise
+    done.wait()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
+def _has_memory(module):
+    return any(e.name == "memory" and isinstance(e.type, wasmtime.MemoryType)
+               for e in module.exports)
+
+
+def check_entry(module, index):
+    """Raise ``invalid_module`` unless `module` exports the entry point a
+    spawn with `index` runs (``run``, or ``_hearth_spawn_by_index``).
+
+    Switches: never.
+    """
+    entry = ENTRY if index is None else SPAWN_ENTRY
+    if not module.has(entry):
+        lid = module.lump_id
+        raise ServiceError(INVALID_MODULE,
+                           f"lump {lid.hex()[:16]}…: exports no function `{entry}`")
+
+
+class _Modules:
+    """The spawner's last modules, by lump id (an LRU by count).
+
+    Shared by the spawner and its loaders: all run on the hub thread and
+    none switches while touching it.
+    """
+
+    __slots__ = ("_max", "_lru")
+
+    def __init__(self, max_modules):
+        self._max = max_modules
+        self._lru = OrderedDict()
+
+    def get(self, lid):
+        module = self._lru.get(lid)
+        if module is not None:
+            self._lru.move_to_end(lid)
+        return module
+
+    def put(self, lid, module):
+        if self._max <= 0:
+            return
+        self._lru[lid] = module
+        self._lru.move_to_end(lid)
+        while len(self._lru) > self._max:
+            self._lru.popitem(last=False)
+
+
+def _spawn_and_reply(request, module, index):
+    check_entry(module, index)
+    child = spawn_guest(module, *request.args, index=index)
+    try:
+        request.reply(child)
+    finally:
+        child.release()  # the requester has its own reference now
+
+
+# -- the service ---------------------------------------------------------------------------
+
+
+class WasmProcessSpawner(Service):
+    """``hearth.wasm.WasmProcessSpawner``.
+
+    Args:
+        max_modules: how many linked modules to keep for spawns answered
+            without a loader (0: every spawn goes through one).
+    """
+
+    name = WASM_SPAWNER
+
+    def __init__(self, max_modules=DEFAULT_MAX_MODULES):
+        super().__init__()
+        self._modules = _Modules(max_modules)
+
+    def handle_request(self, request):
+        lid, index = parse_spawn(request.term)
+        module = self._modules.get(lid)
+        if module is None:
+            # The loader gets its own references to the reply and argument
+            # capabilities; the loop releases the arguments, we the reply.
+            vm.spawn(_loader, self._modules, lid, index, request.reply_to, *request.args,
+                     name="hearth.wasm.loader")
+            request.defer()
+            request.reply_to.release()
+            return None
+        _spawn_and_reply(request, module, index)
+        return None
+
+
+def _loader(modules, lid, index, reply_to, *args):
+    """A loader process: load one module off the hub, spawn, reply, end."""
+    request = Request(reply_to, args)
+    try:
+        try:
+            module = load_guest_module(lid)
+            modules.put(lid, module)
+            _spawn_and_reply(request, module, index)
+        except ServiceError as e:
+            request.fail(e.kind, e.message, e.details)
+        except Exception as e:  # noqa: BLE001 - a bug answers, and the loader ends quietly
+            log.exception("%s loader (pid %s) failed", WASM_SPAWNER, vm.self_pid())
+            request.fail(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
+    finally:
+        if not request.answered:
+            reply_to.release()
+        for cap in args:
+            cap.release()
+
+
+# -- starting it ---------------------------------------------------------------------------
+
+
+class WasmSpawner(NamedTuple):
+    """What `start_wasm_spawner` returns.
+
+    Attributes:
+        supervisor: a capability (all permissions) to its supervisor,
+            linked to the caller: the caller's exit stops the spawner.
+        cap: the registered capability (SEND, MONITOR), in the caller's
+            table.
+    """
+
+    supervisor: vm.Cap
+    cap: vm.Cap
+
+
+def _start_registered(registry, max_modules):
+    """Supervisor start function: spawn the spawner linked to the
+    supervisor and register it (again on every restart)."""
+    cap = spawn_service(WasmProcessSpawner, max_modules, link=True, name=WASM_SPAWNER)
+    public = cap.demote(_REGISTERED_PERMS)
+    try:
+        register(registry, WASM_SPAWNER, public)
+    except BaseException:
+        cap.unlink()
+        cap.kill()
+        raise
+    finally:
+        public.release()
+    return cap
+
+
+def start_wasm_spawner(registry, *, max_modules=DEFAULT_MAX_MODULES, intensity=3, period=5.0):
+    """Start ``hearth.wasm.WasmProcessSpawner`` under a supervisor linked
+    to the caller and register it in `registry` under that name.
+
+    A spawner that crashes is restarted and registered again; more than
+    `intensity` restarts within `period` seconds stop the supervisor.
+    Guests it spawned are not linked to it and keep running.
+
+    Args:
+        registry: a registry capability that may register the name.
+        max_modules: see `WasmProcessSpawner`.
+        intensity, period: the supervisor's restart limit.
+
+    Returns:
+        a `WasmSpawner`.
+
+    Raises:
+        StartError: the spawner could not start, say because the name is
+            taken (nothing is left running).
+
+    Switches: always.
+    """
+    child = ChildSpec(WASM_SPAWNER, _start_registered, args=(registry, max_modules),
+                      shutdown="brutal_kill")
+    sup = start_link_supervisor([child], strategy="one_for_one", intensity=intensity,
+                                period=period, name="hearth.wasm")
+    return WasmSpawner(sup, lookup(registry, WASM_SPAWNER))
