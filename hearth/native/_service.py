@@ -72,9 +72,9 @@ any argument it keeps (`Request.keep`).
 import logging
 
 from hearth import vm
-from hearth.otp import DecodeError, ServiceError, decode, encode
+from hearth.otp import DecodeError, ServiceError, decode, encode, register
 from hearth.otp._request import read_reply, request, send_request
-from hearth.vm import SEND, Message
+from hearth.vm import MONITOR, SEND, Message
 
 __all__ = [
     "INVALID_REQUEST",
@@ -86,6 +86,7 @@ __all__ = [
     "Service",
     "parse_op",
     "spawn_service",
+    "start_registered",
     "send_request",
     "read_reply",
     "request",
@@ -389,3 +390,34 @@ def spawn_service(cls, *args, link=False, **options):
     if link:
         return vm.spawn_link(_run, cls, *args, **options)
     return vm.spawn(_run, cls, *args, **options)
+
+
+# What anyone who looks a registered service up gets.
+REGISTERED_PERMS = SEND | MONITOR
+
+
+def start_registered(registry, name, cls, *args):
+    """Supervisor start function: spawn ``cls(*args).serve()`` linked to the
+    supervisor and register it as `name` (again on every restart), handing
+    the registry a SEND|MONITOR capability only.
+
+    Returns:
+        the service's full capability, as a supervisor's start function must.
+
+    Raises:
+        NameTaken: the name is held by another process (the new service is
+            killed first, so nothing is left running).
+
+    Switches: always.
+    """
+    cap = spawn_service(cls, *args, link=True, name=name)
+    public = cap.demote(REGISTERED_PERMS)
+    try:
+        register(registry, name, public)
+    except BaseException:
+        cap.unlink()
+        cap.kill()
+        raise
+    finally:
+        public.release()
+    return cap

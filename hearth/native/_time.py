@@ -103,10 +103,17 @@ from collections import deque
 from typing import NamedTuple
 
 from hearth import vm
-from hearth.otp import ChildSpec, lookup, register, start_link_supervisor
+from hearth.otp import ChildSpec, lookup, start_link_supervisor
 from hearth.vm import KILL, MONITOR, SEND, Down
 
-from ._service import INVALID_REQUEST, Service, ServiceError, parse_op, spawn_service
+from ._service import (
+    INVALID_REQUEST,
+    Service,
+    ServiceError,
+    parse_op,
+    spawn_service,
+    start_registered,
+)
 
 __all__ = [
     "SLEEP",
@@ -131,7 +138,6 @@ UNIX_TIME = "hearth.UnixTime"
 TIME_SERVICES = (SLEEP, TIMER_FACTORY, STOPWATCH_FACTORY, UNIX_TIME)
 
 RESOURCE_PERMS = SEND | MONITOR | KILL  # what an owner gets to a timer or stopwatch
-_REGISTERED_PERMS = SEND | MONITOR  # what anyone who looks a service up gets
 OWNER_GONE = ("shutdown", "owner_gone")
 
 
@@ -308,22 +314,6 @@ class TimeServices(NamedTuple):
     caps: dict
 
 
-def _start_registered(registry, name, cls, *args):
-    """Supervisor start function: spawn one service linked to the
-    supervisor and register it as `name` (again on every restart)."""
-    cap = spawn_service(cls, *args, link=True, name=name)
-    public = cap.demote(_REGISTERED_PERMS)
-    try:
-        register(registry, name, public)
-    except BaseException:
-        cap.unlink()
-        cap.kill()
-        raise
-    finally:
-        public.release()
-    return cap
-
-
 def start_time_services(registry, *, unix_time_source=time.time_ns, intensity=3, period=5.0):
     """Start the four time services under a supervisor linked to the caller
     and register them in `registry` as ``hearth.Sleep``,
@@ -355,7 +345,7 @@ def start_time_services(registry, *, unix_time_source=time.time_ns, intensity=3,
         (UNIX_TIME, UnixTime, (unix_time_source,)),
     ]
     children = [
-        ChildSpec(name, _start_registered, args=(registry, name, cls, *extra),
+        ChildSpec(name, start_registered, args=(registry, name, cls, *extra),
                   shutdown="brutal_kill")
         for name, cls, extra in services
     ]

@@ -89,10 +89,8 @@ import wasmtime
 from gevent import monkey
 
 from hearth import vm
-from hearth.otp import ChildSpec, ServiceError, lookup, register, start_link_supervisor
+from hearth.otp import ChildSpec, ServiceError, lookup, start_link_supervisor
 from hearth.vm import (
-    MONITOR,
-    SEND,
     GuestModuleError,
     LumpCorrupt,
     LumpId,
@@ -102,7 +100,14 @@ from hearth.vm import (
     spawn_guest,
 )
 
-from ._service import INTERNAL_ERROR, INVALID_REQUEST, NOT_FOUND, Request, Service, spawn_service
+from ._service import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    NOT_FOUND,
+    Request,
+    Service,
+    start_registered,
+)
 
 __all__ = [
     "WASM_SPAWNER",
@@ -128,7 +133,6 @@ DEFAULT_MAX_MODULES = 64
 
 _start_new_thread = monkey.get_original("_thread", "start_new_thread")
 
-_REGISTERED_PERMS = SEND | MONITOR  # what anyone who looks the spawner up gets
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -386,22 +390,6 @@ class WasmSpawner(NamedTuple):
     cap: vm.Cap
 
 
-def _start_registered(registry, max_modules):
-    """Supervisor start function: spawn the spawner linked to the
-    supervisor and register it (again on every restart)."""
-    cap = spawn_service(WasmProcessSpawner, max_modules, link=True, name=WASM_SPAWNER)
-    public = cap.demote(_REGISTERED_PERMS)
-    try:
-        register(registry, WASM_SPAWNER, public)
-    except BaseException:
-        cap.unlink()
-        cap.kill()
-        raise
-    finally:
-        public.release()
-    return cap
-
-
 def start_wasm_spawner(registry, *, max_modules=DEFAULT_MAX_MODULES, intensity=3, period=5.0):
     """Start ``hearth.wasm.WasmProcessSpawner`` under a supervisor linked
     to the caller and register it in `registry` under that name.
@@ -424,7 +412,8 @@ def start_wasm_spawner(registry, *, max_modules=DEFAULT_MAX_MODULES, intensity=3
 
     Switches: always.
     """
-    child = ChildSpec(WASM_SPAWNER, _start_registered, args=(registry, max_modules),
+    child = ChildSpec(WASM_SPAWNER, start_registered,
+                      args=(registry, WASM_SPAWNER, WasmProcessSpawner, max_modules),
                       shutdown="brutal_kill")
     sup = start_link_supervisor([child], strategy="one_for_one", intensity=intensity,
                                 period=period, name="hearth.wasm")

@@ -90,7 +90,7 @@ from ._errors import ApplicationError, CallError, StartError
 from ._gen_server import GenServer
 from ._gen_server import start as start_server
 from ._gen_server import start_link as start_link_server
-from ._patterns import INVALID, ServiceError, err, ok, reject, request
+from ._patterns import INVALID, err, ok, reject, request
 from ._supervisor_spec import (
     RESTART_TYPES,
     args_from_term,
