@@ -1,9 +1,10 @@
 """hearth-server: boot a Hearth runtime and keep it running until Ctrl+C.
 
-For now it boots the kernel with a small demonstration (a ticker process
-watched by a monitor that reports its death); the network listener, init
-and services arrive with their issues. Monkey-patches gevent first thing,
-as only entry points may.
+It boots a registry, the native services built so far (the time services
+and the wasm spawner) and a ticker, and logs a status line now and then.
+Init, service manifests and the network listener arrive with their issues
+(kindling, network). Monkey-patches gevent first thing, as only entry
+points may.
 """
 
 from gevent import monkey
@@ -16,7 +17,8 @@ import signal  # noqa: E402
 
 import gevent  # noqa: E402
 
-from hearth import __version__, vm  # noqa: E402
+from hearth import __version__, otp, vm  # noqa: E402
+from hearth.native import start_time_services, start_wasm_spawner  # noqa: E402
 
 log = logging.getLogger("hearth.server")
 
@@ -46,6 +48,10 @@ def _status(period):
 
 
 def _boot(status_period):
+    registry = otp.start_registry()
+    start_time_services(registry)
+    start_wasm_spawner(registry)
+    log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
     ticker = vm.spawn(_ticker, 1.0, name="ticker")
     vm.monitor(ticker)
     vm.spawn(_status, status_period, name="status")
@@ -58,11 +64,17 @@ def _boot(status_period):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hearth-server", description=__doc__.splitlines()[0])
     parser.add_argument("--status-every", type=float, default=10.0, metavar="SECONDS")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="keep lumps and compiled modules here across restarts (default: memory only)",
+    )
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    rt = vm.Runtime()
+    rt = vm.Runtime(data_dir=args.data_dir)
     rt.spawn(_boot, args.status_every, name="boot")
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGINT, stop.set)

@@ -26,8 +26,12 @@ def test_hearth_server_starts_and_stops_cleanly_on_ctrl_c():
     )
     try:
         _read_until(proc.stdout, "running; Ctrl+C stops it")
+        services = _read_until(proc.stdout, "services:")[-1]
+        for name in ("hearth.Sleep", "hearth.TimerFactory", "hearth.StopwatchFactory",
+                     "hearth.UnixTime", "hearth.wasm.WasmProcessSpawner"):
+            assert name in services
         status = _read_until(proc.stdout, "processes,")
-        assert "3 processes" in status[-1]
+        assert int(status[-1].split(" processes,")[0].split()[-1]) >= 10
         proc.send_signal(signal.SIGINT)
         rest = _read_until(proc.stdout, "stopped")
         assert "(0 processes failed to unwind)" in rest[-1]
