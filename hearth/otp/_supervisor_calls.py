@@ -126,31 +126,33 @@ class AdminCalls:
         vm.demonitor(ref, flush=True)
         return False
 
-    def _call_restart_child(self, to_release, key):
+    def _stopped_child(self, key):
+        """``(child, None)`` for a stopped child `key`, else ``(None, error
+        reply)``: restart_child and delete_child act only on those."""
         if self.template is not None:
-            return ("error", "simple_one_for_one")
+            return None, ("error", "simple_one_for_one")
         child = self._find(key)
         if child is None:
-            return ("error", "not_found")
+            return None, ("error", "not_found")
         if child.restarting:
-            return ("error", "restarting")
+            return None, ("error", "restarting")
         if child.cap is not None:
-            return ("error", "running")
+            return None, ("error", "running")
+        return child, None
+
+    def _call_restart_child(self, to_release, key):
+        child, error = self._stopped_child(key)
+        if error is not None:
+            return error
         status, value = self._start(child)
         if status == "ok":
             return ("ok", self._demoted(value, to_release))
         return ("ok", None) if status == "ignore" else ("error", value)
 
     def _call_delete_child(self, to_release, key):
-        if self.template is not None:
-            return ("error", "simple_one_for_one")
-        child = self._find(key)
-        if child is None:
-            return ("error", "not_found")
-        if child.restarting:
-            return ("error", "restarting")
-        if child.cap is not None:
-            return ("error", "running")
+        child, error = self._stopped_child(key)
+        if error is not None:
+            return error
         self._remove(child)
         return "ok"
 
