@@ -2,8 +2,8 @@
 
 Layer 2: imports `hearth.vm` and `hearth.otp` only. The catalogue to cover
 is PROTOCOLS.md. Built so far: the request/response service helper
-(`Service`, `request`), the time services (`start_time_services`), the wasm
-spawner (`start_wasm_spawner`) and upgradable guest services
+(`Service`, `request`), the time services (`start_time_services`), the filesystem
+(`start_filesystem`), the wasm spawner (`start_wasm_spawner`) and upgradable guest services
 (`start_guest_service`, `upgrade_guest_service`).
 """
 
@@ -19,6 +19,16 @@ from ._service import (
     request,
     send_request,
     spawn_service,
+)
+from ._fs import (
+    FILESYSTEM,
+    IO_ERROR,
+    IS_A_DIRECTORY,
+    NOT_A_DIRECTORY,
+    NOT_A_FILE,
+    PATH_ESCAPES_ROOT,
+    FilesystemService,
+    start_filesystem,
 )
 from ._guest_upgrade import (
     UPGRADE_FAILED,
@@ -73,4 +83,12 @@ __all__ = [
     "upgrade_guest_service",
     "guest_service_status",
     "UPGRADE_FAILED",
+    "FILESYSTEM",
+    "IO_ERROR",
+    "IS_A_DIRECTORY",
+    "NOT_A_DIRECTORY",
+    "NOT_A_FILE",
+    "PATH_ESCAPES_ROOT",
+    "FilesystemService",
+    "start_filesystem",
 ]
