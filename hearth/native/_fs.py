@@ -109,7 +109,7 @@ import stat
 from typing import NamedTuple
 
 from hearth import vm
-from hearth.otp import ChildSpec, ServiceError, lookup, start_link_supervisor
+from hearth.otp import ServiceError
 from hearth.vm import LumpCorrupt, LumpId, LumpNotFound
 
 from ._service import (
@@ -120,7 +120,7 @@ from ._service import (
     Request,
     Service,
     parse_op,
-    start_registered,
+    start_supervised,
 )
 from ._wasm_spawner import run_off_hub
 
@@ -459,9 +459,8 @@ def start_filesystem(registry, root, *, off_hub_bytes=DEFAULT_OFF_HUB_BYTES, int
     root = os.path.realpath(os.fspath(root))
     if not os.path.isdir(root):
         raise NotADirectoryError(errno.ENOTDIR, "the filesystem root is not a directory", root)
-    child = ChildSpec(FILESYSTEM, start_registered,
-                      args=(registry, FILESYSTEM, Filesystem, root, off_hub_bytes),
-                      shutdown="brutal_kill")
-    sup = start_link_supervisor([child], strategy="one_for_one", intensity=intensity,
-                                period=period, name="hearth.fs")
-    return FilesystemService(sup, lookup(registry, FILESYSTEM))
+    sup, caps = start_supervised(
+        registry, [(FILESYSTEM, Filesystem, (root, off_hub_bytes))],
+        name="hearth.fs", intensity=intensity, period=period,
+    )
+    return FilesystemService(sup, caps[FILESYSTEM])

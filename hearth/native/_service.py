@@ -72,7 +72,16 @@ any argument it keeps (`Request.keep`).
 import logging
 
 from hearth import vm
-from hearth.otp import DecodeError, ServiceError, decode, encode, register
+from hearth.otp import (
+    ChildSpec,
+    DecodeError,
+    ServiceError,
+    decode,
+    encode,
+    lookup,
+    register,
+    start_link_supervisor,
+)
 from hearth.otp._request import read_reply, request, send_request
 from hearth.vm import MONITOR, SEND, Message
 
@@ -87,6 +96,7 @@ __all__ = [
     "parse_op",
     "spawn_service",
     "start_registered",
+    "start_supervised",
     "send_request",
     "read_reply",
     "request",
@@ -421,3 +431,30 @@ def start_registered(registry, name, cls, *args):
     finally:
         public.release()
     return cap
+
+
+def start_supervised(registry, services, *, name, intensity, period):
+    """Start services under one one_for_one supervisor linked to the caller,
+    each registered (again on every restart) by `start_registered`.
+
+    Args:
+        registry: a registry capability that may register the names.
+        services: ``(registry name, Service class, args)`` triples.
+        name: the supervisor's debug name.
+        intensity, period: the supervisor's restart limit.
+
+    Returns:
+        ``(supervisor cap, {registry name: registered cap})``.
+
+    Raises:
+        StartError: a service could not start (nothing is left running).
+
+    Switches: always.
+    """
+    children = [
+        ChildSpec(n, start_registered, args=(registry, n, cls, *args), shutdown="brutal_kill")
+        for n, cls, args in services
+    ]
+    sup = start_link_supervisor(children, strategy="one_for_one", intensity=intensity,
+                                period=period, name=name)
+    return sup, {n: lookup(registry, n) for n, _, _ in services}

@@ -103,7 +103,6 @@ from collections import deque
 from typing import NamedTuple
 
 from hearth import vm
-from hearth.otp import ChildSpec, lookup, start_link_supervisor
 from hearth.vm import KILL, MONITOR, SEND, Down
 
 from ._service import (
@@ -112,7 +111,7 @@ from ._service import (
     ServiceError,
     parse_op,
     spawn_service,
-    start_registered,
+    start_supervised,
 )
 
 __all__ = [
@@ -344,11 +343,6 @@ def start_time_services(registry, *, unix_time_source=time.time_ns, intensity=3,
         (STOPWATCH_FACTORY, StopwatchFactory, ()),
         (UNIX_TIME, UnixTime, (unix_time_source,)),
     ]
-    children = [
-        ChildSpec(name, start_registered, args=(registry, name, cls, *extra),
-                  shutdown="brutal_kill")
-        for name, cls, extra in services
-    ]
-    sup = start_link_supervisor(children, strategy="one_for_one", intensity=intensity,
-                                period=period, name="hearth.time")
-    return TimeServices(sup, {name: lookup(registry, name) for name in TIME_SERVICES})
+    sup, caps = start_supervised(registry, services, name="hearth.time",
+                                 intensity=intensity, period=period)
+    return TimeServices(sup, caps)

@@ -89,7 +89,7 @@ import wasmtime
 from gevent import monkey
 
 from hearth import vm
-from hearth.otp import ChildSpec, ServiceError, lookup, start_link_supervisor
+from hearth.otp import ServiceError
 from hearth.vm import (
     GuestModuleError,
     LumpCorrupt,
@@ -106,7 +106,7 @@ from ._service import (
     NOT_FOUND,
     Request,
     Service,
-    start_registered,
+    start_supervised,
 )
 
 __all__ = [
@@ -412,9 +412,8 @@ def start_wasm_spawner(registry, *, max_modules=DEFAULT_MAX_MODULES, intensity=3
 
     Switches: always.
     """
-    child = ChildSpec(WASM_SPAWNER, start_registered,
-                      args=(registry, WASM_SPAWNER, WasmProcessSpawner, max_modules),
-                      shutdown="brutal_kill")
-    sup = start_link_supervisor([child], strategy="one_for_one", intensity=intensity,
-                                period=period, name="hearth.wasm")
-    return WasmSpawner(sup, lookup(registry, WASM_SPAWNER))
+    sup, caps = start_supervised(
+        registry, [(WASM_SPAWNER, WasmProcessSpawner, (max_modules,))],
+        name="hearth.wasm", intensity=intensity, period=period,
+    )
+    return WasmSpawner(sup, caps[WASM_SPAWNER])
