@@ -88,3 +88,66 @@ def process_info(proc):
         started_at=proc.started_at,
         reason=proc.reason,
     )
+
+
+# -- tool powers ----------------------------------------------------------------------
+#
+# The functions below act by debug pid, which ordinary code never may (a pid
+# is no authority). They exist for the inspection service (`hearth.native`'s
+# ``hearth.Inspector``), whose capability only the runtime's owner holds (the
+# IPC daemon's owner-only socket). They are not exported from `hearth.vm`:
+# import them from here, and never hand their power to a guest.
+
+
+def owner_pid(cap):
+    """The debug pid of the live process whose mailbox `cap` names, or None
+    if that mailbox is closed. Switches: never."""
+    route = cap._route
+    proc = route._proc
+    if route._closed or proc.reason is not None:
+        return None
+    return proc.pid
+
+
+def process_alive(runtime, pid):
+    """True if `pid` names a live process of `runtime`. Switches: never."""
+    proc = runtime._processes.get(pid)
+    return proc is not None and proc.reason is None
+
+
+def capability_to_pid(pid, perms):
+    """Mint, in the calling process's table, a capability with `perms` to
+    mailbox 0 of the live process `pid` of the caller's runtime; None if
+    there is no such live process.
+
+    The one exception to rule V4 (only a mailbox's owner mints capabilities
+    to it): the inspector's way from a pid a person typed to the process.
+    Switches: never.
+    """
+    from ._process import current_process
+
+    me = current_process()
+    target = me.runtime._processes.get(pid)
+    if target is None or target.reason is not None:
+        return None
+    return me.table._import(target.mailboxes[0], int(perms))
+
+
+def kill_pid(pid):
+    """Kill the live process `pid` of the caller's runtime (reason
+    ``killed``, untrappable, rule V16); False if there is no such live
+    process.
+
+    Raises:
+        ProcessExit: the caller killed itself.
+
+    Switches: never.
+    """
+    from ._process import current_process
+
+    me = current_process()
+    target = me.runtime._processes.get(pid)
+    if target is None or target.reason is not None:
+        return False
+    me._kill(target)
+    return True
