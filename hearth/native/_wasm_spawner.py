@@ -196,6 +196,7 @@ def load_guest_module(lump_id):
     runtime = vm.current_runtime()
     cache = runtime.modules  # made here, on the hub, never in the worker thread
     lid = LumpId(lump_id)
+    runtime.fetch_lump(lid)  # from a peer, if this store lacks it (N6)
     try:
         compiled = run_off_hub(cache.get, lid)
         # A memory hit of the module cache now (the thread put it there, and

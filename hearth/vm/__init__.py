@@ -64,6 +64,7 @@ from ._reasons import (
     is_normal_exit,
 )
 from ._runtime import Runtime
+from . import _foreign as foreign
 from ._signals import Down, Exit, Message, Signal
 from ._table import Cap
 from ._wasm import (

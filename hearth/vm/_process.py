@@ -104,6 +104,8 @@ class Process:
         "__weakref__",
     )
 
+    foreign = False  # True for the stand-ins of `hearth.vm._foreign`
+
     def __init__(self, runtime, pid, g, metadata):
         self.runtime = runtime
         self.pid = pid
@@ -345,12 +347,19 @@ class Process:
             self.runtime._exit_signal(target, self, NOPROC, link=True)
             self._raise_if_dead()
             return
+        if target.foreign:
+            if not (self.links and target in self.links):
+                self._add_link(target)
+                target._carry_link(self)
+            return
         self._add_link(target)
 
     def _unlink(self, target):
         if self.links and target in self.links:
             self.links.discard(target)
             target.links.discard(self)
+            if target.foreign:
+                target._carry_unlink(self)
 
     # -- monitors ---------------------------------------------------------------------
 
@@ -401,11 +410,17 @@ class Process:
     # -- exit signals -------------------------------------------------------------------
 
     def _kill(self, target):
+        if target.foreign:
+            target._carry_kill()
+            return
         self.runtime._terminate(target, KILLED)
         self._raise_if_dead()
 
     def _send_exit(self, target, reason):
         reason = check_reason(reason)
+        if target.foreign:
+            target._carry_exit(self, reason)
+            return
         self.runtime._exit_signal(self, target, reason, link=False)
         self._raise_if_dead()
 

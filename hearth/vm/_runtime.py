@@ -16,9 +16,9 @@ from gevent.event import Event
 from greenlet import getcurrent
 
 from ._clock import RealClock, VirtualClock
-from ._errors import Misuse, ProcessExit
+from ._errors import LumpCorrupt, Misuse, ProcessExit
 from ._introspect import ExitRecord, process_info
-from ._lumps import DEFAULT_CACHE_BYTES, LumpStore
+from ._lumps import DEFAULT_CACHE_BYTES, LumpId, LumpStore
 from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
 from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_normal_exit
@@ -86,9 +86,42 @@ class Runtime:
             None if data_dir is None else os.path.join(data_dir, "lumps"),
             cache_bytes=lump_cache_bytes,
         )
+        # Callables ``(lump_id, timeout) -> bytes or None`` that ask a peer
+        # for a lump this store lacks: `fetch_lump` tries them in turn
+        # (hearth.net's connections add themselves).
+        self.lump_fetchers = []
         self._engine_settings = _guest_engine_settings(engine_settings)
         self._engine = None
         self._modules = None
+
+    def fetch_lump(self, lump_id, timeout=30.0):
+        """Make sure the lump store holds `lump_id`, asking the peers in
+        `lump_fetchers` for it if not (rule N6). What a peer sends is stored
+        only if it hashes to `lump_id`.
+
+        Returns:
+            True if the store holds the lump now.
+
+        Switches: only when it has to ask a peer.
+        """
+        lid = LumpId(lump_id)
+        if self.lumps.has(lid):
+            return True
+        for fetch in list(self.lump_fetchers):
+            try:
+                data = fetch(lid, timeout)
+            except Exception:
+                log.exception("fetching lump %s from %r failed", lid.hex(), fetch)
+                continue
+            if data is None:
+                continue
+            try:
+                self.lumps.put(data, expect=lid)
+            except LumpCorrupt as e:
+                log.warning("a peer sent a lump that failed its check: %s", e)
+                continue
+            return True
+        return False
 
     # -- wasm (made on first use: runtimes that run no guest make no engine) --
 
@@ -242,6 +275,8 @@ class Runtime:
                     if self._link_exit(p, peer, r, work):
                         observed = True
             told = told or observed
+            if p.greenlet is None:  # a foreign stand-in: no greenlet, no history
+                continue
             self._exits.append(ExitRecord(p.pid, p.name or "", r, self.clock.now(), observed))
             if p.greenlet is not current:
                 self._sched.interrupt(p)
@@ -254,6 +289,9 @@ class Runtime:
         Returns True if the peer traps exits and so was told.
         """
         if peer.reason is not None:
+            return False
+        if peer.foreign:
+            peer._carry_link_exit(sender, reason)
             return False
         if reason == KILL:
             reason = KILLED
