@@ -1,0 +1,268 @@
+"""The GPU side of the scene: uploads and one frame's draw calls.
+
+`GLRenderer` owns every OpenGL object of the client. Only the frame loop
+calls it, with the window's context current. GPU meshes and textures are
+cached by lump key, so a thousand objects of one mesh cost one upload; the
+cache drops what nothing in the scene uses any more after a removal.
+Objects are drawn batch by batch (one mesh and texture bind per batch,
+then a model matrix, an albedo and a draw call per object); canvases are
+updated by sub-image uploads of their dirty rectangles only.
+"""
+
+import ctypes
+
+import numpy as np
+from OpenGL import GL
+
+from ._gl_math import perspective_infinite
+from ._gl_scene import MAX_LIGHTS
+from ._gl_shaders import CANVAS, LINES, MESH, SKYBOX, Program
+
+__all__ = ["GLRenderer"]
+
+_F = 4  # bytes in a float32
+
+_QUAD = np.array([-1, -1, 1, -1, 1, 1, -1, 1], dtype=np.float32)
+_QUAD_INDICES = np.array([0, 1, 2, 0, 2, 3], dtype=np.uint32)
+_CUBE = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)],
+                 dtype=np.float32)
+_CUBE_INDICES = np.array([
+    0, 1, 3, 0, 3, 2, 4, 6, 7, 4, 7, 5, 0, 4, 5, 0, 5, 1,
+    2, 3, 7, 2, 7, 6, 0, 2, 6, 0, 6, 4, 1, 5, 7, 1, 7, 3], dtype=np.uint32)
+
+
+def _vao(vertices, indices, layout):
+    """A VAO over new buffers; `layout` is ``[(location, floats), ...]``."""
+    vao = GL.glGenVertexArrays(1)
+    GL.glBindVertexArray(vao)
+    vbo, ebo = GL.glGenBuffers(2)
+    GL.glBindBuffer(GL.GL_ARRAY_BUFFER, vbo)
+    GL.glBufferData(GL.GL_ARRAY_BUFFER, vertices.nbytes, vertices, GL.GL_STATIC_DRAW)
+    GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, ebo)
+    GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices, GL.GL_STATIC_DRAW)
+    stride = sum(n for _, n in layout) * _F
+    offset = 0
+    for loc, n in layout:
+        GL.glEnableVertexAttribArray(loc)
+        GL.glVertexAttribPointer(loc, n, GL.GL_FLOAT, GL.GL_FALSE, stride,
+                                 ctypes.c_void_p(offset))
+        offset += n * _F
+    GL.glBindVertexArray(0)
+    return (vao, int(vbo), int(ebo), len(indices))
+
+
+def _delete_vao(entry):
+    vao, vbo, ebo, _ = entry
+    GL.glDeleteVertexArrays(1, [vao])
+    GL.glDeleteBuffers(2, [vbo, ebo])
+
+
+def _texture_2d(width, height, pixels, linear):
+    tex = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, width, height, 0, GL.GL_RGBA,
+                    GL.GL_UNSIGNED_BYTE, pixels)
+    filt = GL.GL_LINEAR if linear else GL.GL_NEAREST
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filt)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, filt)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+    return int(tex)
+
+
+def _texture_cube(data):
+    tex = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_CUBE_MAP, tex)
+    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+    for i, face in enumerate(data.faces):
+        GL.glTexImage2D(GL.GL_TEXTURE_CUBE_MAP_POSITIVE_X + i, 0, GL.GL_RGBA8, data.width,
+                        data.height, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, face)
+    for p in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+        GL.glTexParameteri(GL.GL_TEXTURE_CUBE_MAP, p, GL.GL_LINEAR)
+    for p in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T, GL.GL_TEXTURE_WRAP_R):
+        GL.glTexParameteri(GL.GL_TEXTURE_CUBE_MAP, p, GL.GL_CLAMP_TO_EDGE)
+    return int(tex)
+
+
+class GLRenderer:
+    """Draws a `Scene`. Make it, and call it, with the context current."""
+
+    def __init__(self):
+        self.mesh_program = Program(MESH)
+        self.canvas_program = Program(CANVAS)
+        self.lines_program = Program(LINES)
+        self.sky_program = Program(SKYBOX)
+        self.meshes = {}    # mesh key -> vao entry
+        self.textures = {}  # texture key -> texture id
+        self.canvas_textures = {}  # canvas -> (texture id, width, height)
+        self.debug_vaos = {}  # debug draw -> (version, vao entry)
+        self.skybox = None  # (key, texture id)
+        self.white = _texture_2d(1, 1, b"\xff\xff\xff\xff", False)
+        self.quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
+        self.cube = _vao(_CUBE, _CUBE_INDICES, [(0, 3)])
+        self._swept = 0
+        GL.glEnable(GL.GL_DEPTH_TEST)  # no face culling: a mesh's winding is not checked
+        GL.glUseProgram(self.mesh_program.id)
+        GL.glUniform1i(self.mesh_program.u_texture, 0)
+        GL.glUseProgram(self.canvas_program.id)
+        GL.glUniform1i(self.canvas_program.u_texture, 0)
+        GL.glUseProgram(self.sky_program.id)
+        GL.glUniform1i(self.sky_program.u_cube, 0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    # -- caches ------------------------------------------------------------------------------
+
+    def _mesh(self, mesh):
+        entry = self.meshes.get(mesh.key)
+        if entry is None:
+            entry = self.meshes[mesh.key] = _vao(mesh.vertices, mesh.indices,
+                                                 [(0, 3), (1, 3), (2, 2), (3, 4)])
+        return entry
+
+    def _texture(self, tex):
+        if tex is None:
+            return self.white
+        tid = self.textures.get(tex.key)
+        if tid is None:
+            tid = self.textures[tex.key] = _texture_2d(tex.width, tex.height, tex.faces[0], True)
+        return tid
+
+    def _sweep(self, scene):
+        """Free GPU resources nothing in the scene uses any more."""
+        used_meshes = {k[0] for k in scene.batches}
+        used_textures = {k[1] for k in scene.batches}
+        for key in [k for k in self.meshes if k not in used_meshes]:
+            _delete_vao(self.meshes.pop(key))
+        for key in [k for k in self.textures if k not in used_textures]:
+            GL.glDeleteTextures(1, [self.textures.pop(key)])
+        live = set(scene.canvases.values())
+        for canvas in [c for c in self.canvas_textures if c not in live]:
+            GL.glDeleteTextures(1, [self.canvas_textures.pop(canvas)[0]])
+        live = set(scene.debug_draws.values())
+        for dd in [d for d in self.debug_vaos if d not in live]:
+            _delete_vao(self.debug_vaos.pop(dd)[1])
+
+    # -- a frame -----------------------------------------------------------------------------
+
+    def draw(self, scene, width, height):
+        """Draw one frame of `scene` into the current framebuffer."""
+        if self._swept != scene.removed:
+            self._swept = scene.removed
+            self._sweep(scene)
+        GL.glViewport(0, 0, width, height)
+        GL.glClearColor(*scene.clear_color)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        cam = scene.camera
+        proj = perspective_infinite(cam.vfov, width / max(height, 1), cam.near)
+        view_proj = (proj.reshape(4, 4).T @ cam.view.reshape(4, 4).T).T.reshape(16)
+        view_proj = np.ascontiguousarray(view_proj, dtype=np.float32)
+        self._draw_objects(scene, view_proj)
+        self._draw_canvases(scene, view_proj)
+        self._draw_debug(scene, view_proj)
+        self._draw_skybox(scene, proj, cam.view)
+
+    def _draw_objects(self, scene, view_proj):
+        if not scene.batches:
+            return
+        p = self.mesh_program
+        GL.glUseProgram(p.id)
+        GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
+        GL.glUniform3fv(p.u_ambient, 1, scene.ambient)
+        lights = list(scene.lights.values())[:MAX_LIGHTS]
+        GL.glUniform1i(p.u_light_count, len(lights))
+        if lights:
+            dirs = np.array([li.direction for li in lights], dtype=np.float32)
+            colors = np.array([li.color * li.intensity for li in lights], dtype=np.float32)
+            GL.glUniform3fv(p.u_light_dir, len(lights), dirs)
+            GL.glUniform3fv(p.u_light_color, len(lights), colors)
+        u_model, u_albedo = p.u_model, p.u_albedo
+        uniform_matrix, uniform4, draw = (GL.glUniformMatrix4fv, GL.glUniform4fv,
+                                          GL.glDrawElements)
+        triangles, uint = GL.GL_TRIANGLES, GL.GL_UNSIGNED_INT
+        for batch in scene.batches.values():
+            first = next(iter(batch.values()))
+            vao, _, _, count = self._mesh(first.mesh)
+            GL.glBindVertexArray(vao)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._texture(first.material.texture))
+            for obj in batch.values():
+                uniform_matrix(u_model, 1, False, obj.transform)
+                uniform4(u_albedo, 1, obj.material.albedo)
+                draw(triangles, count, uint, None)
+        GL.glBindVertexArray(0)
+
+    def _draw_canvases(self, scene, view_proj):
+        if not scene.canvases:
+            return
+        p = self.canvas_program
+        GL.glUseProgram(p.id)
+        GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
+        GL.glBindVertexArray(self.quad[0])
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        for canvas in scene.canvases.values():
+            self._upload_canvas(canvas)
+            GL.glUniformMatrix4fv(p.u_model, 1, GL.GL_FALSE, canvas.transform)
+            GL.glDrawElements(GL.GL_TRIANGLES, 6, GL.GL_UNSIGNED_INT, None)
+        GL.glBindVertexArray(0)
+
+    def _upload_canvas(self, canvas):
+        entry = self.canvas_textures.get(canvas)
+        h, w = canvas.pixels.shape[:2]
+        if canvas.reallocate or entry is None:
+            if entry is not None:
+                GL.glDeleteTextures(1, [entry[0]])
+            tid = _texture_2d(w, h, canvas.pixels, canvas.linear)
+            self.canvas_textures[canvas] = (tid, w, h)
+            canvas.reallocate = False
+            canvas.dirty.clear()
+            return
+        GL.glBindTexture(GL.GL_TEXTURE_2D, entry[0])
+        if canvas.dirty:
+            for x, y, rw, rh in canvas.dirty:
+                sub = np.ascontiguousarray(canvas.pixels[y:y + rh, x:x + rw])
+                GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, x, y, rw, rh, GL.GL_RGBA,
+                                   GL.GL_UNSIGNED_BYTE, sub)
+            canvas.dirty.clear()
+
+    def _draw_debug(self, scene, view_proj):
+        shown = [d for d in scene.debug_draws.values() if not d.hidden and len(d.indices)]
+        if not shown:
+            return
+        p = self.lines_program
+        GL.glUseProgram(p.id)
+        GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
+        for dd in shown:
+            entry = self.debug_vaos.get(dd)
+            if entry is None or entry[0] != dd.version:
+                if entry is not None:
+                    _delete_vao(entry[1])
+                entry = self.debug_vaos[dd] = (dd.version,
+                                               _vao(dd.vertices, dd.indices, [(0, 3), (1, 4)]))
+            GL.glBindVertexArray(entry[1][0])
+            GL.glDrawElements(GL.GL_LINES, entry[1][3], GL.GL_UNSIGNED_INT, None)
+        GL.glBindVertexArray(0)
+
+    def _draw_skybox(self, scene, proj, view):
+        sky = scene.skybox
+        if sky is None:
+            if self.skybox is not None:
+                GL.glDeleteTextures(1, [self.skybox[1]])
+                self.skybox = None
+            return
+        if self.skybox is None or self.skybox[0] is not sky:
+            if self.skybox is not None:
+                GL.glDeleteTextures(1, [self.skybox[1]])
+            self.skybox = (sky, _texture_cube(sky))
+        p = self.sky_program
+        GL.glUseProgram(p.id)
+        GL.glUniformMatrix4fv(p.u_proj, 1, GL.GL_FALSE, proj)
+        GL.glUniformMatrix4fv(p.u_view, 1, GL.GL_FALSE, view)
+        GL.glDepthFunc(GL.GL_LEQUAL)
+        GL.glDepthMask(GL.GL_FALSE)
+        GL.glBindTexture(GL.GL_TEXTURE_CUBE_MAP, self.skybox[1])
+        GL.glBindVertexArray(self.cube[0])
+        GL.glDrawElements(GL.GL_TRIANGLES, self.cube[3], GL.GL_UNSIGNED_INT, None)
+        GL.glBindVertexArray(0)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glDepthFunc(GL.GL_LESS)

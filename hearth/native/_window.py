@@ -1,0 +1,301 @@
+"""``hearth.Window``: the client's window, its frame loop, and its events
+(PROTOCOLS.md).
+
+`open_display` opens a pygame window with an OpenGL 3.3 core context and
+makes the `Display`: the window, the `Scene` the client's services fill,
+and the `GLRenderer` that draws it. The `Window` service is the frame loop
+itself: one process (every greenlet runs on the main thread, where pygame
+and OpenGL must be called) that, each frame, serves the requests that came
+in, pumps pygame's events and sends them to subscribers, draws the scene,
+flips, and then yields to the hub until the next frame is due (at `fps`),
+or just once (``fps=None``: as fast as it can, for benchmarks). pygame and
+OpenGL calls never block, so every other process keeps running between
+frames.
+
+Requests (the envelope of `_service`; any op form of `parse_op`):
+
+``["subscribe", cap]``
+    send window events (`_gl_events`) to `cap` (SEND and MONITOR); a
+    subscriber whose route closes is dropped. ok: true, or false if it was
+    subscribed already.
+``["unsubscribe", cap]``
+    ok: true, or false if it was not subscribed.
+``["set_title", str]``, ``["set_cursor_visible", bool]``
+``["set_cursor_grab", mode]``
+    mode ``"none"``, ``"confined"`` (kept in the window) or ``"locked"``
+    (hidden and held; ``mouse_motion`` still reports motion).
+``["set_camera", vfov, near, view]``
+    vertical field of view in degrees (0, 180), near plane > 0, view matrix
+    (16 numbers, column-major: world to camera). The far plane is at
+    infinity.
+``["screenshot"]`` (ours)
+    ok, once the next frame is drawn: ``{"width", "height", "frame",
+    "rgba"}``, rgba the frame's pixels, rows top to bottom.
+``["stats"]`` (ours)
+    ok: ``{"frames", "width", "height", "objects", "frame_times"}``,
+    frame_times the seconds each of the last frames took to draw.
+
+Closing the window sends ``close_requested`` to subscribers and calls the
+`on_close` callback (the client shuts the runtime down).
+"""
+
+import os
+import time
+from collections import deque
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import OpenGL  # noqa: E402
+
+# PyOpenGL checks glGetError after every call unless told not to; the
+# client's calls are few and checked by tests, and the check doubles their cost.
+OpenGL.ERROR_CHECKING = False
+
+import gevent  # noqa: E402
+import numpy as np  # noqa: E402
+import pygame  # noqa: E402
+from OpenGL import GL  # noqa: E402
+
+from hearth.otp import encode  # noqa: E402
+from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402
+
+from ._gl_draw import GLRenderer  # noqa: E402
+from ._gl_events import Translator  # noqa: E402
+from ._gl_math import check_matrix, check_number  # noqa: E402
+from ._gl_scene import Scene  # noqa: E402
+from ._service import (  # noqa: E402
+    INVALID_REQUEST,
+    PERMISSION_DENIED,
+    Service,
+    ServiceError,
+    parse_op,
+)
+
+__all__ = ["WINDOW", "Display", "Window", "open_display"]
+
+WINDOW = "hearth.Window"
+_FRAME_TIMES = 240  # draw times kept for "stats"
+
+OPS = {
+    "subscribe": ("subscriber",),
+    "unsubscribe": ("subscriber",),
+    "set_title": ("title",),
+    "set_cursor_grab": ("mode",),
+    "set_cursor_visible": ("visible",),
+    "set_camera": ("vfov", "near", "view"),
+    "screenshot": (),
+    "stats": (),
+}
+
+
+class Display:
+    """The pygame window, its scene and its GL renderer (see `open_display`).
+
+    Attributes:
+        scene: the `Scene` the services fill and the frame loop draws.
+        renderer: the `GLRenderer`.
+        size: ``(width, height)`` of the drawable in pixels.
+    """
+
+    def __init__(self, size, title, resizable):
+        pygame.display.init()
+        for attr, value in ((pygame.GL_CONTEXT_MAJOR_VERSION, 3),
+                            (pygame.GL_CONTEXT_MINOR_VERSION, 3),
+                            (pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE),
+                            (pygame.GL_DEPTH_SIZE, 24),
+                            (pygame.GL_DOUBLEBUFFER, 1)):
+            pygame.display.gl_set_attribute(attr, value)
+        flags = pygame.OPENGL | pygame.DOUBLEBUF | (pygame.RESIZABLE if resizable else 0)
+        # vsync=0: the frame loop paces itself on the runtime's clock.
+        self.surface = pygame.display.set_mode(size, flags, vsync=0)
+        pygame.display.set_caption(title)
+        self.size = tuple(self.surface.get_size())
+        self.scene = Scene()
+        self.renderer = GLRenderer()
+        self.closed = False
+
+    def close(self):
+        """Close the window. Switches: never."""
+        if not self.closed:
+            self.closed = True
+            pygame.display.quit()
+
+
+def open_display(size=(800, 600), title="Hearth", resizable=True):
+    """Open the client's window (one per OS process: pygame has one).
+
+    Call from the main thread (any greenlet of it). Switches: never.
+    """
+    return Display(tuple(size), title, resizable)
+
+
+class Window(Service):
+    """``hearth.Window`` and the frame loop (see the module docstring).
+
+    Args:
+        display: the `Display` to drive.
+        fps: frames a second, or None for as many as the machine draws.
+        on_close: called (with no arguments, never switching) when the
+            window's close button is pressed.
+    """
+
+    name = WINDOW
+
+    def __init__(self, display, fps=60.0, on_close=None):
+        super().__init__()
+        self.display = display
+        self.period = None if not fps else 1.0 / fps
+        self.on_close = on_close
+        self.subscribers = {}  # route id -> (cap, monitor ref)
+        self.by_ref = {}
+        self.shots = []  # deferred screenshot requests
+        self.frames = 0
+        self.frame_times = deque(maxlen=_FRAME_TIMES)
+        self.translator = Translator()
+        self.last = None
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def handle_request(self, request):
+        op, fields = parse_op(request.term, OPS)
+        if op in ("subscribe", "unsubscribe"):
+            cap = fields["subscriber"]
+            if type(cap) is not Cap:
+                raise ServiceError(INVALID_REQUEST, f"{op} needs a capability")
+            if op == "unsubscribe":
+                return self._unsubscribe(cap)
+            if cap.permissions & (SEND | MONITOR) != SEND | MONITOR:
+                raise ServiceError(PERMISSION_DENIED, "a subscriber needs SEND and MONITOR")
+            if cap.route_id in self.subscribers:
+                return False
+            request.keep(cap)
+            ref = cap.monitor()
+            self.subscribers[cap.route_id] = (cap, ref)
+            self.by_ref[ref] = cap.route_id
+            return True
+        if op == "set_title":
+            if type(fields["title"]) is not str:
+                raise ServiceError(INVALID_REQUEST, "a title is a str")
+            pygame.display.set_caption(fields["title"])
+            return None
+        if op == "set_cursor_visible":
+            if type(fields["visible"]) is not bool:
+                raise ServiceError(INVALID_REQUEST, "visible is a bool")
+            pygame.mouse.set_visible(fields["visible"])
+            return None
+        if op == "set_cursor_grab":
+            mode = fields["mode"]
+            if mode not in ("none", "confined", "locked"):
+                raise ServiceError(INVALID_REQUEST, "mode is none, confined or locked")
+            pygame.event.set_grab(mode != "none")
+            if mode == "locked":
+                pygame.mouse.set_visible(False)
+            return None
+        if op == "set_camera":
+            vfov = check_number(fields["vfov"], "vfov", low=0.0, low_open=True, high=179.0)
+            near = check_number(fields["near"], "near", low=0.0, low_open=True)
+            view = check_matrix(fields["view"], "view")
+            cam = self.display.scene.camera
+            cam.vfov, cam.near, cam.view = vfov, near, view
+            return None
+        if op == "screenshot":
+            self.shots.append(request.defer())
+            return None
+        w, h = self.display.size
+        return {"frames": self.frames, "width": w, "height": h,
+                "objects": self.display.scene.object_count,
+                "frame_times": list(self.frame_times)}
+
+    def _unsubscribe(self, cap):
+        entry = self.subscribers.pop(cap.route_id, None)
+        if entry is None:
+            return False
+        kept, ref = entry
+        del self.by_ref[ref]
+        self.proc.demonitor(ref, flush=True)
+        kept.release()
+        return True
+
+    def handle_info(self, sig):
+        if type(sig) is Down:
+            route = self.by_ref.pop(sig.ref, None)
+            if route is not None:
+                self.subscribers.pop(route)[0].release()
+        sig.cap.release()
+
+    # -- the frame loop ----------------------------------------------------------------------
+
+    def serve(self):
+        """Draw frames until the process ends. Switches: always."""
+        mb = self.proc.parent_mailbox()
+        clock = self.clock
+        try:
+            while True:
+                while True:  # the requests that came in since the last frame
+                    sig = mb.try_recv()
+                    if sig is None:
+                        break
+                    self._dispatch(sig)
+                started = clock.now()
+                if not self.display.closed:
+                    self.frame(started)
+                if self.period is None:
+                    gevent.sleep(0)
+                    continue
+                deadline = started + self.period
+                while True:
+                    remaining = deadline - clock.now()
+                    if remaining <= 0:
+                        break
+                    sig = mb.recv(remaining)
+                    if sig is not None:
+                        self._dispatch(sig)
+        finally:
+            for cap, _ in self.subscribers.values():
+                cap.release()
+            self.subscribers.clear()
+
+    def _dispatch(self, sig):
+        if type(sig) is Message:
+            self._handle_message(sig)
+        else:
+            self.handle_info(sig)
+
+    def publish(self, event):
+        """Send one event to every subscriber. Switches: never."""
+        if not self.subscribers:
+            return
+        data, _ = encode(event)
+        for cap, _ in self.subscribers.values():
+            cap.send(data)
+
+    def frame(self, now):
+        """Pump events, draw, answer screenshots, flip. Switches: never."""
+        display = self.display
+        for ev in pygame.event.get():
+            if ev.type == pygame.VIDEORESIZE:
+                display.size = (max(1, ev.w), max(1, ev.h))
+            for event in self.translator.translate(ev):
+                self.publish(event)
+            if ev.type == pygame.QUIT and self.on_close is not None:
+                self.on_close()
+        dt = 0.0 if self.last is None else now - self.last
+        self.last = now
+        self.publish({"event": "redraw", "dt": dt})
+        t0 = time.perf_counter()
+        w, h = display.size
+        display.renderer.draw(display.scene, w, h)
+        if self.shots:
+            self._answer_screenshots(w, h)
+        pygame.display.flip()
+        self.frames += 1
+        self.frame_times.append(time.perf_counter() - t0)
+
+    def _answer_screenshots(self, w, h):
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
+        rows = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 4)[::-1]
+        shot = {"width": w, "height": h, "frame": self.frames, "rgba": rows.tobytes()}
+        shots, self.shots = self.shots, []
+        for req in shots:
+            req.reply(shot)
