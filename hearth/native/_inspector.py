@@ -63,6 +63,9 @@ request                                ``ok`` value
                                        until its route closes or
                                        ``unfollow``
 ``"unfollow"`` + caps[1]               ``{"removed": n}``
+``"whois"`` + caps[1]                  ``{"pid"}``: the debug pid of the
+                                       process caps[1] names; not_found
+                                       if its route is closed
 ``["reload", module]``                 ``{"module", "generation",
                                        "versions"}`` (`hearth.otp.reload`)
 ``["upgrade", name, lump]``            the ``ok`` value of
@@ -182,6 +185,7 @@ _OPS = {
     "logs": ("pid", "after", "limit"),
     "follow": ("pid",),
     "unfollow": (),
+    "whois": (),
     "reload": ("module",),
     "upgrade": ("name", "lump"),
     "lump_put": ("data", "expect"),
@@ -614,6 +618,14 @@ class Inspector(Service):
                 self._drop(ref)
                 removed += 1
         return {"removed": removed}
+
+    def _op_whois(self, request, fields):
+        if not request.args:
+            raise _invalid("give the capability to look up as caps[1]")
+        pid = owner_pid(request.args[0])
+        if pid is None:
+            raise ServiceError(NOT_FOUND, "that capability's route is closed")
+        return {"pid": pid}
 
     def _subscriber(self, request):
         if not request.args:

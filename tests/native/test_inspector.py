@@ -322,7 +322,7 @@ def test_reload_loads_a_new_version_and_reports_a_broken_one(tmp_path, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     mod = tmp_path / "inspector_reload_target.py"
     mod.write_text("VALUE = 1\n")
-    import inspector_reload_target  # noqa: F401
+    __import__("inspector_reload_target")
     try:
         mod.write_text("VALUE = 2\n")
         out = ask(inspector, ["reload", "inspector_reload_target"])
@@ -367,3 +367,13 @@ def test_upgrade_switches_a_registered_guest_service(runtime, registry, inspecto
     assert refused(inspector, ["upgrade", "no.such", bytes(v2)]) == NOT_FOUND
     assert refused(inspector, ["upgrade", INSPECTOR, bytes(v2)]) == NOT_UPGRADABLE
     service.front.kill()
+
+
+def test_whois_names_the_pid_behind_a_capability(runtime, inspector):
+    cap = vm.spawn(idle, name="someone")
+    pid = next(p.pid for p in runtime.processes() if p.name == "someone")
+    assert ask(inspector, "whois", [cap.demote(SEND)]) == {"pid": pid}
+    assert refused(inspector, "whois") == INVALID_REQUEST
+    cap.kill()
+    wait_down(cap)
+    assert refused(inspector, "whois", [cap]) == NOT_FOUND

@@ -1,0 +1,626 @@
+"""hearth-ctl: see and steer a running Hearth runtime from the shell.
+
+It attaches to the runtime's IPC daemon socket (``$HEARTH_SOCK``, else
+``$XDG_RUNTIME_DIR/hearth.sock``, else ``/tmp/hearth-<uid>/hearth.sock``;
+see `hearth._sockpath`), gets the root registry the daemon exports, and
+talks to the services in it: ``hearth.Inspector`` for processes, the tree,
+logs, reloads, upgrades and lumps; ``hearth.wasm.WasmProcessSpawner`` to
+spawn; any registered name for ``send`` and ``call``. docs/ctl.md has the
+details.
+
+The command logic is `run`, which runs inside a Hearth process given the
+root registry capability, so tests drive it in-process against a real
+runtime; `main` finds the socket, connects and calls it.
+"""
+
+from gevent import monkey
+
+if not monkey.is_module_patched("socket"):
+    monkey.patch_all()  # an entry point: the only kind of module that may
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+
+from hearth import vm  # noqa: E402
+from hearth._sockpath import ABSENT, STALE, probe, socket_path  # noqa: E402
+from hearth.otp import (  # noqa: E402
+    CallError,
+    CallTimeout,
+    ServiceError,
+    decode,
+    encode,
+    lookup,
+    register,
+    registered,
+    registry_view,
+    request,
+)
+from hearth.vm import MONITOR, SEND, Cap, Down, HearthError, Message, lump_id  # noqa: E402
+
+__all__ = [
+    "main",
+    "run",
+    "build_parser",
+    "OK",
+    "ERROR",
+    "USAGE",
+    "NO_RUNTIME",
+    "NOT_FOUND",
+    "PERMISSION_DENIED",
+    "INSPECTOR",
+    "WASM_SPAWNER",
+]
+
+# Exit codes, one per kind of failure a script may want to tell apart.
+OK = 0
+ERROR = 1  # anything else: a timeout, a failed reload or upgrade, a bug
+USAGE = 2  # bad input: unknown subcommand or option, malformed JSON or pid
+NO_RUNTIME = 3  # no runtime listens on the socket (or the connection was lost)
+NOT_FOUND = 4  # no such process, name, lump or file
+PERMISSION_DENIED = 5  # the socket, a file, or the service refused
+
+INSPECTOR = "hearth.Inspector"
+WASM_SPAWNER = "hearth.wasm.WasmProcessSpawner"
+TIMEOUT = 15.0
+
+_KIND_CODES = {
+    "not_found": NOT_FOUND,
+    "permission_denied": PERMISSION_DENIED,
+    "invalid_request": USAGE,
+}
+
+EPILOG = f"""\
+exit codes:
+  {OK}  ok
+  {ERROR}  error (a timeout, a failed reload or upgrade, ...)
+  {USAGE}  bad input or usage
+  {NO_RUNTIME}  no runtime running (nothing listens on the socket)
+  {NOT_FOUND}  not found (process, name, lump, file)
+  {PERMISSION_DENIED}  permission denied
+
+The socket is $HEARTH_SOCK, else $XDG_RUNTIME_DIR/hearth.sock, else
+/tmp/hearth-<uid>/hearth.sock.
+"""
+
+
+class Failed(Exception):
+    """A command failed: `code` is the exit code, `kind` the error kind."""
+
+    def __init__(self, code, message, kind="error"):
+        super().__init__(message)
+        self.code = code
+        self.kind = kind
+
+
+class _Exit(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that writes to given streams and never calls
+    `sys.exit` (so `run` can be driven in-process)."""
+
+    out = sys.stdout
+    err = sys.stderr
+
+    def _print_message(self, message, file=None):
+        if message:
+            (self.err if file is sys.stderr else self.out).write(message)
+
+    def print_help(self, file=None):
+        self.out.write(self.format_help())
+
+    def exit(self, status=0, message=None):
+        if message:
+            self.err.write(message)
+        raise _Exit(status)
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+# -- the parser ---------------------------------------------------------------------------
+
+
+def _pid(text):
+    try:
+        pid = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a pid is an integer, not {text!r}") from None
+    if pid <= 0:
+        raise argparse.ArgumentTypeError(f"a pid is positive, not {pid}")
+    return pid
+
+
+def _json_term(text):
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not JSON ({e}): {text!r}") from None
+
+
+def build_parser(out=None, err=None):
+    """The argument parser of hearth-ctl. Switches: never."""
+    # A class per parser: argparse makes the subparsers from the parser's class.
+    P = type("_Parser", (_Parser,), {"out": out or sys.stdout, "err": err or sys.stderr})
+    common = P(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print JSON for scripts instead of text for people")
+    parser = P(prog="hearth-ctl", description="See and steer a running Hearth runtime.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                     parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def add(name, help_, **kw):
+        return sub.add_parser(name, help=help_, description=help_, parents=[common],
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                              **kw)
+
+    add("ps", "list live processes: pid, name, state, mailbox depth, messages in/out,"
+              " links, monitors, restarts")
+    add("tree", "show the supervision tree")
+    add("services", "list the registered names, with their processes")
+    p = add("info", "show one process: metadata, mailboxes, links, monitors, recent exits")
+    p.add_argument("pid", type=_pid, metavar="PID")
+    p = add("spawn", "load a wasm file as a lump and spawn it through the wasm spawner")
+    p.add_argument("file", metavar="FILE.wasm")
+    p.add_argument("--name", help="register the new guest under this name")
+    p.add_argument("--entry", type=int, default=None, metavar="INDEX",
+                   help="run _hearth_spawn_by_index(INDEX) instead of run()")
+    p = add("kill", "kill a process (untrappable)")
+    p.add_argument("pid", type=_pid, metavar="PID")
+    p = add("restart", "restart a supervised process through its supervisor")
+    p.add_argument("pid", type=_pid, metavar="PID")
+    p = add("send", "send a JSON value, as msgpack, to a registered name")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("term", type=_json_term, metavar="JSON")
+    p = add("call", "send a request (JSON as msgpack) to a registered service and print"
+                    " the reply")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("term", type=_json_term, metavar="JSON")
+    p.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS")
+    p = add("logs", "print the runtime's recent log records")
+    p.add_argument("pid", type=_pid, nargs="?", metavar="PID", help="only this process's")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new records")
+    p.add_argument("--limit", type=int, default=200, help="at most this many past records")
+    p.add_argument("--max-records", type=int, default=None, metavar="N",
+                   help="with --follow, stop after N new records")
+    p = add("lump", "put a file into the runtime's lump store, or get a lump")
+    lsub = p.add_subparsers(dest="lump_command", metavar="put|get")
+    lsub.required = True
+    lp = lsub.add_parser("put", help="store FILE; print its lump id", parents=[common])
+    lp.add_argument("file", metavar="FILE")
+    lg = lsub.add_parser("get", help="write lump ID to stdout (or -o FILE)", parents=[common])
+    lg.add_argument("lump", metavar="ID")
+    lg.add_argument("-o", "--output", metavar="FILE")
+    p = add("reload", "hot-reload a Python module of behaviours (its servers switch at their"
+                      " next message)")
+    p.add_argument("module", metavar="MODULE")
+    p = add("upgrade", "upgrade a guest service to a new wasm module")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("file", metavar="FILE.wasm")
+    return parser
+
+
+def parse(argv, out=None, err=None):
+    """Parse `argv`: the namespace, or the exit code if parsing ended the
+    run (``--help``, bad usage). Switches: never."""
+    try:
+        args = build_parser(out, err).parse_args(argv)
+    except _Exit as e:
+        return e.code
+    if not hasattr(args, "json"):
+        args.json = False
+    return args
+
+
+# -- running a command ------------------------------------------------------------------------
+
+
+def run(argv, root, out=None, err=None):
+    """Run one hearth-ctl command inside a Hearth process.
+
+    Args:
+        argv: the arguments (without the program name).
+        root: a `Cap` to the root registry (remote or local).
+        out, err: text streams (default stdout and stderr).
+
+    Returns:
+        the exit code.
+
+    Switches: always.
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parse(argv, out, err)
+    if isinstance(args, int):
+        return args
+    try:
+        result = _COMMANDS[args.command](args, root, out)
+    except Failed as e:
+        return _fail(args, out, err, e.code, e.kind, str(e))
+    except ServiceError as e:
+        return _fail(args, out, err, _KIND_CODES.get(e.kind, ERROR), e.kind, e.message)
+    except CallTimeout as e:
+        return _fail(args, out, err, ERROR, "timeout", str(e))
+    except CallError as e:
+        reason = getattr(e, "reason", None)
+        code = NO_RUNTIME if reason == "noconnection" else ERROR
+        return _fail(args, out, err, code, "exited", str(e))
+    if result is not None:
+        data, text = result
+        if args.json:
+            out.write(json.dumps(jsonable(data)) + "\n")
+        elif text:
+            out.write(text if text.endswith("\n") else text + "\n")
+    out.flush()
+    return OK
+
+
+def _fail(args, out, err, code, kind, message):
+    if getattr(args, "json", False):
+        out.write(json.dumps({"error": {"kind": kind, "message": message, "code": code}}) + "\n")
+    err.write(f"hearth-ctl: {message}\n")
+    return code
+
+
+def jsonable(term):
+    """`term` as JSON-ready data: bytes as ``{"hex": ...}``, capabilities as
+    ``"<capability>"``, tuples as lists. Switches: never."""
+    if isinstance(term, (bytes, bytearray)):
+        return {"hex": bytes(term).hex()}
+    if type(term) is Cap:
+        return "<capability>"
+    if isinstance(term, (list, tuple)):
+        return [jsonable(t) for t in term]
+    if isinstance(term, dict):
+        return {k if isinstance(k, str) else json.dumps(jsonable(k)): jsonable(v)
+                for k, v in term.items()}
+    return term
+
+
+def _service(root, name):
+    cap = lookup(root, name, timeout=TIMEOUT)
+    if cap is None:
+        raise Failed(NOT_FOUND, f"no service is registered as {name!r}", "not_found")
+    return cap
+
+
+def _inspector(root):
+    cap = lookup(root, INSPECTOR, timeout=TIMEOUT)
+    if cap is None:
+        raise Failed(ERROR, f"the runtime runs no {INSPECTOR} (start it with"
+                            " hearth.native.start_inspector)", "no_inspector")
+    return cap
+
+
+def _ask(root, term, args=(), timeout=TIMEOUT):
+    return request(_inspector(root), term, args, timeout=timeout)
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise Failed(NOT_FOUND, f"{path}: no such file", "not_found") from None
+    except PermissionError:
+        raise Failed(PERMISSION_DENIED, f"{path}: permission denied",
+                     "permission_denied") from None
+    except IsADirectoryError:
+        raise Failed(USAGE, f"{path}: is a directory", "invalid_request") from None
+
+
+def _put(root, data):
+    lid = lump_id(data)
+    got = _ask(root, ["lump_put", data, bytes(lid)], timeout=max(TIMEOUT, len(data) / 1e6))
+    return lid.hex() if bytes(got) == bytes(lid) else bytes(got).hex()
+
+
+def _table(rows, columns):
+    """Text columns: `columns` is a list of (title, key, align)."""
+    cells = [[str(r.get(k, "")) if r.get(k) is not None else "-" for _, k, _ in columns]
+             for r in rows]
+    widths = [max([len(t)] + [len(c[i]) for c in cells]) for i, (t, _, _) in enumerate(columns)]
+
+    def line(values):
+        parts = []
+        for (title, _, align), w, v in zip(columns, widths, values):
+            parts.append(v.rjust(w) if align == ">" else v.ljust(w))
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line([t for t, _, _ in columns])] + [line(c) for c in cells])
+
+
+# -- the commands: each returns (data for --json, text for people) or raises --------------------
+
+PS_COLUMNS = [("PID", "pid", ">"), ("NAME", "name", "<"), ("STATE", "state", "<"),
+              ("MBOX", "mailbox_depth", ">"), ("IN", "messages_in", ">"),
+              ("OUT", "messages_out", ">"), ("LINKS", "links", ">"), ("MON", "monitors", ">"),
+              ("RESTARTS", "restarts", ">"), ("CALL", "initial_call", "<")]
+
+
+def cmd_ps(args, root, out):
+    rows = list(_ask(root, "ps")["processes"])
+    return rows, _table(rows, PS_COLUMNS)
+
+
+def cmd_tree(args, root, out):
+    roots = list(_ask(root, "tree")["roots"])
+    lines = []
+
+    def walk(node, prefix, last, top):
+        label = f"{node['id']}" if node["id"] is not None else (node["name"] or "supervisor")
+        pid = f"pid {node['pid']}" if node["pid"] is not None else node["state"]
+        extra = f", restarts {node['restarts']}" if node["restarts"] else ""
+        state = "" if node["state"] == "running" else f", {node['state']}"
+        name = f" {node['name']}" if node["id"] is not None and node["name"] else ""
+        branch = "" if top else ("└─ " if last else "├─ ")
+        lines.append(f"{prefix}{branch}{label}{name} ({node['type']}, {pid}{state}{extra})")
+        kids = node["children"]
+        for i, kid in enumerate(kids):
+            walk(kid, prefix + ("" if top else ("   " if last else "│  ")), i == len(kids) - 1,
+                 False)
+
+    for r in roots:
+        walk(r, "", True, True)
+    return roots, "\n".join(lines) or "(no supervisors)"
+
+
+def cmd_services(args, root, out):
+    inspector = lookup(root, INSPECTOR, timeout=TIMEOUT)
+    if inspector is None:
+        rows = [{"name": n, "pid": None} for n in registered(root, timeout=TIMEOUT)]
+    else:
+        rows = list(request(inspector, "services", timeout=TIMEOUT))
+    return rows, _table(rows, [("NAME", "name", "<"), ("PID", "pid", ">")])
+
+
+def cmd_info(args, root, out):
+    info = _ask(root, ["info", args.pid])
+    if not info["alive"]:
+        lines = [f"pid {info['pid']} ({info['name'] or 'no name'}) is dead: {info['text']}"]
+    else:
+        lines = [f"pid {info['pid']}  {info['name'] or '(no name)'}",
+                 f"  state         {info['state']}" + ("  (traps exits)" if info["trap_exit"]
+                                                        else ""),
+                 f"  initial call  {info['initial_call']}",
+                 f"  uptime        {info['now'] - info['started_at']:.1f} s",
+                 f"  messages      {info['messages_in']} in, {info['messages_out']} out",
+                 f"  restarts      {info['restarts']}",
+                 f"  capabilities  {info['capabilities']}",
+                 f"  links         {', '.join(map(str, info['links'])) or '-'}",
+                 "  monitors      " + (", ".join(f"pid {p} (ref {r})" for r, p in
+                                                  info["monitors"]) or "-"),
+                 "  monitored by  " + (", ".join(f"pid {p} (ref {r})" for r, p in
+                                                  info["monitored_by"]) or "-"),
+                 "  mailboxes"]
+        for m in info["mailboxes"]:
+            lines.append(f"    {m['handle']}: route {m['route']}, {m['depth']} queued"
+                         + (", closed" if m["closed"] else ""))
+        if info["metadata"]:
+            lines.append("  metadata")
+            for k, v in info["metadata"].items():
+                lines.append(f"    {k}: {v}")
+    if info["exits"]:
+        lines.append("  recent exits")
+        for e in info["exits"]:
+            lines.append(f"    {info['now'] - e['at']:.1f} s ago: pid {e['pid']}: {e['text']}")
+    return info, "\n".join(lines)
+
+
+def cmd_spawn(args, root, out):
+    data = _read(args.file)
+    lid = _put(root, data)
+    spawner = _service(root, WASM_SPAWNER)
+    view = registry_view(root, read_only=True, timeout=TIMEOUT)
+    term = ["spawn", bytes.fromhex(lid)] + ([] if args.entry is None else [args.entry])
+    guest = request(spawner, term, [view], timeout=TIMEOUT)
+    pid = _ask(root, "whois", [guest])["pid"]
+    if args.name:
+        public = guest.demote(SEND | MONITOR)
+        try:
+            register(root, args.name, public, timeout=TIMEOUT)
+        except BaseException:
+            guest.kill()  # nothing half-done is left running
+            raise
+    data = {"pid": pid, "lump": lid, "name": args.name}
+    named = f" as {args.name!r}" if args.name else ""
+    return data, f"spawned pid {pid}{named} from lump {lid}"
+
+
+def cmd_kill(args, root, out):
+    _ask(root, ["kill", args.pid])
+    return {"pid": args.pid, "killed": True}, f"killed pid {args.pid}"
+
+
+def cmd_restart(args, root, out):
+    res = _ask(root, ["restart", args.pid])
+    return res, f"restarted pid {args.pid} as pid {res['new_pid']}"
+
+
+def cmd_send(args, root, out):
+    cap = _service(root, args.name)
+    try:
+        data, caps = encode(args.term)
+    except TypeError as e:
+        raise Failed(USAGE, str(e), "invalid_request") from None
+    cap.send(data, caps)
+    return {"sent": len(data), "name": args.name}, f"sent {len(data)} bytes to {args.name}"
+
+
+def cmd_call(args, root, out):
+    cap = _service(root, args.name)
+    reply = request(cap, args.term, timeout=args.timeout)
+    return {"reply": jsonable(reply)}, json.dumps(jsonable(reply))
+
+
+def _log_line(r):
+    when = datetime.datetime.fromtimestamp(r["time"]).strftime("%H:%M:%S.%f")[:-3]
+    pid = f"[{r['pid']}]" if r["pid"] is not None else "[-]"
+    return f"{when} {r['level']:<7} {pid} {r['logger']}: {r['message']}"
+
+
+def cmd_logs(args, root, out):
+    inspector = _inspector(root)
+    past = _ask(root, {"op": "logs", "pid": args.pid, "limit": max(0, args.limit)})
+    records = list(past["records"])
+    if not args.follow:
+        return records, "\n".join(_log_line(r) for r in records)
+    for r in records:
+        _emit(args, out, r)
+    box = vm.create_mailbox()
+    sub = box.make_capability(SEND | MONITOR)
+    ref = inspector.monitor(box)
+    request(inspector, ["follow", args.pid], [sub], timeout=TIMEOUT)
+    seen = past["last"]
+    n = 0
+    try:
+        while args.max_records is None or n < args.max_records:
+            sig = box.recv()
+            if type(sig) is Down:
+                sig.cap.release()
+                if sig.ref == ref:
+                    code = NO_RUNTIME if sig.reason == "noconnection" else ERROR
+                    raise Failed(code, f"the inspector went away ({vm.format_reason(sig.reason)})",
+                                 "exited")
+                continue
+            if type(sig) is not Message:
+                continue
+            for r in decode(sig.data, sig.caps).get("log", ()):
+                if r["seq"] <= seen:
+                    continue  # already printed from the past records
+                seen = r["seq"]
+                _emit(args, out, r)
+                n += 1
+                if args.max_records is not None and n >= args.max_records:
+                    break
+    finally:
+        box.destroy()
+    return None
+
+
+def _emit(args, out, r):
+    out.write((json.dumps(jsonable(r)) if args.json else _log_line(r)) + "\n")
+    out.flush()
+
+
+def cmd_lump(args, root, out):
+    if args.lump_command == "put":
+        data = _read(args.file)
+        lid = _put(root, data)
+        return {"lump": lid, "size": len(data)}, lid
+    try:
+        lid = bytes.fromhex(args.lump)
+        if len(lid) != 32:
+            raise ValueError
+    except ValueError:
+        raise Failed(USAGE, f"a lump id is 64 hex digits, not {args.lump!r}",
+                     "invalid_request") from None
+    data = bytes(_ask(root, ["lump_get", lid]))
+    if args.output:
+        try:
+            with open(args.output, "wb") as f:
+                f.write(data)
+        except PermissionError:
+            raise Failed(PERMISSION_DENIED, f"{args.output}: permission denied",
+                         "permission_denied") from None
+        return {"lump": args.lump, "size": len(data), "output": args.output}, \
+            f"wrote {len(data)} bytes to {args.output}"
+    if args.json:
+        return {"lump": args.lump, "size": len(data), "hex": data.hex()}, None
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        raise Failed(USAGE, "this output takes no bytes: use -o FILE", "invalid_request")
+    out.flush()
+    buffer.write(data)
+    buffer.flush()
+    return None
+
+
+def cmd_reload(args, root, out):
+    res = _ask(root, ["reload", args.module])
+    return res, f"reloaded {res['module']} (generation {res['generation']})"
+
+
+def cmd_upgrade(args, root, out):
+    data = _read(args.file)
+    lid = _put(root, data)
+    res = _ask(root, ["upgrade", args.service, bytes.fromhex(lid)], timeout=60.0)
+    return res, (f"upgraded {args.service} to version {res['version']} (lump {lid});"
+                 f" the old guest exited: {vm.format_reason(res['old_exit'])}")
+
+
+_COMMANDS = {
+    "ps": cmd_ps,
+    "tree": cmd_tree,
+    "services": cmd_services,
+    "info": cmd_info,
+    "spawn": cmd_spawn,
+    "kill": cmd_kill,
+    "restart": cmd_restart,
+    "send": cmd_send,
+    "call": cmd_call,
+    "logs": cmd_logs,
+    "lump": cmd_lump,
+    "reload": cmd_reload,
+    "upgrade": cmd_upgrade,
+}
+
+
+# -- the entry point ------------------------------------------------------------------------
+
+
+def no_runtime_message(path, detail=None):
+    """The text for "no runtime running". Switches: never."""
+    why = f" ({detail})" if detail else ""
+    return (f"hearth-ctl: no Hearth runtime is running: nothing listens on {path}{why}.\n"
+            "Start one with `hearth-server`, or point $HEARTH_SOCK at its socket.\n")
+
+
+def main(argv=None):
+    """The ``hearth-ctl`` command. Returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    if isinstance(args, int):
+        return args
+    path = socket_path()
+    state = probe(path)
+    if state in (ABSENT, STALE):
+        sys.stderr.write(no_runtime_message(
+            path, "no socket" if state == ABSENT else "a stale socket: its runtime is gone"))
+        return NO_RUNTIME
+    try:
+        from hearth.net import ConnectError, connect
+    except ImportError:
+        sys.stderr.write(no_runtime_message(path, "this build of Hearth has no hearth.net"))
+        return NO_RUNTIME
+    rt = vm.Runtime()
+    try:
+        with rt.open_process(name="hearth-ctl"):
+            try:
+                peer = connect("unix://" + path)
+            except PermissionError as e:
+                sys.stderr.write(f"hearth-ctl: {path}: permission denied ({e})\n")
+                return PERMISSION_DENIED
+            except (ConnectError, OSError, HearthError) as e:
+                sys.stderr.write(no_runtime_message(path, str(e)))
+                return NO_RUNTIME
+            try:
+                return run(argv, peer.root)
+            except KeyboardInterrupt:
+                return 130
+            finally:
+                peer.close()
+    finally:
+        rt.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
