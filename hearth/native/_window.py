@@ -32,7 +32,8 @@ Requests (the envelope of `_service`; any op form of `parse_op`):
     ok, once the next frame is drawn: ``{"width", "height", "frame",
     "rgba"}``, rgba the frame's pixels, rows top to bottom.
 ``["stats"]`` (ours)
-    ok: ``{"frames", "width", "height", "objects", "frame_times"}``,
+    ok: ``{"frames", "width", "height", "objects", "subscribers",
+    "frame_times"}``,
     frame_times the seconds each of the last frames took to draw.
 
 Closing the window sends ``close_requested`` to subscribers and calls the
@@ -204,6 +205,7 @@ class Window(Service):
         w, h = self.display.size
         return {"frames": self.frames, "width": w, "height": h,
                 "objects": self.display.scene.object_count,
+                "subscribers": len(self.subscribers),
                 "frame_times": list(self.frame_times)}
 
     def _unsubscribe(self, cap):

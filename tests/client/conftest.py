@@ -58,8 +58,9 @@ def xvfb():
 class Client:
     """A window, its services, and helpers to drive them from the test."""
 
-    def __init__(self, display, services, registry):
+    def __init__(self, display, services, registry, closed):
         self.display = display
+        self.closed = closed  # one True per on_close call
         self.services = services
         self.registry = registry
         self.window = services.caps["hearth.Window"]
@@ -85,8 +86,10 @@ def client(xvfb, runtime, proc):
     display = open_display(SIZE, title="hearth test", resizable=False)
     try:
         registry = start_registry()
-        services = start_client_services(registry, display, fps=None)
-        yield Client(display, services, registry)
+        closed = []
+        services = start_client_services(registry, display, fps=None,
+                                         on_close=lambda: closed.append(True))
+        yield Client(display, services, registry, closed)
     finally:
         display.close()
 
