@@ -38,6 +38,8 @@ INIT = ROOT / "init"
 REPO = pathlib.Path(__file__).parents[2]
 
 STOCK = {"panic-test", "clock", "chat", "counter-guest"}
+# The client's graphical services (targets ["client"]); tests/client drives them.
+STOCK |= {"debug-grid", "skybox", "fly-camera", "demo-scene"}
 KEYS = {"name", "description", "kind", "entry", "needs", "restart", "targets"}
 PUBLIC = SEND | MONITOR
 

@@ -1,0 +1,82 @@
+"""The client's stock graphical services (kindling/root/init: debug-grid,
+a wasm guest; skybox; fly-camera; demo-scene) booted by init on a real
+window, and the hearth-client entry point."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pygame
+import pytest
+
+import kindling
+from kindling.init import boot, load_service_module, services
+from hearth import vm
+from hearth.otp import registry_view
+
+ROOT = pathlib.Path(kindling.__file__).parent / "root"
+GRAPHICAL = {"debug-grid", "skybox", "fly-camera", "demo-scene"}
+
+
+def _frames_until(client, done, limit=300):
+    """Draw frames (each screenshot is a new one) until `done()`."""
+    for _ in range(limit):
+        if done():
+            return client.screenshot()
+        client.screenshot()
+    pytest.fail(f"not done after {limit} frames")
+
+
+def test_init_boots_the_graphical_services_into_a_living_world(client):
+    init = boot(str(ROOT), client.registry, "client")
+    states = {row["name"]: row["state"] for row in services(init)}
+    assert {n: states[n] for n in GRAPHICAL} == {n: "running" for n in GRAPHICAL}
+    assert states["clock"] == "stopped"  # a server-only service
+    scene = client.display.scene
+    px = _frames_until(client, lambda: (scene.object_count == 6 and len(scene.canvases) == 1
+                                        and len(scene.debug_draws) == 1
+                                        and scene.skybox is not None and scene.lights
+                                        and len(scene.debug_draws[next(iter(scene.debug_draws))]
+                                                .indices) == 84))
+    assert px[:, :, :3].any(axis=2).all()  # the sky is behind everything
+    # The canvas is blitted every frame: two frames differ.
+    assert not np.array_equal(client.screenshot(), client.screenshot())
+
+
+def test_the_fly_camera_moves_forward_while_w_is_held(client):
+    module = load_service_module("fly-camera", ROOT / "init" / "fly-camera" / "service.py")
+    view = registry_view(client.registry, read_only=True, names=["hearth.Window"])
+    vm.spawn_link(module.main, view, name="fly-camera")
+    camera = client.display.scene.camera
+    _frames_until(client, lambda: camera.near == module.NEAR)  # its first set_camera
+    z0 = float(camera.view[14])  # the view's z translation: -(camera z) when level
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_w, mod=0, scancode=26,
+                                         unicode="w"))
+    _frames_until(client, lambda: float(camera.view[14]) > z0 + 0.01)
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=pygame.K_w, mod=0, scancode=26,
+                                         unicode="w"))
+
+
+def _run_client(xvfb, *args):
+    env = dict(os.environ, DISPLAY=xvfb, SDL_VIDEODRIVER="x11")
+    return subprocess.run([sys.executable, "-m", "hearth.client", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_hearth_client_boots_the_bundled_root_and_saves_a_screenshot(xvfb, tmp_path):
+    shot = tmp_path / "client.png"
+    done = _run_client(xvfb, "--size", "160x120", "--frames", "5", "--screenshot", str(shot))
+    assert done.returncode == 0, done.stderr
+    assert "service debug-grid started" in done.stderr
+    image = pygame.image.load(str(shot))
+    assert image.get_size() == (160, 120)
+    px = pygame.surfarray.array3d(image)
+    assert len(np.unique(px.reshape(-1, 3), axis=0)) > 20  # sky, grid, cubes, canvas
+
+
+def test_hearth_client_with_server_says_it_is_not_yet_available(xvfb):
+    done = _run_client(xvfb, "--server", "ws://127.0.0.1:9/")
+    assert done.returncode != 0
+    assert "--server ws://127.0.0.1:9/: not yet available" in done.stderr
