@@ -1,0 +1,35 @@
+"""hearth.net — peers: capabilities across WebSocket and the local IPC socket.
+
+Layer 2: imports `hearth.vm` only. A capability held by a peer is used like
+a local one (rules N1–N6 and V25 of SEMANTICS.md); the tour is
+docs/network.md.
+
+- `listen(bind, secret=..., root=cap)`: serve peers over WebSocket.
+- `listen_unix(path, root=cap)`: serve local tools on a Unix socket.
+- `connect(url, secret=..., root=cap)`: connect; returns a `Peer` whose
+  `root` is the other side's root capability.
+"""
+
+from ._connect import Peer, connect, default_secret
+from ._connection import MAX_OUTBOX, Connection
+from ._errors import AddressInUse, AuthError, ConnectError, NetError
+from ._listen import Listener, listen, listen_unix, parse_bind
+from ._wire import MAX_FRAME, ProtocolError
+
+__all__ = [
+    "connect",
+    "listen",
+    "listen_unix",
+    "parse_bind",
+    "default_secret",
+    "Peer",
+    "Listener",
+    "Connection",
+    "MAX_OUTBOX",
+    "MAX_FRAME",
+    "NetError",
+    "ConnectError",
+    "AuthError",
+    "AddressInUse",
+    "ProtocolError",
+]

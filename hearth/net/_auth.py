@@ -1,0 +1,142 @@
+"""The handshake: both sides prove they know the shared secret.
+
+Nothing else crosses a connection before it succeeds (rule N4), and the
+secret itself never does. Three frames, each a msgpack array:
+
+1. server → client: ``["hearth", VERSION, server_nonce]`` (32 random bytes)
+2. client → server: ``["auth", client_nonce, client_proof]``
+3. server → client: ``["welcome", server_proof]`` or ``["denied", message]``
+
+``client_proof = HMAC-SHA256(secret, b"hearth client" + server_nonce +
+client_nonce)`` and ``server_proof`` the same with ``b"hearth server"``, so
+each side proves knowledge of the secret to the other, and a recorded
+handshake is useless against fresh nonces. The client checks the server's
+proof too: a server that does not know the secret is refused.
+
+A wrong secret gets ``denied`` with a message, then the server closes.
+Repeated failures from one address are slowed down (`Throttle`).
+"""
+
+import hashlib
+import hmac
+import os
+import time
+
+import msgpack
+
+from ._errors import AuthError
+
+__all__ = ["VERSION", "Throttle", "server_hello", "client_auth", "check_client",
+           "server_welcome", "denied", "check_welcome"]
+
+VERSION = 1
+_NONCE = 32
+
+
+def _proof(secret, label, a, b):
+    return hmac.new(secret, label + a + b, hashlib.sha256).digest()
+
+
+def _load(frame, what):
+    try:
+        msg = msgpack.unpackb(frame, use_list=False, raw=False)
+    except Exception:
+        raise AuthError(f"{what}: not a Hearth handshake frame") from None
+    if type(msg) is not tuple or not msg or type(msg[0]) is not str:
+        raise AuthError(f"{what}: not a Hearth handshake frame")
+    return msg
+
+
+def server_hello():
+    """``(frame, nonce)``: the server's first frame."""
+    nonce = os.urandom(_NONCE)
+    return msgpack.packb(["hearth", VERSION, nonce], use_bin_type=True), nonce
+
+
+def client_auth(hello, secret):
+    """The client's answer to `hello`: ``(frame, client_nonce, server_nonce)``.
+
+    Raises:
+        AuthError: `hello` is not a Hearth server's hello, or of another version.
+    """
+    msg = _load(hello, "the server's hello")
+    if len(msg) != 3 or msg[0] != "hearth" or type(msg[2]) is not bytes or len(msg[2]) != _NONCE:
+        raise AuthError("the server's hello is not a Hearth handshake")
+    if msg[1] != VERSION:
+        raise AuthError(f"the server speaks protocol version {msg[1]!r}, this peer {VERSION}")
+    server_nonce = msg[2]
+    nonce = os.urandom(_NONCE)
+    proof = _proof(secret, b"hearth client", server_nonce, nonce)
+    return msgpack.packb(["auth", nonce, proof], use_bin_type=True), nonce, server_nonce
+
+
+def check_client(frame, secret, server_nonce):
+    """The client's nonce if its proof is right. Raises `AuthError` if not."""
+    msg = _load(frame, "the client's answer")
+    if (len(msg) != 3 or msg[0] != "auth" or type(msg[1]) is not bytes
+            or len(msg[1]) != _NONCE or type(msg[2]) is not bytes):
+        raise AuthError("the client's answer is not a Hearth handshake")
+    expected = _proof(secret, b"hearth client", server_nonce, msg[1])
+    if not hmac.compare_digest(expected, msg[2]):
+        raise AuthError("wrong secret")
+    return msg[1]
+
+
+def server_welcome(secret, server_nonce, client_nonce):
+    """The server's last frame after a good proof."""
+    proof = _proof(secret, b"hearth server", client_nonce, server_nonce)
+    return msgpack.packb(["welcome", proof], use_bin_type=True)
+
+
+def denied(message):
+    """The server's last frame after a bad proof."""
+    return msgpack.packb(["denied", message], use_bin_type=True)
+
+
+def check_welcome(frame, secret, server_nonce, client_nonce):
+    """Check the server's answer. Raises `AuthError` with the server's
+    message when denied, or when the server's own proof is wrong."""
+    msg = _load(frame, "the server's answer")
+    if msg[0] == "denied" and len(msg) == 2 and type(msg[1]) is str:
+        raise AuthError(f"the server refused: {msg[1]}")
+    if len(msg) != 2 or msg[0] != "welcome" or type(msg[1]) is not bytes:
+        raise AuthError("the server's answer is not a Hearth handshake")
+    expected = _proof(secret, b"hearth server", client_nonce, server_nonce)
+    if not hmac.compare_digest(expected, msg[1]):
+        raise AuthError("the server does not know the secret (its proof is wrong)")
+
+
+class Throttle:
+    """Slows down repeated failures from one address.
+
+    After `n` failures from an address within `window` seconds, its next
+    handshake waits ``base * 2 ** (n - 1)`` seconds (at most `cap`) before
+    it is answered. A success clears the address. At most `max_addresses`
+    are remembered (the oldest are forgotten first).
+    """
+
+    def __init__(self, base=0.1, cap=5.0, window=60.0, max_addresses=10000, clock=time.monotonic):
+        self.base, self.cap, self.window = base, cap, window
+        self.max_addresses = max_addresses
+        self._clock = clock
+        self._failures = {}  # address -> (count, last failure time)
+
+    def delay(self, address):
+        """Seconds the next handshake from `address` must wait."""
+        entry = self._failures.get(address)
+        if entry is None:
+            return 0.0
+        count, last = entry
+        if self._clock() - last > self.window:
+            del self._failures[address]
+            return 0.0
+        return min(self.cap, self.base * 2 ** (count - 1))
+
+    def failed(self, address):
+        count, _ = self._failures.pop(address, (0, 0.0))
+        self._failures[address] = (count + 1, self._clock())
+        while len(self._failures) > self.max_addresses:
+            del self._failures[next(iter(self._failures))]
+
+    def succeeded(self, address):
+        self._failures.pop(address, None)

@@ -1,0 +1,180 @@
+"""The connecting side: `connect` to a server (or to a runtime's IPC
+socket) and get its root capability."""
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import gevent
+
+from hearth.vm import current_process, foreign
+
+from . import _auth
+from ._connection import MAX_OUTBOX, Connection
+from ._errors import AuthError, ConnectError
+from ._transport import StreamTransport, WebSocketClientTransport
+
+__all__ = ["Peer", "connect"]
+
+
+class Peer:
+    """A connection made by `connect`, seen from the process that made it.
+
+    Attributes:
+        root: a `Cap` (in the connecting process's table) to the peer's
+            root capability, or None if it exports none.
+        connection: the `Connection`.
+    """
+
+    def __init__(self, connection, root):
+        self.connection = connection
+        self.root = root
+
+    @property
+    def closed(self):
+        return self.connection.closed
+
+    @property
+    def reason(self):
+        """Why the connection ended (None while it is up)."""
+        return self.connection.reason if self.connection.closed else None
+
+    def wait(self, timeout=None):
+        """Wait until the connection ends; True if it did. Switches: always."""
+        return self.connection.wait(timeout)
+
+    def close(self):
+        """Close the connection and wait (briefly) for its greenlets to end.
+        Every capability that came through it closes with ``noconnection``.
+        Switches: always."""
+        self.connection.close()
+        self.connection.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"<Peer {self.connection!r}>"
+
+
+def _open(url, timeout, ssl_context):
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        path = parts.path or parts.netloc
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError) as e:
+            sock.close()
+            raise ConnectError(f"no Hearth runtime is listening at {path} ({e.strerror})") from None
+        except OSError as e:
+            sock.close()
+            raise ConnectError(f"can't connect to {path}: {e.strerror or e}") from None
+        return StreamTransport(sock, f"unix:{path}")
+    if parts.scheme not in ("ws", "wss"):
+        raise ConnectError(f"unsupported URL {url!r}: use ws://, wss:// or unix://")
+    import websocket
+
+    sslopt = {"context": ssl_context} if ssl_context is not None else None
+    try:
+        sock = _literal_socket(parts, timeout)
+        ws = websocket.create_connection(url, timeout=timeout, sslopt=sslopt,
+                                         enable_multithread=False, socket=sock)
+    except (OSError, websocket.WebSocketException) as e:
+        raise ConnectError(f"can't connect to {url}: {e}") from None
+    ws.settimeout(None)
+    return WebSocketClientTransport(ws, parts.netloc)
+
+
+def _literal_socket(parts, timeout):
+    """A connected socket if the URL's host is an IP address, else None
+    (websocket-client then resolves the name itself, on gevent's resolver)."""
+    import ipaddress
+
+    host = parts.hostname
+    try:
+        ip = ipaddress.ip_address(host)
+    except (TypeError, ValueError):
+        return None
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None,
+            max_outbox=MAX_OUTBOX):
+    """Connect to the peer at `url` and return a `Peer` holding its root.
+
+    Must be called in a process: the peer's root capability is imported
+    into the caller's table.
+
+    Args:
+        url: ``ws://host:port/``, ``wss://host/path`` (TLS, e.g. behind a
+            reverse proxy) or ``unix:///path/to/hearth.sock``.
+        secret: the server's shared secret (bytes or str); not used on a
+            Unix socket, whose file permissions are the guard.
+        root: a `Cap` of the caller to hand the peer as *our* root
+            capability (the caller must keep it while connected), or None.
+        ssl_context: an `ssl.SSLContext` for ``wss://`` (default: the
+            system's trust store).
+
+    Raises:
+        ConnectError: nothing listens there, or the connection dropped.
+        AuthError: the secret is wrong (the message is the server's), or
+            the server could not prove it knows the secret.
+
+    Switches: always.
+    """
+    proc = current_process()
+    if isinstance(secret, str):
+        secret = secret.encode()
+    scheme = urlsplit(url).scheme
+    if scheme != "unix" and not secret:
+        raise ValueError("connecting to a server needs its secret")
+    transport = _open(url, timeout, ssl_context)
+    try:
+        with gevent.Timeout(timeout, ConnectError(f"{url}: the handshake timed out")):
+            hello = transport.recv()
+            if hello is None:
+                raise ConnectError(f"{url} closed the connection before the handshake")
+            frame, nonce, server_nonce = _auth.client_auth(hello, secret or b"")
+            transport.send(frame)
+            answer = transport.recv()
+            if answer is None:
+                raise AuthError(f"{url} closed the connection during the handshake")
+            _auth.check_welcome(answer, secret or b"", server_nonce, nonce)
+    except BaseException:
+        transport.close()
+        raise
+    conn = Connection(proc.runtime, transport,
+                      root=foreign.route_of(root) if root is not None else None,
+                      max_outbox=max_outbox)
+    conn.start()
+    if not conn.got_root.wait(timeout) or conn.closed:
+        conn.close("no root capability arrived in time")
+        raise ConnectError(f"{url}: the connection ended before it was ready: {conn.reason}")
+    remote = conn.remote_root
+    cap = foreign.import_route(remote, remote.perms) if remote is not None else None
+    return Peer(conn, cap)
+
+
+def default_secret(env="HEARTH_SECRET", file_env="HEARTH_SECRET_FILE"):
+    """The shared secret from ``$HEARTH_SECRET_FILE`` (a file's first line)
+    or else ``$HEARTH_SECRET``; None if neither is set."""
+    path = os.environ.get(file_env)
+    if path:
+        with open(path, "rb") as f:
+            return f.read().strip() or None
+    value = os.environ.get(env)
+    return value.encode() if value else None

@@ -1,0 +1,498 @@
+"""One authenticated connection: the export and import tables, and the
+greenlets that read and write its frames.
+
+In the spirit of CapTP, each side keeps an *export table* (ids it gave the
+peer for its own routes, each with a reference count) and an *import
+table* (the peer's ids, each behind one `ForeignRoute` proxy). A capability
+in a message is exported on the fly (rule N3); the receiver imports it
+(`hearth.vm.foreign`), and when the last local reference to the proxy is
+gone it sends ``RELEASE`` with the number of times it received the id, so
+a release that crosses a new export in flight never frees it too early.
+Ids are never reused; a peer can only name ids it was given (rule N2).
+
+Every export that allows MONITOR or LINK is watched: when its route closes,
+the peer hears ``CLOSED`` with the reason and fires its own monitors and
+links. When the connection is lost, every import closes with
+``noconnection`` (rules N5, V25), every export is dropped, and nothing
+else changes.
+
+Back-pressure: writes are batched (everything queued while the last frame
+was being written goes out in the next one). If more than `max_outbox`
+bytes wait for a peer that does not read, the connection is dropped, as if
+lost: memory stays bounded, and the processes that used it see
+``noconnection``. Senders never block.
+
+Which greenlet runs what: the reader is a plain gevent greenlet that acts
+on local routes directly (delivering never switches); the writer is
+another; `forward` and the other carrier calls run inside the kernel
+operations of whatever process acted, and never switch.
+"""
+
+import itertools
+import logging
+import weakref
+from functools import partial
+
+import gevent
+from gevent.event import AsyncResult, Event
+
+from hearth.vm import (
+    KILL as P_KILL,
+    LINK as P_LINK,
+    MONITOR as P_MONITOR,
+    NOCONNECTION,
+    NOPROC,
+    SEND as P_SEND,
+    LumpCorrupt,
+    LumpNotFound,
+    Message,
+)
+from hearth.vm import foreign
+
+from ._wire import (
+    CLOSED, ERROR, EXIT, KILL, LINK, LINK_EXIT, LUMP, LUMP_WANT, MSG, RELEASE,
+    ROOT, UNLINK, ProtocolError, pack, unpack,
+)
+
+__all__ = ["Connection", "MAX_OUTBOX"]
+
+log = logging.getLogger("hearth.net")
+
+#: Bytes queued for a peer that does not read before it is dropped.
+MAX_OUTBOX = 32 * 1024 * 1024
+
+_ids = itertools.count(1)
+
+
+class _Export:
+    __slots__ = ("route", "perms", "count", "watch")
+
+    def __init__(self, route, perms):
+        self.route = route
+        self.perms = perms
+        self.count = 0
+        self.watch = None
+
+
+class _Import:
+    __slots__ = ("ref", "count")
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.count = 1
+
+
+class Connection:
+    """A live connection to one peer (after the handshake).
+
+    Attributes:
+        name: for logs: the peer's address and a serial number.
+        remote_root: the peer's root capability as a `ForeignRoute`, or None.
+        closed: True once lost or closed; `reason` says why.
+    """
+
+    def __init__(self, runtime, transport, root=None, max_outbox=MAX_OUTBOX):
+        self.runtime = runtime
+        self.transport = transport
+        self.name = f"{transport.address}#{next(_ids)}"
+        self.max_outbox = max_outbox
+        self._root = root  # (route, perms) we hand the peer, or None
+        self.exports = {}
+        self._export_index = {}
+        self._next_export = 1
+        self.imports = {}
+        self._closed_imports = set()
+        self._out = []
+        self._out_bytes = 0
+        self._wake = Event()
+        self._woken = False
+        self._sending = False
+        self.closed = False
+        self.reason = None
+        self.remote_root = None
+        self.got_root = Event()
+        self.done = Event()
+        self._lump_requests = {}
+        self._next_request = 1
+        self._on_close = []
+        self.frames_in = self.frames_out = self.ops_in = self.ops_out = 0
+        self._reader = self._writer = None
+
+    def __repr__(self):
+        state = f" closed ({self.reason})" if self.closed else ""
+        return f"<Connection {self.name}{state}>"
+
+    # -- life ------------------------------------------------------------------------
+
+    def start(self, read_here=False):
+        """Send our root, start the writer, and read: in a new greenlet, or
+        in the calling one (then this returns when the connection ends).
+
+        Switches: only with `read_here`.
+        """
+        root = self._root
+        self._push((ROOT, self._desc(*root) if root is not None else None), 0)
+        self.runtime.lump_fetchers.append(self.fetch_lump)
+        self._writer = gevent.spawn(self._write_loop)
+        if read_here:
+            self._read_loop()
+        else:
+            self._reader = gevent.spawn(self._read_loop)
+
+    def on_close(self, callback):
+        """Call ``callback(connection)`` once the connection ends."""
+        if self.closed:
+            callback(self)
+        else:
+            self._on_close.append(callback)
+
+    def close(self, message=None, notify=True):
+        """End the connection: imports close with ``noconnection``, exports
+        are freed, and with `notify` the peer is told `message` before the
+        socket closes. Idempotent. Switches: never.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        self.reason = message or "closed"
+        try:
+            self.runtime.lump_fetchers.remove(self.fetch_lump)
+        except ValueError:
+            pass
+        imports = [imp.ref() for imp in self.imports.values()]
+        self.imports.clear()
+        self.remote_root = None
+        for route in imports:
+            if route is not None:
+                foreign.close_foreign(route, NOCONNECTION, True)
+        for exp in self.exports.values():
+            if exp.watch is not None:
+                foreign.unwatch(exp.route, exp.watch)
+        self.exports.clear()
+        self._export_index.clear()
+        for result in self._lump_requests.values():
+            result.set(None)
+        self._lump_requests.clear()
+        if message and notify:
+            self._out.append((ERROR, message))
+        if self._sending or self._writer is None:
+            self.transport.close(message or "")
+        self._wake.set()
+        self.got_root.set()
+        self.done.set()
+        callbacks, self._on_close = self._on_close, []
+        for cb in callbacks:
+            try:
+                cb(self)
+            except Exception:
+                log.exception("close callback of %s failed", self.name)
+
+    def _lost(self, why):
+        if not self.closed:
+            log.info("connection %s lost: %s", self.name, why)
+            self.close(why, notify=False)
+
+    # -- the writer ------------------------------------------------------------------
+
+    def _push(self, op, size):
+        if self.closed:
+            return
+        self._out.append(op)
+        self._out_bytes += size + 16
+        if self._out_bytes > self.max_outbox:
+            self.close(f"the peer is not reading: over {self.max_outbox} bytes queued")
+            return
+        if not self._woken:
+            self._woken = True
+            self._wake.set()
+
+    def _write_loop(self):
+        transport = self.transport
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self._woken = False
+            if self._out:
+                ops, self._out = self._out, []
+                self._out_bytes = 0
+                frame = pack(ops)
+                self._sending = True
+                try:
+                    if self.closed:
+                        with gevent.Timeout(2, False):
+                            transport.send(frame)
+                    else:
+                        transport.send(frame)
+                except Exception as e:
+                    self._sending = False
+                    self._lost(f"sending failed: {e or type(e).__name__}")
+                    transport.close()
+                    return
+                self._sending = False
+                self.frames_out += 1
+                self.ops_out += len(ops)
+            if self.closed and not self._out:
+                transport.close(self.reason if self.reason != "closed" else "")
+                return
+
+    # -- the reader ---------------------------------------------------------------------
+
+    def _read_loop(self):
+        recv = self.transport.recv
+        dispatch = self._dispatch
+        try:
+            while not self.closed:
+                frame = recv()
+                if frame is None:
+                    self._lost("the peer closed the connection")
+                    return
+                ops = unpack(frame)
+                self.frames_in += 1
+                self.ops_in += len(ops)
+                for op in ops:
+                    dispatch(op)
+                    if self.closed:
+                        return
+        except ProtocolError as e:
+            log.warning("dropping %s: %s", self.name, e)
+            self.close(f"protocol error: {e}")
+        except Exception as e:  # a bug here must not take the runtime down
+            log.exception("reader of %s failed", self.name)
+            self.close(f"internal error: {type(e).__name__}")
+        finally:
+            if self.closed:
+                self.done.set()
+
+    def join(self, timeout=5.0):
+        """Wait until the reader and writer greenlets are gone (after
+        `close`). Switches: always."""
+        greenlets = [g for g in (self._reader, self._writer) if g is not None]
+        if greenlets:
+            gevent.joinall(greenlets, timeout=timeout)
+
+    def wait(self, timeout=None):
+        """Wait until the connection ends. Switches: always."""
+        return self.done.wait(timeout)
+
+    # -- exporting ----------------------------------------------------------------------
+
+    def _desc(self, route, perms):
+        """The wire descriptor of (route, perms), exporting it if needed."""
+        if type(route) is foreign.ForeignRoute and route.carrier is self:
+            return (-route.ident, perms)
+        key = (route, perms)
+        eid = self._export_index.get(key)
+        if eid is None:
+            eid = self._next_export
+            self._next_export += 1
+            exp = self.exports[eid] = _Export(route, perms)
+            self._export_index[key] = eid
+            if perms & (P_MONITOR | P_LINK):
+                if route._closed:
+                    # Closed already: the peer hears it right after this op.
+                    gevent.get_hub().loop.run_callback(
+                        self._export_closed, eid, route, NOPROC, route._proc.reason is not None)
+                else:
+                    exp.watch = foreign.watch(
+                        self.runtime, route, partial(self._export_closed_cb, eid))
+        else:
+            exp = self.exports[eid]
+        exp.count += 1
+        return (eid, perms)
+
+    def _export_closed_cb(self, eid, route, reason, died):
+        self._export_closed(eid, route, reason, died)
+
+    def _export_closed(self, eid, route, reason, died):
+        exp = self.exports.pop(eid, None)
+        if exp is None:
+            return
+        del self._export_index[(exp.route, exp.perms)]
+        self._push((CLOSED, eid, reason, died), 64)
+
+    def _export(self, eid, needed):
+        """The export `eid` for an operation needing `needed`; None if it
+        was freed (the operation is then dropped, like a send to a closed
+        route)."""
+        exp = self.exports.get(eid)
+        if exp is None:
+            if eid <= 0 or eid >= self._next_export:
+                raise ProtocolError(f"capability {eid} was never exported to this peer")
+            return None
+        if needed & ~exp.perms:
+            raise ProtocolError(f"capability {eid} does not allow this operation")
+        return exp
+
+    # -- importing ----------------------------------------------------------------------
+
+    def _import(self, desc):
+        """(route, perms) for a descriptor received from the peer."""
+        cid, perms = desc
+        if cid < 0:
+            exp = self.exports.get(-cid)
+            if exp is None:
+                if -cid >= self._next_export:
+                    raise ProtocolError(f"capability {-cid} was never exported to this peer")
+                return self._dead_route(perms), perms
+            if perms & ~exp.perms:
+                raise ProtocolError(f"capability {-cid} came back with more permissions")
+            return exp.route, perms
+        imp = self.imports.get(cid)
+        route = imp.ref() if imp is not None else None
+        if route is None:
+            if cid in self._closed_imports:
+                return self._dead_route(perms), perms
+            route = foreign.new_foreign_route(self.runtime, self, cid, perms)
+            self.imports[cid] = _Import(weakref.ref(route, partial(self._import_freed, cid)))
+            return route, perms
+        if route.perms != perms:
+            raise ProtocolError(f"capability {cid} arrived with other permissions")
+        imp.count += 1
+        return route, perms
+
+    def _dead_route(self, perms):
+        route = foreign.new_foreign_route(self.runtime, self, 0, perms)
+        foreign.close_foreign(route, NOPROC, True)
+        return route
+
+    def _import_freed(self, cid, ref):
+        imp = self.imports.get(cid)
+        if imp is None or imp.ref is not ref:
+            return
+        del self.imports[cid]
+        self._push((RELEASE, cid, imp.count), 16)
+
+    def _sender(self, desc):
+        """The route of a sender descriptor. The caller must keep it in a
+        variable while it uses ``route._proc``: the stand-in holds its route
+        only weakly."""
+        route, _ = self._import(desc)
+        return route
+
+    # -- the carrier: local processes acting on imports (never switch) --------------------
+
+    def forward(self, route, msg):
+        if self.closed:
+            return
+        caps = msg.caps
+        if caps:
+            desc = self._desc
+            caps = [desc(r, p) for r, p in caps]
+        data = msg.data
+        self._push((MSG, route.ident, data, caps or ()), len(data))
+
+    def kill(self, route):
+        self._push((KILL, route.ident), 8)
+
+    def exit(self, route, sender, reason):
+        self._push((EXIT, route.ident, self._desc(sender.mailboxes[0], 0), reason), 64)
+
+    def link(self, route, proc):
+        self._push((LINK, route.ident, self._desc(proc.mailboxes[0], 0)), 16)
+
+    def unlink(self, route, proc):
+        self._push((UNLINK, route.ident, self._desc(proc.mailboxes[0], 0)), 16)
+
+    def link_exit(self, route, proc, reason):
+        routes = proc.mailboxes
+        if routes:
+            self._push((LINK_EXIT, route.ident, self._desc(routes[0], 0), reason), 64)
+
+    # -- the peer acting on our exports -------------------------------------------------
+
+    def _dispatch(self, op):
+        code = op[0]
+        if code == MSG:
+            exp = self._export(op[1], P_SEND)
+            routes = [self._import(d) for d in op[3]] if op[3] else ()
+            if exp is not None:
+                exp.route._deliver(Message(op[2], routes))
+        elif code == RELEASE:
+            exp = self.exports.get(op[1])
+            if exp is None:
+                if op[1] <= 0 or op[1] >= self._next_export:
+                    raise ProtocolError(f"release of capability {op[1]}, never exported")
+                return
+            exp.count -= op[2]
+            if exp.count < 0:
+                raise ProtocolError(f"capability {op[1]} released more often than sent")
+            if exp.count == 0:
+                del self.exports[op[1]]
+                del self._export_index[(exp.route, exp.perms)]
+                if exp.watch is not None:
+                    foreign.unwatch(exp.route, exp.watch)
+        elif code == CLOSED:
+            imp = self.imports.pop(op[1], None)
+            self._closed_imports.add(op[1])
+            route = imp.ref() if imp is not None else None
+            if route is not None:
+                foreign.close_foreign(route, op[2], op[3])
+        elif code == KILL:
+            exp = self._export(op[1], P_KILL)
+            if exp is not None:
+                foreign.remote_kill(exp.route)
+        elif code == EXIT:
+            exp = self._export(op[1], P_KILL)
+            sender = self._sender(op[2])
+            if exp is not None:
+                foreign.remote_exit(sender._proc, exp.route, op[3])
+        elif code == LINK:
+            exp = self._export(op[1], P_LINK)
+            sender = self._sender(op[2])
+            if exp is not None:
+                foreign.remote_link(sender._proc, exp.route)
+        elif code == UNLINK:
+            exp = self._export(op[1], P_LINK)
+            sender = self._sender(op[2])
+            if exp is not None:
+                foreign.remote_unlink(sender._proc, exp.route)
+        elif code == LINK_EXIT:
+            exp = self._export(op[1], 0)
+            sender = self._sender(op[2])
+            if exp is not None:
+                foreign.remote_link_exit(sender._proc, exp.route, op[3])
+        elif code == LUMP_WANT:
+            self._send_lump(op[1], op[2])
+        elif code == LUMP:
+            result = self._lump_requests.pop(op[1], None)
+            if result is not None:
+                result.set((op[2], op[3]))
+        elif code == ROOT:
+            if self.remote_root is not None or self.got_root.is_set():
+                raise ProtocolError("a second ROOT")
+            if op[1] is not None:
+                self.remote_root, _ = self._import(op[1])
+            self.got_root.set()
+        elif code == ERROR:
+            log.info("peer %s hung up: %s", self.name, op[1])
+            self.close(f"the peer hung up: {op[1]}", notify=False)
+
+    # -- lumps (rule N6) ------------------------------------------------------------------
+
+    def _send_lump(self, req, lid):
+        try:
+            data = self.runtime.lumps.get(lid)
+        except (LumpNotFound, LumpCorrupt):
+            data = None
+        self._push((LUMP, req, lid, data), len(data) if data else 32)
+
+    def fetch_lump(self, lid, timeout=30.0):
+        """Ask the peer for lump `lid`; its data, or None if the peer lacks
+        it, the connection ends or `timeout` passes. The data is *not*
+        checked here (`Runtime.fetch_lump` checks it). Switches: always.
+        """
+        if self.closed:
+            return None
+        req = self._next_request
+        self._next_request += 1
+        result = self._lump_requests[req] = AsyncResult()
+        self._push((LUMP_WANT, req, bytes(lid)), 48)
+        try:
+            answer = result.get(timeout=timeout)
+        except gevent.Timeout:
+            answer = None
+        finally:
+            self._lump_requests.pop(req, None)
+        if answer is None or answer[0] != bytes(lid):
+            return None
+        return answer[1]

@@ -1,0 +1,160 @@
+"""The wire format of a connection: frames of msgpack, checked on arrival.
+
+After the handshake (`_auth`), every frame is one msgpack array of
+operations, so one frame can carry many (a busy connection batches
+whatever queued up while the last frame was being written). Each operation
+is an array whose first item is its code:
+
+=================  ==============================================  ==========================
+op                 fields                                          meaning
+=================  ==============================================  ==========================
+``ROOT``           desc or nil                                     the sender's root capability
+``MSG``            target, data (bin), [desc, ...]                 a message to an export
+``KILL``           target                                          `Cap.kill`
+``EXIT``           target, sender desc, reason                     `Cap.exit`
+``LINK``           target, sender desc                             sender linked itself to target
+``UNLINK``         target, sender desc                             the link is removed
+``LINK_EXIT``      target, sender desc, reason                     linked sender died
+``CLOSED``         export id, reason, died (bool)                  an export's route closed
+``RELEASE``        export id, count                                the importer dropped it
+``LUMP_WANT``      request id, lump id (32-byte bin)               send me this lump
+``LUMP``           request id, lump id, data (bin) or nil          here it is (nil: I lack it)
+``ERROR``          message (str)                                   why the sender hangs up
+=================  ==============================================  ==========================
+
+``target`` is always an id of the *receiver's* export table: the sender's
+import id for it. A ``desc`` names a capability: ``[id, perms]`` with a
+positive id naming the *sender's* export ``id`` (the receiver imports it,
+one reference per occurrence), or a negative id naming the receiver's own
+export ``-id`` (a capability going home). ``perms`` are the permission
+bits (SEND=1, MONITOR=2, KILL=4, LINK=8). Reasons are plain data
+(`hearth.vm.check_reason`).
+
+Anything else — not msgpack, not an array of arrays, an unknown code, a
+field of the wrong type, a frame over `MAX_FRAME` — is a `ProtocolError`,
+and the connection is dropped.
+"""
+
+import msgpack
+
+from hearth.vm import ALL, BadReason, check_reason
+
+__all__ = [
+    "ROOT", "MSG", "KILL", "EXIT", "LINK", "UNLINK", "LINK_EXIT", "CLOSED",
+    "RELEASE", "LUMP_WANT", "LUMP", "ERROR", "MAX_FRAME", "ProtocolError",
+    "pack", "unpack",
+]
+
+ROOT, MSG, KILL, EXIT, LINK, UNLINK, LINK_EXIT, CLOSED, RELEASE, LUMP_WANT, LUMP, ERROR = range(12)
+
+_NAMES = ["ROOT", "MSG", "KILL", "EXIT", "LINK", "UNLINK", "LINK_EXIT", "CLOSED",
+          "RELEASE", "LUMP_WANT", "LUMP", "ERROR"]
+
+#: The largest frame either side accepts (64 MiB): room for big lumps.
+MAX_FRAME = 64 * 1024 * 1024
+
+
+class ProtocolError(Exception):
+    """The peer broke the protocol; the connection must be dropped."""
+
+
+def pack(ops):
+    """One frame holding `ops`. Switches: never."""
+    return msgpack.packb(ops, use_bin_type=True)
+
+
+def _int(v, what):
+    if type(v) is not int:
+        raise ProtocolError(f"{what} must be an integer, not {type(v).__name__}")
+    return v
+
+
+def _desc(d):
+    if type(d) is not tuple or len(d) != 2:
+        raise ProtocolError(f"a capability descriptor is [id, perms], not {d!r:.60}")
+    cid, perms = _int(d[0], "a capability id"), _int(d[1], "permissions")
+    if cid == 0 or perms < 0 or perms > ALL:
+        raise ProtocolError(f"bad capability descriptor {d!r}")
+    return d
+
+
+def _reason(r):
+    try:
+        return check_reason(r)
+    except BadReason as e:
+        raise ProtocolError(f"bad exit reason: {e}") from None
+
+
+def _check(op):
+    if type(op) is not tuple or not op or type(op[0]) is not int:
+        raise ProtocolError(f"an operation is an array starting with its code, not {op!r:.60}")
+    code, n = op[0], len(op)
+    if code == MSG:
+        if n != 4 or type(op[2]) is not bytes or type(op[3]) is not tuple:
+            raise ProtocolError("MSG is [MSG, target, data (bin), [desc...]]")
+        _int(op[1], "a target")
+        for d in op[3]:
+            _desc(d)
+    elif code == KILL:
+        if n != 2:
+            raise ProtocolError("KILL is [KILL, target]")
+        _int(op[1], "a target")
+    elif code in (EXIT, LINK_EXIT):
+        if n != 4:
+            raise ProtocolError(f"{_NAMES[code]} is [op, target, sender desc, reason]")
+        _int(op[1], "a target")
+        _desc(op[2])
+        _reason(op[3])
+    elif code in (LINK, UNLINK):
+        if n != 3:
+            raise ProtocolError(f"{_NAMES[code]} is [op, target, sender desc]")
+        _int(op[1], "a target")
+        _desc(op[2])
+    elif code == CLOSED:
+        if n != 4 or type(op[3]) is not bool:
+            raise ProtocolError("CLOSED is [CLOSED, export id, reason, died]")
+        _int(op[1], "an export id")
+        _reason(op[2])
+    elif code == RELEASE:
+        if n != 3 or _int(op[2], "a count") <= 0:
+            raise ProtocolError("RELEASE is [RELEASE, export id, count > 0]")
+        _int(op[1], "an export id")
+    elif code == LUMP_WANT:
+        if n != 3 or type(op[2]) is not bytes or len(op[2]) != 32:
+            raise ProtocolError("LUMP_WANT is [LUMP_WANT, request id, 32-byte lump id]")
+        _int(op[1], "a request id")
+    elif code == LUMP:
+        if n != 4 or type(op[2]) is not bytes or len(op[2]) != 32 or (
+                op[3] is not None and type(op[3]) is not bytes):
+            raise ProtocolError("LUMP is [LUMP, request id, lump id, data or nil]")
+        _int(op[1], "a request id")
+    elif code == ROOT:
+        if n != 2 or (op[1] is not None and _desc(op[1]) and op[1][0] < 0):
+            raise ProtocolError("ROOT is [ROOT, desc of the sender's export, or nil]")
+    elif code == ERROR:
+        if n != 2 or type(op[1]) is not str:
+            raise ProtocolError("ERROR is [ERROR, message]")
+    else:
+        raise ProtocolError(f"unknown operation code {code}")
+    return op
+
+
+def unpack(frame):
+    """The checked operations of `frame`. Switches: never.
+
+    Raises:
+        ProtocolError: anything malformed (see the module docstring).
+    """
+    if type(frame) is not bytes:
+        raise ProtocolError("frames must be binary")
+    if len(frame) > MAX_FRAME:
+        raise ProtocolError(f"frame of {len(frame)} bytes is over the limit of {MAX_FRAME}")
+    try:
+        ops = msgpack.unpackb(frame, use_list=False, raw=False, strict_map_key=False)
+    except Exception as e:  # msgpack raises several unrelated types
+        raise ProtocolError(f"frame is not msgpack: {e}") from None
+    if type(ops) is not tuple:
+        raise ProtocolError("a frame is an array of operations")
+    for op in ops:
+        _check(op)
+    return ops
