@@ -1,10 +1,20 @@
 """hearth-server: boot a Hearth runtime and keep it running until Ctrl+C.
 
 It boots a registry and the native services (time, filesystem, the wasm
-spawner), then hands the world root to init, which starts the services of
-``ROOT/init/*/service.toml`` (the root bundled with Kindling by default),
-and logs a status line now and then. The network listener arrives with its
-issue. Monkey-patches gevent first thing, as only entry points may.
+spawner, the inspector), then hands the world root to init, which starts
+the services of ``ROOT/init/*/service.toml`` (the root bundled with
+Kindling by default), and logs a status line now and then.
+
+Peers: with ``--bind HOST:PORT`` it serves peers over WebSocket; the shared
+secret comes from ``--secret-file``, ``$HEARTH_SECRET_FILE`` or
+``$HEARTH_SECRET`` (never from the command line, where `ps` would show
+it). Each peer's root capability is what the ``hearth.init.Server`` hook
+answers, by default a read-only view of the registry. Tools on this machine
+(`hearth-ctl`, `hearth-tui`) attach through the IPC socket (``--ipc``,
+default ``$HEARTH_SOCK``, else ``$XDG_RUNTIME_DIR/hearth.sock``, else a
+per-user path), whose root is the ``hearth.init.Daemon`` hook's answer, by
+default the registry itself. Monkey-patches gevent first thing, as only
+entry points may.
 
 Init is named by ``--init MODULE:FUNCTION`` and imported when the server
 starts: Kindling is the layer above this entry point, so it is loaded by
@@ -24,8 +34,10 @@ import signal  # noqa: E402
 
 import gevent  # noqa: E402
 
-from hearth import __version__, otp, vm  # noqa: E402
+from hearth import __version__, net, otp, vm  # noqa: E402
+from hearth._sockpath import socket_path  # noqa: E402
 from hearth.native import start_filesystem, start_time_services, start_wasm_spawner  # noqa: E402
+from hearth.native._inspector import start_inspector  # noqa: E402
 
 DEFAULT_INIT = "kindling.init:boot"
 
@@ -69,22 +81,68 @@ def _bundled_root():
     return root if os.path.isdir(root) else None
 
 
-def _boot(status_period, root, init_spec, serve_files):
+def hook_root(registry, name, default):
+    """The root capability an init hook (``hearth.init.Server``,
+    ``.Client`` or ``.Daemon``, PROTOCOLS.md) answers, or `default` if no
+    hook is registered. A hook is asked once, with the request ``"root"``,
+    and answers ``{"ok": capability}``. Switches: always."""
+    hook = otp.lookup(registry, name)
+    if hook is None:
+        return default
+    root = otp.request(hook, "root", timeout=10)
+    hook.release()
+    if not isinstance(root, vm.Cap):
+        raise ValueError(f"{name} answered {root!r}, not a capability")
+    return root
+
+
+def _boot(opts, listeners, failed):
     registry = otp.start_registry()
     start_time_services(registry)
     start_wasm_spawner(registry)
-    if serve_files:
-        start_filesystem(registry, root)
-    if root is not None:
-        _resolve(init_spec)(root, registry)
+    start_inspector(registry)
+    if opts.serve_files:
+        start_filesystem(registry, opts.root)
+    if opts.root is not None:
+        _resolve(opts.init)(opts.root, registry)
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
+    try:
+        if opts.ipc:
+            daemon_root = hook_root(registry, "hearth.init.Daemon", registry)
+            listeners.append(net.listen_unix(opts.ipc, root=daemon_root))
+            log.info("tools attach at %s", opts.ipc)
+        if opts.bind:
+            read_only = otp.registry_view(registry, read_only=True)
+            server_root = hook_root(registry, "hearth.init.Server", read_only)
+            lst = net.listen(opts.bind, secret=opts.secret, root=server_root)
+            listeners.append(lst)
+            log.info("peers connect at %s", lst.url)
+    except (net.NetError, OSError) as e:
+        failed.set(str(e))
+        return
     ticker = vm.spawn(_ticker, 1.0, name="ticker")
     vm.monitor(ticker)
-    vm.spawn(_status, status_period, name="status")
+    vm.spawn(_status, opts.status_every, name="status")
     while True:
         sig = vm.recv()
         if isinstance(sig, vm.Down):
             log.warning("ticker died: %s", vm.format_reason(sig.reason))
+
+
+def _secret(args, parser):
+    path = args.secret_file
+    try:
+        if path:
+            with open(path, "rb") as f:
+                secret = f.read().strip()
+        else:
+            secret = net.default_secret()
+    except OSError as e:
+        parser.error(f"can't read the secret: {e}")
+    if not secret:
+        parser.error("--bind needs a shared secret: --secret-file FILE, or set"
+                     " HEARTH_SECRET_FILE or HEARTH_SECRET")
+    return secret
 
 
 def main(argv=None):
@@ -106,6 +164,16 @@ def main(argv=None):
     )
     parser.add_argument("--init", default=DEFAULT_INIT, metavar="MODULE:FUNCTION",
                         help=f"the init to boot the root with (default {DEFAULT_INIT})")
+    parser.add_argument("--bind", default=None, metavar="HOST:PORT",
+                        help="serve peers over WebSocket here (plain ws://; put a TLS"
+                        " reverse proxy in front, see docs/network.md)")
+    parser.add_argument("--secret-file", default=None, metavar="FILE",
+                        help="the shared secret peers must prove (first line of FILE;"
+                        " default $HEARTH_SECRET_FILE, else $HEARTH_SECRET)")
+    parser.add_argument("--ipc", default=None, metavar="PATH",
+                        help="the IPC socket for hearth-ctl and hearth-tui (default"
+                        " $HEARTH_SOCK, else $XDG_RUNTIME_DIR/hearth.sock, else per user)")
+    parser.add_argument("--no-ipc", action="store_true", help="no IPC socket")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     args = parser.parse_args(argv)
@@ -113,14 +181,33 @@ def main(argv=None):
     root = args.root if args.root is not None else _bundled_root()
     if root is not None and not os.path.isdir(root):
         parser.error(f"--root {root}: not a directory")
+    if args.bind:
+        try:
+            net.parse_bind(args.bind)
+        except ValueError as e:
+            parser.error(f"--bind: {e}")
+    opts = argparse.Namespace(
+        status_every=args.status_every, root=root, init=args.init,
+        serve_files=args.root is not None,
+        bind=args.bind, secret=_secret(args, parser) if args.bind else None,
+        ipc=None if args.no_ipc else (args.ipc or socket_path()),
+    )
     rt = vm.Runtime(data_dir=args.data_dir)
-    rt.spawn(_boot, args.status_every, root, args.init, args.root is not None, name="boot")
+    listeners = []
     stop = gevent.event.Event()
+    failed = gevent.event.AsyncResult()
+    failed.rawlink(lambda _: stop.set())
+    rt.spawn(_boot, opts, listeners, failed, name="boot")
     gevent.signal_handler(signal.SIGINT, stop.set)
     gevent.signal_handler(signal.SIGTERM, stop.set)
     log.info("hearth %s running; Ctrl+C stops it", __version__)
     stop.wait()
+    for lst in listeners:
+        lst.close()
     stuck = rt.shutdown()
+    if failed.ready():
+        log.error("hearth-server could not start: %s", failed.get())
+        return 1
     log.info("stopped (%d processes failed to unwind)", len(stuck))
     return 0
 

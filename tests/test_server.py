@@ -1,10 +1,42 @@
 """hearth-server as a person runs it: it starts, runs, and stops on Ctrl+C."""
 
+import os
 import signal
+import stat
 import subprocess
 import sys
 
 import gevent
+import pytest
+
+from hearth import otp, vm
+from hearth.net import AuthError, ConnectError, connect
+
+
+@pytest.fixture(autouse=True)
+def _own_socket(tmp_path, monkeypatch):
+    """Each server of these tests takes its IPC socket in the test's own
+    directory, never the user's."""
+    monkeypatch.setenv("HEARTH_SOCK", str(tmp_path / "ipc" / "hearth.sock"))
+    monkeypatch.delenv("HEARTH_SECRET", raising=False)
+    monkeypatch.delenv("HEARTH_SECRET_FILE", raising=False)
+
+
+def _start(*args, env=None):
+    return subprocess.Popen(
+        [sys.executable, "-m", "hearth.server", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        _read_until(proc.stdout, "stopped")
+        assert proc.wait(timeout=30) == 0
 
 
 def _read_until(stream, needle, timeout=30):
@@ -80,3 +112,104 @@ def test_hearth_server_refuses_a_root_that_is_not_a_directory(tmp_path):
     )
     assert result.returncode == 2
     assert "not a directory" in result.stderr
+
+
+def test_hearth_server_serves_peers_who_know_the_secret_and_tools_on_its_socket(tmp_path, proc):
+    secret = tmp_path / "secret"
+    secret.write_text("open sesame\n")
+    server = _start("--bind", "127.0.0.1:0", "--secret-file", str(secret))
+    try:
+        url = _read_until(server.stdout, "peers connect at")[-1].split("peers connect at ")[1].strip()
+        assert url.startswith("ws://127.0.0.1:")
+        # The secret never appears on the command line.
+        assert "open sesame" not in " ".join(server.args)
+        with pytest.raises(AuthError, match="wrong secret"):
+            connect(url, secret="guess")
+        with connect(url, secret="open sesame") as peer:
+            names = otp.registered(peer.root)
+            assert "hearth.UnixTime" in names and "clock" in names
+            # Peers get a read-only view of the registry.
+            with pytest.raises(otp.RegistryError):
+                otp.register(peer.root, "mine", vm.make_capability(vm.SEND))
+        sock = os.environ["HEARTH_SOCK"]
+        assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+        with connect("unix://" + sock) as local:
+            # Tools get the registry itself, with the inspector in it.
+            assert "hearth.Inspector" in otp.registered(local.root)
+        # A second runtime refuses the live socket and says so.
+        second = subprocess.run([sys.executable, "-m", "hearth.server"], capture_output=True,
+                                text=True, timeout=60)
+        assert second.returncode == 1
+        assert "another Hearth runtime is listening" in second.stdout + second.stderr
+        _stop(server)
+        with pytest.raises(ConnectError, match="no Hearth runtime"):
+            connect("unix://" + sock)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_hearth_server_replaces_a_stale_socket(tmp_path):
+    import socket as pysocket
+
+    path = os.environ["HEARTH_SOCK"]
+    os.makedirs(os.path.dirname(path))
+    stale = pysocket.socket(pysocket.AF_UNIX)
+    stale.bind(path)  # bound, never listening: what a crashed runtime leaves
+    stale.close()
+    server = _start()
+    try:
+        lines = _read_until(server.stdout, "tools attach at")
+        assert any("stale socket" in line for line in lines)
+        _stop(server)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_hearth_server_bind_needs_a_secret():
+    result = subprocess.run([sys.executable, "-m", "hearth.server", "--bind", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "needs a shared secret" in result.stderr
+
+
+HOOK = '''
+from hearth import otp, vm
+
+def main(registry):
+    # hearth.init.Server: peers get a view of the registry that sees only "clock".
+    view = otp.registry_view(registry, read_only=True, names=["clock"])
+    while True:
+        msg = vm.recv()
+        if isinstance(msg, vm.Message) and msg.caps:
+            data, caps = otp.encode({"ok": view})
+            msg.caps[0].send(data, caps)
+'''
+
+
+def test_the_init_server_hook_chooses_what_peers_get(tmp_path, proc):
+    for name in ("clock", "hearth.init.Server"):
+        (tmp_path / "init" / name).mkdir(parents=True)
+    hook = tmp_path / "init" / "hearth.init.Server"
+    (hook / "service.toml").write_text(
+        'name = "hearth.init.Server"\nkind = "python"\nentry = "service.py:main"\n'
+        'needs = ["clock"]\n')
+    (hook / "service.py").write_text(HOOK)
+    (tmp_path / "init" / "clock" / "service.toml").write_text(
+        'name = "clock"\nkind = "python"\nentry = "service.py:main"\n')
+    (tmp_path / "init" / "clock" / "service.py").write_text(
+        "from hearth import vm\n\ndef main(registry):\n    while True:\n        vm.recv()\n")
+    env = dict(os.environ, HEARTH_SECRET="s")
+    server = _start("--root", str(tmp_path), "--bind", "127.0.0.1:0", env=env)
+    try:
+        url = _read_until(server.stdout, "peers connect at")[-1].split("peers connect at ")[1].strip()
+        with connect(url, secret="s") as peer:
+            assert otp.registered(peer.root) == ["clock"]
+        _stop(server)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
