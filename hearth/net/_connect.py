@@ -80,7 +80,7 @@ def _open(url, timeout, ssl_context):
 
     sslopt = {"context": ssl_context} if ssl_context is not None else None
     try:
-        sock = _literal_socket(parts, timeout)
+        sock = _literal_socket(parts, timeout, ssl_context)
         ws = websocket.create_connection(url, timeout=timeout, sslopt=sslopt,
                                          enable_multithread=False, socket=sock)
     except (OSError, websocket.WebSocketException) as e:
@@ -89,7 +89,7 @@ def _open(url, timeout, ssl_context):
     return WebSocketClientTransport(ws, parts.netloc)
 
 
-def _literal_socket(parts, timeout):
+def _literal_socket(parts, timeout, ssl_context):
     """A connected socket if the URL's host is an IP address, else None
     (websocket-client then resolves the name itself, on gevent's resolver)."""
     import ipaddress
@@ -109,6 +109,15 @@ def _literal_socket(parts, timeout):
         sock.close()
         raise
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if parts.scheme == "wss":  # websocket-client leaves a socket it is given as it is
+        import ssl
+
+        context = ssl_context if ssl_context is not None else ssl.create_default_context()
+        try:
+            sock = context.wrap_socket(sock, server_hostname=host)
+        except OSError:
+            sock.close()
+            raise
     return sock
 
 

@@ -13,7 +13,7 @@ import socket
 import stat
 
 import gevent
-from gevent.pool import Group
+from gevent.pool import Group, Pool
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
@@ -138,19 +138,20 @@ class Listener:
 
 
 class _WebSocketListener(Listener):
-    def __init__(self, runtime, root, secret, host, port, max_outbox):
+    def __init__(self, runtime, root, secret, host, port, max_outbox, ssl_context):
         super().__init__(runtime, root, secret, max_outbox)
+        tls = {"ssl_context": ssl_context} if ssl_context is not None else {}
         self._server = WSGIServer(
             # SERVER_NAME given, or pywsgi looks up our own name (a DNS
             # query on gevent's thread pool) when it starts.
             (host, port), self._app, handler_class=WebSocketHandler, log=None,
-            environ={"SERVER_NAME": host},
+            environ={"SERVER_NAME": host}, spawn=Pool(10000), **tls,
             error_log=logging.getLogger("hearth.net.http"))
         self._server.start()
         host, port = self._server.address[:2]
         self.address = (host, port)
         shown = f"[{host}]" if ":" in host else host
-        self.url = f"ws://{shown}:{port}/"
+        self.url = f"{'wss' if tls else 'ws'}://{shown}:{port}/"
 
     def _app(self, environ, start_response):
         ws = environ.get("wsgi.websocket")
@@ -246,7 +247,7 @@ def _root_of(root):
     return foreign.route_of(root) if root is not None else None
 
 
-def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX):
+def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None):
     """Serve peers over WebSocket on `bind` (``"HOST:PORT"`` or a tuple;
     port 0 picks a free one). Must be called in a process: `root`, a `Cap`
     of the caller, is what every peer gets as its root capability (the
@@ -255,6 +256,9 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX):
     Args:
         secret: the shared secret (bytes or str) peers must prove.
         max_outbox: see `hearth.net.Connection` (back-pressure).
+        ssl_context: an `ssl.SSLContext` with the server's certificate to
+            speak ``wss://`` itself; by default it speaks plain ``ws://``
+            and TLS is a reverse proxy's job (docs/network.md).
 
     Switches: never.
     """
@@ -263,7 +267,8 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX):
         secret = secret.encode()
     if not secret:
         raise ValueError("a network listener needs a non-empty secret")
-    return _WebSocketListener(current_runtime(), _root_of(root), secret, host, port, max_outbox)
+    return _WebSocketListener(current_runtime(), _root_of(root), secret, host, port, max_outbox,
+                              ssl_context)
 
 
 def listen_unix(path, *, root=None, max_outbox=MAX_OUTBOX):
