@@ -340,6 +340,8 @@ def test_a_capability_of_client_a_passes_through_the_server_to_client_b(server, 
         waiter = gevent.spawn(b.run, b_waits_for_down)
         peer.close()  # A disconnects
         assert waiter.get(timeout=15) == (True, vm.NOCONNECTION)
+        # The server's registry saw its Down too and dropped the name (R2).
+        assert b.run(lambda held: otp.lookup(held["peer"].root, "a.inbox")) is None
 
 
 # -- N6: lumps by hash, on demand ------------------------------------------------------------
