@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from hearth import ctl, vm
+from hearth import vm
 from hearth.ctl import NO_RUNTIME, NOT_FOUND, OK, PERMISSION_DENIED, USAGE, ERROR, run
 from hearth.native import start_time_services, start_wasm_spawner
 from hearth.native._inspector import INSPECTOR, start_inspector
