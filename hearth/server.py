@@ -104,7 +104,10 @@ def _boot(opts, listeners, failed):
     if opts.serve_files:
         start_filesystem(registry, opts.root)
     if opts.root is not None:
-        _resolve(opts.init)(opts.root, registry)
+        if opts.watch:
+            _resolve(opts.init)(opts.root, registry, watch=opts.watch)
+        else:
+            _resolve(opts.init)(opts.root, registry)
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
     try:
         if opts.ipc:
@@ -164,6 +167,9 @@ def main(argv=None):
     )
     parser.add_argument("--init", default=DEFAULT_INIT, metavar="MODULE:FUNCTION",
                         help=f"the init to boot the root with (default {DEFAULT_INIT})")
+    parser.add_argument("--watch", type=float, default=1.0, metavar="SECONDS",
+                        help="with --root, reload services whose files changed, looking every"
+                        " SECONDS (default 1; 0 turns it off)")
     parser.add_argument("--bind", default=None, metavar="HOST:PORT",
                         help="serve peers over WebSocket here (plain ws://; put a TLS"
                         " reverse proxy in front, see docs/network.md)")
@@ -189,6 +195,7 @@ def main(argv=None):
     opts = argparse.Namespace(
         status_every=args.status_every, root=root, init=args.init,
         serve_files=args.root is not None,
+        watch=args.watch if args.root is not None and args.watch > 0 else None,
         bind=args.bind, secret=_secret(args, parser) if args.bind else None,
         ipc=None if args.no_ipc else (args.ipc or socket_path()),
     )

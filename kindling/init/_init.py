@@ -28,6 +28,11 @@ name), changed ones restart in place (their supervisor is replaced, the
 new code loaded fresh); the others are not touched. A running service whose
 dependencies can no longer be met (one was removed, say) stops too.
 
+Watching (`boot(..., watch=SECONDS)`): a watcher process linked to init
+looks at the root's ``init`` directory every `watch` seconds (names, sizes
+and modification times of every file: a few `stat` calls) and reloads when
+anything changed, so saving a service's file is enough to restart it.
+
 Call API of the `Init` process (`hearth.otp.call`): ``"services"`` -> the
 status list; ``"reload_services"`` -> ``{"started", "upgraded", "stopped",
 "failed"}`` lists of names.
@@ -145,7 +150,11 @@ def start_wasm_service(registry, name, lump_hex, index, view):
 class Init(otp.GenServer):
     """The init process (see the module docstring)."""
 
-    def init(self, root, registry, target):
+    def init(self, root, registry, target, watch=None):
+        if watch:
+            me = vm.make_capability(SEND | MONITOR)
+            vm.spawn(_watch_loop, me, root, watch, link=True, name="kindling.init.watch")
+            me.release()
         top = otp.start_link_supervisor([], strategy="one_for_one", intensity=10,
                                         period=5, name="kindling.init")
         state = {
@@ -374,10 +383,47 @@ def _stop(state, name):
     log.info("service %s stopped", name)
 
 
+# -- watching the root ------------------------------------------------------------------------
+
+
+def root_fingerprint(root):
+    """What `_watch_loop` compares: (path, size, mtime) of every file and
+    directory under ``root/init``, sorted. Switches: never (a few stats)."""
+    import os
+
+    top = os.path.join(root, "init")
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(filenames) + dirnames:
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((os.path.relpath(path, top), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _watch_loop(init, root, period):
+    """Reload `init` whenever the root's files change."""
+    vm.set_metadata(description=f"reloads the services of {root} when their files change")
+    seen = root_fingerprint(root)
+    while True:
+        vm.recv(timeout=period)
+        now = root_fingerprint(root)
+        if now == seen:
+            continue
+        seen = now
+        changes = reload_services(init)
+        log.info("files changed under %s: %s", root,
+                 ", ".join(f"{k} {v}" for k, v in changes.items() if v) or "nothing to do")
+
+
 # -- the public API -------------------------------------------------------------------------
 
 
-def boot(root_dir, registry, target="server"):
+def boot(root_dir, registry, target="server", watch=None):
     """Start init for the services of ``root_dir/init``, linked to the caller.
 
     Returns once every service that can start has started (or failed).
@@ -389,13 +435,15 @@ def boot(root_dir, registry, target="server"):
             before boot count as native services that satisfy needs.
         target: ``"server"`` or ``"client"``: services whose ``targets``
             leave it out are not started (state ``stopped``).
+        watch: if given, reload whenever the root's files change, looking
+            every `watch` seconds.
 
     Returns:
         a `Cap` to the `Init` process, for `services` and `reload_services`.
 
     Switches: always.
     """
-    return otp.start_link_server(Init, str(root_dir), registry, target,
+    return otp.start_link_server(Init, str(root_dir), registry, target, watch,
                                  name=None, timeout=None)
 
 

@@ -234,6 +234,19 @@ def test_reload_starts_new_upgrades_changed_stops_removed_and_touches_nothing_el
     assert reload_services(init) == {"started": [], "upgraded": [], "stopped": [], "failed": []}
 
 
+def test_a_watched_root_reloads_when_a_file_changes(tmp_path, registry):
+    _write(tmp_path, "w")
+    boot(tmp_path, registry, watch=0.02)
+    assert _reports(1) == ["w:v1:"]
+    old = otp.lookup(registry, "w")
+    ref = vm.monitor(old)
+    _write(tmp_path, "w", version="v2")  # saving the file is enough
+    _write(tmp_path, "added")
+    reports, downs = _reports(2, downs=1)
+    assert sorted(reports) == ["added:v1:", "w:v2:"]
+    assert downs == {ref}
+
+
 def test_reload_starts_a_service_whose_problem_was_fixed(tmp_path, registry):
     _write(tmp_path, "a", toml="not toml at all =")
     init = boot(tmp_path, registry)
