@@ -21,10 +21,11 @@ if not monkey.is_module_patched("socket"):
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 
 from hearth import vm  # noqa: E402
-from hearth._sockpath import ABSENT, STALE, probe, socket_path  # noqa: E402
+from hearth._sockpath import socket_path  # noqa: E402
 from hearth.otp import (  # noqa: E402
     CallError,
     CallTimeout,
@@ -360,7 +361,8 @@ def cmd_tree(args, root, out):
         pid = f"pid {node['pid']}" if node["pid"] is not None else node["state"]
         extra = f", restarts {node['restarts']}" if node["restarts"] else ""
         state = "" if node["state"] == "running" else f", {node['state']}"
-        name = f" {node['name']}" if node["id"] is not None and node["name"] else ""
+        name = (f" {node['name']}" if node["id"] is not None and node["name"]
+                and node["name"] != node["id"] else "")
         branch = "" if top else ("└─ " if last else "├─ ")
         lines.append(f"{prefix}{branch}{label}{name} ({node['type']}, {pid}{state}{extra})")
         kids = node["children"]
@@ -591,11 +593,12 @@ def main(argv=None):
     if isinstance(args, int):
         return args
     path = socket_path()
-    state = probe(path)
-    if state in (ABSENT, STALE):
-        sys.stderr.write(no_runtime_message(
-            path, "no socket" if state == ABSENT else "a stale socket: its runtime is gone"))
+    if not os.path.exists(path):
+        sys.stderr.write(no_runtime_message(path, "no socket"))
         return NO_RUNTIME
+    if not os.access(path, os.R_OK | os.W_OK):
+        sys.stderr.write(f"hearth-ctl: {path}: permission denied (the socket is its owner's)\n")
+        return PERMISSION_DENIED
     try:
         from hearth.net import ConnectError, connect
     except ImportError:
@@ -610,7 +613,11 @@ def main(argv=None):
                 sys.stderr.write(f"hearth-ctl: {path}: permission denied ({e})\n")
                 return PERMISSION_DENIED
             except (ConnectError, OSError, HearthError) as e:
-                sys.stderr.write(no_runtime_message(path, str(e)))
+                if "permission denied" in str(e).lower():
+                    sys.stderr.write(f"hearth-ctl: {path}: permission denied ({e})\n")
+                    return PERMISSION_DENIED
+                # A socket file nobody listens on is a runtime that crashed.
+                sys.stderr.write(no_runtime_message(path, f"a stale socket? {e}"))
                 return NO_RUNTIME
             try:
                 return run(argv, peer.root)

@@ -54,6 +54,10 @@ class ExitRecord:
     observed: bool = field(default=True)
 
 
+def _pid_of(owner):
+    return getattr(owner, "pid", None)
+
+
 def process_info(proc):
     """Snapshot one live process. Switches: never."""
     mailboxes = tuple(
@@ -64,11 +68,13 @@ def process_info(proc):
     monitored_by = []
     for mb in proc.mailboxes:
         if mb is not None and mb._monitors:
-            monitored_by.extend((ref, w._proc.pid) for ref, w in mb._monitors.items())
+            # A watcher of the network layer stands in for a remote
+            # monitor: it has no owning process here, so no pid (None).
+            monitored_by.extend((ref, _pid_of(w._proc)) for ref, w in mb._monitors.items())
     monitors = ()
     if proc.monitors:
         monitors = tuple(
-            sorted((ref, target._proc.pid) for ref, (_, target) in proc.monitors.items())
+            sorted((ref, _pid_of(target._proc)) for ref, (_, target) in proc.monitors.items())
         )
     state = proc.state if proc.reason is None else "exiting"
     return ProcessInfo(
@@ -104,9 +110,9 @@ def owner_pid(cap):
     if that mailbox is closed. Switches: never."""
     route = cap._route
     proc = route._proc
-    if route._closed or proc.reason is not None:
+    if route._closed or getattr(proc, "reason", None) is not None:
         return None
-    return proc.pid
+    return _pid_of(proc)
 
 
 def process_alive(runtime, pid):
