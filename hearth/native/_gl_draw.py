@@ -12,8 +12,9 @@ updated by sub-image uploads of their dirty rectangles only.
 import ctypes
 
 import numpy as np
-from OpenGL import GL
 
+from ._gl import GL
+from ._gl_fast import FastGL
 from ._gl_math import perspective_infinite
 from ._gl_scene import MAX_LIGHTS
 from ._gl_shaders import CANVAS, LINES, MESH, SKYBOX, Program
@@ -21,6 +22,8 @@ from ._gl_shaders import CANVAS, LINES, MESH, SKYBOX, Program
 __all__ = ["GLRenderer"]
 
 _F = 4  # bytes in a float32
+_TEXTURE_2D, _RGBA, _UNSIGNED_BYTE = (int(GL.GL_TEXTURE_2D), int(GL.GL_RGBA),
+                                      int(GL.GL_UNSIGNED_BYTE))
 
 _QUAD = np.array([-1, -1, 1, -1, 1, 1, -1, 1], dtype=np.float32)
 _QUAD_INDICES = np.array([0, 1, 2, 0, 2, 3], dtype=np.uint32)
@@ -102,6 +105,7 @@ class GLRenderer:
         self.quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
         self.cube = _vao(_CUBE, _CUBE_INDICES, [(0, 3)])
         self._swept = 0
+        self.fast = FastGL()
         GL.glEnable(GL.GL_DEPTH_TEST)  # no face culling: a mesh's winding is not checked
         GL.glUseProgram(self.mesh_program.id)
         GL.glUniform1i(self.mesh_program.u_texture, 0)
@@ -178,19 +182,20 @@ class GLRenderer:
             GL.glUniform3fv(p.u_light_dir, len(lights), dirs)
             GL.glUniform3fv(p.u_light_color, len(lights), colors)
         u_model, u_albedo = p.u_model, p.u_albedo
-        uniform_matrix, uniform4, draw = (GL.glUniformMatrix4fv, GL.glUniform4fv,
-                                          GL.glDrawElements)
-        triangles, uint = GL.GL_TRIANGLES, GL.GL_UNSIGNED_INT
+        fast = self.fast
+        uniform_matrix, uniform4, draw = (fast.glUniformMatrix4fv, fast.glUniform4fv,
+                                          fast.glDrawElements)
+        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         for batch in scene.batches.values():
             first = next(iter(batch.values()))
             vao, _, _, count = self._mesh(first.mesh)
-            GL.glBindVertexArray(vao)
-            GL.glBindTexture(GL.GL_TEXTURE_2D, self._texture(first.material.texture))
+            fast.glBindVertexArray(vao)
+            fast.glBindTexture(GL.GL_TEXTURE_2D, self._texture(first.material.texture))
             for obj in batch.values():
-                uniform_matrix(u_model, 1, False, obj.transform)
-                uniform4(u_albedo, 1, obj.material.albedo)
+                uniform_matrix(u_model, 1, 0, obj.transform_ptr)
+                uniform4(u_albedo, 1, obj.albedo_ptr)
                 draw(triangles, count, uint, None)
-        GL.glBindVertexArray(0)
+        fast.glBindVertexArray(0)
 
     def _draw_canvases(self, scene, view_proj):
         if not scene.canvases:
@@ -200,10 +205,12 @@ class GLRenderer:
         GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
         GL.glBindVertexArray(self.quad[0])
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        fast, u_model = self.fast, p.u_model
+        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         for canvas in scene.canvases.values():
             self._upload_canvas(canvas)
-            GL.glUniformMatrix4fv(p.u_model, 1, GL.GL_FALSE, canvas.transform)
-            GL.glDrawElements(GL.GL_TRIANGLES, 6, GL.GL_UNSIGNED_INT, None)
+            fast.glUniformMatrix4fv(u_model, 1, 0, canvas.transform_ptr)
+            fast.glDrawElements(triangles, 6, uint, None)
         GL.glBindVertexArray(0)
 
     def _upload_canvas(self, canvas):
@@ -217,12 +224,14 @@ class GLRenderer:
             canvas.reallocate = False
             canvas.dirty.clear()
             return
-        GL.glBindTexture(GL.GL_TEXTURE_2D, entry[0])
+        fast = self.fast
+        fast.glBindTexture(_TEXTURE_2D, entry[0])
         if canvas.dirty:
+            pixels = canvas.pixels
             for x, y, rw, rh in canvas.dirty:
-                sub = np.ascontiguousarray(canvas.pixels[y:y + rh, x:x + rw])
-                GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, x, y, rw, rh, GL.GL_RGBA,
-                                   GL.GL_UNSIGNED_BYTE, sub)
+                sub = np.ascontiguousarray(pixels[y:y + rh, x:x + rw])
+                fast.glTexSubImage2D(_TEXTURE_2D, 0, x, y, rw, rh, _RGBA, _UNSIGNED_BYTE,
+                                     sub.ctypes.data)
             canvas.dirty.clear()
 
     def _draw_debug(self, scene, view_proj):

@@ -27,7 +27,9 @@ names) and its fields:
 Nothing here switches greenlets.
 """
 
-import pygame
+from . import _gl  # noqa: F401, I001 - first: configures PyOpenGL, hides pygame's banner
+
+import pygame  # noqa: E402
 
 __all__ = ["Translator", "modifiers"]
 

@@ -30,11 +30,31 @@ class Camera:
     view: np.ndarray = field(default_factory=lambda: IDENTITY.reshape(16).copy())
 
 
-@dataclass(eq=False)
+def _placed(matrix):
+    m = np.ascontiguousarray(matrix, dtype=np.float32)
+    return m, m.ctypes.data
+
+
 class SceneObject:
-    mesh: object        # MeshData
-    material: object    # MaterialData
-    transform: np.ndarray  # (16,) float32, column-major
+    """A mesh drawn with a material at a transform ((16,) float32,
+    column-major). The data pointers of the transform and the albedo are
+    kept for the frame loop's raw GL calls (`_gl_fast`)."""
+
+    __slots__ = ("mesh", "material", "albedo_ptr", "_transform", "transform_ptr")
+
+    def __init__(self, mesh, material, transform):
+        self.mesh = mesh
+        self.material = material
+        self.albedo_ptr = material.albedo.ctypes.data
+        self.transform = transform
+
+    @property
+    def transform(self):
+        return self._transform
+
+    @transform.setter
+    def transform(self, matrix):
+        self._transform, self.transform_ptr = _placed(matrix)
 
 
 @dataclass(eq=False)
@@ -44,13 +64,26 @@ class Light:
     direction: np.ndarray  # (3,) float32, normalized: where the light travels
 
 
-@dataclass(eq=False)
 class Canvas:
-    transform: np.ndarray  # (16,) float32: the unit quad [-1, 1]² placed in the world
-    pixels: np.ndarray     # (height, width, 4) uint8, row 0 at the bottom
-    linear: bool = False
-    dirty: list = field(default_factory=list)  # (x, y, w, h) rects not uploaded yet
-    reallocate: bool = True  # the texture must be (re)made at the current size
+    """A canvas: the unit quad [-1, 1]² placed by `transform`, showing
+    `pixels` ((height, width, 4) uint8, row 0 at the top)."""
+
+    __slots__ = ("_transform", "transform_ptr", "pixels", "linear", "dirty", "reallocate")
+
+    def __init__(self, transform, pixels, linear=False):
+        self.transform = transform
+        self.pixels = pixels
+        self.linear = linear
+        self.dirty = []  # (x, y, w, h) rects not uploaded yet
+        self.reallocate = True  # the texture must be (re)made at the current size
+
+    @property
+    def transform(self):
+        return self._transform
+
+    @transform.setter
+    def transform(self, matrix):
+        self._transform, self.transform_ptr = _placed(matrix)
 
 
 @dataclass(eq=False)

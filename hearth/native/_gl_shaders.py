@@ -3,7 +3,7 @@
 Call only from the frame loop, with the window's context current.
 """
 
-from OpenGL import GL
+from ._gl import GL
 
 from ._gl_scene import MAX_LIGHTS
 

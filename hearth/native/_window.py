@@ -40,22 +40,14 @@ Closing the window sends ``close_requested`` to subscribers and calls the
 `on_close` callback (the client shuts the runtime down).
 """
 
-import os
 import time
 from collections import deque
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-
-import OpenGL  # noqa: E402
-
-# PyOpenGL checks glGetError after every call unless told not to; the
-# client's calls are few and checked by tests, and the check doubles their cost.
-OpenGL.ERROR_CHECKING = False
+from ._gl import GL  # noqa: I001 - first: it configures PyOpenGL
 
 import gevent  # noqa: E402
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
-from OpenGL import GL  # noqa: E402
 
 from hearth.otp import encode  # noqa: E402
 from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402

@@ -92,17 +92,17 @@ def test_a_blit_past_the_edges_is_clipped(canvas_client, owner, rng):
 
 
 def test_a_small_blit_uploads_only_its_rectangle(canvas_client, owner, rng, monkeypatch):
-    from hearth.native import _gl_draw
     canvas = _create(canvas_client, owner, _pixels(rng))
     canvas_client.screenshot()  # the first upload is the whole canvas
     uploads = []
-    real = _gl_draw.GL.glTexSubImage2D
+    gl = canvas_client.display.renderer.fast  # the frame loop's glTexSubImage2D
+    real = gl.glTexSubImage2D
 
     def spy(target, level, x, y, w, h, *rest):
         uploads.append((x, y, w, h))
         return real(target, level, x, y, w, h, *rest)
 
-    monkeypatch.setattr(_gl_draw.GL, "glTexSubImage2D", spy)
+    monkeypatch.setattr(gl, "glTexSubImage2D", spy)
     request(canvas, ["blit", 2, 3, _term(_pixels(rng, 1, 2))])
     canvas_client.screenshot()
     assert uploads == [(2, 3, 1, 2)]
