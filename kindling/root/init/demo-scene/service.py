@@ -71,7 +71,7 @@ def main(registry):
         return bytes(lumps.put(msgpack.packb(term) if not isinstance(term, bytes) else term))
 
     request(renderer, ["set_ambient_lighting", [0.35, 0.38, 0.45, 0.5]])
-    request(renderer, ["add_directional_light", [1.0, 0.95, 0.85], 1.0, [-0.5, -1.0, -0.3]],
+    request(renderer, ["add_directional_light", [1.0, 0.95, 0.85], 1.0, [-0.45, -0.8, -0.7]],
             [owner])
     cube = put(cube_lump())
     materials = [put({"albedo": list(c)}) for c in COLORS]
