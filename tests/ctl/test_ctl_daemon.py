@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 
-import gevent
 import pytest
 
 from hearth.ctl import NO_RUNTIME, NOT_FOUND, OK, USAGE
 from hearth.vm import lump_id
 
 from ..wasm.guests import ECHO_VIA_REPLY_CAP
+from .daemon import Server
 
 
 @pytest.fixture(scope="module")
@@ -24,28 +24,14 @@ def server(tmp_path_factory):
     """A hearth-server with the bundled root, its socket, and a directory on
     its module path (for reload)."""
     tmp = tmp_path_factory.mktemp("daemon")
-    sock = str(tmp / "hearth.sock")
     mods = tmp / "mods"
     mods.mkdir()
     (mods / "ctl_daemon_mod.py").write_text("X = 1\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(mods)] + sys.path))
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "hearth.server", "--ipc", sock,
-                             "--log-level", "WARNING", "--status-every", "3600"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    srv = Server(str(tmp / "hearth.sock"), tmp / "server.log", [mods]).start()
     try:
-        # The socket appears once the server listens: look until it does
-        # (or the server died, or a generous deadline passed).
-        deadline = time.monotonic() + 60
-        while not os.path.exists(sock):
-            assert proc.poll() is None, (tmp / "server.log").read_text()
-            assert time.monotonic() < deadline, "hearth-server did not listen within 60 s"
-            gevent.sleep(0.05)  # between two looks, not to synchronise
-        yield {"sock": sock, "mods": mods, "tmp": tmp}
+        yield {"sock": srv.sock, "mods": mods, "tmp": tmp}
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        srv.stop()
 
 
 def ctl(server, *argv):
