@@ -119,6 +119,7 @@ def _boot(opts, listeners, failed):
             server_root = hook_root(registry, "hearth.init.Server", read_only)
             lst = net.listen(opts.bind, secret=opts.secret, root=server_root)
             listeners.append(lst)
+            net.start_peers_service(registry, lst)
             log.info("peers connect at %s", lst.url)
     except (net.NetError, OSError) as e:
         failed.set(str(e))

@@ -1,6 +1,6 @@
 """hearth.net — peers: capabilities across WebSocket and the local IPC socket.
 
-Layer 2: imports `hearth.vm` only. A capability held by a peer is used like
+Layer 2: imports `hearth.vm`, `hearth.otp` and the native service helper. A capability held by a peer is used like
 a local one (rules N1–N6 and V25 of SEMANTICS.md); the tour is
 docs/network.md.
 
@@ -8,12 +8,15 @@ docs/network.md.
 - `listen_unix(path, root=cap)`: serve local tools on a Unix socket.
 - `connect(url, secret=..., root=cap)`: connect; returns a `Peer` whose
   `root` is the other side's root capability.
+- `start_peers_service(registry, listener)`: ``hearth.net.Peers``, through
+  which the server's processes reach the roots its peers exported.
 """
 
 from ._connect import Peer, connect, default_secret
 from ._connection import MAX_OUTBOX, Connection
 from ._errors import AddressInUse, AuthError, ConnectError, NetError
 from ._listen import Listener, listen, listen_unix, parse_bind
+from ._peers import PEERS, PeersService, start_peers_service
 from ._wire import MAX_FRAME, ProtocolError
 
 __all__ = [
@@ -21,6 +24,9 @@ __all__ = [
     "listen",
     "listen_unix",
     "parse_bind",
+    "PEERS",
+    "PeersService",
+    "start_peers_service",
     "default_secret",
     "Peer",
     "Listener",

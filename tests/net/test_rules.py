@@ -381,3 +381,32 @@ def test_n6_a_lump_nobody_has_is_not_found(server, proc):
         with pytest.raises(ServiceError) as info:
             request(spawner, ["spawn", b"\x07" * 32], timeout=30)
         assert info.value.kind == "not_found"
+
+
+# -- the server reaches what a client exports -------------------------------------------
+
+
+def test_server_processes_reach_a_client_s_root_through_hearth_net_peers(server, proc):
+    from hearth.net import start_peers_service
+
+    server.run(lambda held: start_peers_service(held["registry"], held["listener"]) and True)
+    mine = otp.start_registry()
+    inbox = vm.create_mailbox()
+    otp.register(mine, "client.inbox", inbox.make_capability(vm.SEND))
+    with connect(server.url, secret=SECRET, root=mine) as peer:
+        # Our ROOT went out before this request: once it is answered, the
+        # server has our root.
+        assert otp.lookup(peer.root, "echo") is not None
+
+        def reach_the_client(held):
+            peers = otp.lookup(held["registry"], "hearth.net.Peers")
+            (entry,) = request(peers, "list")
+            assert entry["root"] is True
+            root = request(peers, ["root", entry["id"]])
+            otp.lookup(root, "client.inbox").send(b"from the server")
+            with pytest.raises(ServiceError) as info:
+                request(peers, ["root", 10**6])
+            return info.value.kind
+
+        assert server.run(reach_the_client) == "not_found"
+        assert inbox.recv(timeout=10).data == b"from the server"
