@@ -17,10 +17,12 @@ links. When the connection is lost, every import closes with
 else changes.
 
 Back-pressure: writes are batched (everything queued while the last frame
-was being written goes out in the next one). If more than `max_outbox`
-bytes wait for a peer that does not read, the connection is dropped, as if
-lost: memory stays bounded, and the processes that used it see
-``noconnection``. Senders never block.
+was being written goes out next, in frames of at most `FRAME_OPS`
+operations). If more than `max_outbox` bytes wait while the writer is
+stuck on a peer that does not read, the connection is dropped, as if lost:
+memory stays bounded, and the processes that used it see
+``noconnection``. Senders never block; a message over `MAX_MESSAGE` bytes
+is refused with `PayloadError` (big data travels as lumps).
 
 Which greenlet runs what: the reader is a plain gevent greenlet that acts
 on local routes directly (delivering never switches); the writer is
@@ -46,12 +48,13 @@ from hearth.vm import (
     LumpCorrupt,
     LumpNotFound,
     Message,
+    PayloadError,
 )
 from hearth.vm import foreign
 
 from ._wire import (
     CLOSED, ERROR, EXIT, KILL, LINK, LINK_EXIT, LUMP, LUMP_WANT, MSG, RELEASE,
-    ROOT, UNLINK, ProtocolError, pack, unpack,
+    MAX_FRAME, ROOT, UNLINK, ProtocolError, pack, unpack,
 )
 
 __all__ = ["Connection", "MAX_OUTBOX"]
@@ -60,6 +63,12 @@ log = logging.getLogger("hearth.net")
 
 #: Bytes queued for a peer that does not read before it is dropped.
 MAX_OUTBOX = 32 * 1024 * 1024
+
+#: Operations per frame at most (a bigger batch goes out as several frames).
+FRAME_OPS = 2048
+
+#: The biggest message data that can cross (room left for the frame's framing).
+MAX_MESSAGE = MAX_FRAME - 64 * 1024
 
 _ids = itertools.count(1)
 
@@ -199,12 +208,27 @@ class Connection:
             return
         self._out.append(op)
         self._out_bytes += size + 16
-        if self._out_bytes > self.max_outbox:
+        # Only while the writer is stuck on the socket is the peer at fault;
+        # a local sender that has not yielded yet just gets a bigger batch.
+        if self._out_bytes > self.max_outbox and self._sending:
             self.close(f"the peer is not reading: over {self.max_outbox} bytes queued")
             return
         if not self._woken:
             self._woken = True
             self._wake.set()
+
+    def _frames(self, ops):
+        """`ops` packed into frames: at most `FRAME_OPS` operations each,
+        split further while a frame would exceed `MAX_FRAME`."""
+        for i in range(0, len(ops), FRAME_OPS):
+            chunk = ops[i:i + FRAME_OPS]
+            frame = pack(chunk)
+            if len(frame) <= MAX_FRAME or len(chunk) == 1:
+                yield frame, len(chunk)
+            else:
+                half = len(chunk) // 2
+                yield from self._frames(chunk[:half])
+                yield from self._frames(chunk[half:])
 
     def _write_loop(self):
         transport = self.transport
@@ -215,22 +239,22 @@ class Connection:
             if self._out:
                 ops, self._out = self._out, []
                 self._out_bytes = 0
-                frame = pack(ops)
-                self._sending = True
-                try:
-                    if self.closed:
-                        with gevent.Timeout(2, False):
+                for frame, n in self._frames(ops):
+                    self._sending = True
+                    try:
+                        if self.closed:
+                            with gevent.Timeout(2, False):
+                                transport.send(frame)
+                        else:
                             transport.send(frame)
-                    else:
-                        transport.send(frame)
-                except Exception as e:
+                    except Exception as e:
+                        self._sending = False
+                        self._lost(f"sending failed: {e or type(e).__name__}")
+                        transport.close()
+                        return
                     self._sending = False
-                    self._lost(f"sending failed: {e or type(e).__name__}")
-                    transport.close()
-                    return
-                self._sending = False
-                self.frames_out += 1
-                self.ops_out += len(ops)
+                    self.frames_out += 1
+                    self.ops_out += n
             if self.closed and not self._out:
                 transport.close(self.reason if self.reason != "closed" else "")
                 return
@@ -379,6 +403,9 @@ class Connection:
             desc = self._desc
             caps = [desc(r, p) for r, p in caps]
         data = msg.data
+        if len(data) > MAX_MESSAGE:
+            raise PayloadError(f"a message of {len(data)} bytes is too big for the network"
+                               f" (at most {MAX_MESSAGE}); send a lump id instead")
         self._push((MSG, route.ident, data, caps or ()), len(data))
 
     def kill(self, route):
