@@ -9,7 +9,9 @@ Peers: with ``--bind HOST:PORT`` it serves peers over WebSocket; the shared
 secret comes from ``--secret-file``, ``$HEARTH_SECRET_FILE`` or
 ``$HEARTH_SECRET`` (never from the command line, where `ps` would show
 it). Each peer's root capability is what the ``hearth.init.Server`` hook
-answers, by default a read-only view of the registry. Tools on this machine
+answers, by default a read-only view of the registry that hides the
+admin services (`ADMIN_SERVICES`: the inspector, ``hearth.net.Peers``, the
+hooks). Tools on this machine
 (`hearth-ctl`, `hearth-tui`) attach through the IPC socket (``--ipc``,
 default ``$HEARTH_SOCK``, else ``$XDG_RUNTIME_DIR/hearth.sock``, else a
 per-user path), whose root is the ``hearth.init.Daemon`` hook's answer, by
@@ -40,6 +42,12 @@ from hearth.native import start_filesystem, start_time_services, start_wasm_spaw
 from hearth.native._inspector import start_inspector  # noqa: E402
 
 DEFAULT_INIT = "kindling.init:boot"
+
+# Services network peers never see through the default root: they act on
+# any process by pid, or hand out other peers' roots. Tools on the IPC
+# socket see them.
+ADMIN_SERVICES = ("hearth.Inspector", "hearth.net.Peers", "hearth.init.Server",
+                  "hearth.init.Client", "hearth.init.Daemon")
 
 log = logging.getLogger("hearth.server")
 
@@ -115,8 +123,8 @@ def _boot(opts, listeners, failed):
             listeners.append(net.listen_unix(opts.ipc, root=daemon_root))
             log.info("tools attach at %s", opts.ipc)
         if opts.bind:
-            read_only = otp.registry_view(registry, read_only=True)
-            server_root = hook_root(registry, "hearth.init.Server", read_only)
+            public = otp.registry_view(registry, read_only=True, hide=ADMIN_SERVICES)
+            server_root = hook_root(registry, "hearth.init.Server", public)
             lst = net.listen(opts.bind, secret=opts.secret, root=server_root)
             listeners.append(lst)
             net.start_peers_service(registry, lst)

@@ -128,9 +128,11 @@ def test_hearth_server_serves_peers_who_know_the_secret_and_tools_on_its_socket(
         with connect(url, secret="open sesame") as peer:
             names = otp.registered(peer.root)
             assert "hearth.UnixTime" in names and "clock" in names
-            # Peers get a read-only view of the registry.
+            # Peers get a read-only view of the registry, without the admin services.
             with pytest.raises(otp.RegistryError):
                 otp.register(peer.root, "mine", vm.make_capability(vm.SEND))
+            assert "hearth.Inspector" not in names and "hearth.net.Peers" not in names
+            assert otp.lookup(peer.root, "hearth.Inspector") is None
         sock = os.environ["HEARTH_SOCK"]
         assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
         with connect("unix://" + sock) as local:

@@ -19,7 +19,8 @@ map form                                        array form
 ``{"op": "register", "name": N}``               ``["register", N]``
 ``{"op": "unregister", "name": N}``             ``["unregister", N]``
 ``{"op": "list"}``                              ``["list"]``
-``{"op": "view", "read_only": B, "names": L}``  ``["view", B, L]``
+``{"op": "view", "read_only": B, "names": L,    ``["view", B, L]``
+"hide": H}`` (``hide`` only in the map form)
 ==============================================  ======================
 
 register takes the capability to register as caps[1] (either form).
@@ -79,8 +80,11 @@ of each are kept here, never in the capability, and checked by which
 mailbox a request arrived on. A view is read-only (get, list, view) and/or
 scoped to a set of names: a scoped view lists only its names, finds only
 its names (others are ``not_found``) and registers or unregisters only its
-names (others are ``permission_denied``). A view made through a view gets
-the intersection of both, so no holder can widen what it was given.
+names (others are ``permission_denied``), and may *hide* names (a hidden
+name is not listed, not found and not registered through that view, as if
+outside its scope: for handing peers everything but the admin services). A
+view made through a view gets the intersection of both, so no holder can
+widen what it was given.
 """
 
 import logging
@@ -244,22 +248,24 @@ def _unhook(proc, hook):
 class _Rights:
     """What requests on one mailbox of the registry may do."""
 
-    __slots__ = ("read_only", "names")
+    __slots__ = ("read_only", "names", "hidden")
 
-    def __init__(self, read_only=False, names=None):
+    def __init__(self, read_only=False, names=None, hidden=frozenset()):
         self.read_only = read_only
         self.names = names  # frozenset, or None for every name
+        self.hidden = hidden  # names this view never sees
 
-    def narrow(self, read_only, names):
+    def narrow(self, read_only, names, hide=None):
         """The intersection of these rights and the ones asked for."""
         if self.names is None:
             scope = None if names is None else frozenset(names)
         else:
             scope = self.names if names is None else self.names & frozenset(names)
-        return _Rights(self.read_only or read_only, scope)
+        hidden = self.hidden | frozenset(hide) if hide else self.hidden
+        return _Rights(self.read_only or read_only, scope, hidden)
 
     def sees(self, name):
-        return self.names is None or name in self.names
+        return (self.names is None or name in self.names) and name not in self.hidden
 
 
 _ROOT = _Rights()
@@ -321,6 +327,11 @@ def _parse(term):
     names = fields.get("names")
     if names is not None and (type(names) is not tuple or any(type(n) is not str for n in names)):
         raise _invalid("names is an array of str, or nil")
+    if op == "view":
+        hide = term.get("hide") if type(term) is dict else None
+        if hide is not None and (type(hide) is not tuple or any(type(n) is not str for n in hide)):
+            raise _invalid("hide is an array of str, or nil")
+        fields["hide"] = hide
     return op, fields
 
 
@@ -435,7 +446,7 @@ class _Registry:
         return None
 
     def _view(self, rights, fields):
-        narrowed = rights.narrow(fields["read_only"], fields["names"])
+        narrowed = rights.narrow(fields["read_only"], fields["names"], fields.get("hide"))
         mb = self.proc.create_mailbox()
         self.rights[mb] = (narrowed, len(self.boxes))
         self.boxes.append(mb)

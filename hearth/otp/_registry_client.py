@@ -93,12 +93,13 @@ def registered(registry, timeout=DEFAULT_TIMEOUT):
     return list(_request(registry, {"op": "list"}, (), timeout))
 
 
-def registry_view(registry, *, read_only=False, names=None, timeout=DEFAULT_TIMEOUT):
+def registry_view(registry, *, read_only=False, names=None, hide=None, timeout=DEFAULT_TIMEOUT):
     """A narrower registry capability (rule R3).
 
     Args:
         read_only: the view can only get, list and make views.
         names: if given, the view sees and may change only these names.
+        hide: if given, names the view never sees nor changes.
 
     Returns:
         A `Cap` (SEND and MONITOR) to the new view. Its rights are those of
@@ -112,9 +113,12 @@ def registry_view(registry, *, read_only=False, names=None, timeout=DEFAULT_TIME
         names = list(names)
         for n in names:
             _check_name(n)
-    return _request(
-        registry, {"op": "view", "read_only": bool(read_only), "names": names}, (), timeout
-    )
+    term = {"op": "view", "read_only": bool(read_only), "names": names}
+    if hide is not None:
+        if isinstance(hide, str):
+            raise TypeError("hide is a collection of names, not one str")
+        term["hide"] = list(hide)
+    return _request(registry, term, (), timeout)
 
 
 # -- one request ------------------------------------------------------------------------

@@ -263,6 +263,22 @@ def test_r3_a_scoped_view_sees_and_changes_only_its_names(proc):
     assert registered(reg) == ["b", "c", "secret"]
 
 
+def test_r3_a_view_hides_names_even_ones_registered_later_and_views_of_it_too(proc):
+    reg = start_registry()
+    for name in ["public", "admin"]:
+        register(reg, name, vm.make_capability(SEND))
+    view = registry_view(reg, read_only=True, hide=["admin", "later-admin"])
+    register(reg, "later-admin", vm.make_capability(SEND))
+    register(reg, "later", vm.make_capability(SEND))
+    assert registered(view) == ["later", "public"]
+    assert lookup(view, "admin") is None and lookup(view, "later-admin") is None
+    wider = registry_view(view, read_only=False)
+    assert registered(wider) == ["later", "public"]
+    with pytest.raises(RegistryError) as caught:
+        register(wider, "admin2", vm.make_capability(SEND))
+    assert caught.value.kind == "permission_denied"
+
+
 def test_r3_a_view_made_from_a_view_never_widens_it(proc):
     reg = start_registry()
     for name in ["a", "b", "c"]:
