@@ -162,16 +162,20 @@ def main(argv=None):
 
 
 def _boot_or_stop(display, stop, args, root):
-    """`_boot`; if it fails (a native service can't start, say), stop the
-    client rather than leave a window with nothing behind it."""
+    """`_boot`; when it ends for any reason (a native service can't start,
+    the services' supervisor gave up), stop the client rather than leave a
+    window with nothing behind it."""
     try:
         _boot(display, stop, args, root)
-    except vm.ProcessExit:
+    except vm.ProcessExit as e:
+        if not stop.is_set():
+            log.error("the client's services stopped: %s", vm.format_reason(e.reason))
         raise
     except BaseException:
         log.exception("the client failed to boot")
-        stop.set()
         raise
+    finally:
+        stop.set()  # whatever ended this process, the window has nothing behind it now
 
 
 if __name__ == "__main__":

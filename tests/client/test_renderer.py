@@ -187,3 +187,19 @@ def test_a_nan_update_to_an_object_is_refused_and_it_stays_put(scene):
     assert info.value.kind == INVALID_REQUEST
     obj.send(b"\x92\xadset_transform\xc0")  # a sink update that is bad too: logged, dropped
     assert np.array_equal(scene.screenshot(), before)
+
+
+def test_a_material_texture_is_drawn_with_its_top_row_at_uv_zero(scene):
+    from hearth.native._gl_formats import encode_material, encode_mesh, encode_texture
+    # A 1x2 texture: top row red, bottom row green, on a quad whose top
+    # vertices have v = 0 (glTF's convention).
+    texture = scene.lump(encode_texture(1, 2, rgba=b"\xff\x00\x00\xff\x00\xff\x00\xff"))
+    mat = encode_material((1, 1, 1, 1), albedo_texture=bytes.fromhex(texture.hex()))
+    quad = encode_mesh([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], [0, 1, 2, 0, 2, 3],
+                       normals=[[0, 0, 1]] * 4, uv0=[[0, 1], [1, 1], [1, 0], [0, 0]])
+    request(scene.renderer, ["set_ambient_lighting", [1, 1, 1, 1]])
+    scene.add(quad, mat)
+    px = scene.screenshot()
+    top, bottom = px[60 - 12, 80, :3].astype(int), px[60 + 12, 80, :3].astype(int)
+    assert top[0] > 200 and top[1] < 60  # red above
+    assert bottom[1] > 200 and bottom[0] < 60  # green below
