@@ -80,3 +80,25 @@ def test_hearth_client_with_server_says_it_is_not_yet_available(xvfb):
     done = _run_client(xvfb, "--server", "ws://127.0.0.1:9/")
     assert done.returncode != 0
     assert "--server ws://127.0.0.1:9/: not yet available" in done.stderr
+
+
+def test_hearth_client_shuts_the_runtime_down_cleanly_when_told_to_stop(xvfb):
+    import signal
+
+    env = dict(os.environ, DISPLAY=xvfb, SDL_VIDEODRIVER="x11")
+    client = subprocess.Popen([sys.executable, "-m", "hearth.client", "--size", "160x120"],
+                              env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        for line in client.stderr:  # the same stop as the window's close button
+            seen.append(line)
+            if "hearth.client services:" in line:
+                client.send_signal(signal.SIGTERM)
+                break
+        rest = client.stderr.read()
+        assert client.wait(timeout=30) == 0, "".join(seen) + rest
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert "stopped (0 processes failed to unwind)" in rest
