@@ -46,7 +46,7 @@ DEFAULT_INIT = "kindling.init:boot"
 # Services network peers never see through the default root: they act on
 # any process by pid, or hand out other peers' roots. Tools on the IPC
 # socket see them.
-ADMIN_SERVICES = ("hearth.Inspector", "hearth.net.Peers", "hearth.init.Server",
+ADMIN_SERVICES = ("hearth.Inspector", "hearth.net.Peers", "hearth.init", "hearth.init.Server",
                   "hearth.init.Client", "hearth.init.Daemon")
 
 log = logging.getLogger("hearth.server")

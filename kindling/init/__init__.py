@@ -7,6 +7,7 @@ process; `services` and `reload_services` are its call API.
 """
 
 from ._init import (
+    INIT_NAME,
     SERVICE_INTENSITY,
     SERVICE_PERIOD,
     Init,
@@ -21,6 +22,7 @@ from ._manifest import Manifest, ManifestError, content_hash, load_manifest, sca
 from ._order import plan
 
 __all__ = [
+    "INIT_NAME",
     "boot",
     "services",
     "reload_services",

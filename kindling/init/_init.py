@@ -49,6 +49,7 @@ from ._manifest import scan_root
 from ._order import plan
 
 __all__ = [
+    "INIT_NAME",
     "Init",
     "boot",
     "services",
@@ -62,6 +63,7 @@ __all__ = [
 
 log = logging.getLogger("kindling.init")
 
+INIT_NAME = "hearth.init"
 SERVICE_INTENSITY = 3
 SERVICE_PERIOD = 5
 REGISTERED_PERMS = SEND | MONITOR
@@ -438,13 +440,24 @@ def boot(root_dir, registry, target="server", watch=None):
         watch: if given, reload whenever the root's files change, looking
             every `watch` seconds.
 
+    Init registers itself in `registry` as ``hearth.init`` (SEND|MONITOR),
+    so tools (`hearth-ctl services`, `reload-services`) reach it.
+
     Returns:
         a `Cap` to the `Init` process, for `services` and `reload_services`.
 
     Switches: always.
     """
-    return otp.start_link_server(Init, str(root_dir), registry, target, watch,
+    init = otp.start_link_server(Init, str(root_dir), registry, target, watch,
                                  name=None, timeout=None)
+    public = init.demote(SEND | MONITOR)
+    try:
+        otp.register(registry, INIT_NAME, public)
+    except otp.RegistryError as e:
+        log.warning("init is not registered as %s: %s", INIT_NAME, e)
+    finally:
+        public.release()
+    return init
 
 
 def services(init, timeout=otp.DEFAULT_TIMEOUT):
