@@ -129,3 +129,20 @@ def test_the_close_button_tells_subscribers_and_calls_on_close(client, events):
     assert events("close_requested") == {"event": "close_requested"}
     client.screenshot()  # the frame that saw the close button has ended
     assert client.closed == [True]
+
+
+def test_other_processes_keep_running_between_frames(client):
+    def echo():
+        while True:
+            msg = vm.recv()
+            msg.caps[0].send(msg.data)
+            msg.caps[0].release()
+
+    peer = vm.spawn(echo, name="echo")
+    me = vm.make_capability(vm.SEND)
+    before = request(client.window, "stats")["frames"]
+    for i in range(2000):  # each round trip needs the frame loop to yield
+        peer.send(b"%d" % i, [me])
+        assert vm.recv(timeout=5).data == b"%d" % i
+    assert request(client.window, "stats")["frames"] > before
+    peer.kill()
