@@ -134,7 +134,12 @@ from hearth.otp import (
     which_children,
 )
 from hearth.vm import MONITOR, SEND, Down, LumpCorrupt, LumpId, LumpNotFound, format_reason
-from hearth.vm._introspect import capability_to_pid, kill_pid, owner_pid
+from hearth.vm._introspect import (
+    capability_to_pid,
+    kill_pid,
+    owner_pid,
+    pids_by_initial_call,
+)
 
 from ._guest_upgrade import upgrade as upgrade_guest_service
 from ._service import (
@@ -297,31 +302,29 @@ def _walk_supervisors(runtime):
     for every live supervisor, and the set of supervisors that did not
     answer. Switches: always."""
     out, busy = {}, set()
-    for info in runtime.processes():
-        if info.initial_call != _SUPERVISOR_CALL or info.state == "exiting":
-            continue
-        cap = capability_to_pid(info.pid, SEND | MONITOR)
+    for pid in pids_by_initial_call(runtime, _SUPERVISOR_CALL):
+        cap = capability_to_pid(pid, SEND | MONITOR)
         if cap is None:
             continue
         try:
             children = which_children(cap, timeout=WALK_TIMEOUT)
         except CallError:
-            busy.add(info.pid)
+            busy.add(pid)
             continue
         finally:
             cap.release()
         rows = []
         for child in children:
             if type(child.child) is vm.Cap:
-                pid, state = owner_pid(child.child), "running"
+                child_pid, state = owner_pid(child.child), "running"
                 child.child.release()
-                if pid is None:
+                if child_pid is None:
                     state = "stopped"
             else:
-                pid = None
+                child_pid = None
                 state = "restarting" if child.child == "restarting" else "stopped"
-            rows.append((plain(child.id), pid, child.type, child.restarts, state))
-        out[info.pid] = rows
+            rows.append((plain(child.id), child_pid, child.type, child.restarts, state))
+        out[pid] = rows
     return out, busy
 
 
@@ -363,7 +366,13 @@ def _row(p, restarts):
 def _job_tree(inspector_state, fields, registry):
     runtime = vm.current_runtime()
     walk, busy = _walk_supervisors(runtime)
-    names = {p.pid: p.name for p in runtime.processes()}
+    names = {}
+    for rows in walk.values():
+        for _, pid, _, _, _ in rows:
+            names[pid] = None
+    for pid in list(names) + list(walk) + list(busy):
+        info = None if pid is None else runtime.process_info(pid)
+        names[pid] = info.name if info is not None else ""
     children_of = set()
     for rows in walk.values():
         children_of.update(pid for _, pid, _, _, _ in rows if pid is not None)
