@@ -24,8 +24,10 @@ sees only the names in its ``needs`` (`hearth.otp.registry_view`).
 Reload (`reload_services`): the root is scanned again and compared, by the
 content hash of each service directory, with what runs. New services start,
 removed ones stop (terminate and delete their supervisor, unregister their
-name), changed ones restart in place (their supervisor is replaced, the
-new code loaded fresh); the others are not touched. A running service whose
+name), changed wasm services whose manifest is the same are upgraded live
+behind their front (`_upgrade`), other changed ones restart in place (their
+supervisor is replaced, the new code loaded fresh); the others are not
+touched. A running service whose
 dependencies can no longer be met (one was removed, say) stops too.
 
 Watching (`boot(..., watch=SECONDS)`): a watcher process linked to init
@@ -43,7 +45,9 @@ import logging
 import sys
 
 from hearth import otp, vm
-from hearth.vm import MONITOR, SEND, LumpId, format_reason
+from hearth.native import start_guest_service, upgrade_guest_service
+from hearth.otp import ServiceError
+from hearth.vm import MONITOR, SEND, format_reason
 
 from ._manifest import scan_root
 from ._order import plan
@@ -132,16 +136,36 @@ def start_python_service(registry, name, path, function, view):
     return _register(registry, name, cap)
 
 
-def start_wasm_service(registry, name, lump_hex, index, view):
+def start_wasm_service(registry, name, path, index, view):
     """Supervisor start function of a wasm service.
 
-    Spawns the guest of lump `lump_hex` linked to the caller with `view` at
-    handle 0 (``run``, or ``_hearth_spawn_by_index(index)``) and registers
-    it as `name` in `registry`.
+    Reads the module from `path` (so a restart runs the file as it is now)
+    and registers the service as `name` in `registry`. With the default
+    entry point (`index` None) the service is an upgradable guest service
+    (`hearth.native.start_guest_service`): a front process owns the
+    registered mailbox and forwards to the guest, so a reload can swap the
+    module without clients noticing (`_upgrade`). With an entry index the
+    guest itself is the service (``_hearth_spawn_by_index(index)``).
+
+    Returns:
+        the front's (or the guest's) capability, all permissions.
 
     Switches: always.
     """
-    module = vm.load_module(LumpId.from_hex(lump_hex))
+    with open(path, "rb") as fh:
+        lump = vm.current_runtime().lumps.put(fh.read())
+    if index is None:
+        svc = start_guest_service(lump, view, link=True, name=name)
+        try:
+            otp.register(registry, name, svc.cap)
+        except BaseException:
+            svc.front.unlink()
+            svc.front.kill()
+            raise
+        finally:
+            svc.cap.release()
+        return svc.front
+    module = vm.load_module(lump)
     cap = vm.spawn_guest(module, view, index=index, link=True, name=name)
     return _register(registry, name, cap)
 
@@ -272,6 +296,14 @@ def _sync(state):
         if entry is not None and entry["state"] == "running":
             if entry["manifest"].digest == m.digest and entry["manifest"] == m:
                 continue
+            if _upgradable(entry["manifest"], m):
+                problem = _upgrade(state, m)
+                if problem is None:
+                    changes["upgraded"].append(name)
+                else:
+                    entry["reason"] = problem
+                    changes["failed"].append(name)
+                continue
             _stop(state, name)
             verb = "upgraded"
         else:
@@ -321,11 +353,9 @@ def _start(state, m):
                 restart=m.restart,
             )
         else:
-            with open(m.file, "rb") as fh:
-                lump = vm.current_process().runtime.lumps.put(fh.read())
             child = otp.ChildSpec(
                 m.name, start_wasm_service,
-                args=(registry, m.name, str(lump), m.index, view),
+                args=(registry, m.name, m.file, m.index, view),
                 restart=m.restart,
             )
         spec = otp.supervisor_spec(
@@ -354,6 +384,49 @@ def _start(state, m):
     # but its spec may linger: forget it so a later reload can start again.
     otp.delete_child(state["top"], m.name)
     return False
+
+
+def _upgradable(old, new):
+    """A wasm service whose code changed and nothing else: swapped live."""
+    return old.kind == new.kind == "wasm" and old.index is None and old == new
+
+
+def _child(sup, child_id):
+    """The capability of `sup`'s running child `child_id`, or None."""
+    found = None
+    for info in otp.which_children(sup):
+        if type(info.child) is vm.Cap:
+            if info.id == child_id and found is None:
+                found = info.child
+            else:
+                info.child.release()
+    return found
+
+
+def _upgrade(state, m):
+    """Swap a running wasm service to its new module in place: clients keep
+    their capability and no request is lost (`hearth.native`'s guest
+    upgrade). Returns None, or why it failed (the old module then runs on).
+    Switches: always."""
+    sup = _child(state["top"], m.name)
+    front = _child(sup, m.name) if sup is not None else None
+    if sup is not None:
+        sup.release()
+    if front is None:
+        return "upgrade failed: the service is not running"
+    try:
+        with open(m.file, "rb") as fh:
+            lump = vm.current_runtime().lumps.put(fh.read())
+        upgrade_guest_service(front, lump)
+    except (OSError, ServiceError, otp.CallError) as e:
+        text = f"upgrade failed, the old module runs on: {e}"
+        log.warning("service %s: %s", m.name, text)
+        return text
+    finally:
+        front.release()
+    state["table"][m.name]["manifest"] = m
+    log.info("service %s upgraded in place", m.name)
+    return None
 
 
 def _describe(reason):

@@ -10,6 +10,7 @@ from hearth import otp, vm
 from hearth.vm import MONITOR, SEND, Down, Message
 from kindling.init import SERVICE_INTENSITY, boot, reload_services, services
 from tests.wasm.guests import WAIT_FOREVER
+from tests.wasm.wat import data, module
 
 # A Python service that reports what it can see, then serves: "crash" makes
 # it fail, anything else is ignored.
@@ -304,17 +305,67 @@ def test_a_service_that_crashes_too_often_is_given_up_and_the_rest_runs(
     assert otp.lookup(registry, "loop") is None
 
 
-def test_a_changed_wasm_service_is_restarted_with_the_new_module(tmp_path, registry):
+def _versioned(version):
+    """A wasm service that answers every request with `version` (2 bytes)
+    through the request's caps[0]."""
+    return module(data(2048, version) + """
+    (func (export "run") (local $s i32)
+      (loop $l
+        (local.set $s (call $recv (i32.const 0)))
+        (call $get_message_caps (local.get $s) (i32.const 512))
+        (call $destroy_signal (local.get $s))
+        (call $send (i32.load (i32.const 512)) (i32.const 2048) (i32.const 2)
+                    (i32.const 0) (i32.const 0))
+        (br $l)))""", "recv", "get_message_caps", "destroy_signal", "send")
+
+
+def _ask(cap):
+    box = vm.create_mailbox()
+    cap.send(b"which version?", [box.make_capability(SEND)])
+    sig = box.recv(timeout=10)
+    box.destroy()
+    return sig.data
+
+
+def test_a_changed_wasm_service_is_upgraded_in_place_clients_keep_their_capability(
+        tmp_path, registry):
     d = tmp_path / "init" / "guest"
     d.mkdir(parents=True)
     (d / "service.toml").write_text('name = "guest"\nkind = "wasm"\nentry = "guest.wasm"\n')
-    (d / "guest.wasm").write_text(WAIT_FOREVER)
+    (d / "guest.wasm").write_text(_versioned("v1"))
+    init = boot(tmp_path, registry)
+    held = otp.lookup(registry, "guest")
+    ref = vm.monitor(held)
+    assert _ask(held) == b"v1"
+    (d / "guest.wasm").write_text(_versioned("v2"))
+    assert reload_services(init)["upgraded"] == ["guest"]
+    assert _ask(held) == b"v2"  # the same capability, the new code
+    assert otp.lookup(registry, "guest").same_route(held)
+    assert vm.try_recv() is None, "the service never went down"
+    # A module that can't run is refused; the old one runs on.
+    (d / "guest.wasm").write_text("(module (this is not wasm")
+    result = reload_services(init)
+    assert result["failed"] == ["guest"] and result["upgraded"] == []
+    assert _ask(held) == b"v2"
+    state, reason = _states(init)["guest"]
+    assert state == "running" and "upgrade failed" in reason
+    vm.demonitor(ref)
+
+
+def test_a_wasm_service_with_an_entry_index_is_restarted_with_the_new_module(
+        tmp_path, registry):
+    d = tmp_path / "init" / "guest"
+    d.mkdir(parents=True)
+    (d / "service.toml").write_text('name = "guest"\nkind = "wasm"\nentry = "guest.wasm:0"\n')
+    body = '(func (export "_hearth_spawn_by_index") (param i32) (drop (call $recv (i32.const 0))))'
+    (d / "guest.wasm").write_text(module(body, "recv"))
     init = boot(tmp_path, registry)
     old = otp.lookup(registry, "guest")
     ref = vm.monitor(old)
-    (d / "guest.wasm").write_text(WAIT_FOREVER + "\n;; version 2\n")
+    (d / "guest.wasm").write_text(module(body + "\n;; version 2", "recv"))
     assert reload_services(init)["upgraded"] == ["guest"]
     down = vm.recv(timeout=10)
     assert type(down) is Down and down.ref == ref
     assert not otp.lookup(registry, "guest").same_route(old)
     assert _states(init)["guest"] == ("running", None)
+
