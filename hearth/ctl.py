@@ -22,6 +22,7 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 from hearth import vm  # noqa: E402
@@ -592,6 +593,10 @@ def main(argv=None):
     args = parse(argv)
     if isinstance(args, int):
         return args
+    # A command-line tool: Ctrl+C and a closed pipe (`| head`) end it
+    # quietly, as they end cat or grep.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     path = socket_path()
     if not os.path.exists(path):
         sys.stderr.write(no_runtime_message(path, "no socket"))
@@ -621,8 +626,6 @@ def main(argv=None):
                 return NO_RUNTIME
             try:
                 return run(argv, peer.root)
-            except KeyboardInterrupt:
-                return 130
             finally:
                 peer.close()
     finally:
