@@ -377,3 +377,14 @@ def test_whois_names_the_pid_behind_a_capability(runtime, inspector):
     cap.kill()
     wait_down(cap)
     assert refused(inspector, "whois", [cap]) == NOT_FOUND
+
+
+def test_records_logged_in_a_native_thread_are_kept_without_a_pid(runtime, inspector):
+    from hearth.native._wasm_spawner import run_off_hub
+
+    logger = logging.getLogger("test.inspector.thread")
+    logger.warning("warm the level cache on the hub")  # the thread then takes no logging lock
+    run_off_hub(logger.warning, "from a native thread")
+    records = ask(inspector, "logs")["records"]
+    record = next(r for r in records if r["message"] == "from a native thread")
+    assert record["pid"] is None

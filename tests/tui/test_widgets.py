@@ -372,3 +372,35 @@ def test_app_over_a_real_inspector_shows_the_runtime(runtime, proc):
     assert "killed pid" in app.render_text(140, 40)[-1]
     assert not any(p.name == "visible-in-the-tui" for p in runtime.processes())
     app.source.disconnect()
+
+
+def test_escape_cancels_a_prompt_and_clears_the_filter():
+    src = FakeSource(ROWS)
+    app = InspectorApp(src)
+    app.refresh()
+    app.on_key("/")
+    for key in "beta":
+        app.top.keypress((120, 30), key)
+    app.top.keypress((120, 30), "esc")
+    assert app.table.filter == "" and "Processes (3)" in "\n".join(app.render_text(120, 30))
+    app.on_key("/")
+    for key in "beta":
+        app.top.keypress((120, 30), key)
+    app.top.keypress((120, 30), "enter")
+    assert "Processes (1 of 3)" in "\n".join(app.render_text(120, 30))
+    # As urwid's main loop does: a key no widget took goes to on_key.
+    unhandled = app.top.keypress((120, 30), "esc")
+    assert unhandled == "esc" and app.on_key(unhandled)
+    assert app.table.filter == ""
+    with pytest.raises(urwid.ExitMainLoop):
+        app.on_key("q")
+
+
+def test_hearth_tui_help_names_its_options_and_keys():
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "hearth.tui._main", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0
+    assert "--demo" in res.stdout and "--socket" in res.stdout and "k kill" in res.stdout
