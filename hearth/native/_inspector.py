@@ -328,7 +328,7 @@ def _walk_supervisors(runtime):
     return out, busy
 
 
-def _job_ps(inspector_state, fields, registry):
+def _job_ps(fields, registry):
     runtime = vm.current_runtime()
     walk, _ = _walk_supervisors(runtime)
     restarts = {}
@@ -363,7 +363,7 @@ def _row(p, restarts):
     }
 
 
-def _job_tree(inspector_state, fields, registry):
+def _job_tree(fields, registry):
     runtime = vm.current_runtime()
     walk, busy = _walk_supervisors(runtime)
     names = {}
@@ -392,7 +392,7 @@ def _job_tree(inspector_state, fields, registry):
     return {"now": runtime.clock.now(), "roots": roots}
 
 
-def _job_restart(inspector_state, fields, registry):
+def _job_restart(fields, registry):
     pid = fields["pid"]
     runtime = vm.current_runtime()
     walk, _ = _walk_supervisors(runtime)
@@ -424,7 +424,7 @@ def _job_restart(inspector_state, fields, registry):
     raise ServiceError(NOT_FOUND, f"process {pid} is no supervisor's child")
 
 
-def _job_services(inspector_state, fields, registry):
+def _job_services(fields, registry):
     out = []
     for name in registered(registry):
         cap = lookup(registry, name)
@@ -436,7 +436,7 @@ def _job_services(inspector_state, fields, registry):
     return out
 
 
-def _job_upgrade(inspector_state, fields, registry):
+def _job_upgrade(fields, registry):
     name, lid = fields["name"], fields["lump"]
     cap = lookup(registry, name)
     if cap is None:
@@ -461,7 +461,7 @@ def _job_upgrade(inspector_state, fields, registry):
         front.release()
 
 
-def _job_lump_put(inspector_state, fields, registry):
+def _job_lump_put(fields, registry):
     data, expect = fields["data"], fields["expect"]
     lumps = vm.current_runtime().lumps
     return run_off_hub(_put, lumps, data, expect)
@@ -475,12 +475,12 @@ def _put(lumps, data, expect):
         return e
 
 
-def _run_job(job, state, fields, reply_to, registry):
+def _run_job(job, fields, reply_to, registry):
     """A job process: run one op that asks other processes, reply, end."""
     req = Request(reply_to, ())
     try:
         try:
-            value = job(state, fields, registry)
+            value = job(fields, registry)
             if isinstance(value, Exception):
                 raise value
             req.reply(value)
@@ -553,7 +553,7 @@ class Inspector(Service):
             if job is None:
                 return self._put_now(fields)
         if job is not None:
-            vm.spawn(_run_job, job, None, fields, request.reply_to, self.registry,
+            vm.spawn(_run_job, job, fields, request.reply_to, self.registry,
                      name=f"{INSPECTOR}.{op}")
             request.defer()
             request.reply_to.release()
