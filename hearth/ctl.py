@@ -29,6 +29,7 @@ from hearth import vm  # noqa: E402
 from hearth._sockpath import socket_path  # noqa: E402
 from hearth.otp import (  # noqa: E402
     CallError,
+    call,
     CallTimeout,
     ServiceError,
     decode,
@@ -64,6 +65,7 @@ NOT_FOUND = 4  # no such process, name, lump or file
 PERMISSION_DENIED = 5  # the socket, a file, or the service refused
 
 INSPECTOR = "hearth.Inspector"
+INIT = "hearth.init"  # Kindling's init registers itself under this name
 WASM_SPAWNER = "hearth.wasm.WasmProcessSpawner"
 TIMEOUT = 15.0
 
@@ -167,7 +169,10 @@ def build_parser(out=None, err=None):
     add("ps", "list live processes: pid, name, state, mailbox depth, messages in/out,"
               " links, monitors, restarts")
     add("tree", "show the supervision tree")
-    add("services", "list the registered names, with their processes")
+    add("services", "list the services: init's status table (state, why not running), then"
+                    " the other registered names, with their processes")
+    add("reload-services", "ask init to rescan its root: start new services, restart"
+                           " changed ones, stop removed ones")
     p = add("info", "show one process: metadata, mailboxes, links, monitors, recent exits")
     p.add_argument("pid", type=_pid, metavar="PID")
     p = add("spawn", "load a wasm file as a lump and spawn it through the wasm spawner")
@@ -381,8 +386,37 @@ def cmd_services(args, root, out):
     if inspector is None:
         rows = [{"name": n, "pid": None} for n in registered(root, timeout=TIMEOUT)]
     else:
-        rows = list(request(inspector, "services", timeout=TIMEOUT))
-    return rows, _table(rows, [("NAME", "name", "<"), ("PID", "pid", ">")])
+        rows = [dict(r) for r in request(inspector, "services", timeout=TIMEOUT)]
+    init = lookup(root, INIT, timeout=TIMEOUT)
+    if init is None:
+        return rows, _table(rows, [("NAME", "name", "<"), ("PID", "pid", ">")])
+    # Init's status table first (in start order, with why a service is not
+    # running), then the other names: native services and the like.
+    pids = {r["name"]: r["pid"] for r in rows}
+    table = []
+    for r in call(init, "services", TIMEOUT):
+        table.append({"name": r["name"], "state": r["state"], "kind": r.get("kind"),
+                      "pid": pids.pop(r["name"], None), "reason": r.get("reason"),
+                      "needs": list(r.get("needs") or ())})
+    for r in rows:
+        if r["name"] in pids:
+            table.append({"name": r["name"], "state": "registered", "kind": None,
+                          "pid": r["pid"], "reason": None, "needs": []})
+    text_rows = [dict(r, reason=vm.format_reason(r["reason"]) if r["reason"] is not None
+                      else None) for r in table]
+    return table, _table(text_rows, [("NAME", "name", "<"), ("STATE", "state", "<"),
+                                     ("KIND", "kind", "<"), ("PID", "pid", ">"),
+                                     ("REASON", "reason", "<")])
+
+
+def cmd_reload_services(args, root, out):
+    init = lookup(root, INIT, timeout=TIMEOUT)
+    if init is None:
+        raise Failed(NOT_FOUND, f"the runtime runs no init ({INIT} is not registered)",
+                     "not_found")
+    changes = {k: list(v) for k, v in dict(call(init, "reload_services", 120.0)).items()}
+    lines = [f"{k}: {', '.join(v)}" for k, v in changes.items() if v]
+    return changes, "\n".join(lines) or "nothing changed"
 
 
 def cmd_info(args, root, out):
@@ -564,6 +598,7 @@ _COMMANDS = {
     "ps": cmd_ps,
     "tree": cmd_tree,
     "services": cmd_services,
+    "reload-services": cmd_reload_services,
     "info": cmd_info,
     "spawn": cmd_spawn,
     "kill": cmd_kill,

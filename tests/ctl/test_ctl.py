@@ -17,7 +17,15 @@ from hearth import vm
 from hearth.ctl import NO_RUNTIME, NOT_FOUND, OK, PERMISSION_DENIED, USAGE, ERROR, run
 from hearth.native import start_time_services, start_wasm_spawner
 from hearth.native._inspector import INSPECTOR, start_inspector
-from hearth.otp import ChildSpec, decode, register, start_link_supervisor, start_registry
+from hearth.otp import (
+    ChildSpec,
+    GenServer,
+    decode,
+    register,
+    start_link_supervisor,
+    start_registry,
+    start_server,
+)
 from hearth.vm import MONITOR, SEND, Down, lump_id
 
 from ..native.test_guest_upgrade import versioned
@@ -358,3 +366,50 @@ def test_usage_errors_come_before_looking_for_a_runtime(tmp_path):
     assert res.returncode == USAGE and "a pid is an integer" in res.stderr
     res = _program("kill", "--help", env=env)
     assert res.returncode == OK and textwrap.dedent(res.stdout).startswith("usage: hearth-ctl kill")
+
+
+class FakeInit(GenServer):
+    """Answers init's two calls the way Kindling's `Init` does."""
+
+    def init(self):
+        return ("ok", 0)
+
+    def handle_call(self, request, from_, state):
+        if request == "services":
+            return ("reply", [
+                {"name": "hearth.UnixTime", "state": "running", "reason": None,
+                 "kind": "python", "needs": []},
+                {"name": "broken", "state": "failed", "reason": "missing dependency x",
+                 "kind": "wasm", "needs": ["x"]},
+            ], state)
+        if request == "reload_services":
+            return ("reply", {"started": ["new"], "upgraded": [], "stopped": ["old"],
+                              "failed": []}, state + 1)
+        return ("reply", None, state)
+
+
+def test_services_shows_inits_status_table_then_the_other_names(runtime, root):
+    init = start_server(FakeInit)
+    register(root, "hearth.init", init.demote(SEND | MONITOR))
+    code, out, _ = ctl_(root, "services")
+    assert code == OK
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "STATE", "KIND", "PID", "REASON"]
+    assert lines[1].split()[:3] == ["hearth.UnixTime", "running", "python"]
+    assert lines[2].split()[:3] == ["broken", "failed", "wasm"]
+    assert lines[2].endswith("missing dependency x")
+    rows = ok_json(root, "services")
+    assert rows[0]["pid"] == pid_named(runtime, "hearth.UnixTime")
+    assert rows[1] == {"name": "broken", "state": "failed", "kind": "wasm", "pid": None,
+                       "reason": "missing dependency x", "needs": ["x"]}
+    assert {"name": INSPECTOR, "state": "registered"}.items() <= next(
+        r for r in rows if r["name"] == INSPECTOR).items()
+    code, out, _ = ctl_(root, "reload-services")
+    assert code == OK and out == "started: new\nstopped: old\n"
+    assert ok_json(root, "reload-services")["stopped"] == ["old"]
+    init.kill()
+
+
+def test_reload_services_without_init_is_not_found(root):
+    code, _, err = ctl_(root, "reload-services")
+    assert code == NOT_FOUND and "hearth.init" in err
