@@ -54,8 +54,14 @@ def test_ps_tree_services_and_info_over_the_socket(server):
     rows = ok_json(server, "ps")
     names = {r["name"] for r in rows}
     assert {"registry", "hearth.Inspector", "panic-test"} <= names
-    services = {s["name"]: s["pid"] for s in ok_json(server, "services")}
+    table = ok_json(server, "services")
+    services = {s["name"]: s["pid"] for s in table}
     assert "hearth.wasm.WasmProcessSpawner" in services and "panic-test" in services
+    # Kindling's init is registered: its status table comes first.
+    row = next(r for r in table if r["name"] == "panic-test")
+    assert row["state"] == "running" and row["kind"] == "python"
+    assert ok_json(server, "reload-services") == {"started": [], "upgraded": [],
+                                                  "stopped": [], "failed": []}
     tree = ok_json(server, "tree")
     init = next(r for r in tree if r["name"] == "kindling.init")
     assert "panic-test" in [c["id"] for c in init["children"]]
