@@ -77,7 +77,7 @@ def prepare_socket_dir(path):
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
             raise PermissionError(errno.EPERM, "not a private directory of this user", directory)
     else:
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)  # new directories only
     return directory
 
 

@@ -38,8 +38,12 @@ import gevent  # noqa: E402
 
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import socket_path  # noqa: E402
-from hearth.native import start_filesystem, start_time_services, start_wasm_spawner  # noqa: E402
-from hearth.native._inspector import start_inspector  # noqa: E402
+from hearth.native import (  # noqa: E402
+    start_filesystem,
+    start_inspector,
+    start_time_services,
+    start_wasm_spawner,
+)
 
 DEFAULT_INIT = "kindling.init:boot"
 

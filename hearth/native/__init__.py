@@ -3,8 +3,9 @@
 Layer 2: imports `hearth.vm` and `hearth.otp` only. The catalogue to cover
 is PROTOCOLS.md. Built so far: the request/response service helper
 (`Service`, `request`), the time services (`start_time_services`), the filesystem
-(`start_filesystem`), the wasm spawner (`start_wasm_spawner`) and upgradable guest services
-(`start_guest_service`, `upgrade_guest_service`).
+(`start_filesystem`), the wasm spawner (`start_wasm_spawner`), upgradable guest services
+(`start_guest_service`, `upgrade_guest_service`), the inspector (`start_inspector`) and,
+in private modules used by `hearth-client`, the window, renderer, canvases and debug draw.
 """
 
 from ._service import (
@@ -37,6 +38,16 @@ from ._guest_upgrade import (
     start_guest_service,
 )
 from ._guest_upgrade import upgrade as upgrade_guest_service
+from ._inspector import (
+    INSPECTOR,
+    NOT_UPGRADABLE,
+    RELOAD_FAILED,
+    TOO_MANY_FOLLOWERS,
+    Inspector,
+    InspectorService,
+    LogBuffer,
+    start_inspector,
+)
 from ._time import (
     SLEEP,
     STOPWATCH_FACTORY,
@@ -91,4 +102,12 @@ __all__ = [
     "PATH_ESCAPES_ROOT",
     "FilesystemService",
     "start_filesystem",
+    "INSPECTOR",
+    "NOT_UPGRADABLE",
+    "RELOAD_FAILED",
+    "TOO_MANY_FOLLOWERS",
+    "Inspector",
+    "InspectorService",
+    "LogBuffer",
+    "start_inspector",
 ]

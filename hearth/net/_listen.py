@@ -6,7 +6,6 @@ listener starts (for `hearth-server`: what the `hearth.init.Server` hook
 answers, by default a read-only view of the registry).
 """
 
-import errno
 import logging
 import os
 import socket
@@ -17,6 +16,7 @@ from gevent.pool import Group, Pool
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
+from hearth._sockpath import LIVE, STALE, prepare_socket_dir, probe
 from hearth.vm import current_runtime, foreign
 
 from . import _auth
@@ -214,24 +214,15 @@ def _same_user(sock):
 
 def _bind_unix(path):
     """A listening socket at `path`: a stale one is replaced, a live one refused."""
-    parent = os.path.dirname(path) or "."
-    os.makedirs(parent, mode=0o700, exist_ok=True)
-    if os.path.lexists(path):
-        st = os.lstat(path)
-        if not stat.S_ISSOCK(st.st_mode):
+    prepare_socket_dir(path)
+    state = probe(path)
+    if state == LIVE:
+        if os.path.exists(path) and not stat.S_ISSOCK(os.stat(path).st_mode):
             raise AddressInUse(f"{path} exists and is not a socket; not touching it")
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.connect(path)
-        except OSError as e:
-            if e.errno not in (errno.ECONNREFUSED, errno.ENOENT):
-                raise
-            log.info("replacing the stale socket %s (its runtime is gone)", path)
-            os.unlink(path)
-        else:
-            raise AddressInUse(f"another Hearth runtime is listening at {path}")
-        finally:
-            probe.close()
+        raise AddressInUse(f"another Hearth runtime is listening at {path}")
+    if state == STALE:
+        log.info("replacing the stale socket %s (its runtime is gone)", path)
+        os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)
     try:
