@@ -18,10 +18,12 @@ class Server:
         sock: the IPC socket's path.
         log_path: where its output goes.
         pythonpath: extra directories for its module path (reload tests).
+        args: more arguments for hearth-server (``--root DIR``, say).
     """
 
-    def __init__(self, sock, log_path, pythonpath=()):
+    def __init__(self, sock, log_path, pythonpath=(), args=()):
         self.sock = sock
+        self.args = list(args)
         self.log_path = log_path
         self.env = dict(os.environ, PYTHONPATH=os.pathsep.join([*map(str, pythonpath),
                                                                *sys.path]))
@@ -32,7 +34,7 @@ class Server:
         self._log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hearth.server", "--ipc", self.sock, "--log-level",
-             "WARNING", "--status-every", "3600"],
+             "WARNING", "--status-every", "3600", *self.args],
             stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
         # The socket file is made when the server listens. A stale one left
