@@ -237,13 +237,17 @@ class Window(Service):
                     gevent.sleep(0)
                     continue
                 deadline = started + self.period
+                waited = False
                 while True:
                     remaining = deadline - clock.now()
                     if remaining <= 0:
                         break
+                    waited = True
                     sig = mb.recv(remaining)
                     if sig is not None:
                         self._dispatch(sig)
+                if not waited:  # a frame took longer than the period: still let others run
+                    gevent.sleep(0)
         finally:
             for cap, _ in self.subscribers.values():
                 cap.release()

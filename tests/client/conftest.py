@@ -77,9 +77,11 @@ class Client:
 
 
 @pytest.fixture
-def client(xvfb, runtime, proc):
+def client(xvfb, runtime, proc, request):
     """The client's services over a real 160x120 window, drawing as fast as
-    they can (no frame is waited for longer than it takes to draw)."""
+    they can (no frame is waited for longer than it takes to draw), or at
+    the frames a second given by indirect parametrization."""
+    fps = getattr(request, "param", None)
     from hearth.native._gl_services import start_client_services
     from hearth.native._window import open_display
 
@@ -87,7 +89,7 @@ def client(xvfb, runtime, proc):
     try:
         registry = start_registry()
         closed = []
-        services = start_client_services(registry, display, fps=None,
+        services = start_client_services(registry, display, fps=fps,
                                          on_close=lambda: closed.append(True))
         yield Client(display, services, registry, closed)
     finally:

@@ -131,6 +131,8 @@ def test_the_close_button_tells_subscribers_and_calls_on_close(client, events):
     assert client.closed == [True]
 
 
+@pytest.mark.parametrize("client", [None, 100_000.0], indirect=True,
+                         ids=["as-fast-as-it-can", "period-shorter-than-a-frame"])
 def test_other_processes_keep_running_between_frames(client):
     def echo():
         while True:
