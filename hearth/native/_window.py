@@ -30,7 +30,8 @@ Requests (the envelope of `_service`; any op form of `parse_op`):
     infinity.
 ``["screenshot"]`` (ours)
     ok, once the next frame is drawn: ``{"width", "height", "frame",
-    "rgba"}``, rgba the frame's pixels, rows top to bottom.
+    "rgba"}``, rgba the frame's pixels, rows top to bottom; error
+    ``closed`` if the window is closed first.
 ``["stats"]`` (ours)
     ok: ``{"frames", "width", "height", "objects", "subscribers",
     "frame_times"}``,
@@ -64,9 +65,10 @@ from ._service import (  # noqa: E402
     parse_op,
 )
 
-__all__ = ["WINDOW", "Display", "Window", "open_display"]
+__all__ = ["WINDOW", "CLOSED", "Display", "Window", "open_display"]
 
 WINDOW = "hearth.Window"
+CLOSED = "closed"  # error kind: the request needs a frame and the window is closed
 _FRAME_TIMES = 240  # draw times kept for "stats"
 
 OPS = {
@@ -231,8 +233,13 @@ class Window(Service):
                         break
                     self._dispatch(sig)
                 started = clock.now()
-                if not self.display.closed:
-                    self.frame(started)
+                if self.display.closed:
+                    # No more frames: refuse what waits for one, and serve
+                    # requests without spinning until the process ends.
+                    self._refuse_screenshots()
+                    self._dispatch(mb.recv())
+                    continue
+                self.frame(started)
                 if self.period is None:
                     gevent.sleep(0)
                     continue
@@ -288,6 +295,11 @@ class Window(Service):
         pygame.display.flip()
         self.frames += 1
         self.frame_times.append(time.perf_counter() - t0)
+
+    def _refuse_screenshots(self):
+        shots, self.shots = self.shots, []
+        for req in shots:
+            req.fail(CLOSED, "the window is closed")
 
     def _answer_screenshots(self, w, h):
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)

@@ -148,3 +148,11 @@ def test_other_processes_keep_running_between_frames(client):
         assert vm.recv(timeout=5).data == b"%d" % i
     assert request(client.window, "stats")["frames"] > before
     peer.kill()
+
+
+def test_a_screenshot_of_a_closed_window_is_refused(client):
+    client.display.close()
+    with pytest.raises(ServiceError) as info:
+        request(client.window, "screenshot")
+    assert info.value.kind == "closed"
+    assert request(client.window, "stats")["frames"] >= 0  # still serving
