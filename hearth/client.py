@@ -113,7 +113,10 @@ def _boot(display, stop, args, root):
         for _ in range(args.frames):
             request(window, "screenshot", timeout=30)
         stop.set()
-    vm.recv()  # keep the services' supervisor (linked to us) until shutdown
+    while True:  # keep the services' supervisor (linked to us) until shutdown
+        sig = vm.recv()
+        for cap in getattr(sig, "caps", None) or ():
+            cap.release()
 
 
 def main(argv=None):
