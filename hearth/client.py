@@ -9,8 +9,15 @@ debug grid, a skybox, a fly camera and a demo scene). The frame loop is a
 process on the main thread; closing the window shuts the runtime down.
 Monkey-patches gevent first thing, as only entry points may.
 
-``--server URL`` is for connecting to a hearth-server; it is not wired up
-yet (see the option's help).
+With ``--server URL`` it also connects to a hearth-server (the shared
+secret from ``--secret-file``, ``$HEARTH_SECRET_FILE`` or
+``$HEARTH_SECRET``) and hands it a read-only view of its own registry as
+its root: the server's processes find the client's window, renderer,
+canvas and debug-draw services through ``hearth.net.Peers``. The server's
+registry (what it gives its peers) is registered locally as
+``hearth.server`` while connected. A lost connection is retried, with a
+growing delay; a wrong secret stops the client. ``--headless`` runs
+without a window (no graphical services): a peer that only connects.
 """
 
 from gevent import monkey
@@ -27,39 +34,75 @@ import signal  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
-from hearth import __version__, otp, vm  # noqa: E402
-from hearth.native import start_time_services, start_wasm_spawner  # noqa: E402
-from hearth.native._gl_services import start_client_services  # noqa: E402
-from hearth.native._service import request  # noqa: E402
-from hearth.native._window import WINDOW, open_display  # noqa: E402
+from hearth import __version__, net, otp, vm  # noqa: E402
+from hearth.native import (  # noqa: E402
+    WINDOW,
+    open_display,
+    request,
+    start_client_services,
+    start_time_services,
+    start_wasm_spawner,
+)
 
 DEFAULT_INIT = "kindling.init:boot"
 
 log = logging.getLogger("hearth.client")
 
 
-class ServerUnavailable(SystemExit):
-    """``--server`` was given but this client can't connect yet."""
+SERVER_NAME = "hearth.server"  # the server's root, in the client's registry
 
 
-def _check_server(url):
-    """What ``--server`` can do in this build: nothing yet, said clearly.
+def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
+    """Stay connected to the server at `url`; reconnect when the connection
+    is lost. Switches: always."""
+    vm.set_metadata(description=f"the connection to {url}")
+    mine = otp.registry_view(registry, read_only=True, hide=[SERVER_NAME])
+    delay = retry[0]
+    while True:
+        try:
+            peer = net.connect(url, secret=secret, root=mine)
+        except net.AuthError as e:
+            log.error("the server at %s refused us: %s", url, e)
+            stop.set()
+            return
+        except net.ConnectError as e:
+            log.warning("can't reach %s (%s); trying again in %.1f s", url, e, delay)
+            vm.recv(timeout=delay)
+            delay = min(delay * 2, retry[1])
+            continue
+        delay = retry[0]
+        names = otp.registered(peer.root)
+        log.info("connected to %s; its services: %s", url, ", ".join(names))
+        ref = peer.root.monitor()
+        try:
+            otp.register(registry, SERVER_NAME, peer.root)
+        except otp.RegistryError as e:
+            log.warning("%s is not registered locally: %s", SERVER_NAME, e)
+        while True:
+            sig = vm.recv()
+            if isinstance(sig, vm.Down) and sig.ref == ref:
+                sig.cap.release()
+                break
+            for cap in getattr(sig, "caps", None) or ():
+                cap.release()
+        peer.root.release()
+        log.warning("lost the connection to %s (%s); reconnecting", url, peer.reason)
+        peer.close()
 
-    TODO(lead): wire ``hearth.net.connect`` here once the network layer
-    lands: connect, export the window, renderer, canvas and debug-draw
-    services to the server, then boot the local services as below.
-    """
+
+def _secret(args, parser):
     try:
-        net = importlib.import_module("hearth.net")
-    except ImportError:
-        net = None
-    if net is None or not hasattr(net, "connect"):
-        raise ServerUnavailable(
-            f"hearth-client: --server {url}: not yet available (hearth.net is not installed"
-            " in this build); run without --server to boot the world locally")
-    raise ServerUnavailable(
-        f"hearth-client: --server {url}: not yet available (hearth.net exists but the client"
-        " does not connect through it yet); run without --server to boot the world locally")
+        if args.secret_file:
+            with open(args.secret_file, "rb") as f:
+                secret = f.read().strip()
+        else:
+            secret = net.default_secret()
+    except OSError as e:
+        parser.error(f"can't read the secret: {e}")
+    if not secret:
+        parser.error("--server needs the server's secret: --secret-file FILE, or set"
+                     " HEARTH_SECRET_FILE or HEARTH_SECRET")
+    return secret
 
 
 def _resolve(spec):
@@ -96,11 +139,18 @@ def _boot(display, stop, args, root):
     registry = otp.start_registry()
     start_time_services(registry)
     start_wasm_spawner(registry)
-    services = start_client_services(registry, display, fps=args.fps or None,
-                                     on_close=stop.set)
+    services = None
+    if display is not None:
+        services = start_client_services(registry, display, fps=args.fps or None,
+                                         on_close=stop.set)
     if root is not None:
         _resolve(args.init)(root, registry, "client")
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
+    if args.server:
+        vm.spawn(_uplink, args.server, args.secret, registry, stop, name="uplink", link=True)
+    if services is None:
+        while True:
+            vm.recv()
     window = services.caps[WINDOW]
     if args.screenshot:
         # Let the world settle for --frames frames, then save one and stop.
@@ -122,8 +172,14 @@ def _boot(display, stop, args, root):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hearth-client", description=__doc__.splitlines()[0])
     parser.add_argument("--server", metavar="URL", default=None,
-                        help="connect to a hearth-server (NOT YET AVAILABLE: the client boots"
-                             " the world locally; with this option it stops with an error)")
+                        help="also connect to the hearth-server at URL (ws:// or wss://)"
+                             " and hand it this client's services")
+    parser.add_argument("--secret-file", default=None, metavar="FILE",
+                        help="the server's shared secret (default $HEARTH_SECRET_FILE, else"
+                             " $HEARTH_SECRET)")
+    parser.add_argument("--headless", action="store_true",
+                        help="no window: boot the local runtime (and --root's init, if"
+                             " given) and stay connected to --server")
     parser.add_argument("--root", default=None, metavar="DIR",
                         help="the world root whose init/*/service.toml init starts (default:"
                              " the root bundled with Kindling)")
@@ -142,15 +198,21 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    args.secret = None
     if args.server is not None:
-        _check_server(args.server)
+        args.secret = _secret(args, parser)
+    if args.headless and (args.screenshot or args.frames):
+        parser.error("--headless has no frames to count or save")
     if args.screenshot and not args.frames:
         args.frames = 30
-    root = args.root if args.root is not None else _bundled_root()
+    if args.headless:
+        root = args.root  # the bundled root is all graphical services
+    else:
+        root = args.root if args.root is not None else _bundled_root()
     if root is not None and not os.path.isdir(root):
         parser.error(f"--root {root}: not a directory")
 
-    display = open_display(args.size, title="Hearth")
+    display = None if args.headless else open_display(args.size, title="Hearth")
     rt = vm.Runtime(data_dir=args.data_dir)
     stop = gevent.event.Event()
     rt.spawn(_boot_or_stop, display, stop, args, root, name="client")
@@ -159,7 +221,8 @@ def main(argv=None):
     log.info("hearth %s client running; close the window or press Ctrl+C to stop", __version__)
     stop.wait()
     stuck = rt.shutdown()
-    display.close()
+    if display is not None:
+        display.close()
     log.info("stopped (%d processes failed to unwind)", len(stuck))
     return 0
 

@@ -111,3 +111,31 @@ __all__ = [
     "LogBuffer",
     "start_inspector",
 ]
+
+# The client's services load numpy, pygame and OpenGL: imported on first
+# use, so that hearth-server and the tools never load them.
+_LAZY = {
+    "RENDERER": "_renderer", "Renderer": "_renderer",
+    "CANVAS_FACTORY": "_canvas", "CanvasFactory": "_canvas",
+    "DEBUG_DRAW_FACTORY": "_debug_draw", "DebugDrawFactory": "_debug_draw",
+    "encode_lines": "_debug_draw",
+    "INVALID_LUMP": "_gl_formats", "encode_mesh": "_gl_formats",
+    "encode_texture": "_gl_formats", "encode_material": "_gl_formats",
+    "WINDOW": "_window", "CLOSED": "_window", "Display": "_window", "Window": "_window",
+    "open_display": "_window",
+    "CLIENT_SERVICES": "_gl_services", "ClientServices": "_gl_services",
+    "start_client_services": "_gl_services",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+

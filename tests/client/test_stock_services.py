@@ -76,10 +76,32 @@ def test_hearth_client_boots_the_bundled_root_and_saves_a_screenshot(xvfb, tmp_p
     assert len(np.unique(px.reshape(-1, 3), axis=0)) > 20  # sky, grid, cubes, canvas
 
 
-def test_hearth_client_with_server_says_it_is_not_yet_available(xvfb):
-    done = _run_client(xvfb, "--server", "ws://127.0.0.1:9/")
-    assert done.returncode != 0
-    assert "--server ws://127.0.0.1:9/: not yet available" in done.stderr
+def test_hearth_client_with_server_hands_its_window_and_renderer_to_the_server(
+        xvfb, tmp_path, proc):
+    from hearth import otp
+    from hearth.native import request
+    from hearth.net import connect
+    from tests.net.servers import Program, start_server
+
+    server, url, sock = start_server(tmp_path, "s3cret")
+    client = Program("hearth.client", "--size", "160x120", "--server", url,
+                     env={"HEARTH_SECRET": "s3cret", "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"})
+    try:
+        client.wait_for(f"connected to {url}")
+        with connect("unix://" + sock) as tools:  # the server's own registry
+            peers = otp.lookup(tools.root, "hearth.net.Peers")
+            (entry,) = request(peers, "list")
+            root = request(peers, ["root", entry["id"]])
+            for name in ("hearth.Window", "hearth.Renderer", "hearth.canvas.CanvasFactory",
+                         "hearth.DebugDrawFactory"):
+                assert otp.lookup(root, name) is not None, name
+            # A request from here crosses the server to the client's window.
+            window = otp.lookup(root, "hearth.Window")
+            stats = request(window, "stats", timeout=30)
+            assert stats["frames"] > 0
+    finally:
+        assert client.stop() == 0, "".join(client.lines)
+        server.stop()
 
 
 def test_hearth_client_shuts_the_runtime_down_cleanly_when_told_to_stop(xvfb):
