@@ -107,14 +107,31 @@ def check_lump_id(value, what="lump"):
     return value if type(value) is LumpId else LumpId(value)
 
 
+class LumpMissing(ServiceError):
+    """A ``not_found`` error for a lump this runtime's store lacks; a
+    service may fetch it from a peer (`Runtime.fetch_lump`) and try again.
+
+    Attributes:
+        lump_id: the missing lump's id.
+    """
+
+    def __init__(self, lump_id, what):
+        super().__init__(NOT_FOUND, f"no {what} lump {lump_id.hex()[:16]}…")
+        self.lump_id = lump_id
+
+
 def read_lump(store, value, what="lump"):
     """The bytes of the lump named by `value`. Switches: never (a lump on
-    disk is read in place; the store's cache keeps hot ones in memory)."""
+    disk is read in place; the store's cache keeps hot ones in memory).
+
+    Raises:
+        LumpMissing: the store has no such lump.
+    """
     lid = check_lump_id(value, what)
     try:
         return store.get(lid)
     except LumpNotFound:
-        raise ServiceError(NOT_FOUND, f"no {what} lump {lid.hex()[:16]}…") from None
+        raise LumpMissing(lid, what) from None
     except LumpCorrupt as e:
         raise _bad(f"{what} lump {lid.hex()[:16]}… is corrupt: {e}") from None
 

@@ -33,12 +33,16 @@ MONITOR. It is removed when that route closes. Errors: ``invalid_request``,
 lumps are cached by id, so a thousand objects of one mesh decode it once.
 """
 
+import logging
 from collections import OrderedDict
 
 import numpy as np
 
+from hearth import vm
+
 from ._gl_formats import (
     WHITE_MATERIAL,
+    LumpMissing,
     check_lump_id,
     decode_material,
     decode_mesh,
@@ -48,12 +52,23 @@ from ._gl_formats import (
 from ._gl_math import IDENTITY, check_matrix, check_number, check_vector
 from ._gl_resource import ResourceWatch, SceneResource, owner_of
 from ._gl_scene import Light, SceneObject
-from ._service import INVALID_REQUEST, Service, ServiceError, parse_op
+from ._service import (
+    _DEFERRED,
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    NOT_FOUND,
+    Service,
+    ServiceError,
+    parse_op,
+)
 
 __all__ = ["RENDERER", "Renderer"]
 
+log = logging.getLogger("hearth.native")
+
 RENDERER = "hearth.Renderer"
 _CACHE = 256  # decoded lumps kept per kind
+_FETCH_TRIES = 4  # lumps one request may wait for (mesh, material, its texture, ...)
 
 OPS = {
     "add_object": ("mesh", "material", "transform"),
@@ -141,6 +156,7 @@ class Renderer(Service):
         self.textures = _LumpCache()
         self.cubes = _LumpCache()
         self.materials = _LumpCache()
+        self._fetching = {}  # monitor ref of a fetch -> (deferred request, tries, lump id)
 
     # -- lumps -------------------------------------------------------------------------------
 
@@ -161,9 +177,57 @@ class Renderer(Service):
         return self.materials.get(lid, lambda: decode_material(
             read_lump(self.store, lid, "material"), self.texture))
 
+    # -- lumps from peers ----------------------------------------------------------------------
+
+    def _fetch(self, request, lid, tries):
+        """Park `request` while a helper process fetches lump `lid` from the
+        runtime's peers (rule N6); `handle_info` tries it again."""
+        if request._state is not _DEFERRED:
+            request.defer()
+            for cap in request.args:
+                request.keep(cap)
+        cap, ref = vm.spawn(_fetch_lump, lid, monitor=True, name="hearth.Renderer.fetch")
+        cap.release()
+        self._fetching[ref] = (request, tries, lid)
+
+    def _retry(self, request, tries, fetched, lid):
+        try:
+            if not fetched:
+                request.fail(NOT_FOUND, f"no lump {lid.hex()[:16]}… here nor on a peer")
+                return
+            try:
+                value = self._handle(request)
+            except LumpMissing as e:
+                if tries < _FETCH_TRIES:
+                    self._fetch(request, e.lump_id, tries + 1)
+                    return
+                raise
+            if not request.answered:
+                request.reply(value)
+        except ServiceError as e:
+            if not request.answered:
+                request.fail(e.kind, e.message, e.details)
+        except Exception as e:  # noqa: BLE001 - a bug must not stop the service
+            log.exception("hearth.Renderer failed on a request after fetching a lump")
+            if not request.answered:
+                request.fail(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
+        for cap in request.args:
+            cap.release()
+
     # -- requests ----------------------------------------------------------------------------
 
     def handle_request(self, request):
+        """Handle a request; one naming a lump this runtime lacks waits
+        while the lump is fetched from a peer, when there are peers."""
+        try:
+            return self._handle(request)
+        except LumpMissing as e:
+            if not self.proc.runtime.lump_fetchers:
+                raise
+            self._fetch(request, e.lump_id, 1)
+            return None
+
+    def _handle(self, request):
         op, fields = parse_op(request.term, OPS, DEFAULTS)
         scene = self.scene
         if op == "add_object":
@@ -200,5 +264,17 @@ class Renderer(Service):
             cap.release()
 
     def handle_info(self, sig):
+        if type(sig) is vm.Down and sig.ref in self._fetching:
+            request, tries, lid = self._fetching.pop(sig.ref)
+            sig.cap.release()
+            self._retry(request, tries, sig.reason == vm.NORMAL, lid)
+            return
         if not self.watch.handle_down(sig):
             super().handle_info(sig)
+
+
+def _fetch_lump(lid):
+    """Ends ``normal`` once the store holds lump `lid` (fetched from a
+    peer), ``("shutdown", "no such lump")`` if no peer had it."""
+    if not vm.current_runtime().fetch_lump(lid):
+        vm.exit(("shutdown", "no such lump"))
