@@ -100,23 +100,9 @@ def _request(cap, term, args=()):
 
 
 def _cube():
-    from hearth.native._gl_formats import decode_mesh, encode_mesh
-    positions, normals, indices = [], [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            n = [0.0, 0.0, 0.0]
-            n[axis] = sign
-            u, v = [a for a in range(3) if a != axis]
-            base = len(positions)
-            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                p = [0.0, 0.0, 0.0]
-                p[axis], p[u], p[v] = sign, a, b
-                positions.append(p)
-                normals.append(n)
-            indices += [base, base + 1, base + 2, base, base + 2, base + 3]
-    lump = encode_mesh(positions, indices, normals=normals)
+    from hearth.native._gl_formats import cube_mesh, decode_mesh
+    lump = cube_mesh()
     return lump, decode_mesh(lump)
-
 
 def _grid_transforms(n):
     side = round(n ** (1 / 3))

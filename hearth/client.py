@@ -25,8 +25,6 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
-import importlib.util  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -34,6 +32,7 @@ import signal  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
+from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth.native import (  # noqa: E402
     WINDOW,
@@ -90,34 +89,6 @@ def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
         peer.close()
 
 
-def _secret(args, parser):
-    try:
-        if args.secret_file:
-            with open(args.secret_file, "rb") as f:
-                secret = f.read().strip()
-        else:
-            secret = net.default_secret()
-    except OSError as e:
-        parser.error(f"can't read the secret: {e}")
-    if not secret:
-        parser.error("--server needs the server's secret: --secret-file FILE, or set"
-                     " HEARTH_SECRET_FILE or HEARTH_SECRET")
-    return secret
-
-
-def _resolve(spec):
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _bundled_root():
-    spec = importlib.util.find_spec("kindling")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = os.path.join(list(spec.submodule_search_locations)[0], "root")
-    return root if os.path.isdir(root) else None
-
-
 def _size(text):
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -144,7 +115,7 @@ def _boot(display, stop, args, root):
         services = start_client_services(registry, display, fps=args.fps or None,
                                          on_close=stop.set)
     if root is not None:
-        _resolve(args.init)(root, registry, "client")
+        resolve(args.init)(root, registry, "client")
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
     if args.server:
         vm.spawn(_uplink, args.server, args.secret, registry, stop, name="uplink", link=True)
@@ -200,7 +171,7 @@ def main(argv=None):
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     args.secret = None
     if args.server is not None:
-        args.secret = _secret(args, parser)
+        args.secret = read_secret(args.secret_file, parser, "--server")
     if args.headless and (args.screenshot or args.frames):
         parser.error("--headless has no frames to count or save")
     if args.screenshot and not args.frames:
@@ -208,7 +179,7 @@ def main(argv=None):
     if args.headless:
         root = args.root  # the bundled root is all graphical services
     else:
-        root = args.root if args.root is not None else _bundled_root()
+        root = args.root if args.root is not None else bundled_root()
     if root is not None and not os.path.isdir(root):
         parser.error(f"--root {root}: not a directory")
 

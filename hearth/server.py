@@ -28,14 +28,13 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
-import importlib.util  # noqa: E402
 import os  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
 import gevent  # noqa: E402
 
+from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import socket_path  # noqa: E402
 from hearth.native import (  # noqa: E402
@@ -80,19 +79,6 @@ def _status(period):
         )
 
 
-def _resolve(spec):
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def _bundled_root():
-    spec = importlib.util.find_spec("kindling")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = os.path.join(list(spec.submodule_search_locations)[0], "root")
-    return root if os.path.isdir(root) else None
-
-
 def hook_root(registry, name, default):
     """The root capability an init hook (``hearth.init.Server``,
     ``.Client`` or ``.Daemon``, PROTOCOLS.md) answers, or `default` if no
@@ -117,9 +103,9 @@ def _boot(opts, listeners, failed):
         start_filesystem(registry, opts.root)
     if opts.root is not None:
         if opts.watch:
-            _resolve(opts.init)(opts.root, registry, watch=opts.watch)
+            resolve(opts.init)(opts.root, registry, watch=opts.watch)
         else:
-            _resolve(opts.init)(opts.root, registry)
+            resolve(opts.init)(opts.root, registry)
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
     try:
         if opts.ipc:
@@ -143,22 +129,6 @@ def _boot(opts, listeners, failed):
         sig = vm.recv()
         if isinstance(sig, vm.Down):
             log.warning("ticker died: %s", vm.format_reason(sig.reason))
-
-
-def _secret(args, parser):
-    path = args.secret_file
-    try:
-        if path:
-            with open(path, "rb") as f:
-                secret = f.read().strip()
-        else:
-            secret = net.default_secret()
-    except OSError as e:
-        parser.error(f"can't read the secret: {e}")
-    if not secret:
-        parser.error("--bind needs a shared secret: --secret-file FILE, or set"
-                     " HEARTH_SECRET_FILE or HEARTH_SECRET")
-    return secret
 
 
 def main(argv=None):
@@ -197,7 +167,7 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    root = args.root if args.root is not None else _bundled_root()
+    root = args.root if args.root is not None else bundled_root()
     if root is not None and not os.path.isdir(root):
         parser.error(f"--root {root}: not a directory")
     if args.bind:
@@ -209,7 +179,7 @@ def main(argv=None):
         status_every=args.status_every, root=root, init=args.init,
         serve_files=args.root is not None,
         watch=args.watch if args.root is not None and args.watch > 0 else None,
-        bind=args.bind, secret=_secret(args, parser) if args.bind else None,
+        bind=args.bind, secret=read_secret(args.secret_file, parser, "--bind") if args.bind else None,
         ipc=None if args.no_ipc else (args.ipc or socket_path()),
     )
     rt = vm.Runtime(data_dir=args.data_dir)

@@ -121,6 +121,7 @@ _LAZY = {
     "encode_lines": "_debug_draw",
     "INVALID_LUMP": "_gl_formats", "encode_mesh": "_gl_formats",
     "encode_texture": "_gl_formats", "encode_material": "_gl_formats",
+    "cube_mesh": "_gl_formats",
     "WINDOW": "_window", "CLOSED": "_window", "Display": "_window", "Window": "_window",
     "open_display": "_window",
     "CLIENT_SERVICES": "_gl_services", "ClientServices": "_gl_services",

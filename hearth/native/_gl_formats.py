@@ -270,6 +270,25 @@ def encode_texture(width, height, rgba=None, faces=None, label=""):
     return msgpack.packb(term, use_bin_type=True)
 
 
+def cube_mesh(half=1.0):
+    """A mesh lump of the cube [-half, half]³ with one normal per face (24
+    vertices, 36 indices): a ready-made shape for scenes, tests and demos."""
+    positions, normals, indices = [], [], []
+    for axis in range(3):
+        for sign in (-1.0, 1.0):
+            n = [0.0, 0.0, 0.0]
+            n[axis] = sign
+            u, v = [a for a in range(3) if a != axis]
+            base = len(positions)
+            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+                p = [0.0, 0.0, 0.0]
+                p[axis], p[u], p[v] = sign * half, a * half, b * half
+                positions.append(p)
+                normals.append(n)
+            indices += [base, base + 1, base + 2, base, base + 2, base + 3]
+    return encode_mesh(positions, indices, normals=normals)
+
+
 def encode_material(albedo=(1.0, 1.0, 1.0, 1.0), albedo_texture=None):
     """The bytes of a material lump."""
     term = {"albedo": [float(c) for c in albedo]}

@@ -30,23 +30,11 @@ class Camera:
     view: np.ndarray = field(default_factory=lambda: IDENTITY.reshape(16).copy())
 
 
-def _placed(matrix):
-    m = np.ascontiguousarray(matrix, dtype=np.float32)
-    return m, m.ctypes.data
+class _Placed:
+    """A `transform` ((16,) float32, column-major) whose data pointer the
+    frame loop's raw GL calls use (`transform_ptr`)."""
 
-
-class SceneObject:
-    """A mesh drawn with a material at a transform ((16,) float32,
-    column-major). The data pointers of the transform and the albedo are
-    kept for the frame loop's raw GL calls (`_gl_fast`)."""
-
-    __slots__ = ("mesh", "material", "albedo_ptr", "_transform", "transform_ptr")
-
-    def __init__(self, mesh, material, transform):
-        self.mesh = mesh
-        self.material = material
-        self.albedo_ptr = material.albedo.ctypes.data
-        self.transform = transform
+    __slots__ = ("_transform", "transform_ptr")
 
     @property
     def transform(self):
@@ -54,7 +42,22 @@ class SceneObject:
 
     @transform.setter
     def transform(self, matrix):
-        self._transform, self.transform_ptr = _placed(matrix)
+        m = np.ascontiguousarray(matrix, dtype=np.float32)
+        self._transform, self.transform_ptr = m, m.ctypes.data
+
+
+class SceneObject(_Placed):
+    """A mesh drawn with a material at a transform ((16,) float32,
+    column-major). The data pointers of the transform and the albedo are
+    kept for the frame loop's raw GL calls (`_gl_fast`)."""
+
+    __slots__ = ("mesh", "material", "albedo_ptr")
+
+    def __init__(self, mesh, material, transform):
+        self.mesh = mesh
+        self.material = material
+        self.albedo_ptr = material.albedo.ctypes.data
+        self.transform = transform
 
 
 @dataclass(eq=False)
@@ -64,11 +67,11 @@ class Light:
     direction: np.ndarray  # (3,) float32, normalized: where the light travels
 
 
-class Canvas:
+class Canvas(_Placed):
     """A canvas: the unit quad [-1, 1]² placed by `transform`, showing
     `pixels` ((height, width, 4) uint8, row 0 at the top)."""
 
-    __slots__ = ("_transform", "transform_ptr", "pixels", "linear", "dirty", "reallocate")
+    __slots__ = ("pixels", "linear", "dirty", "reallocate")
 
     def __init__(self, transform, pixels, linear=False):
         self.transform = transform
@@ -76,14 +79,6 @@ class Canvas:
         self.linear = linear
         self.dirty = []  # (x, y, w, h) rects not uploaded yet
         self.reallocate = True  # the texture must be (re)made at the current size
-
-    @property
-    def transform(self):
-        return self._transform
-
-    @transform.setter
-    def transform(self, matrix):
-        self._transform, self.transform_ptr = _placed(matrix)
 
 
 @dataclass(eq=False)

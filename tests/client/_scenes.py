@@ -2,28 +2,12 @@
 
 import numpy as np
 
-from hearth.native._gl_formats import encode_material, encode_mesh
+from hearth.native._gl_formats import cube_mesh, encode_material, encode_mesh
+
+__all__ = ["cube_mesh", "quad_mesh", "material", "translate", "wire", "encode_mesh"]
 from hearth.native._gl_math import perspective_infinite
 
 BACKGROUND = np.array([0, 0, 0], dtype=np.uint8)
-
-
-def cube_mesh():
-    """A unit cube (-1..1) with one normal per face: 24 vertices."""
-    positions, normals, indices = [], [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            n = [0.0, 0.0, 0.0]
-            n[axis] = sign
-            u, v = [a for a in range(3) if a != axis]
-            base = len(positions)
-            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                p = [0.0, 0.0, 0.0]
-                p[axis], p[u], p[v] = sign, a, b
-                positions.append(p)
-                normals.append(n)
-            indices += [base, base + 1, base + 2, base, base + 2, base + 3]
-    return encode_mesh(positions, indices, normals=normals)
 
 
 def quad_mesh():

@@ -65,4 +65,4 @@ def test_a_client_without_a_secret_is_told_to_give_one():
                           env={k: v for k, v in __import__("os").environ.items()
                                if not k.startswith("HEARTH_SECRET")})
     assert done.returncode == 2
-    assert "needs the server's secret" in done.stderr
+    assert "--server needs a shared secret" in done.stderr

@@ -1,7 +1,7 @@
 """demo-scene: lit objects and a canvas, animated by the window's redraws.
 
-It makes a cube mesh lump and a few material lumps (the formats of
-docs/client.md), adds a sun and ambient light, a ring of cubes and one
+It makes a cube mesh lump (`hearth.native.cube_mesh`) and a few material
+lumps (the formats of docs/client.md), adds a sun and ambient light, a ring of cubes and one
 spinning in the middle, and a canvas whose bouncing square is blitted
 every frame. Everything it adds belongs to its mailbox 0, so it all goes
 when the service stops.
@@ -13,33 +13,12 @@ import msgpack
 import numpy as np
 
 from hearth import vm
-from hearth.native import request
+from hearth.native import cube_mesh, request
 from hearth.otp import decode, lookup
 
 CANVAS_W, CANVAS_H = 64, 32
 COLORS = [(0.9, 0.3, 0.25, 1), (0.95, 0.75, 0.2, 1), (0.3, 0.8, 0.35, 1),
           (0.25, 0.55, 0.95, 1), (0.7, 0.4, 0.9, 1)]
-
-
-def cube_lump():
-    positions, normals, indices = [], [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            n = [0.0, 0.0, 0.0]
-            n[axis] = sign
-            u, v = [a for a in range(3) if a != axis]
-            base = len(positions)
-            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                p = [0.0, 0.0, 0.0]
-                p[axis], p[u], p[v] = sign, a, b
-                positions.append(p)
-                normals.append(n)
-            indices += [base, base + 1, base + 2, base, base + 2, base + 3]
-    return msgpack.packb({
-        "positions": np.array(positions, "<f4").tobytes(),
-        "normals": np.array(normals, "<f4").tobytes(),
-        "indices": np.array(indices, "<u4").tobytes(),
-    })
 
 
 def transform(x, y, z, angle=0.0, scale=1.0):
@@ -73,7 +52,7 @@ def main(registry):
     request(renderer, ["set_ambient_lighting", [0.35, 0.38, 0.45, 0.5]])
     request(renderer, ["add_directional_light", [1.0, 0.95, 0.85], 1.0, [-0.45, -0.8, -0.7]],
             [owner])
-    cube = put(cube_lump())
+    cube = put(cube_mesh())
     materials = [put({"albedo": list(c)}) for c in COLORS]
     for i, material in enumerate(materials):
         a = 2 * math.pi * i / len(materials)
