@@ -318,14 +318,11 @@ class Connection:
                         self._export_closed, eid, route, NOPROC, route._proc.reason is not None)
                 else:
                     exp.watch = foreign.watch(
-                        self.runtime, route, partial(self._export_closed_cb, eid))
+                        self.runtime, route, partial(self._export_closed, eid))
         else:
             exp = self.exports[eid]
         exp.count += 1
         return (eid, perms)
-
-    def _export_closed_cb(self, eid, route, reason, died):
-        self._export_closed(eid, route, reason, died)
 
     def _export_closed(self, eid, route, reason, died):
         exp = self.exports.pop(eid, None)
