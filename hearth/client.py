@@ -65,7 +65,7 @@ def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
             stop.set()
             return
         except net.ConnectError as e:
-            log.warning("can't reach %s (%s); trying again in %.1f s", url, e, delay)
+            log.warning("%s; trying again in %.1f s", e, delay)
             vm.recv(timeout=delay)
             delay = min(delay * 2, retry[1])
             continue
@@ -189,7 +189,8 @@ def main(argv=None):
     rt.spawn(_boot_or_stop, display, stop, args, root, name="client")
     gevent.signal_handler(signal.SIGINT, stop.set)
     gevent.signal_handler(signal.SIGTERM, stop.set)
-    log.info("hearth %s client running; close the window or press Ctrl+C to stop", __version__)
+    log.info("hearth %s client running; %s", __version__,
+             "Ctrl+C stops it" if args.headless else "close the window or press Ctrl+C to stop")
     stop.wait()
     stuck = rt.shutdown()
     if display is not None:
