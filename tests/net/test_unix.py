@@ -51,3 +51,25 @@ def test_garbage_on_the_socket_drops_that_client_only(ipc):
     bad.close()
     with connect(ipc.url) as peer:
         assert otp.registered(peer.root) == ["me"]
+
+
+def _has_ipv6():
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 loopback here")
+def test_peers_connect_over_ipv6_loopback(proc):
+    from hearth.net import listen
+
+    reg = otp.start_registry()
+    otp.register(reg, "me", vm.make_capability(vm.SEND))
+    with listen("[::1]:0", secret=b"s", root=reg) as lst:
+        assert lst.url.startswith("ws://[::1]:")
+        with connect(lst.url, secret=b"s") as peer:
+            assert otp.registered(peer.root) == ["me"]
