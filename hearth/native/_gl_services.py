@@ -1,6 +1,7 @@
 """Starting the client's native services together: ``hearth.Window`` (the
-frame loop), ``hearth.Renderer``, ``hearth.canvas.CanvasFactory`` and
-``hearth.DebugDrawFactory``, over one `Display`."""
+frame loop), ``hearth.Renderer``, ``hearth.canvas.CanvasFactory``,
+``hearth.DebugDrawFactory`` and ``hearth.terminal.TerminalFactory``, over one
+`Display`."""
 
 from typing import NamedTuple
 
@@ -10,11 +11,12 @@ from ._canvas import CANVAS_FACTORY, CanvasFactory
 from ._debug_draw import DEBUG_DRAW_FACTORY, DebugDrawFactory
 from ._renderer import RENDERER, Renderer
 from ._service import start_supervised
+from ._terminal import TERMINAL_FACTORY, TerminalFactory
 from ._window import WINDOW, Window
 
 __all__ = ["CLIENT_SERVICES", "ClientServices", "start_client_services"]
 
-CLIENT_SERVICES = (WINDOW, RENDERER, CANVAS_FACTORY, DEBUG_DRAW_FACTORY)
+CLIENT_SERVICES = (WINDOW, RENDERER, CANVAS_FACTORY, DEBUG_DRAW_FACTORY, TERMINAL_FACTORY)
 
 
 class ClientServices(NamedTuple):
@@ -31,7 +33,7 @@ class ClientServices(NamedTuple):
 
 def start_client_services(registry, display, *, fps=60.0, on_close=None, intensity=3,
                           period=5.0):
-    """Start the four client services over `display` under a supervisor
+    """Start the client services (`CLIENT_SERVICES`) over `display` under a supervisor
     linked to the caller, each registered in `registry` under its name.
 
     A service that crashes is restarted (``one_for_one``) and registered
@@ -56,6 +58,7 @@ def start_client_services(registry, display, *, fps=60.0, on_close=None, intensi
         (RENDERER, Renderer, (scene,)),
         (CANVAS_FACTORY, CanvasFactory, (scene,)),
         (DEBUG_DRAW_FACTORY, DebugDrawFactory, (scene,)),
+        (TERMINAL_FACTORY, TerminalFactory, (scene,)),
     ]
     sup, caps = start_supervised(registry, services, name="hearth.client",
                                  intensity=intensity, period=period)
