@@ -123,6 +123,16 @@ def test_a_recolor_repaints_and_a_move_moves(terminals, client, owner):
     assert not np.array_equal(px, before)
 
 
+def test_a_program_flooding_output_does_not_starve_the_frame_loop(terminals, client, owner):
+    term = _create(terminals, owner, ["yes", "flood"])
+    for _ in range(30):  # each a real frame: the hub gets its turns between chunks
+        client.screenshot()
+    _poll(client, term, lambda s: s["lines"][0].rstrip() == "flood")
+    ref = term.monitor()
+    assert request(term, "quit") is None
+    assert _down(ref) == vm.NORMAL
+
+
 def test_the_terminal_ends_normally_when_its_program_exits(terminals, client, owner):
     term = _create(terminals, owner, ["sh", "-c", "read x; printf bye"])
     pid = request(term, "screen")["pid"]
