@@ -11,9 +11,11 @@ Monkey-patches gevent first thing, as only entry points may.
 
 With ``--server URL`` it also connects to a hearth-server (the shared
 secret from ``--secret-file``, ``$HEARTH_SECRET_FILE`` or
-``$HEARTH_SECRET``) and hands it a read-only view of its own registry as
-its root: the server's processes find the client's window, renderer,
-canvas and debug-draw services through ``hearth.net.Peers``. The server's
+``$HEARTH_SECRET``) and hands it, as its root, a read-only view of its
+registry that sees only `EXPORTED` (the window, renderer, canvas and
+debug-draw services, the time services and the wasm spawner; never the
+terminal factory): the server's processes find them through
+``hearth.net.Peers``. The server's
 registry (what it gives its peers) is registered locally as
 ``hearth.server`` while connected. A lost connection is retried, with a
 growing delay; a wrong secret stops the client. ``--headless`` runs
@@ -50,12 +52,20 @@ log = logging.getLogger("hearth.client")
 
 SERVER_NAME = "hearth.server"  # the server's root, in the client's registry
 
+# What the server may reach of this client: the graphical services, the
+# time services and the (sandboxed) wasm spawner. Never the terminal
+# factory, which runs programs on this machine, nor init or the server's
+# own root.
+EXPORTED = ("hearth.Window", "hearth.Renderer", "hearth.canvas.CanvasFactory",
+            "hearth.DebugDrawFactory", "hearth.Sleep", "hearth.TimerFactory",
+            "hearth.StopwatchFactory", "hearth.UnixTime", "hearth.wasm.WasmProcessSpawner")
+
 
 def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
     """Stay connected to the server at `url`; reconnect when the connection
     is lost. Switches: always."""
     vm.set_metadata(description=f"the connection to {url}")
-    mine = otp.registry_view(registry, read_only=True, hide=[SERVER_NAME])
+    mine = otp.registry_view(registry, read_only=True, names=EXPORTED)
     delay = retry[0]
     while True:
         try:

@@ -122,6 +122,8 @@ _LAZY = {
     "INVALID_LUMP": "_gl_formats", "encode_mesh": "_gl_formats",
     "encode_texture": "_gl_formats", "encode_material": "_gl_formats",
     "cube_mesh": "_gl_formats",
+    "TERMINAL_FACTORY": "_terminal", "TerminalFactory": "_terminal",
+    "DEFAULT_PALETTE": "_terminal",
     "WINDOW": "_window", "CLOSED": "_window", "Display": "_window", "Window": "_window",
     "open_display": "_window",
     "CLIENT_SERVICES": "_gl_services", "ClientServices": "_gl_services",

@@ -96,6 +96,8 @@ def test_hearth_client_with_server_hands_its_window_and_renderer_to_the_server(
                          "hearth.DebugDrawFactory"):
                 assert otp.lookup(root, name) is not None, name
             # A request from here crosses the server to the client's window.
+            # A shell on the user's machine is never the server's to use.
+            assert otp.lookup(root, "hearth.terminal.TerminalFactory") is None
             window = otp.lookup(root, "hearth.Window")
             stats = request(window, "stats", timeout=30)
             assert stats["frames"] > 0

@@ -30,6 +30,8 @@ def test_a_headless_client_hands_the_server_its_registry_and_reconnects(tmp_path
         client.wait_for(f"connected to {url}")
         names = _client_root(sock)
         assert "hearth.UnixTime" in names and "hearth.wasm.WasmProcessSpawner" in names
+        from hearth.client import EXPORTED
+        assert set(names) <= set(EXPORTED)  # never the terminal factory, init, ...
         seen = len(client.lines)
         assert server.stop() == 0
         client.wait_for("lost the connection", after=seen)
