@@ -207,10 +207,15 @@ class GLRenderer:
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
         fast, u_model = self.fast, p.u_model
         triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
+        # Canvases blend by their pixels' alpha (a terminal's opacity, a
+        # canvas's transparent pixels), after every opaque object.
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
         for canvas in scene.canvases.values():
             self._upload_canvas(canvas)
             fast.glUniformMatrix4fv(u_model, 1, 0, canvas.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
+        GL.glDisable(GL.GL_BLEND)
         GL.glBindVertexArray(0)
 
     def _upload_canvas(self, canvas):

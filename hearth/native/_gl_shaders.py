@@ -68,7 +68,7 @@ void main() {
 in vec2 v_uv;
 uniform sampler2D u_texture;
 out vec4 frag;
-void main() { frag = vec4(texture(u_texture, v_uv).rgb, 1.0); }
+void main() { frag = texture(u_texture, v_uv); }  // alpha blends (opacity)
 """)
 
 LINES = ("""

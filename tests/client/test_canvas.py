@@ -55,6 +55,19 @@ def _create(client, owner, rgba, position=POSITION):
     return request(client.canvases, ["create", position, _term(rgba), "nearest"], [owner])
 
 
+def test_a_canvas_blends_by_its_pixels_alpha(canvas_client, owner):
+    """Alpha is opacity: a half-transparent red canvas over the black
+    background shows half red; a transparent pixel shows the background."""
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[:, :, 0] = 255
+    rgba[:, :, 3] = 128
+    rgba[0, 0, 3] = 0
+    _create(canvas_client, owner, rgba)
+    texels = _texels(canvas_client.screenshot()).astype(int)
+    assert abs(texels[1, 1, 0] - 128) <= 2 and texels[1, 1, 1] == 0
+    assert tuple(texels[0, 0]) == (0, 0, 0)
+
+
 def test_a_canvas_shows_exactly_the_pixels_sent(canvas_client, owner, rng):
     rgba = _pixels(rng)
     _create(canvas_client, owner, rgba)
