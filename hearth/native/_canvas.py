@@ -31,9 +31,9 @@ import numpy as np
 
 from ._gl_formats import MAX_TEXTURE_SIZE, check_rgba
 from ._gl_math import check_quaternion, check_vector, placement_matrix
-from ._gl_resource import ResourceWatch, SceneResource, owner_of
+from ._gl_resource import ResourceFactory, SceneResource, owner_of
 from ._gl_scene import Canvas
-from ._service import INVALID_REQUEST, Service, ServiceError, parse_op
+from ._service import INVALID_REQUEST, ServiceError, parse_op
 
 __all__ = ["CANVAS_FACTORY", "CanvasFactory"]
 
@@ -110,15 +110,10 @@ class _Canvas(SceneResource):
         self.scene.remove_canvas(self.rid)
 
 
-class CanvasFactory(Service):
+class CanvasFactory(ResourceFactory):
     """``hearth.canvas.CanvasFactory`` over `scene`."""
 
     name = CANVAS_FACTORY
-
-    def __init__(self, scene):
-        super().__init__()
-        self.scene = scene
-        self.watch = ResourceWatch()
 
     def handle_request(self, request):
         _, fields = parse_op(request.term, {"create": ("position", "pixels", "sampling")},
@@ -130,12 +125,4 @@ class CanvasFactory(Service):
         scene = self.scene
         rid = scene.new_id()
         scene.canvases[rid] = Canvas(transform, pixels, linear)
-        cap = self.watch.spawn(_Canvas, owner, scene, rid, lambda: scene.remove_canvas(rid))
-        try:
-            request.reply(cap)
-        finally:
-            cap.release()
-
-    def handle_info(self, sig):
-        if not self.watch.handle_down(sig):
-            super().handle_info(sig)
+        self.give(request, _Canvas, owner, scene, rid, lambda: scene.remove_canvas(rid))

@@ -24,9 +24,9 @@ import numpy as np
 
 from hearth import vm
 
-from ._gl_resource import ResourceWatch, SceneResource, owner_of
+from ._gl_resource import ResourceFactory, SceneResource, owner_of
 from ._gl_scene import DebugDraw
-from ._service import INVALID_REQUEST, Service, ServiceError, parse_op
+from ._service import INVALID_REQUEST, ServiceError, parse_op
 
 __all__ = ["DEBUG_DRAW_FACTORY", "DebugDrawFactory", "encode_lines"]
 
@@ -101,15 +101,10 @@ class _DebugDraw(SceneResource):
         self.scene.remove_debug_draw(self.rid)
 
 
-class DebugDrawFactory(Service):
+class DebugDrawFactory(ResourceFactory):
     """``hearth.DebugDrawFactory`` over `scene`."""
 
     name = DEBUG_DRAW_FACTORY
-
-    def __init__(self, scene):
-        super().__init__()
-        self.scene = scene
-        self.watch = ResourceWatch()
 
     def handle_request(self, request):
         parse_op(request.term, {"new": ()})
@@ -118,13 +113,4 @@ class DebugDrawFactory(Service):
         rid = scene.new_id()
         scene.debug_draws[rid] = DebugDraw(np.zeros((0, 7), np.float32),
                                            np.zeros(0, np.uint32))
-        cap = self.watch.spawn(_DebugDraw, owner, scene, rid,
-                               lambda: scene.remove_debug_draw(rid))
-        try:
-            request.reply(cap)
-        finally:
-            cap.release()
-
-    def handle_info(self, sig):
-        if not self.watch.handle_down(sig):
-            super().handle_info(sig)
+        self.give(request, _DebugDraw, owner, scene, rid, lambda: scene.remove_debug_draw(rid))

@@ -22,7 +22,8 @@ from hearth.vm import KILL, MONITOR, SEND, Down
 
 from ._service import INVALID_REQUEST, Service, spawn_service
 
-__all__ = ["SceneResource", "RESOURCE_PERMS", "OWNER_GONE", "owner_of", "ResourceWatch"]
+__all__ = ["SceneResource", "RESOURCE_PERMS", "OWNER_GONE", "owner_of", "ResourceWatch",
+           "ResourceFactory"]
 
 log = logging.getLogger("hearth.native")
 
@@ -119,4 +120,29 @@ class ResourceWatch:
         sig.cap.release()
         remove()
         return True
+
+
+class ResourceFactory(Service):
+    """Base of the services that make scene resources (the renderer and
+    the canvas, debug-draw and terminal factories): it watches what it made
+    and removes a resource's scene entry when its process ends."""
+
+    def __init__(self, scene):
+        super().__init__()
+        self.scene = scene
+        self.watch = ResourceWatch()
+
+    def give(self, request, cls, owner, state, rid, remove):
+        """Spawn resource `cls` (owned by `owner`, over `state`) and answer
+        `request` with its capability; `remove()` runs when it ends.
+        Switches: never."""
+        cap = self.watch.spawn(cls, owner, state, rid, remove)
+        try:
+            request.reply(cap)
+        finally:
+            cap.release()
+
+    def handle_info(self, sig):
+        if not self.watch.handle_down(sig):
+            super().handle_info(sig)
 

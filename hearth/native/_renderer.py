@@ -50,14 +50,13 @@ from ._gl_formats import (
     read_lump,
 )
 from ._gl_math import IDENTITY, check_matrix, check_number, check_vector
-from ._gl_resource import ResourceWatch, SceneResource, owner_of
+from ._gl_resource import ResourceFactory, SceneResource, owner_of
 from ._gl_scene import Light, SceneObject
 from ._service import (
     _DEFERRED,
     INTERNAL_ERROR,
     INVALID_REQUEST,
     NOT_FOUND,
-    Service,
     ServiceError,
     parse_op,
 )
@@ -142,16 +141,14 @@ class _LumpCache:
         return item
 
 
-class Renderer(Service):
+class Renderer(ResourceFactory):
     """``hearth.Renderer`` over `scene` (see the module docstring)."""
 
     name = RENDERER
 
     def __init__(self, scene):
-        super().__init__()
-        self.scene = scene
+        super().__init__(scene)
         self.store = self.proc.runtime.lumps
-        self.watch = ResourceWatch()
         self.meshes = _LumpCache()
         self.textures = _LumpCache()
         self.cubes = _LumpCache()
@@ -238,7 +235,8 @@ class Renderer(Service):
             owner = owner_of(request)
             rid = scene.new_id()
             scene.add_object(rid, SceneObject(mesh, material, transform))
-            return self._give(request, _Object, owner, rid, scene.remove_object)
+            return self.give(request, _Object, owner, scene, rid,
+                             lambda: scene.remove_object(rid))
         if op == "add_directional_light":
             color = check_vector(fields["color"], 3, "color")
             intensity = check_number(fields["intensity"], "intensity", low=0.0)
@@ -246,8 +244,8 @@ class Renderer(Service):
             owner = owner_of(request)
             rid = scene.new_id()
             scene.lights[rid] = Light(color, intensity, direction)
-            return self._give(request, _Light, owner, rid,
-                              lambda r: scene.lights.pop(r, None))
+            return self.give(request, _Light, owner, scene, rid,
+                             lambda: scene.lights.pop(rid, None))
         if op == "set_ambient_lighting":
             rgba = check_vector(fields["color"], 4, "color")
             scene.ambient = (rgba[:3] * rgba[3]).astype(np.float32)
@@ -256,21 +254,13 @@ class Renderer(Service):
         scene.skybox = None if texture is None else self.texture(texture, cube=True)
         return None
 
-    def _give(self, request, cls, owner, rid, remove):
-        cap = self.watch.spawn(cls, owner, self.scene, rid, lambda: remove(rid))
-        try:
-            request.reply(cap)
-        finally:
-            cap.release()
-
     def handle_info(self, sig):
         if type(sig) is vm.Down and sig.ref in self._fetching:
             request, tries, lid = self._fetching.pop(sig.ref)
             sig.cap.release()
             self._retry(request, tries, sig.reason == vm.NORMAL, lid)
             return
-        if not self.watch.handle_down(sig):
-            super().handle_info(sig)
+        super().handle_info(sig)
 
 
 def _fetch_lump(lid):

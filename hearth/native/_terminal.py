@@ -70,14 +70,13 @@ from hearth.vm import Down
 
 from ._canvas import _transform as _placement
 from ._gl_formats import MAX_TEXTURE_SIZE
-from ._gl_resource import ResourceWatch, SceneResource, owner_of
+from ._gl_resource import ResourceFactory, SceneResource, owner_of
 from ._gl_scene import Canvas
 from ._gl_text import FontCache
 from ._service import (
     INVALID_REQUEST,
     NOT_FOUND,
     PERMISSION_DENIED,
-    Service,
     ServiceError,
     parse_op,
 )
@@ -603,15 +602,13 @@ class _Terminal(SceneResource):
         self.core.close()
 
 
-class TerminalFactory(Service):
+class TerminalFactory(ResourceFactory):
     """``hearth.terminal.TerminalFactory`` over `scene`."""
 
     name = TERMINAL_FACTORY
 
     def __init__(self, scene):
-        super().__init__()
-        self.scene = scene
-        self.watch = ResourceWatch()
+        super().__init__(scene)
         self.fonts = FontCache()
 
     def handle_request(self, request):
@@ -627,15 +624,7 @@ class TerminalFactory(Service):
         try:
             core.paint()
             scene.canvases[rid] = core.canvas
-            cap = self.watch.spawn(_Terminal, owner, core, rid, core.close)
+            self.give(request, _Terminal, owner, core, rid, core.close)
         except BaseException:
             core.close()
             raise
-        try:
-            request.reply(cap)
-        finally:
-            cap.release()
-
-    def handle_info(self, sig):
-        if not self.watch.handle_down(sig):
-            super().handle_info(sig)
