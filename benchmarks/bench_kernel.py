@@ -51,6 +51,26 @@ def _latency_us(samples):
     return percentile(s, 50) * 1e6, percentile(s, 99) * 1e6
 
 
+def _latencies(i, hearth, raw, n):
+    """p50/p99 (µs) of `n` round trips timed one by one through
+    ``hearth(n, True)`` and ``raw(n, True)``, in alternating order."""
+    return _alternate(
+        i,
+        lambda: dict(zip(("hearth_p50", "hearth_p99"), _latency_us(hearth(n, True)))),
+        lambda: dict(zip(("raw_p50", "raw_p99"), _latency_us(raw(n, True)))),
+    )
+
+
+def _rate_figure(name, s, baseline, threshold):
+    """The headline figure: round trips a second against the raw baseline,
+    with both sides' p50/p99 beside it; met at a ratio of `threshold`."""
+    return figure(name, s, "hearth", "raw", unit="rt/s", baseline=baseline, better="higher",
+                  goal=f"ratio >= {threshold}", check=lambda f: f.ratio >= threshold,
+                  p50=median(s["hearth_p50"]), p99=median(s["hearth_p99"]),
+                  baseline_p50=median(s["raw_p50"]), baseline_p99=median(s["raw_p99"]),
+                  latency_unit="us")
+
+
 # -- pingpong ---------------------------------------------------------------------------
 
 PINGPONG_TRIPS = 40_000  # per repeat, for the throughput figure
@@ -156,23 +176,13 @@ def pingpong(repeat):
             lambda: {"pykka": m / _pykka_threads_pingpong(m)},
             lambda: {"pykka_gevent": n / _pykka_gevent_pingpong(n)},
         )
-        out.update(_alternate(
-            i,
-            lambda: dict(zip(("hearth_p50", "hearth_p99"),
-                             _latency_us(_hearth_pingpong(PINGPONG_LATENCY_TRIPS, True)))),
-            lambda: dict(zip(("raw_p50", "raw_p99"),
-                             _latency_us(_raw_pingpong(PINGPONG_LATENCY_TRIPS, True)))),
-        ))
+        out.update(_latencies(i, _hearth_pingpong, _raw_pingpong, PINGPONG_LATENCY_TRIPS))
         return out
 
     s = trials(repeat, trial)
     raw = "gevent Queue ping-pong"
     return [
-        figure("pingpong", s, "hearth", "raw", unit="rt/s", baseline=raw, better="higher",
-               goal="ratio >= 0.5", check=lambda f: f.ratio >= 0.5,
-               p50=median(s["hearth_p50"]), p99=median(s["hearth_p99"]),
-               baseline_p50=median(s["raw_p50"]), baseline_p99=median(s["raw_p99"]),
-               latency_unit="us"),
+        _rate_figure("pingpong", s, raw, 0.5),
         figure("pingpong.pykka", s, "pykka", "raw", unit="rt/s", baseline=raw,
                better="higher", goal="reference: pykka ask (threads) about 1/15 of raw"),
         figure("pingpong.pykka_gevent", s, "pykka_gevent", "raw", unit="rt/s", baseline=raw,

@@ -26,7 +26,14 @@ from gevent.queue import Queue
 from hearth import otp, vm
 
 from ._harness import Stopwatch, benchmark, figure, median, trials
-from .bench_kernel import _alternate, _latency_us, _pykka_threads_pingpong, _raw_pingpong
+from .bench_kernel import (
+    _alternate,
+    _latencies,
+    _latency_us,
+    _pykka_threads_pingpong,
+    _rate_figure,
+    _raw_pingpong,
+)
 
 _perf = time.perf_counter
 
@@ -109,23 +116,13 @@ def call(repeat):
             lambda: {"raw": n / _raw_pingpong(n, False)},
             lambda: {"pykka": m / _pykka_threads_pingpong(m)},
         )
-        out.update(_alternate(
-            i,
-            lambda: dict(zip(("hearth_p50", "hearth_p99"),
-                             _latency_us(_hearth_call(CALL_LATENCY_TRIPS, True)))),
-            lambda: dict(zip(("raw_p50", "raw_p99"),
-                             _latency_us(_raw_pingpong(CALL_LATENCY_TRIPS, True)))),
-        ))
+        out.update(_latencies(i, _hearth_call, _raw_pingpong, CALL_LATENCY_TRIPS))
         return out
 
     s = trials(repeat, trial)
     raw = "gevent Queue ping-pong"
     return [
-        figure("call", s, "hearth", "raw", unit="rt/s", baseline=raw, better="higher",
-               goal="ratio >= 0.4", check=lambda f: f.ratio >= 0.4,
-               p50=median(s["hearth_p50"]), p99=median(s["hearth_p99"]),
-               baseline_p50=median(s["raw_p50"]), baseline_p99=median(s["raw_p99"]),
-               latency_unit="us"),
+        _rate_figure("call", s, raw, 0.4),
         figure("call.vs_pykka", s, "hearth", "pykka", unit="rt/s",
                baseline="pykka ask (threads)", better="higher", goal="ratio >= 5",
                check=lambda f: f.ratio >= 5,
