@@ -115,6 +115,7 @@ class ForeignProcess(Process):
         self.initial_call = None
         self.dictionary = None
         self.timer = None
+        self.guest = None
         self._start = None
         self._route_ref = weakref.ref(route)
         self._pin = None
@@ -177,6 +178,7 @@ def new_foreign_route(runtime, carrier, ident, perms):
     route.handle = 0
     route._queue = []  # never used: nothing queues on a foreign route
     route._waiter = None
+    route._thread_waiter = None
     route._closed = False
     route._monitors = None
     route.carrier = carrier

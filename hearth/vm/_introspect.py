@@ -77,6 +77,13 @@ def process_info(proc):
             sorted((ref, _pid_of(target._proc)) for ref, (_, target) in proc.monitors.items())
         )
     state = proc.state if proc.reason is None else "exiting"
+    n_in, n_out = proc.n_in, proc.n_out
+    guest = proc.guest
+    if guest is not None:  # a wasm guest: some of its traffic skips the hub
+        n_in += guest.n_direct_in
+        n_out += guest.n_direct_out
+        if guest.parked_on is not None and proc.reason is None:
+            state = "waiting"
     return ProcessInfo(
         pid=proc.pid,
         name=proc.name or "",
@@ -84,8 +91,8 @@ def process_info(proc):
         initial_call=proc.initial_call or "",
         metadata=dict(proc.metadata or {}),
         mailboxes=mailboxes,
-        messages_in=proc.n_in,
-        messages_out=proc.n_out,
+        messages_in=n_in,
+        messages_out=n_out,
         links=tuple(sorted(p.pid for p in proc.links or ())),
         monitors=monitors,
         monitored_by=tuple(sorted(monitored_by)),

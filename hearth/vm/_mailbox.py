@@ -30,6 +30,7 @@ class Mailbox:
         "handle",
         "_queue",
         "_waiter",
+        "_thread_waiter",
         "_closed",
         "_monitors",
     )
@@ -40,6 +41,7 @@ class Mailbox:
         self.handle = handle
         self._queue = deque()
         self._waiter = None
+        self._thread_waiter = None  # a guest thread parked here (see _wasm._handoff)
         self._closed = False
         self._monitors = None  # ref -> watching Mailbox, made on first use
 
@@ -55,6 +57,8 @@ class Mailbox:
         waiter = self._waiter
         if waiter is not None and waiter.state is WAITING:
             proc.runtime._sched.wake(waiter)
+        elif self._thread_waiter is not None:
+            self._thread_waiter.unpark(self)
 
     # -- owner's side --------------------------------------------------------
 

@@ -100,6 +100,7 @@ class Process:
         "initial_call",
         "dictionary",
         "timer",
+        "guest",
         "_start",
         "__weakref__",
     )
@@ -128,6 +129,7 @@ class Process:
         self.initial_call = None
         self.dictionary = None  # the process dictionary, made on first use
         self.timer = None  # the clock timer of a timed receive, once armed
+        self.guest = None  # a wasm guest's `Guest`, if the process is one
         self._start = None
 
     # -- identity -------------------------------------------------------------
@@ -446,4 +448,6 @@ class Process:
         waiter = mb._waiter
         if waiter is not None and waiter.state is WAITING:
             self.runtime._sched.wake(waiter)
+        elif mb._thread_waiter is not None:
+            mb._thread_waiter.unpark(mb)
 

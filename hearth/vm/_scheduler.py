@@ -38,6 +38,10 @@ class Scheduler:
     Attributes:
         n_live: processes whose greenlet has not finished.
         n_waiting: processes blocked in a kernel receive.
+        n_parked: guest processes whose OS thread waits in a receive of its
+            own, outside the hub (`hearth.vm._wasm._handoff`); they count as
+            blocked. Written only under the wasm host's hand-off lock, by
+            guest threads and the hub alike.
     """
 
     def __init__(self, hub, clock, seed=None):
@@ -50,6 +54,7 @@ class Scheduler:
         self._scheduled = False
         self.n_live = 0
         self.n_waiting = 0
+        self.n_parked = 0
         self._idle_watchers = []  # (callback, n_excluded)
         self._autojump = False
         # After a full slice the drain resumes from a zero-delay timer, not a
@@ -217,7 +222,14 @@ class Scheduler:
 
     def all_blocked(self, n_excluded=0):
         """True if every live process but `n_excluded` waits in a receive."""
-        return self.n_waiting + n_excluded >= self.n_live
+        return self.n_waiting + self.n_parked + n_excluded >= self.n_live
+
+    @property
+    def watching_idle(self):
+        """True while someone waits for every process to block (an idle
+        watcher or autojump): a guest thread that parks must then tell the
+        hub (`note_maybe_idle`). Safe to read from any thread."""
+        return bool(self._idle_watchers) or self._autojump
 
     def add_idle_watcher(self, callback, n_excluded):
         entry = (callback, n_excluded)
@@ -234,13 +246,18 @@ class Scheduler:
         self._autojump = jump is not None
         self._jump = jump
 
+    def note_maybe_idle(self):
+        """Run the idle watchers whose condition holds. Switches: never."""
+        self._note_maybe_idle()
+
     def _note_maybe_idle(self):
+        blocked = self.n_waiting + self.n_parked
         for callback, n_excluded in self._idle_watchers:
-            if self.n_waiting + n_excluded >= self.n_live:
+            if blocked + n_excluded >= self.n_live:
                 callback()
-        if self._autojump and self.n_waiting >= self.n_live:
+        if self._autojump and blocked >= self.n_live:
             self._loop.run_callback(self._try_autojump)
 
     def _try_autojump(self):
-        if self.n_waiting >= self.n_live and not self._ready:
+        if self.n_waiting + self.n_parked >= self.n_live and not self._ready:
             self._jump()

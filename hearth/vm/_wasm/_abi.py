@@ -16,6 +16,7 @@ bug. No Python exception ever crosses into wasmtime.
 
 import ctypes
 import logging
+import operator
 import struct
 
 from wasmtime import FuncType, ValType
@@ -110,7 +111,27 @@ def hostfunc(module, name, params=(), results=(), phases=RUNNING):
     return register
 
 
+# Host calls whose parameters and result are all i32 (nearly all of them)
+# read and write the raw value slots through a ctypes array laid over them,
+# made once per slot address and guest: wasmtime passes the same address
+# for calls from the same wasm stack depth, so this saves a copy of the
+# slots and a struct (un)packing per call.
+_ARGVIEW = ctypes.c_uint32 * (4 * 8)  # 8 slots of 16 bytes
+_ARGVIEWS_MAX = 64  # addresses remembered per guest (deep recursion adds more)
+
+
+def argview(views, address):
+    """The u32 view of the raw value slots at `address`, from `views` (a
+    guest's dict) or made and remembered there."""
+    if len(views) >= _ARGVIEWS_MAX:
+        views.clear()
+    view = views[address] = _ARGVIEW.from_address(address)
+    return view
+
+
 def _trampoline(hf):
+    if all(p == I32 for p in hf.params) and hf.results in ((), (I32,)) and len(hf.params) <= 8:
+        return _ffi.HOST_CALLBACK(_i32_callback(hf))
     fn = hf.fn
     qualname = hf.qualname
     phases = hf.phases
@@ -141,6 +162,45 @@ def _trampoline(hf):
         return _ffi.new_trap(guest.trap)
 
     return _ffi.HOST_CALLBACK(callback)
+
+
+def _i32_callback(hf):
+    fn = hf.fn
+    qualname = hf.qualname
+    phases = hf.phases
+    n = len(hf.params)
+    get = operator.itemgetter(*range(0, 4 * n, 4)) if n > 1 else None
+    returns = bool(hf.results)
+
+    def callback(env, caller, args, nargs):
+        guest = current.guest
+        try:
+            if not guest.phase & phases:
+                raise GuestTrap(f"not allowed in the {PHASE_NAMES[guest.phase]} phase")
+            if guest.killed:
+                raise GuestExit
+            view = guest.argviews.get(args)
+            if view is None:
+                view = argview(guest.argviews, args)
+            if get is not None:
+                result = fn(guest, *get(view))
+            elif n:
+                result = fn(guest, view[0])
+            else:
+                result = fn(guest)
+            if returns:
+                view[0] = result
+            return 0
+        except GuestTrap as e:
+            guest.trap = f"{qualname}: {e}"
+        except GuestExit:
+            return _ffi.new_trap("guest exited")
+        except BaseException as e:  # noqa: B902 - a host bug must not cross into wasm
+            guest.trap = f"{qualname}: host error: {type(e).__name__}: {e}"
+            guest.post(_log_host_bug, qualname, e)
+        return _ffi.new_trap(guest.trap)
+
+    return callback
 
 
 def _log_host_bug(guest, qualname, exc):

@@ -25,6 +25,9 @@ Posted work touches none of them.
 
 Every call gets exactly one answer: from the proxy (OK or TRAP), or DEAD
 once the process has died (then the guest thread unwinds).
+
+Messages between guests mostly skip the hub: see `_handoff.py`, which uses
+the same native lock to park a guest thread in a receive.
 """
 
 import logging
@@ -35,7 +38,7 @@ from gevent.monkey import get_original
 from .._scheduler import RUNNING
 from ._errors import GuestExit, GuestTrap
 
-__all__ = ["Bridge", "Port", "OK", "TRAP", "DEAD", "DONE"]
+__all__ = ["Bridge", "Port", "OK", "TRAP", "DEAD", "WOKE", "DONE"]
 
 log = logging.getLogger("hearth.wasm")
 
@@ -47,6 +50,7 @@ _stack_size = get_original("_thread", "stack_size")
 OK = 0
 TRAP = 1
 DEAD = 2
+WOKE = 3  # not an answer to a call: a parked receive may go on (`_handoff`)
 
 # Inbox entry kinds.
 _POST = 0
@@ -72,6 +76,10 @@ class Bridge:
         self._watcher = hub.loop.async_()
         self._stack_size = stack_size
         self.n_threads = 0
+        # Guards every hand-off between threads that skips the hub (see
+        # `_handoff.py`). Held for a few lines at a time, never across a
+        # switch or a wait.
+        self.handoff_lock = _allocate_lock()
 
     def start_thread(self, fn):
         """Start `fn()` on a new OS thread with the guest stack size.
@@ -105,7 +113,10 @@ class Bridge:
             port, kind, op, args = inbox.popleft()
             try:
                 if kind == _POST:
-                    op(port, *args)
+                    try:
+                        op(port, *args)
+                    finally:
+                        port.n_served += 1
                 elif kind == _CALL:
                     port._hand_over(op, args)
                 else:
@@ -124,11 +135,17 @@ class Port:
         proc: the guest's `Process`.
         killed: set on the hub once the process is dead; the guest thread
             checks it before every host call and at every epoch tick.
+        n_posted: posts the guest thread made (written by it alone).
+        n_served: posts the hub has run (written by the hub alone); while
+            it is behind `n_posted`, something this guest sent may still
+            be on its way.
     """
 
     __slots__ = (
         "proc",
         "killed",
+        "n_posted",
+        "n_served",
         "_bridge",
         "_append",
         "_wake",
@@ -142,6 +159,8 @@ class Port:
     def __init__(self, bridge, proc):
         self.proc = proc
         self.killed = False
+        self.n_posted = 0
+        self.n_served = 0
         self._bridge = bridge
         self._append = bridge._inbox.append
         self._wake = bridge._watcher.send
@@ -177,6 +196,7 @@ class Port:
         """Run ``op(port, *args)`` on the hub soon, in order with this
         guest's other requests; don't wait. `op` runs in the hub's own
         greenlet, must never switch, and may find the process dead since."""
+        self.n_posted += 1
         self._append((self, _POST, op, args))
         self._wake()
 

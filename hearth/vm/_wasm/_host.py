@@ -31,8 +31,9 @@ from .._process import current_process
 from .._reasons import NORMAL, error_reason
 from . import _ffi
 from ._abi import METADATA, RUNNING, current
-from ._bridge import DONE, OK, TRAP, Port
+from ._bridge import DONE, OK, TRAP
 from ._errors import GuestTrap
+from ._handoff import HandoffPort
 from ._handles import HandleTable
 from ._memory import GuestMemory, NoMemory
 
@@ -71,7 +72,7 @@ class _Stop(Exception):
         self.outcome = outcome
 
 
-class Guest(Port):
+class Guest(HandoffPort):
     """One guest process.
 
     The guest-thread half (its store, memory, signal and lump tables, phase)
@@ -102,6 +103,7 @@ class Guest(Port):
         "meta",
         "trap",
         "exit_reason",
+        "argviews",
         "_store",
     )
 
@@ -117,6 +119,7 @@ class Guest(Port):
         self.meta = {}
         self.trap = None
         self.exit_reason = None
+        self.argviews = {}  # raw value slot address -> ctypes view (`_abi`)
         self._store = None
 
     def stop(self):
@@ -296,7 +299,10 @@ def guest_main(host, spec, *caps):
     0..n-1 of its table.
     """
     proc = current_process()
-    guest = Guest(host, spec, proc)
+    guest = proc.guest = Guest(host, spec, proc)
+    if proc.at_exit is None:
+        proc.at_exit = []
+    proc.at_exit.append(guest.mark_dead)
     host.bridge.start_thread(guest.thread_main)
     try:
         while True:

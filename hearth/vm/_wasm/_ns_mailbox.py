@@ -7,8 +7,10 @@ guest's table when it was received (rule V5): they are the guest's
 references, and destroying the signal does not release them.
 
 Receiving takes a signal that is already queued straight from the guest
-thread (`Guest.take`); only an empty mailbox costs a trip to the hub, where
-the proxy blocks in the kernel's own receive.
+thread (`Guest.take`). On an empty mailbox, ``recv`` parks the guest thread
+until a signal arrives (`_handoff.py`); a receive with a timeout, and
+``select``, cost a trip to the hub, where the proxy blocks in the kernel's
+own receive.
 """
 
 from .._perms import ALL, MONITOR
@@ -68,18 +70,23 @@ def receive(guest, handle, timeout=None):
     """A signal handle from mailbox `handle`, waiting up to `timeout`
     seconds (None: forever); `NONE32` on timeout."""
     mb = guest.mailbox(handle)
-    sig = guest.take(mb)
-    if sig is None:
+    while True:
+        sig = guest.take(mb)
+        if sig is not None:
+            break
         if timeout is not None and timeout <= 0:
             return NONE32
+        if timeout is None and guest.park(mb):
+            continue
         sig = guest.call(_recv, mb, timeout)
         if sig is None:
             return NONE32
+        break
     return guest.signals.add(sig)
 
 
 def _recv(guest, mb, timeout):
-    return mb.recv(timeout)
+    return guest.kernel_wait(mb.recv, timeout)
 
 
 @hostfunc(_NS, "recv", (I32,), (I32,))
@@ -112,7 +119,7 @@ def select(guest, handles_ptr, handles_len, timeout=None):
 
 
 def _select(guest, mailboxes, timeout):
-    return guest.proc.select(mailboxes, timeout)
+    return guest.kernel_wait(guest.proc.select, mailboxes, timeout)
 
 
 @hostfunc(_NS, "poll", (I32, I32), (I64,))

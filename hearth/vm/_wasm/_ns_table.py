@@ -3,8 +3,10 @@
 Handle numbers are the process's `Cap.handle`s, so a guest and Python code
 acting for the same process see the same numbers. Reference counting,
 permissions and demotion only touch the guest's own table and run on the
-guest thread; `send` checks and copies there too and hands the delivery to
-the hub without waiting (a send never blocks, rule V8); `kill` waits for
+guest thread; `send` checks and copies there too, then queues the message
+itself if the target is a mailbox of another guest (`_handoff.py`), or
+else hands the delivery to the hub without waiting (a send never blocks,
+rule V8); `kill` waits for
 the hub, since it may take the caller down through a link.
 """
 
@@ -47,7 +49,9 @@ def send(guest, handle, data_ptr, data_len, caps_ptr, caps_len):
     cap = guest.cap(handle, SEND)
     data = guest.memory.read(data_ptr, data_len)
     routes = [(c._route, c._perms) for c in guest.caps(caps_ptr, caps_len)] if caps_len else ()
-    guest.post(_deliver, cap._route, Message(data, routes))
+    message = Message(data, routes)
+    if not guest.send_direct(cap._route, message):
+        guest.post(_deliver, cap._route, message)
 
 
 def _deliver(guest, route, message):
