@@ -253,6 +253,28 @@ def _bare_unchecked(calls):
     return calls / sw.seconds
 
 
+def _raw_threads(n):
+    """The substrate of a hand-off between guests: two native threads
+    ping-ponging on native locks, no hub and no kernel."""
+    a, b, done = _allocate_lock(), _allocate_lock(), _allocate_lock()
+    for lock in (a, b, done):
+        lock.acquire()
+
+    def pong():
+        for _ in range(n):
+            a.acquire()
+            b.release()
+        done.release()
+
+    _start_new_thread(pong, ())
+    with Stopwatch() as sw:
+        for _ in range(n):
+            a.release()
+            b.acquire()
+    done.acquire()
+    return n / sw.seconds
+
+
 def _raw_bridge(n):
     """The substrate alone: two native threads ping-ponging through the hub
     (a gevent async watcher one way, native locks the other), no kernel."""
@@ -332,7 +354,8 @@ def _alternate(i, *fns):
 
 @benchmark("wasm_rt", repeat=5)
 def wasm_rt(repeat):
-    """Guest<->Python and guest<->guest round trips vs bare wasmtime-py calls and the bridge."""
+    """Guest<->Python and guest<->guest round trips vs bare wasmtime-py calls, the bridge
+    and bare threads."""
 
     def trial(i):
         n = RT_TRIPS
@@ -343,9 +366,11 @@ def wasm_rt(repeat):
             lambda: {"bare_calls": _bare_wasmtime(n * GUEST_GUEST_CALLS)},
             lambda: {"unchecked_calls": _bare_unchecked(n * GUEST_GUEST_CALLS)},
             lambda: {"bridge": _raw_bridge(n)},
+            lambda: {"threads": _raw_threads(n)},
             lambda: {"guest_python_1cpu": _pinned(_guest_python, n)},
             lambda: {"guest_guest_1cpu": _pinned(_guest_guest, n)},
             lambda: {"bridge_1cpu": _pinned(_raw_bridge, n)},
+            lambda: {"threads_1cpu": _pinned(_raw_threads, n)},
         )
         lat = sorted(_guest_python(RT_LATENCY_TRIPS, timed=True))
         out["p50"] = percentile(lat, 50) * 1e6
@@ -363,24 +388,27 @@ def wasm_rt(repeat):
 
     s = trials(repeat, trial)
     bridge = "two native threads through the hub (raw bridge)"
+    threads = "two native threads on native locks (raw hand-off)"
     goal_rt = "goal >= 30,000 rt/s"
     return [
-        figure("wasm_rt.guest_guest", s, "guest_guest", "bridge", unit="rt/s",
-               baseline=bridge, better="higher", goal=goal_rt,
+        figure("wasm_rt.guest_guest", s, "guest_guest", "threads", unit="rt/s",
+               baseline=threads, better="higher", goal=goal_rt,
                check=lambda f: f.value >= 30_000,
-               extra={"repeats": s["guest_guest"], "baseline_repeats": s["bridge"]}),
+               extra={"repeats": s["guest_guest"], "baseline_repeats": s["threads"]}),
         figure("wasm_rt.guest_python", s, "guest_python", "bridge", unit="rt/s",
                baseline=bridge, better="higher", goal=goal_rt,
                check=lambda f: f.value >= 30_000,
                p50=median(s["p50"]), p99=median(s["p99"]), latency_unit="us",
                extra={"repeats": s["guest_python"], "baseline_repeats": s["bridge"]}),
-        figure("wasm_rt.guest_guest.one_cpu", s, "guest_guest_1cpu", "bridge_1cpu",
-               unit="rt/s", baseline=bridge + ", on one CPU", better="higher",
-               goal="reference: the process pinned to one CPU",
-               extra={"repeats": s["guest_guest_1cpu"], "baseline_repeats": s["bridge_1cpu"]}),
+        figure("wasm_rt.guest_guest.one_cpu", s, "guest_guest_1cpu", "threads_1cpu",
+               unit="rt/s", baseline=threads + ", on one CPU", better="higher",
+               goal="the 30,000 goal with the process pinned to one CPU",
+               check=lambda f: f.value >= 30_000,
+               extra={"repeats": s["guest_guest_1cpu"], "baseline_repeats": s["threads_1cpu"]}),
         figure("wasm_rt.guest_python.one_cpu", s, "guest_python_1cpu", "bridge_1cpu",
                unit="rt/s", baseline=bridge + ", on one CPU", better="higher",
-               goal="reference: the process pinned to one CPU",
+               goal="the 30,000 goal with the process pinned to one CPU",
+               check=lambda f: f.value >= 30_000,
                extra={"repeats": s["guest_python_1cpu"], "baseline_repeats": s["bridge_1cpu"]}),
         figure("wasm_rt.guest_guest.overhead", s, "guest_guest_us", "bare_12_us",
                unit="us/rt", baseline=f"bare wasmtime-py loop, {GUEST_GUEST_CALLS} host calls",

@@ -130,12 +130,13 @@ def argview(views, address):
 
 
 def _trampoline(hf):
-    if all(p == I32 for p in hf.params) and hf.results in ((), (I32,)) and len(hf.params) <= 8:
-        return _ffi.HOST_CALLBACK(_i32_callback(hf))
     fn = hf.fn
     qualname = hf.qualname
     phases = hf.phases
     n = len(hf.params)
+    # All-i32 calls (nearly all) use the slot view; the rest copy and unpack.
+    i32 = all(p == I32 for p in hf.params) and hf.results in ((), (I32,)) and n <= 8
+    get = operator.itemgetter(*range(0, 4 * n, 4)) if n > 1 else None
     size = 16 * n
     unpack = struct.Struct("<" + "".join(_FIELD[p] for p in hf.params)).unpack
     pack = _PACK_RESULT[hf.results[0]] if hf.results else None
@@ -148,37 +149,11 @@ def _trampoline(hf):
                 raise GuestTrap(f"not allowed in the {PHASE_NAMES[guest.phase]} phase")
             if guest.killed:
                 raise GuestExit
-            result = fn(guest, *unpack(_string_at(args, size))) if n else fn(guest)
-            if pack is not None:
-                _memmove(args, pack(result), width)
-            return 0
-        except GuestTrap as e:
-            guest.trap = f"{qualname}: {e}"
-        except GuestExit:
-            return _ffi.new_trap("guest exited")
-        except BaseException as e:  # noqa: B902 - a host bug must not cross into wasm
-            guest.trap = f"{qualname}: host error: {type(e).__name__}: {e}"
-            guest.post(_log_host_bug, qualname, e)
-        return _ffi.new_trap(guest.trap)
-
-    return _ffi.HOST_CALLBACK(callback)
-
-
-def _i32_callback(hf):
-    fn = hf.fn
-    qualname = hf.qualname
-    phases = hf.phases
-    n = len(hf.params)
-    get = operator.itemgetter(*range(0, 4 * n, 4)) if n > 1 else None
-    returns = bool(hf.results)
-
-    def callback(env, caller, args, nargs):
-        guest = current.guest
-        try:
-            if not guest.phase & phases:
-                raise GuestTrap(f"not allowed in the {PHASE_NAMES[guest.phase]} phase")
-            if guest.killed:
-                raise GuestExit
+            if not i32:
+                result = fn(guest, *unpack(_string_at(args, size))) if n else fn(guest)
+                if pack is not None:
+                    _memmove(args, pack(result), width)
+                return 0
             view = guest.argviews.get(args)
             if view is None:
                 view = argview(guest.argviews, args)
@@ -188,19 +163,25 @@ def _i32_callback(hf):
                 result = fn(guest, view[0])
             else:
                 result = fn(guest)
-            if returns:
+            if pack is not None:
                 view[0] = result
             return 0
-        except GuestTrap as e:
-            guest.trap = f"{qualname}: {e}"
-        except GuestExit:
-            return _ffi.new_trap("guest exited")
-        except BaseException as e:  # noqa: B902 - a host bug must not cross into wasm
-            guest.trap = f"{qualname}: host error: {type(e).__name__}: {e}"
-            guest.post(_log_host_bug, qualname, e)
-        return _ffi.new_trap(guest.trap)
+        except BaseException as e:  # noqa: B902 - no exception may cross into wasm
+            return _failed(guest, qualname, e)
 
-    return callback
+    return _ffi.HOST_CALLBACK(callback)
+
+
+def _failed(guest, qualname, exc):
+    """The trap (a ``wasm_trap_t*``) a host call that raised `exc` returns."""
+    if isinstance(exc, GuestExit):
+        return _ffi.new_trap("guest exited")
+    if isinstance(exc, GuestTrap):
+        guest.trap = f"{qualname}: {exc}"
+    else:  # a host bug: the guest traps, the log says why
+        guest.trap = f"{qualname}: host error: {type(exc).__name__}: {exc}"
+        guest.post(_log_host_bug, qualname, exc)
+    return _ffi.new_trap(guest.trap)
 
 
 def _log_host_bug(guest, qualname, exc):

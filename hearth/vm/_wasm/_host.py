@@ -168,9 +168,12 @@ class Guest(HandoffPort):
         ``clear`` at death). Importing the signal's capabilities changes only
         the guest's own table, which the guest thread holds while it runs.
         """
+        queue = mb._queue
+        if not queue:  # the common miss, without the cost of an exception
+            return None
         try:
-            sig = mb._queue.popleft()
-        except IndexError:
+            sig = queue.popleft()
+        except IndexError:  # cleared by the hub since (the process died)
             return None
         sig._import(self.table)
         return sig
