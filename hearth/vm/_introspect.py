@@ -82,7 +82,7 @@ def process_info(proc):
     if guest is not None:  # a wasm guest: some of its traffic skips the hub
         n_in += guest.n_direct_in
         n_out += guest.n_direct_out
-        if guest.parked_on is not None and proc.reason is None:
+        if guest.parked_on and proc.reason is None:
             state = "waiting"
     return ProcessInfo(
         pid=proc.pid,

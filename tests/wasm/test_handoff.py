@@ -244,3 +244,46 @@ def test_killing_a_parked_guest_ends_it_with_killed(runtime, proc):
     assert (down.ref, down.reason) == (ref, vm.KILLED)
     runtime.wait_all_blocked()
     assert runtime._sched.n_parked == 0
+
+
+# Spawned with (reporter): creates mailbox 1 and sends the reporter a
+# capability to it; then forever polls mailboxes 0 and 1 and reports each
+# message as one byte (which mailbox) and its bytes.
+POLLER = module(
+    """
+    (func (export "run") (local $r i64) (local $s i32) (local $n i32)
+      (i32.store (i32.const 64) (i32.const 0))
+      (i32.store (i32.const 68) (call $create))
+      (i32.store (i32.const 72) (call $make_capability (i32.load (i32.const 68)) (i32.const 1)))
+      (call $send (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 72) (i32.const 1))
+      (loop $l
+        (local.set $r (call $poll (i32.const 64) (i32.const 2)))
+        (local.set $s (i32.wrap_i64 (local.get $r)))
+        (i32.store8 (i32.const 1024) (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32))))
+        (local.set $n (call $get_message_data_len (local.get $s)))
+        (call $get_message_data (local.get $s) (i32.const 1025))
+        (call $destroy_signal (local.get $s))
+        (call $send (i32.const 0) (i32.const 1024) (i32.add (local.get $n) (i32.const 1))
+                    (i32.const 0) (i32.const 0))
+        (br $l)))""",
+    "create", "make_capability", "send", "poll", "get_message_data_len", "get_message_data",
+    "destroy_signal",
+)
+
+
+def test_a_guest_polling_parks_and_is_woken_by_python_and_by_guests(runtime, proc):
+    # V10 for select: the poller parks on both mailboxes; a Python process
+    # reaches it through the hub, a guest straight into mailbox 1.
+    poller, ref = spawn_guest(POLLER, vm.make_capability(SEND), monitor=True)
+    (second,) = vm.recv(timeout=10).caps
+    sender = spawn_guest(SEND_ON_GO, second)
+    runtime.wait_all_blocked()
+    assert runtime.process_info(poller._route._proc.pid).state == "waiting"
+    assert runtime._sched.n_parked == 2  # the poller and the sender
+    poller.send(b"from python")
+    assert vm.recv(timeout=10).data == b"\x00from python"
+    sender.send(b"go")
+    assert vm.recv(timeout=10).data == b"\x01late"
+    assert _guest_of(sender).n_direct_out == 1
+    poller.kill()
+    assert vm.recv(timeout=10).ref == ref

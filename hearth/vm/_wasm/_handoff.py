@@ -5,14 +5,14 @@ Through the hub, a message from one guest to another crosses threads twice
 each crossing, an OS wake-up, is most of what a round trip costs (see the
 wasm section of docs/benchmarks.md). Two shortcuts halve that:
 
-- **Parking.** A guest whose mailbox is empty waits in ``recv`` on its own
-  native lock (the one its calls wait on), not in a call to its proxy: it
-  registers as the mailbox's ``_thread_waiter`` and sleeps. Whoever queues
-  a signal there next wakes it: the hub, for everything the kernel
-  delivers (a Python process's message, a Down, an Exit: see
-  `Mailbox._deliver`), or a guest thread sending straight in. A parked
-  guest counts as blocked for `Runtime.wait_all_blocked`
-  (`Scheduler.n_parked`).
+- **Parking.** A guest whose mailboxes are empty waits in ``recv`` (or
+  ``poll``) on its own native lock (the one its calls wait on), not in a
+  call to its proxy: it registers as each mailbox's ``_thread_waiter`` and
+  sleeps. Whoever queues a signal there next wakes it: the hub, for
+  everything the kernel delivers (a Python process's message, a Down, an
+  Exit: see `Mailbox._deliver`), or a guest thread sending straight in. A
+  parked guest counts as blocked for `Runtime.wait_all_blocked`
+  (`Scheduler.n_parked`) once the hub has run what it posted before.
 - **Direct sends.** A guest sending to a mailbox of a live guest appends
   the message to the queue itself and, if the owner is parked there,
   wakes it: the hub takes no part.
@@ -35,7 +35,7 @@ through the hub before; a guest takes the shortcut only while the hub has
 run all its posts (``n_served == n_posted``).
 
 Still through the hub: sends to Python processes and foreign routes, and
-receives with a timeout or over several mailboxes, which wait in the kernel.
+receives with a timeout, which wait in the kernel (`kernel_wait`).
 """
 
 from .._mailbox import Mailbox
@@ -50,7 +50,8 @@ class HandoffPort(Port):
     guests without the hub.
 
     Attributes:
-        parked_on: the mailbox the guest thread is parked on, or None.
+        parked_on: the mailboxes the guest thread is parked on (a tuple,
+            empty when it is not parked).
         in_kernel: True while the proxy waits in a kernel receive for the
             guest (`kernel_wait`): senders then go through the hub, whose
             delivery wakes the proxy.
@@ -64,7 +65,7 @@ class HandoffPort(Port):
 
     def __init__(self, bridge, proc):
         super().__init__(bridge, proc)
-        self.parked_on = None
+        self.parked_on = ()
         self.park_seq = 0  # parks so far, so a late note finds its own
         self.counted = False  # whether this park is in `Scheduler.n_parked`
         self.in_kernel = False
@@ -73,12 +74,14 @@ class HandoffPort(Port):
 
     # -- the guest thread's side -------------------------------------------------
 
-    def park(self, mb):
-        """Wait on this thread until something may have reached `mb`, the
-        guest's own mailbox, found empty. The caller then looks again.
+    def park(self, mailboxes):
+        """Wait on this thread until something may have reached one of
+        `mailboxes` (a tuple of the guest's own mailboxes, all found empty).
+        The caller then looks again.
 
         Returns:
-            False if `mb` is closed: receive through the hub, which says so.
+            False if one of them is closed: receive through the hub, which
+            knows what a closed mailbox means there.
 
         Raises:
             GuestExit: the process is dead.
@@ -89,15 +92,19 @@ class HandoffPort(Port):
         with self._bridge.handoff_lock:
             if self.killed:
                 raise GuestExit
-            if mb._closed:
-                return False
+            for mb in mailboxes:
+                if mb._closed:
+                    return False
             # Register first, then look: the hub appends and then looks for
             # a waiter, so one of the two sees the other.
-            mb._thread_waiter = self
-            if mb._queue:
-                mb._thread_waiter = None
-                return True
-            self.parked_on = mb
+            for mb in mailboxes:
+                mb._thread_waiter = self
+            for mb in mailboxes:
+                if mb._queue:
+                    for other in mailboxes:
+                        other._thread_waiter = None
+                    return True
+            self.parked_on = mailboxes
             self.park_seq = seq = self.park_seq + 1
             if self.n_served == self.n_posted:
                 self._count_parked(sched)
@@ -133,7 +140,7 @@ class HandoffPort(Port):
                 return False
             route._queue.append(message)
             target.n_direct_in += 1
-            wake = target.parked_on is route
+            wake = route in target.parked_on
             if wake:
                 target._claim(WOKE)
         self.n_direct_out += 1
@@ -168,7 +175,7 @@ class HandoffPort(Port):
         lock, which a guest thread holds only for a few lines).
         """
         with self._bridge.handoff_lock:
-            if self.parked_on is not mb:
+            if mb not in self.parked_on:
                 return
             self._claim(WOKE)
         self._lock.release()
@@ -179,7 +186,7 @@ class HandoffPort(Port):
         before the process's routes close). Switches: never."""
         with self._bridge.handoff_lock:
             self.killed = True
-            if self.parked_on is None:
+            if not self.parked_on:
                 return
             self._claim(DEAD)
         self._lock.release()
@@ -192,8 +199,9 @@ class HandoffPort(Port):
     def _claim(self, kind):
         # Under the hand-off lock: take the parked thread off its mailbox;
         # the caller releases it after letting go of the lock.
-        self.parked_on._thread_waiter = None
-        self.parked_on = None
+        for mb in self.parked_on:
+            mb._thread_waiter = None
+        self.parked_on = ()
         if self.counted:
             self.counted = False
             self.proc.runtime._sched.n_parked -= 1
@@ -207,6 +215,6 @@ def _note_parked(port, seq):
     # look again.
     sched = port.proc.runtime._sched
     with port._bridge.handoff_lock:
-        if port.parked_on is not None and port.park_seq == seq and not port.counted:
+        if port.parked_on and port.park_seq == seq and not port.counted:
             port._count_parked(sched)
     sched.note_maybe_idle()

@@ -7,10 +7,10 @@ guest's table when it was received (rule V5): they are the guest's
 references, and destroying the signal does not release them.
 
 Receiving takes a signal that is already queued straight from the guest
-thread (`Guest.take`). On an empty mailbox, ``recv`` parks the guest thread
-until a signal arrives (`_handoff.py`); a receive with a timeout, and
-``select``, cost a trip to the hub, where the proxy blocks in the kernel's
-own receive.
+thread (`Guest.take`). On empty mailboxes, ``recv`` and ``poll`` park the
+guest thread until a signal arrives (`_handoff.py`); a receive with a
+timeout costs a trip to the hub, where the proxy blocks in the kernel's own
+receive.
 """
 
 from .._perms import ALL, MONITOR
@@ -76,7 +76,7 @@ def receive(guest, handle, timeout=None):
             break
         if timeout is not None and timeout <= 0:
             return NONE32
-        if timeout is None and guest.park(mb):
+        if timeout is None and guest.park((mb,)):
             continue
         sig = guest.call(_recv, mb, timeout)
         if sig is None:
@@ -102,20 +102,23 @@ def try_recv(guest, handle):
 def select(guest, handles_ptr, handles_len, timeout=None):
     """``(index << 32) | signal`` for the first of several mailboxes to
     deliver, waiting up to `timeout` seconds; -1 on timeout."""
-    mailboxes = [guest.mailbox(h) for h in guest.memory.read_u32s(handles_ptr, handles_len)]
+    mailboxes = tuple(guest.mailbox(h) for h in guest.memory.read_u32s(handles_ptr, handles_len))
     if not mailboxes:
         raise GuestTrap("needs at least one mailbox")
-    for index, mb in enumerate(mailboxes):
-        sig = guest.take(mb)
-        if sig is not None:
-            return index << 32 | guest.signals.add(sig)
-    if timeout is not None and timeout <= 0:
-        return -1
-    got = guest.call(_select, mailboxes, timeout)
-    if got is None:
-        return -1
-    mb, sig = got
-    return mailboxes.index(mb) << 32 | guest.signals.add(sig)
+    while True:
+        for index, mb in enumerate(mailboxes):
+            sig = guest.take(mb)
+            if sig is not None:
+                return index << 32 | guest.signals.add(sig)
+        if timeout is not None and timeout <= 0:
+            return -1
+        if timeout is None and guest.park(mailboxes):
+            continue
+        got = guest.call(_select, mailboxes, timeout)
+        if got is None:
+            return -1
+        mb, sig = got
+        return mailboxes.index(mb) << 32 | guest.signals.add(sig)
 
 
 def _select(guest, mailboxes, timeout):
