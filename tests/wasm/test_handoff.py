@@ -195,7 +195,8 @@ def _kill_floods(runtime):
         runtime.wait_all_blocked()  # the flooder's thread is gone, the forwarder parked
         forward.send(b"end")
         assert reports.recv(timeout=30).data == b"end"
-    assert runtime._sched.n_parked == 1
+    runtime.wait_all_blocked()
+    assert runtime._sched.n_parked == 1  # the forwarder; nothing of the flooders left
     forward.kill()
 
 

@@ -31,6 +31,7 @@ the same native lock to park a guest thread in a receive.
 """
 
 import logging
+import os
 from collections import deque
 
 from gevent.monkey import get_original
@@ -38,7 +39,7 @@ from gevent.monkey import get_original
 from .._scheduler import RUNNING
 from ._errors import GuestExit, GuestTrap
 
-__all__ = ["Bridge", "Port", "OK", "TRAP", "DEAD", "WOKE", "DONE"]
+__all__ = ["Bridge", "Port", "OK", "TRAP", "DEAD", "WOKE", "DONE", "as_batch_thread"]
 
 log = logging.getLogger("hearth.wasm")
 
@@ -61,6 +62,23 @@ _DONE = 2
 # The request a guest thread sends last, with its outcome (an exit reason,
 # or None if it was only unwinding a dead process) as the one argument.
 DONE = object()
+
+
+def as_batch_thread():
+    """Give the calling OS thread Linux's SCHED_BATCH policy.
+
+    A batch thread that is woken (one guest releasing another, the hub
+    answering a call) doesn't preempt the thread that woke it: it runs when
+    that one blocks or its slice ends. Preempting at once gains nothing
+    here, since the waker still holds the GIL, which the woken thread then
+    waits for: on one CPU that made about 5.7 context switches a guest
+    round trip instead of 2 (docs/benchmarks.md). Elsewhere, or if the
+    system refuses, the thread keeps its policy. Switches: never.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
 
 
 class Bridge:

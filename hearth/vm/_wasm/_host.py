@@ -31,7 +31,7 @@ from .._process import current_process
 from .._reasons import NORMAL, error_reason
 from . import _ffi
 from ._abi import METADATA, RUNNING, current
-from ._bridge import DONE, OK, TRAP
+from ._bridge import DONE, OK, TRAP, as_batch_thread
 from ._errors import GuestTrap
 from ._handoff import HandoffPort
 from ._handles import HandleTable
@@ -181,6 +181,7 @@ class Guest(HandoffPort):
     # -- the guest thread ---------------------------------------------------------
 
     def thread_main(self):
+        as_batch_thread()
         current.guest = self
         outcome = None
         try:
