@@ -255,24 +255,36 @@ def _bare_unchecked(calls):
 
 def _raw_threads(n):
     """The substrate of a hand-off between guests: two native threads
-    ping-ponging on native locks, no hub and no kernel."""
-    a, b, done = _allocate_lock(), _allocate_lock(), _allocate_lock()
-    for lock in (a, b, done):
+    ping-ponging on native locks, no hub and no kernel; like guest threads,
+    both run as SCHED_BATCH (`_bridge.as_batch_thread`)."""
+    from hearth.vm._wasm._bridge import as_batch_thread
+
+    a, b, done, ready = (_allocate_lock() for _ in range(4))
+    for lock in (a, b, done, ready):
         lock.acquire()
+    seconds = []
+
+    def ping():
+        as_batch_thread()
+        ready.acquire()
+        with Stopwatch() as sw:
+            for _ in range(n):
+                a.release()
+                b.acquire()
+        seconds.append(sw.seconds)
+        done.release()
 
     def pong():
+        as_batch_thread()
+        ready.release()
         for _ in range(n):
             a.acquire()
             b.release()
-        done.release()
 
     _start_new_thread(pong, ())
-    with Stopwatch() as sw:
-        for _ in range(n):
-            a.release()
-            b.acquire()
+    _start_new_thread(ping, ())
     done.acquire()
-    return n / sw.seconds
+    return n / seconds[0]
 
 
 def _raw_bridge(n):

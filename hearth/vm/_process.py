@@ -445,9 +445,11 @@ class Process:
                     del self.monitors[ref]
                     if target._monitors:
                         target._monitors.pop(ref, None)
+        # A guest thread parked here (`_thread_waiter`) is left alone: only
+        # its owner's death closes a mailbox it waits on, and the guest's
+        # proxy releases it when it unwinds (waking it here would wake every
+        # killed guest's thread into the caller's loop at once).
         waiter = mb._waiter
         if waiter is not None and waiter.state is WAITING:
             self.runtime._sched.wake(waiter)
-        elif mb._thread_waiter is not None:
-            mb._thread_waiter.unpark(mb)
 

@@ -181,15 +181,28 @@ class HandoffPort(Port):
         self._lock.release()
 
     def mark_dead(self, proc=None, reason=None):
-        """The process is exiting: no more hand-offs to or from it, and a
-        parked guest thread unwinds. An ``at_exit`` hook (runs on the hub,
-        before the process's routes close). Switches: never."""
+        """The process is exiting: no more hand-offs to or from it. An
+        ``at_exit`` hook (runs on the hub, before the process's routes
+        close). A parked guest thread is released later, by `stop`, when
+        the proxy unwinds: killing many guests at once then doesn't wake
+        all their threads into the hub's kill loop. Switches: never."""
         with self._bridge.handoff_lock:
             self.killed = True
-            if not self.parked_on:
-                return
-            self._claim(DEAD)
-        self._lock.release()
+            if self.counted:  # about to run again, to unwind: not blocked
+                self.counted = False
+                self.proc.runtime._sched.n_parked -= 1
+
+    def stop(self):
+        """The process is dead: a parked guest thread unwinds, and so does
+        one that calls the host later. Switches: never."""
+        with self._bridge.handoff_lock:
+            self.killed = True
+            parked = bool(self.parked_on)
+            if parked:
+                self._claim(DEAD)
+        if parked:
+            self._lock.release()
+        super().stop()
 
     def _count_parked(self, sched):
         # Under the hand-off lock.
