@@ -25,7 +25,8 @@ on:
   before its Downs and Exits leave) under the lock. A direct send thus
   either lands before the sender's Down or Exit signals (rule V9) or sees
   the sender dead and goes through the hub, which drops it; and nothing is
-  appended to the queue of a process that died.
+  appended to the queue of a process that died. A parked thread of a dead
+  guest is released by `stop`, when its proxy unwinds.
 - The waiter slot and `parked_on`: set by the parking thread, cleared by
   exactly one waker (`_claim`), which then releases the parked thread once.
 - `Scheduler.n_parked`.
