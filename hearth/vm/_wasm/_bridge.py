@@ -7,16 +7,16 @@ process. The two sides pass a baton:
 - The guest thread appends an entry to the runtime's `Bridge` inbox (a
   deque, whose appends and pops are atomic) and wakes the hub with a gevent
   async watcher, whose ``send()`` is the one thread-safe way into a libev
-  loop. A *post* (send a message, log a line) doesn't wait: it runs in the
-  watcher's callback, in order with everything else the guest asked for. A
-  *call* (receive, link, spawn, ...) blocks the guest thread on a native
-  lock until the proxy answers.
+  loop. A *post* (send a message to a Python process, log a line) doesn't
+  wait: it runs in the watcher's callback, in order with everything else
+  the guest asked for. A *call* (a timed receive, link, spawn, ...) blocks
+  the guest thread on a native lock until the proxy answers.
 - The proxy waits for calls parked in ``hub.switch()`` with its process
   RUNNING, like a greenlet blocked in gevent I/O, so that a guest busy in
   wasm never counts as blocked for `Runtime.wait_all_blocked`. The watcher's
   callback switches into it to serve a call; a call that waits in the
-  kernel (``recv``) blocks the proxy in the kernel like any process, with
-  no wasm on the hub's stack.
+  kernel (``recv_timeout``) blocks the proxy in the kernel like any
+  process, with no wasm on the hub's stack.
 
 Whoever holds the baton is the only one touching the guest's capability
 table, its signal and lump tables and its memory: the guest thread while it
