@@ -68,8 +68,8 @@ def test_guests_ping_pong_straight_into_each_others_mailboxes(runtime, proc):
 
 
 def test_wait_all_blocked_waits_for_guests_that_only_talk_to_each_other(runtime, proc):
-    # R-wait: exact. The pair runs 500 round trips without the hub; the
-    # helper must not return before the pinger has reported.
+    # wait_all_blocked is exact: the pair runs 500 round trips without the
+    # hub, and the helper must not return before the pinger has reported.
     echo = spawn_guest(ECHO_VIA_REPLY_CAP)
     ping = spawn_guest(_pinger(PINGS), echo, vm.make_capability(SEND))
     runtime.wait_all_blocked()
