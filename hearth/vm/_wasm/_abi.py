@@ -120,7 +120,7 @@ _ARGVIEW = ctypes.c_uint32 * (4 * 8)  # 8 slots of 16 bytes
 _ARGVIEWS_MAX = 64  # addresses remembered per guest (deep recursion adds more)
 
 
-def argview(views, address):
+def _argview(views, address):
     """The u32 view of the raw value slots at `address`, from `views` (a
     guest's dict) or made and remembered there."""
     if len(views) >= _ARGVIEWS_MAX:
@@ -156,7 +156,7 @@ def _trampoline(hf):
                 return 0
             view = guest.argviews.get(args)
             if view is None:
-                view = argview(guest.argviews, args)
+                view = _argview(guest.argviews, args)
             if get is not None:
                 result = fn(guest, *get(view))
             elif n:

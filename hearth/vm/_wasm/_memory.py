@@ -6,8 +6,9 @@ and is checked against the memory's current size before any byte moves;
 arithmetic is done on Python ints, so ``ptr + len`` can't wrap around.
 
 The engine is configured so that memories never move (`memory_may_move` off,
-a fixed reservation): the base address is read once at instantiation. The
-size only grows, so it is re-read only when an access looks out of bounds.
+a fixed reservation): the base address is read once at instantiation, and
+accesses slice a memoryview laid over it. The size only grows, so it is
+re-read (and the view remade) only when an access looks out of bounds.
 Only the guest's own thread touches its memory.
 """
 
@@ -20,7 +21,6 @@ from ._errors import GuestTrap
 __all__ = ["GuestMemory", "NoMemory"]
 
 
-
 def _view(base, size):
     """A writable byte view of `size` bytes at `base` (slicing it is much
     cheaper than a ctypes call per access)."""
@@ -30,41 +30,41 @@ def _view(base, size):
 class GuestMemory:
     """Bounds-checked access to one instance's exported ``memory``."""
 
-    __slots__ = ("_store", "_memory", "_base", "_size", "_view")
+    __slots__ = ("_store", "_memory", "_size", "_view")
 
     def __init__(self, store, memory):
         self._store = store
         self._memory = memory
-        self._base, self._size = _ffi.memory_base_and_size(store, memory)
-        self._view = _view(self._base, self._size)
+        base, self._size = _ffi.memory_base_and_size(store, memory)
+        self._view = _view(base, self._size)
 
     @property
     def size(self):
         """The memory's size in bytes, as last seen."""
         return self._size
 
-    def _check(self, ptr, n):
+    def _grown(self, ptr, n):
+        # `ptr + n` is past the size last seen: look again (the memory may
+        # have grown), and trap if it is still out of bounds.
+        base, self._size = _ffi.memory_base_and_size(self._store, self._memory)
+        self._view = _view(base, self._size)
         if ptr + n > self._size:
-            self._base, self._size = _ffi.memory_base_and_size(self._store, self._memory)
-            self._view = _view(self._base, self._size)
-            if ptr + n > self._size:
-                raise GuestTrap(
-                    f"bad pointer: {n} bytes at {ptr:#x} are outside the guest's"
-                    f" memory ({self._size} bytes)"
-                )
-        return self._base + ptr
+            raise GuestTrap(
+                f"bad pointer: {n} bytes at {ptr:#x} are outside the guest's"
+                f" memory ({self._size} bytes)"
+            )
 
     def read(self, ptr, n):
         """Copy `n` bytes out of guest memory (immutable `bytes`)."""
         if ptr + n > self._size:
-            self._check(ptr, n)
+            self._grown(ptr, n)
         return self._view[ptr:ptr + n].tobytes()
 
     def write(self, ptr, data):
         """Copy `data` into guest memory at `ptr`."""
         n = len(data)
         if ptr + n > self._size:
-            self._check(ptr, n)
+            self._grown(ptr, n)
         self._view[ptr:ptr + n] = data
 
     def read_str(self, ptr, n):

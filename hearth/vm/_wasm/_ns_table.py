@@ -6,8 +6,8 @@ permissions and demotion only touch the guest's own table and run on the
 guest thread; `send` checks and copies there too, then queues the message
 itself if the target is a mailbox of another guest (`_handoff.py`), or
 else hands the delivery to the hub without waiting (a send never blocks,
-rule V8); `kill` waits for
-the hub, since it may take the caller down through a link.
+rule V8); `kill` waits for the hub, since it may take the caller down
+through a link.
 """
 
 from .._perms import ALL, KILL, SEND
