@@ -183,7 +183,7 @@ class Port:
         self._append = bridge._inbox.append
         self._wake = bridge._watcher.send
         self._lock = _allocate_lock()
-        self._lock.acquire()  # released once per answer
+        self._lock.acquire()  # released once per answer, or per wake of a park
         self._reply = None
         self._request = None
         self._pending = False

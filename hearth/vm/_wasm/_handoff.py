@@ -229,6 +229,6 @@ def _note_parked(port, seq):
     # look again.
     sched = port.proc.runtime._sched
     with port._bridge.handoff_lock:
-        if port.parked_on and port.park_seq == seq and not port.counted:
+        if port.parked_on and port.park_seq == seq and not (port.counted or port.killed):
             port._count_parked(sched)
     sched.note_maybe_idle()
