@@ -153,8 +153,9 @@ class HandoffPort(Port):
 
     def kernel_wait(self, fn, *args):
         """Run ``fn(*args)``, a kernel receive the proxy makes for the
-        guest (a timed ``recv``, a ``select``), with direct sends held off:
-        the kernel wakes a waiting process only for what the hub delivers.
+        guest (``recv_timeout``, ``poll_timeout``), with direct sends held
+        off: the kernel wakes a waiting process only for what the hub
+        delivers.
         A direct send that got in before sees its message found by `fn`.
 
         Switches: when `fn` waits.
@@ -165,8 +166,6 @@ class HandoffPort(Port):
             return fn(*args)
         finally:
             self.in_kernel = False
-
-    # -- any thread ------------------------------------------------------------------------
 
     def unpark(self, mb):
         """Something reached `mb`, where the guest thread may be parked:
