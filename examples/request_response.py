@@ -1,7 +1,7 @@
 """Request-Response: a raw process answering calls, a caller with a timeout.
 
 No GenServer here: the server is a plain receive loop that sorts each
-signal with `classify` and answers calls with `reply`, using PROTOCOLS.md's
+signal with `classify` and answers calls with `reply`, using docs/protocols.md's
 reply shape (``{"ok": value}`` or ``{"err": {"kind", "message"}}``). The
 caller uses `call` with a timeout, sees a `CallTimeout` when the server
 keeps quiet, and a `ServerExited` once the server is gone.

@@ -81,7 +81,7 @@ def _status(period):
 
 def hook_root(registry, name, default):
     """The root capability an init hook (``hearth.init.Server``,
-    ``.Client`` or ``.Daemon``, PROTOCOLS.md) answers, or `default` if no
+    ``.Client`` or ``.Daemon``, docs/protocols.md) answers, or `default` if no
     hook is registered. A hook is asked once, with the request ``"root"``,
     and answers ``{"ok": capability}``. Switches: always."""
     hook = otp.lookup(registry, name)

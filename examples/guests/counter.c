@@ -1,6 +1,6 @@
 /* A counter service: registers itself in the registry it is spawned with
  * (capability 0) as "counter", then answers requests in the convention of
- * PROTOCOLS.md: msgpack {"op": "add", "n": N} or {"op": "get"}, the reply
+ * docs/protocols.md: msgpack {"op": "add", "n": N} or {"op": "get"}, the reply
  * capability in caps[0]; the reply is {"ok": value} or
  * {"err": {"kind": ..., "message": ...}}. {"op": "stop"} ends it.
  *

@@ -1,11 +1,11 @@
 """Build the C guests of this directory with the SDK and run them.
 
-Run it: ``python examples/guests/run.py``. It needs the guest toolchain
-(``pip install 'hearth[sdk]'``), prints what happens and exits 0.
+Run it: ``.venv/bin/python examples/guests/run.py``. It needs the guest toolchain
+(``.venv/bin/pip install -e '.[sdk]'`` in a clone), prints what happens and exits 0.
 
 - ``ping_pong.c``: a guest answering pings; Python sends a few.
 - ``counter.c``: a counter service that registers itself in a registry;
-  Python finds it there and sends it requests (PROTOCOLS.md's convention).
+  Python finds it there and sends it requests (docs/protocols.md's convention).
 - ``workers.c``: a guest that spawns linked children by index, traps their
   exits, and reports their results and exit reasons.
 """

@@ -1,11 +1,12 @@
 """hearth.native — native services (time, filesystem, window, renderer, ...).
 
-Layer 2: imports `hearth.vm` and `hearth.otp` only. The catalogue to cover
-is PROTOCOLS.md. Built so far: the request/response service helper
+Layer 2: imports `hearth.vm` and `hearth.otp` only. Every service's messages
+are in docs/protocols.md. Here: the request/response service helper
 (`Service`, `request`), the time services (`start_time_services`), the filesystem
 (`start_filesystem`), the wasm spawner (`start_wasm_spawner`), upgradable guest services
 (`start_guest_service`, `upgrade_guest_service`), the inspector (`start_inspector`) and,
-in private modules used by `hearth-client`, the window, renderer, canvases and debug draw.
+loaded on first use for `hearth-client`, the window, renderer, canvases, debug draw
+and terminals.
 """
 
 from ._service import (

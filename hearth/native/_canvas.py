@@ -1,5 +1,5 @@
 """``hearth.canvas.CanvasFactory``: textured quads in the world whose
-pixels are replaced or blitted (PROTOCOLS.md).
+pixels are replaced or blitted (docs/protocols.md).
 
 Requests to the factory (the envelope of `_service`):
 

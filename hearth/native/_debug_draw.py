@@ -1,5 +1,5 @@
 """``hearth.DebugDrawFactory``: line lists with per-vertex colors
-(PROTOCOLS.md).
+(docs/protocols.md).
 
 Requests to the factory (the envelope of `_service`): ``"new"`` (owner in
 caps[1], else the reply capability, which needs MONITOR). ok: a debug draw

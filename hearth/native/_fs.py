@@ -1,5 +1,5 @@
 """``hearth.fs.Filesystem``: files under one root directory, read into and
-written from lumps (PROTOCOLS.md).
+written from lumps (docs/protocols.md).
 
 A process speaking the request/response envelope of `_service`: caps[0]
 of a request is the reply capability (SEND), the data is msgpack, and the

@@ -1,6 +1,6 @@
 """pygame events as ``hearth.Window`` events (msgpack maps).
 
-Each event is a map with an ``"event"`` key naming it (PROTOCOLS.md's
+Each event is a map with an ``"event"`` key naming it (docs/protocols.md's
 names) and its fields:
 
 =======================  =============================================================

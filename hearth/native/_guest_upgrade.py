@@ -20,7 +20,7 @@ Shape
 - The front owns the public mailbox. Each message arriving there is sent
   on, bytes and capabilities unchanged, to the current guest's mailbox 0;
   the guest answers through the request's own reply capability (caps[0],
-  PROTOCOLS.md), so replies never pass through the front.
+  docs/protocols.md), so replies never pass through the front.
 - The front holds the service's initial capabilities (a registry, say) and
   spawns every version with them, at handles 0..n-1 in order.
 - The front is linked to its guests, and both sides trap exits: a guest's

@@ -1,5 +1,5 @@
 """``hearth.Renderer``: lit objects, directional lights, ambient light and
-a skybox (PROTOCOLS.md).
+a skybox (docs/protocols.md).
 
 Requests (the envelope of `_service`; any op form of `parse_op`):
 

@@ -1,4 +1,4 @@
-"""Request/response services of PROTOCOLS.md: the shared envelope, a
+"""Request/response services of docs/protocols.md: the shared envelope, a
 service loop, and a Python client.
 
 Every native request/response service (time, filesystem, renderer, ...)

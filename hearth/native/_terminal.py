@@ -1,5 +1,5 @@
 """``hearth.terminal.TerminalFactory``: a program in a pty, shown on a
-textured quad in the world (PROTOCOLS.md).
+textured quad in the world (docs/protocols.md).
 
 Requests to the factory (the envelope of `_service`):
 

@@ -1,5 +1,5 @@
 """Time services: ``hearth.Sleep``, ``hearth.TimerFactory``,
-``hearth.StopwatchFactory`` and ``hearth.UnixTime`` (PROTOCOLS.md).
+``hearth.StopwatchFactory`` and ``hearth.UnixTime`` (docs/protocols.md).
 
 Each is a process speaking the request/response envelope of `_service`:
 caps[0] of a request is the reply capability (SEND), caps[1..] are

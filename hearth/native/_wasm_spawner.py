@@ -1,5 +1,5 @@
 """``hearth.wasm.WasmProcessSpawner``: spawn wasm guests from lumps
-(PROTOCOLS.md).
+(docs/protocols.md).
 
 A process speaking the request/response envelope of `_service`: caps[0]
 of a request is the reply capability (SEND), the data is msgpack, and the

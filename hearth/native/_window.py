@@ -1,5 +1,5 @@
 """``hearth.Window``: the client's window, its frame loop, and its events
-(PROTOCOLS.md).
+(docs/protocols.md).
 
 `open_display` opens a pygame window with an OpenGL 3.3 core context and
 makes the `Display`: the window, the `Scene` the client's services fill,

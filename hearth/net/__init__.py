@@ -1,7 +1,7 @@
 """hearth.net — peers: capabilities across WebSocket and the local IPC socket.
 
 Layer 2: imports `hearth.vm`, `hearth.otp` and the native service helper. A capability held by a peer is used like
-a local one (rules N1–N6 and V25 of SEMANTICS.md); the tour is
+a local one (rules N1–N6 and V25 of docs/semantics.md); the tour is
 docs/network.md.
 
 - `listen(bind, secret=..., root=cap)`: serve peers over WebSocket.

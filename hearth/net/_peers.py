@@ -2,7 +2,7 @@
 
 Each peer hands the server a root capability when it connects (for
 `hearth-client`, its registry, with its window and renderer in it). This
-native service (PROTOCOLS.md request/response envelope) lets processes on
+native service (the request/response envelope of docs/protocols.md) lets processes on
 the server find them:
 
 =====================  ===============================================

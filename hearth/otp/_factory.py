@@ -1,7 +1,7 @@
 """Factory: a service that makes a new process per request, owned by the
 requester.
 
-PROTOCOLS.md's factories (timers, stopwatches, canvases, terminals) answer
+docs/protocols.md's factories (timers, stopwatches, canvases, terminals) answer
 "new" with a capability to a fresh process that belongs to whoever asked:
 it goes when its owner dies (see `_ownership`). `start_factory(fn, *args)`
 runs such a service as a `GenServer`; `create` asks it for one::

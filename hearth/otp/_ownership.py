@@ -1,6 +1,6 @@
 """Ownership via links: resources that die with the process that owns them.
 
-PROTOCOLS.md: a resource a process creates belongs to it and goes when the
+docs/protocols.md: a resource a process creates belongs to it and goes when the
 owner dies, unless ownership was handed on explicitly. `spawn_owned` runs a
 resource as a process owned by the caller (or by `owner`); `transfer` hands
 it on::

@@ -2,7 +2,7 @@
 
 The services of this layer (pub-sub, factory, the ownership warden, the
 application controller) take requests with `call` and answer them, as
-PROTOCOLS.md's request/response convention says, with a map:
+docs/protocols.md's request/response convention says, with a map:
 
 - ``{"ok": value}`` on success;
 - ``{"err": {"kind": K, "message": M, ...}}`` on failure: `K` a short
@@ -10,13 +10,13 @@ PROTOCOLS.md's request/response convention says, with a map:
   ``not_found``, ...), `M` a str for people, and sometimes more fields
   (the application controller adds ``"reason"``).
 
-Bad input never stops a service (PROTOCOLS.md):
+Bad input never stops a service (docs/protocols.md):
 
 - a well-formed `call` with a request the service does not understand is
   answered ``{"err": {"kind": "invalid_request", ...}}``;
 - a message that is not a `call` or `cast` of `_call`'s protocol (not
   msgpack, a foreign term) is answered the same way, raw, through caps[0]
-  when caps[0] can SEND (the reply capability of PROTOCOLS.md's raw
+  when caps[0] can SEND (the reply capability of docs/protocols.md's raw
   convention), and logged and dropped otherwise;
 - a `cast` the service does not understand is logged and dropped.
 

@@ -1,7 +1,7 @@
 """Python clients of the registry service (rules R1–R3).
 
 Each function sends one request of the wire format described in
-`_registry` through `_request.request` (PROTOCOLS.md's request/response
+`_registry` through `_request.request` (docs/protocols.md's request/response
 convention, which the native services speak too) and turns an ``err``
 reply into `RegistryError` or `NameTaken`. The
 registry capability is the root one from `start_registry` or a view; with

@@ -1,4 +1,4 @@
-"""The client side of PROTOCOLS.md's request/response convention.
+"""The client side of docs/protocols.md's request/response convention.
 
 A request is a msgpack term (see `_codec`) with the reply capability at
 caps[0] and capability arguments at caps[1..]; the reply is ``{"ok": value}``

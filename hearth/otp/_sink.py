@@ -1,6 +1,6 @@
 """Sink: a fire-and-forget service that hands each message to a function.
 
-PROTOCOLS.md calls a service a *sink* when its clients only send to it and
+docs/protocols.md calls a service a *sink* when its clients only send to it and
 never wait for an answer (a log, a canvas's blits, a terminal's input).
 `start_sink(handler)` runs one as a `GenServer`: every message it gets is
 decoded with the codec and given to ``handler(term)``, one at a time, in

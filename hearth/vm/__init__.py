@@ -1,7 +1,8 @@
 """hearth.vm — the message-passing kernel.
 
 Processes are greenlets that share nothing and talk only through messages
-of bytes and capabilities. The contract is SEMANTICS.md, rules V1–V24; the
+of bytes and capabilities. The contract is docs/semantics.md, rules V1–V25 (V25 with
+`hearth.net`); the
 tour of this package is docs/design.md. This package imports nothing else
 from Hearth.
 """

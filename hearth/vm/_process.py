@@ -1,11 +1,13 @@
 """Processes: a greenlet plus a capability table, mailboxes, links, monitors.
 
 This module holds what a process does to itself and to others: receiving,
-spawning, linking, monitoring, and the exit path (rule V15), which runs
-synchronously and iteratively: a process that dies closes its routes, fires
-its monitors and signals its links before the call that killed it returns,
-so a chain of links is torn down within one pass (rule V21) without
-recursion.
+spawning, linking, monitoring, and the pieces of dying that act on one
+process (closing a route and firing its monitors, `_close_mailbox`). The
+exit path itself is `Runtime._terminate` in `_runtime.py` (rule V15): it
+runs synchronously and iteratively, so a process that dies has closed its
+routes, fired its monitors and signalled its links before the call that
+killed it returns, and a chain of links is torn down within one pass (rule
+V21) without recursion.
 """
 
 from greenlet import getcurrent, greenlet

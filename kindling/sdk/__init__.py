@@ -6,7 +6,8 @@ by index, logging, lumps, metadata, a bump allocator and msgpack, to talk
 to Hearth services. `build` (or ``python -m kindling.sdk build FILE.c -o
 OUT.wasm``) compiles C sources with it to a module that
 `hearth.vm.spawn_guest` runs. The compiler is the optional ``ziglang``
-package: ``pip install 'hearth[sdk]'``. The tour is docs/sdk.md.
+package: from a clone of Hearth, ``.venv/bin/pip install -e '.[sdk]'``.
+The tour is docs/sdk.md.
 """
 
 from .build import BuildError, ToolchainMissing, build, have_toolchain, include_dir

@@ -7,7 +7,8 @@ libc, and links a module that exports ``memory`` and whatever entry points
 the sources define (``run``, ``_hearth_init``, ``_hearth_metadata``; the
 runtime adds ``_hearth_spawn_by_index``). The compiler is the ``ziglang``
 package from PyPI (``zig cc``, i.e. clang and a wasm linker), an optional
-extra because it is large: ``pip install 'hearth[sdk]'``.
+extra because it is large: from a clone of Hearth,
+``.venv/bin/pip install -e '.[sdk]'``.
 """
 
 import argparse
@@ -30,7 +31,7 @@ __all__ = [
 
 SDK_DIR = pathlib.Path(__file__).resolve().parent
 RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c")
-INSTALL_HINT = "pip install 'hearth[sdk]'"
+INSTALL_HINT = ".venv/bin/pip install -e '.[sdk]' (in your Hearth clone; it adds ziglang)"
 DEFAULT_STACK_SIZE = 64 * 1024  # wasm-ld's own default; zig's is 1 MiB per guest
 
 

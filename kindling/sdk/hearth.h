@@ -336,14 +336,14 @@ bool hearth_mp_str_is(const hearth_mp_value *v, const char *s);
 /* ---- talking to services --------------------------------------------------- */
 
 /* Start a request: a writer whose caps[0] is kept for the reply capability
- * (PROTOCOLS.md: caps[0] of a request is where the reply goes). */
+ * (docs/protocols.md: caps[0] of a request is where the reply goes). */
 void hearth_mp_request_init(hearth_mp_writer *w, void *buf, uint32_t size);
 /* Send the request to `service` with a fresh reply capability in caps[0] and
  * wait for the one reply. Returns false, with no reply, if the request
  * overflowed, or if `service` has MONITOR and its route closes first. */
 bool hearth_call(hearth_cap service, const hearth_mp_writer *request, hearth_signal *reply);
 
-/* The registry (PROTOCOLS.md; hearth/otp/_registry.py): the capability
+/* The registry (docs/protocols.md; hearth/otp/_registry.py): the capability
  * registered under `name`, a reference the caller owns, or HEARTH_NONE. */
 hearth_cap hearth_registry_get(hearth_cap registry, const char *name);
 /* Register `cap` under `name`; false if the name is taken or on error. */

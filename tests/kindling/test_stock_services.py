@@ -1,5 +1,5 @@
 """The stock services bundled with kindling (kindling/root/init/<name>/):
-their manifests, and each service driven through PROTOCOLS.md's
+their manifests, and each service driven through docs/protocols.md's
 request/response convention.
 
 Init (kindling/init) is not needed: each Python service's entry file is
@@ -420,7 +420,7 @@ def test_counter_guest_rebuilt_from_source_behaves_the_same(registry, tmp_path):
     from kindling.sdk import build, have_toolchain
 
     if not have_toolchain():
-        pytest.skip("the guest toolchain is not installed: pip install 'hearth[sdk]'")
+        pytest.skip("the guest toolchain is not installed: .venv/bin/pip install -e '.[sdk]'")
     rebuilt = build(COUNTER / "counter.c", tmp_path / "counter.wasm").read_bytes()
     committed = (COUNTER / "counter.wasm").read_bytes()
     assert drive_counter(rebuilt, registry) == drive_counter(committed, registry) == EXPECTED

@@ -1,1 +1,1 @@
-"""Tests of hearth.native: the native services (PROTOCOLS.md)."""
+"""Tests of hearth.native: the native services (docs/protocols.md)."""

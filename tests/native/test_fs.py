@@ -1,4 +1,4 @@
-"""``hearth.fs.Filesystem`` (PROTOCOLS.md): files under a root directory,
+"""``hearth.fs.Filesystem`` (docs/protocols.md): files under a root directory,
 read into lumps, listed, and written from lumps.
 
 Each test serves a fresh `tmp_path` and talks to the service through the

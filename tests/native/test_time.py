@@ -1,4 +1,4 @@
-"""The time services (PROTOCOLS.md: hearth.Sleep, hearth.TimerFactory,
+"""The time services (docs/protocols.md: hearth.Sleep, hearth.TimerFactory,
 hearth.StopwatchFactory, hearth.UnixTime) and the request/response envelope
 they share with every native service.
 

@@ -1,4 +1,4 @@
-"""``hearth.wasm.WasmProcessSpawner`` (PROTOCOLS.md): wasm guests spawned
+"""``hearth.wasm.WasmProcessSpawner`` (docs/protocols.md): wasm guests spawned
 from lumps by a request, with their initial capabilities.
 
 The guests are WAT text stored as lumps (wasmtime compiles the text). Each

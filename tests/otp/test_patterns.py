@@ -1,5 +1,5 @@
 """The patterns of Hearth's design: sink, pub-sub, ownership via links,
-factory; and PROTOCOLS.md's rule that every service answers malformed input
+factory; and docs/protocols.md's rule that every service answers malformed input
 with an error (or logs it) and keeps serving.
 
 Synchronisation is by Down/Exit signals, replies, and

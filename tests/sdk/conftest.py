@@ -18,7 +18,7 @@ def build_guest(tmp_path_factory):
     """``build_guest(name)``: the wasm bytes of ``guests/<name>.c``, or of a
     C source given as text with ``build_guest(name, source=...)``."""
     if not have_toolchain():
-        pytest.skip("the guest toolchain is not installed: pip install 'hearth[sdk]'")
+        pytest.skip("the guest toolchain is not installed: .venv/bin/pip install -e '.[sdk]'")
     out = tmp_path_factory.mktemp("guests")
     built = {}
 

@@ -84,10 +84,10 @@ def test_without_ziglang_the_build_says_how_to_install_it(monkeypatch, tmp_path,
     monkeypatch.setattr(module, "have_toolchain", lambda: False)
     source = tmp_path / "hello.c"
     source.write_text(HELLO)
-    with pytest.raises(ToolchainMissing, match=r"pip install 'hearth\[sdk\]'"):
+    with pytest.raises(ToolchainMissing, match=r"pip install -e '\.\[sdk\]'"):
         build(source)
     assert main(["build", str(source), "-o", str(tmp_path / "x.wasm")]) == 2
-    assert "pip install 'hearth[sdk]'" in capsys.readouterr().err
+    assert ".venv/bin/pip install -e '.[sdk]'" in capsys.readouterr().err
     assert not (tmp_path / "x.wasm").exists()
 
 

@@ -1,6 +1,6 @@
 """chat: a chat room.
 
-Requests (PROTOCOLS.md's request/response convention, any op form of
+Requests (docs/protocols.md's request/response convention, any op form of
 `hearth.native.parse_op`):
 
 ``"join"``, ``["join"]``, ``{"op": "join"}`` with the member's capability in caps[1]

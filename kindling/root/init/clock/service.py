@@ -1,6 +1,6 @@
 """clock: tells the time and echoes.
 
-Requests (PROTOCOLS.md's request/response convention, any op form of
+Requests (docs/protocols.md's request/response convention, any op form of
 `hearth.native.parse_op`):
 
 ``"now"``, ``["now"]``, ``{"op": "now"}``

@@ -2,7 +2,7 @@
  *
  * Init spawns it with its scoped, read-only registry view at handle 0 and
  * registers the capability of its mailbox 0 as "counter-guest"; requests
- * arrive on mailbox 0 in the convention of PROTOCOLS.md (caps[0] is the
+ * arrive on mailbox 0 in the convention of docs/protocols.md (caps[0] is the
  * reply capability; the reply is {"ok": value} or
  * {"err": {"kind": ..., "message": ...}}). Ops, in any of three forms:
  *

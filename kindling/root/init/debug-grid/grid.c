@@ -4,7 +4,7 @@
  * registry view at handle 0) for a debug draw it owns, and fills it with a
  * grid of lines on the ground plane (y = 0, from -HALF to +HALF, one line
  * a unit) in grey, with the x axis red and the z axis blue. Then it serves
- * requests on mailbox 0 (PROTOCOLS.md's convention):
+ * requests on mailbox 0 (docs/protocols.md's convention):
  *
  *   "hide"  -> nil: the grid is hidden
  *   "show"  -> nil: the grid is shown again

@@ -1,7 +1,7 @@
 """panic-test: a service that crashes on purpose, to watch its supervisor
 restart it.
 
-Requests (PROTOCOLS.md's request/response convention, any op form of
+Requests (docs/protocols.md's request/response convention, any op form of
 `hearth.native.parse_op`):
 
 ``"ping"``
