@@ -24,6 +24,8 @@ import time
 
 import msgpack
 
+from hearth.vm._terms import brief
+
 from ._errors import AuthError
 
 __all__ = ["VERSION", "Throttle", "server_hello", "client_auth", "check_client",
@@ -63,7 +65,7 @@ def client_auth(hello, secret):
     if len(msg) != 3 or msg[0] != "hearth" or type(msg[2]) is not bytes or len(msg[2]) != _NONCE:
         raise AuthError("the server's hello is not a Hearth handshake")
     if msg[1] != VERSION:
-        raise AuthError(f"the server speaks protocol version {msg[1]!r}, this peer {VERSION}")
+        raise AuthError(f"the server speaks protocol version {brief(msg[1])}, this peer {VERSION}")
     server_nonce = msg[2]
     nonce = os.urandom(_NONCE)
     proof = _proof(secret, b"hearth client", server_nonce, nonce)
