@@ -235,6 +235,9 @@ class Connection:
         # local sender that has not yielded yet just gets a bigger batch,
         # but what the peer asked for in one frame is bounded all the same.
         if self._out_bytes > self.max_outbox and (self._sending or asked):
+            # What waits is dropped: the peer hears why first, not after it.
+            self._out.clear()
+            self._out_bytes = 0
             self.close(f"the peer is not reading: over {self.max_outbox} bytes queued")
             return
         if not self._woken:
@@ -303,7 +306,7 @@ class Connection:
             while not self.closed:
                 frame = recv()
                 if frame is None:
-                    self._lost("the peer closed the connection")
+                    self._lost("closed by the peer")
                     return
                 ops = unpack(frame)
                 self.frames_in += 1
