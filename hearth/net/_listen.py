@@ -125,7 +125,7 @@ class _Ticket:
     def expire(self, why):
         """Close the socket (wakes whatever reads it); forget the ticket."""
         if self.gate.forget(self):
-            log.info("closing %s: %s", self.address, why)
+            log.debug("closing %s: %s", self.address, why)
             try:
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
