@@ -67,8 +67,13 @@ def test_a_huge_or_deep_bad_operation_gets_a_short_error_at_once(hearth_server, 
                               " not ('xxxx")
     assert len(message) < 200
     raw = raw_peer(hearth_server)
-    deep = b"\x91" * 1000 + b"\x00"  # nested 1,000 deep
+    deep = b"\x91" * 1000 + b"\x00"  # nested 1,000 deep (a RecursionError for repr)
     raw.send_raw(b"\x91" + deep)
+    assert raw.closed_by_server() == ("protocol error: an operation is an array starting"
+                                      " with its code, not (((((((((...)))))))))")
+    raw = raw_peer(hearth_server)
+    big = msgpack.packb("z" * (1 << 20))  # a frame big enough to be measured
+    raw.send_raw(b"\x92" + deep + big)
     assert raw.closed_by_server() == "protocol error: frame refused: nested more than 40 deep"
     raw = raw_peer(hearth_server)
     clock, _ = get(raw, "clock")
