@@ -84,6 +84,7 @@ from hearth.otp import (
 )
 from hearth.otp._request import read_reply, request, send_request
 from hearth.vm import MONITOR, SEND, Message
+from hearth.vm._terms import brief
 
 __all__ = [
     "INVALID_REQUEST",
@@ -141,7 +142,7 @@ def parse_op(term, ops, defaults=None):
     defaults = defaults or {}
     if type(term) is str:
         if term not in ops:
-            raise _invalid(f"unknown op {term!r}; one of {sorted(ops)}")
+            raise _invalid(f"unknown op {brief(term)}; one of {sorted(ops)}")
         names = ops[term]
         missing = [f for f in names if f not in defaults]
         if missing:
@@ -150,7 +151,7 @@ def parse_op(term, ops, defaults=None):
     if type(term) is tuple and term:
         op = term[0]
         if type(op) is not str or op not in ops:
-            raise _invalid(f"unknown op {op!r}; one of {sorted(ops)}")
+            raise _invalid(f"unknown op {brief(op)}; one of {sorted(ops)}")
         names = ops[op]
         if len(term) != 1 + len(names):
             raise _invalid(f"{op} takes {len(names)} field(s) {list(names)}, got {len(term) - 1}")
@@ -158,7 +159,7 @@ def parse_op(term, ops, defaults=None):
     if type(term) is dict:
         op = term.get("op")
         if type(op) is not str or op not in ops:
-            raise _invalid(f"unknown op {op!r}; one of {sorted(ops)}" if "op" in term
+            raise _invalid(f"unknown op {brief(op)}; one of {sorted(ops)}" if "op" in term
                            else "the request map has no 'op'")
         fields = {}
         for f in ops[op]:

@@ -14,7 +14,9 @@ handshake is useless against fresh nonces. The client checks the server's
 proof too: a server that does not know the secret is refused.
 
 A wrong secret gets ``denied`` with a message, then the server closes.
-Repeated failures from one address are slowed down (`Throttle`).
+Repeated failures from one address get their answer later (`Throttle`).
+Every handshake frame is tiny: `MAX_HANDSHAKE_FRAME` bytes at most, refused
+from its header before it is read or unpacked.
 """
 
 import hashlib
@@ -24,13 +26,19 @@ import time
 
 import msgpack
 
+from hearth.vm._terms import brief
+
 from ._errors import AuthError
 
-__all__ = ["VERSION", "Throttle", "server_hello", "client_auth", "check_client",
+__all__ = ["VERSION", "MAX_HANDSHAKE_FRAME", "Throttle", "server_hello", "client_auth", "check_client",
            "server_welcome", "denied", "check_welcome"]
 
 VERSION = 1
 _NONCE = 32
+
+#: The largest handshake frame either side reads (the biggest, a ``denied``
+#: with its message, is a few hundred bytes).
+MAX_HANDSHAKE_FRAME = 1024
 
 
 def _proof(secret, label, a, b):
@@ -39,6 +47,8 @@ def _proof(secret, label, a, b):
 
 def _load(frame, what):
     try:
+        if len(frame) > MAX_HANDSHAKE_FRAME:
+            raise ValueError("too big")
         msg = msgpack.unpackb(frame, use_list=False, raw=False)
     except Exception:
         raise AuthError(f"{what}: not a Hearth handshake frame") from None
@@ -63,7 +73,7 @@ def client_auth(hello, secret):
     if len(msg) != 3 or msg[0] != "hearth" or type(msg[2]) is not bytes or len(msg[2]) != _NONCE:
         raise AuthError("the server's hello is not a Hearth handshake")
     if msg[1] != VERSION:
-        raise AuthError(f"the server speaks protocol version {msg[1]!r}, this peer {VERSION}")
+        raise AuthError(f"the server speaks protocol version {brief(msg[1])}, this peer {VERSION}")
     server_nonce = msg[2]
     nonce = os.urandom(_NONCE)
     proof = _proof(secret, b"hearth client", server_nonce, nonce)
@@ -107,36 +117,51 @@ def check_welcome(frame, secret, server_nonce, client_nonce):
 
 
 class Throttle:
-    """Slows down repeated failures from one address.
+    """Slows down the answers to repeated failures from one address.
 
-    After `n` failures from an address within `window` seconds, its next
-    handshake waits ``base * 2 ** (n - 1)`` seconds (at most `cap`) before
-    it is answered. A success clears the address. At most `max_addresses`
-    are remembered (the oldest are forgotten first).
+    The `n`-th failed handshake from an address (failures within `window`
+    seconds of each other) is answered ``denied`` only after
+    ``base * 2 ** (n - 2)`` seconds (at most `cap`; the first at once). A handshake
+    that succeeds is never delayed, so a client with a wrong secret slows
+    down only itself, even behind a reverse proxy where every client has
+    the proxy's address; and the delay holds the failing connection (one of
+    the few its address may have in the handshake at once), which is what
+    bounds guessing. At most `max_addresses` are remembered (the oldest are
+    forgotten first). The IPC socket has none: its owner is never slowed.
     """
 
     def __init__(self, base=0.1, cap=5.0, window=60.0, max_addresses=10000, clock=time.monotonic):
         self.base, self.cap, self.window = base, cap, window
         self.max_addresses = max_addresses
         self._clock = clock
-        self._failures = {}  # address -> (count, last failure time)
+        self._failures = {}  # address -> (count, last failure time), oldest first
 
-    def delay(self, address):
-        """Seconds the next handshake from `address` must wait."""
+    def count(self, address):
+        """Failures from `address` that still count."""
         entry = self._failures.get(address)
         if entry is None:
-            return 0.0
-        count, last = entry
-        if self._clock() - last > self.window:
+            return 0
+        if self._clock() - entry[1] > self.window:
             del self._failures[address]
+            return 0
+        return entry[0]
+
+    def delay(self, address):
+        """Seconds the next failure from `address` would wait for its answer
+        (none for a first failure: a typo is answered at once)."""
+        count = self.count(address)
+        if not count:
             return 0.0
-        return min(self.cap, self.base * 2 ** (count - 1))
+        # The exponent stops growing long before a float would overflow.
+        return min(self.cap, self.base * 2.0 ** min(count - 1, 64))
 
     def failed(self, address):
-        count, _ = self._failures.pop(address, (0, 0.0))
-        self._failures[address] = (count + 1, self._clock())
+        """Count a failure from `address`; the seconds to wait before it is
+        answered."""
+        delay = self.delay(address)
+        count = self.count(address) + 1
+        self._failures.pop(address, None)
+        self._failures[address] = (count, self._clock())
         while len(self._failures) > self.max_addresses:
             del self._failures[next(iter(self._failures))]
-
-    def succeeded(self, address):
-        self._failures.pop(address, None)
+        return delay

@@ -154,12 +154,12 @@ def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None,
     transport = _open(url, timeout, ssl_context)
     try:
         with gevent.Timeout(timeout, ConnectError(f"{url}: the handshake timed out")):
-            hello = transport.recv()
+            hello = transport.recv(_auth.MAX_HANDSHAKE_FRAME)
             if hello is None:
                 raise ConnectError(f"{url} closed the connection before the handshake")
             frame, nonce, server_nonce = _auth.client_auth(hello, secret or b"")
             transport.send(frame)
-            answer = transport.recv()
+            answer = transport.recv(_auth.MAX_HANDSHAKE_FRAME)
             if answer is None:
                 raise AuthError(f"{url} closed the connection during the handshake")
             _auth.check_welcome(answer, secret or b"", server_nonce, nonce)

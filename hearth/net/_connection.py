@@ -18,11 +18,22 @@ else changes.
 
 Back-pressure: writes are batched (everything queued while the last frame
 was being written goes out next, in frames of at most `FRAME_OPS`
-operations). If more than `max_outbox` bytes wait while the writer is
-stuck on a peer that does not read, the connection is dropped, as if lost:
-memory stays bounded, and the processes that used it see
-``noconnection``. Senders never block; a message over `MAX_MESSAGE` bytes
-is refused with `PayloadError` (big data travels as lumps).
+operations and half of `MAX_FRAME_ITEMS` msgpack objects). If more than
+`max_outbox` bytes wait while the writer is stuck on a peer that does not
+read, the connection is dropped, as if lost: memory stays bounded, and the
+processes that used it see ``noconnection``. What the peer itself asks for
+(lumps) counts against the same limit whether or not the writer is stuck:
+a peer that asks for more than it reads is dropped. Senders never block; a
+message over `MAX_MESSAGE` bytes or with more than `MAX_CAPS` capabilities
+is refused with `PayloadError` before anything in it is exported (a failed
+send has no effect).
+
+The peer is authenticated, not trusted: it names only ids it was given
+(rule N2), a link or exit it sends comes from one of *its* processes (a
+sender descriptor naming one of our own exports is refused), and what it
+can make this side remember is bounded per connection: `MAX_IMPORTS` of
+its capabilities held here, `MAX_EXPORTS` of ours held there, and
+`MAX_CLOSED_IMPORTS` closed ids remembered.
 
 Which greenlet runs what: the reader is a plain gevent greenlet that acts
 on local routes directly (delivering never switches); the writer is
@@ -53,19 +64,27 @@ from hearth.vm import (
 from hearth.vm import foreign
 
 from ._wire import (
-    CLOSED, ERROR, EXIT, KILL, LINK, LINK_EXIT, LUMP, LUMP_WANT, MSG, RELEASE,
-    MAX_FRAME, ROOT, UNLINK, ProtocolError, pack, unpack,
+    CLOSED, ERROR, EXIT, FRAME_OPS, KILL, LINK, LINK_EXIT, LUMP, LUMP_WANT, MAX_CAPS,
+    MAX_FRAME, MAX_FRAME_ITEMS, MSG, RELEASE, ROOT, UNLINK, ProtocolError, pack, unpack,
+    weight,
 )
 
-__all__ = ["Connection", "MAX_OUTBOX"]
+__all__ = ["Connection", "MAX_OUTBOX", "MAX_IMPORTS", "MAX_EXPORTS", "MAX_CLOSED_IMPORTS"]
 
 log = logging.getLogger("hearth.net")
 
 #: Bytes queued for a peer that does not read before it is dropped.
 MAX_OUTBOX = 32 * 1024 * 1024
 
-#: Operations per frame at most (a bigger batch goes out as several frames).
-FRAME_OPS = 2048
+#: The peer's capabilities this side holds at once (live imports).
+MAX_IMPORTS = 1 << 16
+
+#: Our capabilities the peer holds at once (live exports); beyond it the
+#: peer, which does not release what it gets, is dropped.
+MAX_EXPORTS = 1 << 16
+
+#: Ids of the peer's capabilities remembered as closed (oldest forgotten).
+MAX_CLOSED_IMPORTS = 1 << 12
 
 #: The biggest message data that can cross (room left for the frame's framing).
 MAX_MESSAGE = MAX_FRAME - 64 * 1024
@@ -100,17 +119,19 @@ class Connection:
         closed: True once lost or closed; `reason` says why.
     """
 
-    def __init__(self, runtime, transport, root=None, max_outbox=MAX_OUTBOX):
+    def __init__(self, runtime, transport, root=None, max_outbox=MAX_OUTBOX,
+                 log_level=logging.INFO):
         self.runtime = runtime
         self.transport = transport
         self.name = f"{transport.address}#{next(_ids)}"
         self.max_outbox = max_outbox
+        self.log_level = log_level  # of the connection's normal comings and goings
         self._root = root  # (route, perms) we hand the peer, or None
         self.exports = {}
         self._export_index = {}
         self._next_export = 1
         self.imports = {}
-        self._closed_imports = set()
+        self._closed_imports = {}  # id -> None, oldest first
         self._out = []
         self._out_bytes = 0
         self._wake = Event()
@@ -198,19 +219,25 @@ class Connection:
 
     def _lost(self, why):
         if not self.closed:
-            log.info("connection %s lost: %s", self.name, why)
+            log.log(self.log_level, "connection %s lost: %s", self.name, why)
             self.close(why, notify=False)
 
     # -- the writer ------------------------------------------------------------------
 
-    def _push(self, op, size):
+    def _push(self, op, size, asked=False):
+        """Queue `op` (about `size` bytes). `asked`: the peer asked for it
+        (a lump), so the outbox limit holds even while the writer is idle."""
         if self.closed:
             return
         self._out.append(op)
         self._out_bytes += size + 16
-        # Only while the writer is stuck on the socket is the peer at fault;
-        # a local sender that has not yielded yet just gets a bigger batch.
-        if self._out_bytes > self.max_outbox and self._sending:
+        # While the writer is stuck on the socket the peer is at fault; a
+        # local sender that has not yielded yet just gets a bigger batch,
+        # but what the peer asked for in one frame is bounded all the same.
+        if self._out_bytes > self.max_outbox and (self._sending or asked):
+            # What waits is dropped: the peer hears why first, not after it.
+            self._out.clear()
+            self._out_bytes = 0
             self.close(f"the peer is not reading: over {self.max_outbox} bytes queued")
             return
         if not self._woken:
@@ -218,17 +245,28 @@ class Connection:
             self._wake.set()
 
     def _frames(self, ops):
-        """`ops` packed into frames: at most `FRAME_OPS` operations each,
-        split further while a frame would exceed `MAX_FRAME`."""
-        for i in range(0, len(ops), FRAME_OPS):
-            chunk = ops[i:i + FRAME_OPS]
-            frame = pack(chunk)
-            if len(frame) <= MAX_FRAME or len(chunk) == 1:
-                yield frame, len(chunk)
-            else:
-                half = len(chunk) // 2
-                yield from self._frames(chunk[:half])
-                yield from self._frames(chunk[half:])
+        """`ops` packed into frames: at most `FRAME_OPS` operations and
+        half of `MAX_FRAME_ITEMS` objects each, split further while a frame
+        would exceed `MAX_FRAME`."""
+        chunk, items, budget = [], 1, MAX_FRAME_ITEMS // 2
+        for op in ops:
+            w = weight(op)
+            if chunk and (len(chunk) >= FRAME_OPS or items + w > budget):
+                yield from self._sized(chunk)
+                chunk, items = [], 1
+            chunk.append(op)
+            items += w
+        if chunk:
+            yield from self._sized(chunk)
+
+    def _sized(self, chunk):
+        frame = pack(chunk)
+        if len(frame) <= MAX_FRAME or len(chunk) == 1:
+            yield frame, len(chunk)
+        else:
+            half = len(chunk) // 2
+            yield from self._sized(chunk[:half])
+            yield from self._sized(chunk[half:])
 
     def _write_loop(self):
         transport = self.transport
@@ -268,7 +306,7 @@ class Connection:
             while not self.closed:
                 frame = recv()
                 if frame is None:
-                    self._lost("the peer closed the connection")
+                    self._lost("closed by the peer")
                     return
                 ops = unpack(frame)
                 self.frames_in += 1
@@ -307,6 +345,12 @@ class Connection:
         key = (route, perms)
         eid = self._export_index.get(key)
         if eid is None:
+            if len(self.exports) >= MAX_EXPORTS:
+                # `forward` refuses such a message before it exports anything;
+                # a link or exit signal can't be refused: the peer goes.
+                self.close(f"the peer holds {MAX_EXPORTS} capabilities of this side"
+                           " (the limit) and releases none")
+                return (0, perms)  # never sent: the connection is closed
             eid = self._next_export
             self._next_export += 1
             exp = self.exports[eid] = _Export(route, perms)
@@ -363,6 +407,9 @@ class Connection:
         if route is None:
             if cid in self._closed_imports:
                 return self._dead_route(perms), perms
+            if len(self.imports) >= MAX_IMPORTS:
+                raise ProtocolError(f"this side holds {MAX_IMPORTS} capabilities of the peer"
+                                    " already (the limit)")
             route = foreign.new_foreign_route(self.runtime, self, cid, perms)
             self.imports[cid] = _Import(weakref.ref(route, partial(self._import_freed, cid)))
             return route, perms
@@ -383,26 +430,47 @@ class Connection:
         del self.imports[cid]
         self._push((RELEASE, cid, imp.count), 16)
 
-    def _sender(self, desc):
-        """The route of a sender descriptor. The caller must keep it in a
-        variable while it uses ``route._proc``: the stand-in holds its route
-        only weakly."""
+    def _sender(self, desc, what):
+        """The route of the sender descriptor of a link or exit operation:
+        always one of the peer's own capabilities (a positive id). A
+        negative id would name one of *our* exports, making a process of
+        this side the sender: refused before anything happens. The caller
+        must keep the route in a variable while it uses ``route._proc``:
+        the stand-in holds its route only weakly."""
+        if desc[0] < 0:
+            raise ProtocolError(f"{what} names a process of this side as its sender"
+                                f" (capability {-desc[0]}); a peer acts only for itself")
         route, _ = self._import(desc)
         return route
 
     # -- the carrier: local processes acting on imports (never switch) --------------------
 
     def forward(self, route, msg):
+        """Carry `msg` to `route`. Every check comes before the first export,
+        so a refused send has no effect (rule V6).
+
+        Raises:
+            PayloadError: over `MAX_MESSAGE` bytes, over `MAX_CAPS`
+                capabilities, or the peer already holds `MAX_EXPORTS`.
+        """
         if self.closed:
             return
-        caps = msg.caps
-        if caps:
-            desc = self._desc
-            caps = [desc(r, p) for r, p in caps]
-        data = msg.data
+        data, caps = msg.data, msg.caps
         if len(data) > MAX_MESSAGE:
             raise PayloadError(f"a message of {len(data)} bytes is too big for the network"
                                f" (at most {MAX_MESSAGE}); send a lump id instead")
+        if caps:
+            if len(caps) > MAX_CAPS:
+                raise PayloadError(f"a message with {len(caps)} capabilities is too many for"
+                                   f" the network (at most {MAX_CAPS})")
+            if len(self.exports) + len(caps) > MAX_EXPORTS:
+                index = self._export_index
+                new = sum(1 for r, p in caps if (r, p) not in index)
+                if len(self.exports) + new > MAX_EXPORTS:
+                    raise PayloadError(f"the peer holds {len(self.exports)} capabilities of"
+                                       f" this side (at most {MAX_EXPORTS}) and releases none")
+            desc = self._desc
+            caps = [desc(r, p) for r, p in caps]
         self._push((MSG, route.ident, data, caps or ()), len(data))
 
     def kill(self, route):
@@ -447,32 +515,37 @@ class Connection:
                     foreign.unwatch(exp.route, exp.watch)
         elif code == CLOSED:
             imp = self.imports.pop(op[1], None)
-            self._closed_imports.add(op[1])
             route = imp.ref() if imp is not None else None
             if route is not None:
+                # Remembered (boundedly) in case the peer names it again; an
+                # id never imported, or already freed, needs no memory.
+                closed = self._closed_imports
+                closed[op[1]] = None
+                if len(closed) > MAX_CLOSED_IMPORTS:
+                    del closed[next(iter(closed))]
                 foreign.close_foreign(route, op[2], op[3])
         elif code == KILL:
             exp = self._export(op[1], P_KILL)
             if exp is not None:
                 foreign.remote_kill(exp.route)
         elif code == EXIT:
+            sender = self._sender(op[2], "EXIT")
             exp = self._export(op[1], P_KILL)
-            sender = self._sender(op[2])
             if exp is not None:
                 foreign.remote_exit(sender._proc, exp.route, op[3])
         elif code == LINK:
+            sender = self._sender(op[2], "LINK")
             exp = self._export(op[1], P_LINK)
-            sender = self._sender(op[2])
             if exp is not None:
                 foreign.remote_link(sender._proc, exp.route)
         elif code == UNLINK:
+            sender = self._sender(op[2], "UNLINK")
             exp = self._export(op[1], P_LINK)
-            sender = self._sender(op[2])
             if exp is not None:
                 foreign.remote_unlink(sender._proc, exp.route)
         elif code == LINK_EXIT:
+            sender = self._sender(op[2], "LINK_EXIT")
             exp = self._export(op[1], 0)
-            sender = self._sender(op[2])
             if exp is not None:
                 foreign.remote_link_exit(sender._proc, exp.route, op[3])
         elif code == LUMP_WANT:
@@ -498,7 +571,7 @@ class Connection:
             data = self.runtime.lumps.get(lid)
         except (LumpNotFound, LumpCorrupt):
             data = None
-        self._push((LUMP, req, lid, data), len(data) if data else 32)
+        self._push((LUMP, req, lid, data), len(data) if data else 32, asked=True)
 
     def fetch_lump(self, lid, timeout=30.0):
         """Ask the peer for lump `lid`; its data, or None if the peer lacks

@@ -4,6 +4,15 @@ the network, and a Unix socket for tools on the same machine.
 Both hand every authenticated peer a root capability, chosen when the
 listener starts (for `hearth-server`: what the `hearth.init.Server` hook
 answers, by default a read-only view of the registry).
+
+Before a peer is authenticated it costs little and not for long: the
+whole HTTP upgrade and handshake must end within `HANDSHAKE_TIMEOUT`
+seconds (then its socket is closed), at most `MAX_HANDSHAKES` connections
+may be in it at once, `MAX_HANDSHAKES_PER_ADDRESS` from one address (a new
+one past either ceiling closes the oldest one still in the handshake, so a
+client that answers promptly always gets in), and its frames are tiny
+(`_auth.MAX_HANDSHAKE_FRAME`). The limits are module constants, read when
+a listener starts; `listen` takes each as an option too.
 """
 
 import logging
@@ -12,6 +21,7 @@ import socket
 import stat
 
 import gevent
+from gevent import getcurrent
 from gevent.pool import Group, Pool
 from gevent.pywsgi import WSGIServer
 from geventwebsocket.handler import WebSocketHandler
@@ -29,8 +39,18 @@ __all__ = ["Listener", "listen", "listen_unix", "parse_bind"]
 
 log = logging.getLogger("hearth.net")
 
-#: Seconds a peer has to finish the handshake.
+#: Seconds a peer has from connecting to the end of the handshake (the
+#: WebSocket upgrade included).
 HANDSHAKE_TIMEOUT = 10.0
+
+#: Connections in the upgrade or handshake at once, in all.
+MAX_HANDSHAKES = 1024
+
+#: Connections in the upgrade or handshake at once from one address.
+MAX_HANDSHAKES_PER_ADDRESS = 128
+
+#: Connections a WebSocket listener serves at once (established or not).
+MAX_CONNECTIONS = 10000
 
 
 def parse_bind(text):
@@ -50,40 +70,121 @@ def parse_bind(text):
     return host, port
 
 
-def server_handshake(transport, secret, throttle):
+class _Left(Exception):
+    """The peer left (or its time ran out) during the handshake."""
+
+
+def server_handshake(transport, secret, throttle, timeout=HANDSHAKE_TIMEOUT,
+                     log_level=logging.INFO):
     """Authenticate the peer on `transport`; True if it proved the secret.
 
-    A failure is answered with ``denied`` and a message, the transport is
-    closed, and the address's failure count goes up. Switches: always.
+    A wrong answer is answered with ``denied`` and a message — after the
+    `throttle`'s delay for its address, if any — and the transport is
+    closed. A peer that leaves or runs out of `timeout` is just closed.
+    Switches: always.
     """
     address = transport.address
-    delay = throttle.delay(address)
-    if delay:
-        gevent.sleep(delay)
     try:
-        with gevent.Timeout(HANDSHAKE_TIMEOUT, AuthError("handshake timed out")):
+        with gevent.Timeout(timeout, _Left("the handshake timed out")):
             hello, nonce = _auth.server_hello()
             transport.send(hello)
-            answer = transport.recv()
+            answer = transport.recv(_auth.MAX_HANDSHAKE_FRAME)
             if answer is None:
-                raise AuthError("the peer left during the handshake")
+                raise _Left("the peer left during the handshake")
             client_nonce = _auth.check_client(answer, secret, nonce)
     except (AuthError, ProtocolError) as e:
-        throttle.failed(address)
+        delay = throttle.failed(address) if throttle is not None else 0
         log.warning("refused peer %s: %s", address, e)
         try:
+            if delay:
+                gevent.sleep(delay)
             transport.send(_auth.denied(str(e)))
         except Exception:
             pass
         transport.close(str(e))
         return False
-    except Exception as e:  # the socket died under us
-        log.info("peer %s left during the handshake: %s", address, e)
+    except Exception as e:  # _Left, or the socket died under us
+        log.log(log_level, "peer %s left during the handshake: %s", address, e)
         transport.close()
         return False
-    throttle.succeeded(address)
     transport.send(_auth.server_welcome(secret, nonce, client_nonce))
     return True
+
+
+class _Ticket:
+    """One connection still in the upgrade or handshake: its socket is
+    closed when its deadline passes or when it is pushed out."""
+
+    __slots__ = ("sock", "address", "timer", "gate", "__weakref__")
+
+    def __init__(self, gate, sock, address):
+        self.gate, self.sock, self.address = gate, sock, address
+        self.timer = gevent.get_hub().loop.timer(gate.timeout)
+        self.timer.start(self.expire, "its time to finish the handshake ran out")
+
+    def expire(self, why):
+        """Close the socket (wakes whatever reads it); forget the ticket."""
+        if self.gate.forget(self):
+            log.debug("closing %s: %s", self.address, why)
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def done(self):
+        """The handshake ended (either way): no deadline any more."""
+        self.gate.forget(self)
+
+
+class _Gate:
+    """Counts the connections in the upgrade or handshake, in all and per
+    address, and closes the oldest past a ceiling. Never switches."""
+
+    def __init__(self, timeout, max_total, max_per_address):
+        self.timeout = timeout
+        self.max_total, self.max_per_address = max_total, max_per_address
+        self._pending = {}  # ticket -> None, oldest first
+        self._by_address = {}  # address -> {ticket: None}, oldest first
+        self._current = {}  # greenlet -> its ticket
+
+    def enter(self, sock, address):
+        mine = self._by_address.get(address)
+        if mine is not None and len(mine) >= self.max_per_address:
+            next(iter(mine)).expire(f"over {self.max_per_address} connections from"
+                                    " one address in the handshake")
+        if len(self._pending) >= self.max_total:
+            next(iter(self._pending)).expire(f"over {self.max_total} connections in the handshake")
+        ticket = _Ticket(self, sock, address)
+        self._pending[ticket] = None
+        self._by_address.setdefault(address, {})[ticket] = None
+        self._current[getcurrent()] = ticket
+        return ticket
+
+    def forget(self, ticket):
+        """True if `ticket` was still pending (it is not any more)."""
+        if ticket not in self._pending:
+            return False
+        del self._pending[ticket]
+        ticket.timer.stop()
+        ticket.timer.close()
+        mine = self._by_address.get(ticket.address)
+        if mine is not None:
+            mine.pop(ticket, None)
+            if not mine:
+                del self._by_address[ticket.address]
+        return True
+
+    def leave(self, ticket):
+        self._current.pop(getcurrent(), None)
+        self.forget(ticket)
+
+    def current(self):
+        """The calling greenlet's ticket, or None."""
+        return self._current.get(getcurrent())
+
+    @property
+    def pending(self):
+        return len(self._pending)
 
 
 class Listener:
@@ -95,28 +196,42 @@ class Listener:
         connections: the live `Connection` objects.
     """
 
-    def __init__(self, runtime, root, secret, max_outbox):
+    #: Level of the log lines of a peer coming and going.
+    log_level = logging.INFO
+
+    def __init__(self, runtime, root, secret, max_outbox, handshake_timeout=None):
         self.runtime = runtime
         self._root = root
         self._secret = secret
         self.max_outbox = max_outbox
+        self.handshake_timeout = (HANDSHAKE_TIMEOUT if handshake_timeout is None
+                                  else handshake_timeout)
         self.throttle = _auth.Throttle()
         self.connections = set()
         self.address = None
         self.url = None
         self._closed = False
 
+    def _handshake_done(self):
+        """The calling greenlet's connection is past its handshake."""
+
     def _serve(self, transport):
         """Run one peer to its end in the calling greenlet. Switches: always."""
-        if self._closed or not server_handshake(transport, self._secret, self.throttle):
-            return
-        conn = Connection(self.runtime, transport, root=self._root, max_outbox=self.max_outbox)
+        level = self.log_level
+        try:
+            if self._closed or not server_handshake(transport, self._secret, self.throttle,
+                                                    self.handshake_timeout, level):
+                return
+        finally:
+            self._handshake_done()
+        conn = Connection(self.runtime, transport, root=self._root, max_outbox=self.max_outbox,
+                          log_level=level)
         self.connections.add(conn)
         conn.on_close(self.connections.discard)
-        log.info("peer %s connected", conn.name)
+        log.log(level, "peer %s connected", conn.name)
         conn.start(read_here=True)
         conn.join()  # let the writer flush (an ERROR for the peer) before the socket goes
-        log.info("peer %s gone: %s", conn.name, conn.reason)
+        log.log(level, "peer %s gone: %s", conn.name, conn.reason)
 
     def _close_connections(self, message):
         conns = list(self.connections)
@@ -137,16 +252,48 @@ class Listener:
         self.close()
 
 
+class _GuardedServer(WSGIServer):
+    """pywsgi's server, each connection under the listener's `_Gate` from
+    its first byte (the TLS handshake included) to the end of the Hearth
+    handshake."""
+
+    gate = None
+
+    def _guarded(self, inner, sock, address):
+        gate = self.gate
+        ticket = gate.enter(sock, address[0] if isinstance(address, tuple) else str(address))
+        try:
+            inner(sock, address)
+        finally:
+            gate.leave(ticket)
+
+    def handle(self, sock, address):
+        if self.gate.current() is not None:  # inside wrap_socket_and_handle
+            return super().handle(sock, address)
+        return self._guarded(super().handle, sock, address)
+
+    def wrap_socket_and_handle(self, sock, address):
+        return self._guarded(super().wrap_socket_and_handle, sock, address)
+
+
 class _WebSocketListener(Listener):
-    def __init__(self, runtime, root, secret, host, port, max_outbox, ssl_context):
-        super().__init__(runtime, root, secret, max_outbox)
+    def __init__(self, runtime, root, secret, host, port, max_outbox, ssl_context,
+                 handshake_timeout, max_handshakes, max_handshakes_per_address,
+                 max_connections):
+        super().__init__(runtime, root, secret, max_outbox, handshake_timeout)
+        self.gate = _Gate(self.handshake_timeout,
+                          MAX_HANDSHAKES if max_handshakes is None else max_handshakes,
+                          MAX_HANDSHAKES_PER_ADDRESS if max_handshakes_per_address is None
+                          else max_handshakes_per_address)
         tls = {"ssl_context": ssl_context} if ssl_context is not None else {}
-        self._server = WSGIServer(
+        self._server = _GuardedServer(
             # SERVER_NAME given, or pywsgi looks up our own name (a DNS
             # query on gevent's thread pool) when it starts.
             (host, port), self._app, handler_class=WebSocketHandler, log=None,
-            environ={"SERVER_NAME": host}, spawn=Pool(10000), **tls,
-            error_log=logging.getLogger("hearth.net.http"))
+            environ={"SERVER_NAME": host},
+            spawn=Pool(MAX_CONNECTIONS if max_connections is None else max_connections),
+            **tls, error_log=logging.getLogger("hearth.net.http"))
+        self._server.gate = self.gate
         self._server.start()
         host, port = self._server.address[:2]
         self.address = (host, port)
@@ -162,14 +309,25 @@ class _WebSocketListener(Listener):
         self._serve(WebSocketServerTransport(ws, address))
         return []
 
+    def _handshake_done(self):
+        ticket = self.gate.current()
+        if ticket is not None:
+            ticket.done()
+
     def close(self):
         super().close()
         self._server.stop(timeout=2)
 
 
 class _UnixListener(Listener):
+    # The owner's own tools (each hearth-ctl command is a connection): their
+    # comings and goings are debug lines, and their failures are never
+    # throttled.
+    log_level = logging.DEBUG
+
     def __init__(self, runtime, root, path, max_outbox):
         super().__init__(runtime, root, b"", max_outbox)
+        self.throttle = None
         self.address = path
         self.url = f"unix://{path}"
         self._sock = _bind_unix(path)
@@ -238,7 +396,9 @@ def _root_of(root):
     return foreign.route_of(root) if root is not None else None
 
 
-def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None):
+def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None,
+           handshake_timeout=None, max_handshakes=None, max_handshakes_per_address=None,
+           max_connections=None):
     """Serve peers over WebSocket on `bind` (``"HOST:PORT"`` or a tuple;
     port 0 picks a free one). Must be called in a process: `root`, a `Cap`
     of the caller, is what every peer gets as its root capability (the
@@ -250,6 +410,10 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None):
         ssl_context: an `ssl.SSLContext` with the server's certificate to
             speak ``wss://`` itself; by default it speaks plain ``ws://``
             and TLS is a reverse proxy's job (docs/network.md).
+        handshake_timeout, max_handshakes, max_handshakes_per_address,
+        max_connections: the limits on peers not yet authenticated (None:
+            the module's `HANDSHAKE_TIMEOUT`, `MAX_HANDSHAKES`,
+            `MAX_HANDSHAKES_PER_ADDRESS`, `MAX_CONNECTIONS` when called).
 
     Switches: never.
     """
@@ -259,7 +423,8 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None):
     if not secret:
         raise ValueError("a network listener needs a non-empty secret")
     return _WebSocketListener(current_runtime(), _root_of(root), secret, host, port, max_outbox,
-                              ssl_context)
+                              ssl_context, handshake_timeout, max_handshakes,
+                              max_handshakes_per_address, max_connections)
 
 
 def listen_unix(path, *, root=None, max_outbox=MAX_OUTBOX):

@@ -20,6 +20,7 @@ Ids are the listener's own numbers for its connections, never reused.
 
 from hearth.native._service import NOT_FOUND, Service, ServiceError, parse_op, start_supervised
 from hearth.vm import foreign
+from hearth.vm._terms import brief
 
 __all__ = ["PEERS", "PeersService", "start_peers_service"]
 
@@ -60,7 +61,7 @@ class PeersService(Service):
                 finally:
                     cap.release()
                 return None
-        raise ServiceError(NOT_FOUND, f"no connected peer {wanted!r}")
+        raise ServiceError(NOT_FOUND, f"no connected peer {brief(wanted)}")
 
 
 def start_peers_service(registry, listener):

@@ -1,17 +1,18 @@
 """Transports: how frames move. WebSocket (server and client) and a plain
 length-prefixed stream for the local IPC socket.
 
-A transport has ``recv()`` (the next frame as bytes, or None at the end;
-switches), ``send(frame)`` (switches while the socket is full) and
+A transport has ``recv(limit)`` (the next frame as bytes, or None at the
+end; switches), ``send(frame)`` (switches while the socket is full) and
 ``close(message)`` (never switches for long). `address` names the peer for
-logs and for the failure throttle. Frames over `MAX_FRAME` are refused on
-arrival with `ProtocolError`, before they are read into memory.
+logs and for the failure throttle. A frame over `limit` bytes (by default
+`MAX_FRAME`; during the handshake, the little a handshake needs) is refused
+with `ProtocolError` from its header, before it is read into memory. A
+connection that ends between two frames (a WebSocket close, or the socket
+closed by a peer that was stopped) is a normal end: ``recv`` returns None.
 """
 
 import socket
 import struct
-
-from geventwebsocket.websocket import Header
 
 from ._wire import MAX_FRAME, ProtocolError
 
@@ -30,6 +31,51 @@ def _unmask(mask, payload):
     return (int.from_bytes(payload, "little") ^ key).to_bytes(n, "little")
 
 
+_H2, _H8 = struct.Struct("!H"), struct.Struct("!Q")
+
+
+class _Header:
+    __slots__ = ("fin", "opcode", "flags", "length", "mask")
+
+
+class _CutShort(Exception):
+    """The socket ended inside a WebSocket frame."""
+
+
+def _read_header(read):
+    """The next WebSocket frame header from `read`, or None if the stream
+    ended cleanly before it (between two frames)."""
+    data = read(2)
+    if not data:
+        return None
+    if len(data) != 2:
+        raise _CutShort()
+    h = _Header()
+    h.fin = bool(data[0] & 0x80)
+    h.flags = data[0] & 0x70
+    h.opcode = data[0] & 0x0F
+    length = data[1] & 0x7F
+    if length == 126:
+        more = read(2)
+        if len(more) != 2:
+            raise _CutShort()
+        (length,) = _H2.unpack(more)
+    elif length == 127:
+        more = read(8)
+        if len(more) != 8:
+            raise _CutShort()
+        (length,) = _H8.unpack(more)
+    h.length = length
+    h.mask = None
+    if data[1] & 0x80:
+        h.mask = read(4)
+        if len(h.mask) != 4:
+            raise _CutShort()
+    if h.opcode > 0x7 and (not h.fin or length > 125):
+        raise ProtocolError("a WebSocket control frame that is fragmented or over 125 bytes")
+    return h
+
+
 class WebSocketServerTransport:
     """The server's side of a gevent-websocket connection.
 
@@ -41,22 +87,27 @@ class WebSocketServerTransport:
         self.ws = ws
         self.address = address
 
-    def recv(self):
+    def recv(self, limit=MAX_FRAME):
         ws = self.ws
-        if ws.closed:
+        if ws.closed or ws.stream is None:
             return None
         message = None
+        read = ws.stream.read
         try:
             while True:
-                header = Header.decode_header(ws.stream)
+                header = _read_header(read)
+                if header is None:
+                    if message is not None:
+                        raise _CutShort()
+                    return None  # closed between two frames: a normal end
                 if header.flags:
                     raise ProtocolError("reserved WebSocket bits set")
                 size = header.length + (len(message) if message is not None else 0)
-                if size > MAX_FRAME:
-                    raise ProtocolError(f"frame of {size} bytes is over the limit of {MAX_FRAME}")
-                payload = ws.raw_read(header.length) if header.length else b""
+                if size > limit:
+                    raise ProtocolError(f"frame of {size} bytes is over the limit of {limit}")
+                payload = read(header.length) if header.length else b""
                 if len(payload) != header.length:
-                    return None
+                    raise _CutShort()
                 if header.mask:
                     payload = _unmask(header.mask, payload)
                 op = header.opcode
@@ -83,10 +134,10 @@ class WebSocketServerTransport:
                     return bytes(message)
         except ProtocolError:
             raise
-        except Exception:  # the socket died, or the header is garbage
-            if ws.closed or ws.stream is None:
-                return None
-            raise ProtocolError("malformed WebSocket framing") from None
+        except _CutShort:
+            raise ProtocolError("the connection ended inside a WebSocket frame") from None
+        except (OSError, ValueError):  # the socket died under us (reset, or closed here)
+            return None
 
     def send(self, frame):
         self.ws.send_frame(frame, _BINARY)
@@ -113,15 +164,15 @@ class WebSocketClientTransport:
         self.ws = ws
         self.address = address
 
-    def recv(self):
+    def recv(self, limit=MAX_FRAME):
         import websocket
 
         try:
             while True:
                 opcode, data = self.ws.recv_data()
                 if opcode == websocket.ABNF.OPCODE_BINARY:
-                    if len(data) > MAX_FRAME:
-                        raise ProtocolError(f"frame of {len(data)} bytes is over the limit")
+                    if len(data) > limit:
+                        raise ProtocolError(f"frame of {len(data)} bytes is over the limit of {limit}")
                     return bytes(data)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     return None
@@ -169,14 +220,14 @@ class StreamTransport:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def recv(self):
+    def recv(self, limit=MAX_FRAME):
         try:
             head = self._read(4)
             if head is None:
                 return None
             (n,) = _LEN.unpack(head)
-            if n > MAX_FRAME:
-                raise ProtocolError(f"frame of {n} bytes is over the limit of {MAX_FRAME}")
+            if n > limit:
+                raise ProtocolError(f"frame of {n} bytes is over the limit of {limit}")
             return self._read(n) if n else b""
         except OSError:
             return None

@@ -31,18 +31,25 @@ bits (SEND=1, MONITOR=2, KILL=4, LINK=8). Reasons are plain data
 (`hearth.vm.check_reason`).
 
 Anything else — not msgpack, not an array of arrays, an unknown code, a
-field of the wrong type, a frame over `MAX_FRAME` — is a `ProtocolError`,
-and the connection is dropped.
+field of the wrong type, a frame over `MAX_FRAME` bytes, over
+`MAX_FRAME_ITEMS` msgpack objects or (if it is that many bytes long)
+nested deeper than `MAX_FRAME_DEPTH`,
+a message with more than `MAX_CAPS` capabilities — is a `ProtocolError`,
+and the connection is dropped. A frame's shape is measured from its bytes
+before it is unpacked, so no frame unpacks into more than a bounded number
+of Python objects; error messages show a bounded prefix of the offending
+term (`hearth.vm._terms.brief`).
 """
 
 import msgpack
 
 from hearth.vm import ALL, BadReason, check_reason
+from hearth.vm._terms import TermTooBig, brief, measure
 
 __all__ = [
     "ROOT", "MSG", "KILL", "EXIT", "LINK", "UNLINK", "LINK_EXIT", "CLOSED",
-    "RELEASE", "LUMP_WANT", "LUMP", "ERROR", "MAX_FRAME", "ProtocolError",
-    "pack", "unpack",
+    "RELEASE", "LUMP_WANT", "LUMP", "ERROR", "MAX_FRAME", "MAX_FRAME_ITEMS",
+    "MAX_FRAME_DEPTH", "MAX_CAPS", "FRAME_OPS", "ProtocolError", "pack", "unpack", "weight",
 ]
 
 ROOT, MSG, KILL, EXIT, LINK, UNLINK, LINK_EXIT, CLOSED, RELEASE, LUMP_WANT, LUMP, ERROR = range(12)
@@ -52,6 +59,21 @@ _NAMES = ["ROOT", "MSG", "KILL", "EXIT", "LINK", "UNLINK", "LINK_EXIT", "CLOSED"
 
 #: The largest frame either side accepts (64 MiB): room for big lumps.
 MAX_FRAME = 64 * 1024 * 1024
+
+#: msgpack objects one frame may hold (each array, map, key, value and
+#: scalar counts one): at most a few dozen MB of Python objects, and about
+#: 50 ms to measure. Writers split their batches to stay under half of it.
+MAX_FRAME_ITEMS = 1 << 18
+
+#: Nesting depth of a frame: the frame, an operation, and a reason (which
+#: `hearth.vm.check_reason` limits to 33 levels).
+MAX_FRAME_DEPTH = 40
+
+#: Capabilities one message may carry across a connection.
+MAX_CAPS = 4096
+
+#: Operations per frame at most (a bigger batch goes out as several frames).
+FRAME_OPS = 2048
 
 
 class ProtocolError(Exception):
@@ -63,6 +85,25 @@ def pack(ops):
     return msgpack.packb(ops, use_bin_type=True)
 
 
+def weight(op):
+    """About how many msgpack objects `op` packs into (for splitting
+    batches under `MAX_FRAME_ITEMS`). Switches: never."""
+    n = 1
+    for field in op:
+        n += _weight(field, 0)
+    return n
+
+
+def _weight(term, depth):
+    t = type(term)
+    if t is tuple or t is list:
+        return 1 + sum(_weight(x, depth + 1) for x in term) if depth < 40 else 1
+    if t is dict:
+        return 1 + sum(_weight(k, depth + 1) + _weight(v, depth + 1)
+                       for k, v in term.items()) if depth < 40 else 1
+    return 1
+
+
 def _int(v, what):
     if type(v) is not int:
         raise ProtocolError(f"{what} must be an integer, not {type(v).__name__}")
@@ -71,10 +112,10 @@ def _int(v, what):
 
 def _desc(d):
     if type(d) is not tuple or len(d) != 2:
-        raise ProtocolError(f"a capability descriptor is [id, perms], not {d!r:.60}")
+        raise ProtocolError(f"a capability descriptor is [id, perms], not {brief(d)}")
     cid, perms = _int(d[0], "a capability id"), _int(d[1], "permissions")
     if cid == 0 or perms < 0 or perms > ALL:
-        raise ProtocolError(f"bad capability descriptor {d!r}")
+        raise ProtocolError(f"bad capability descriptor {brief(d)}")
     return d
 
 
@@ -87,12 +128,14 @@ def _reason(r):
 
 def _check(op):
     if type(op) is not tuple or not op or type(op[0]) is not int:
-        raise ProtocolError(f"an operation is an array starting with its code, not {op!r:.60}")
+        raise ProtocolError(f"an operation is an array starting with its code, not {brief(op)}")
     code, n = op[0], len(op)
     if code == MSG:
         if n != 4 or type(op[2]) is not bytes or type(op[3]) is not tuple:
             raise ProtocolError("MSG is [MSG, target, data (bin), [desc...]]")
         _int(op[1], "a target")
+        if len(op[3]) > MAX_CAPS:
+            raise ProtocolError(f"a message with {len(op[3])} capabilities (at most {MAX_CAPS})")
         for d in op[3]:
             _desc(d)
     elif code == KILL:
@@ -135,7 +178,7 @@ def _check(op):
         if n != 2 or type(op[1]) is not str:
             raise ProtocolError("ERROR is [ERROR, message]")
     else:
-        raise ProtocolError(f"unknown operation code {code}")
+        raise ProtocolError(f"unknown operation code {brief(code)}")
     return op
 
 
@@ -149,8 +192,17 @@ def unpack(frame):
         raise ProtocolError("frames must be binary")
     if len(frame) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(frame)} bytes is over the limit of {MAX_FRAME}")
+    # A frame of at most MAX_FRAME_ITEMS bytes can't hold more objects than
+    # that (each takes a byte), and nothing here walks a term without a depth
+    # guard (msgpack itself stops at 1,024 levels): only bigger frames are
+    # measured, which spares busy connections the cost (~0.15 µs an object).
+    if len(frame) > MAX_FRAME_ITEMS:
+        try:
+            measure(frame, MAX_FRAME_ITEMS, MAX_FRAME_DEPTH)
+        except TermTooBig as e:
+            raise ProtocolError(f"frame refused: {e}") from None
     try:
-        ops = msgpack.unpackb(frame, use_list=False, raw=False, strict_map_key=False)
+        ops = msgpack.unpackb(frame, use_list=False, raw=False, strict_map_key=True)
     except Exception as e:  # msgpack raises several unrelated types
         raise ProtocolError(f"frame is not msgpack: {e}") from None
     if type(ops) is not tuple:

@@ -15,6 +15,7 @@ kernel, so it can never show up later (O2).
 import msgpack
 
 from hearth.vm import MONITOR, SEND, Down, Message, current_process
+from hearth.vm._terms import measure as measure_term
 
 from ._codec import decode, encode
 from ._errors import CallTimeout, DecodeError, ServerExited
@@ -94,6 +95,7 @@ _unpackb = msgpack.unpackb
 def _decode(data, caps):
     """`decode(data, caps)`: the term, or `DecodeError`. Switches: never."""
     try:
+        measure_term(data)  # over the limits: `decode` says why
         return _unpackb(data, use_list=False, raw=False, strict_map_key=False,
                         ext_hook=_fallback)
     except Exception:  # an extension (a capability?), or malformed data

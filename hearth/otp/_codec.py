@@ -12,6 +12,7 @@ import struct
 import msgpack
 
 from hearth.vm import Cap
+from hearth.vm._terms import TermTooBig, measure as measure_term
 
 from ._errors import DecodeError
 
@@ -49,10 +50,19 @@ def decode(data, caps=()):
     """Return the term in `data`, with capability extensions replaced by
     the matching `Cap` of `caps`.
 
+    Data from outside is measured before it is unpacked
+    (`hearth.vm._terms.measure`): more than ``MAX_ITEMS`` objects or nesting
+    deeper than ``MAX_DEPTH`` is refused, so a small message can't unpack
+    into gigabytes of Python objects or a term too deep to walk.
+
     Raises:
-        DecodeError: `data` is not msgpack, has trailing bytes, or names a
-            capability index out of range.
+        DecodeError: `data` is not msgpack, has trailing bytes, names a
+            capability index out of range, or is over those limits.
     """
+    try:
+        measure_term(data)
+    except TermTooBig as e:
+        raise DecodeError(f"message refused: {e}") from None
 
     def ext_hook(code, payload):
         if code != CAP_EXT or len(payload) != 4:

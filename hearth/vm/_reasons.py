@@ -8,6 +8,7 @@ or any other plain-data term a process chose with `exit(reason)`.
 import linecache
 
 from ._errors import BadReason
+from ._terms import brief
 
 __all__ = [
     "NORMAL",
@@ -118,11 +119,11 @@ def check_reason(reason, _depth=0):
         out = {}
         for key, value in reason.items():
             if not isinstance(key, str):
-                raise BadReason(f"exit reason dict key {key!r} is not a str")
+                raise BadReason(f"exit reason dict key {brief(key)} is not a str")
             out[key] = check_reason(value, _depth + 1)
         return out
     raise BadReason(
-        f"exit reason must be plain data, not {type(reason).__name__}: {reason!r}"
+        f"exit reason must be plain data, not {type(reason).__name__}: {brief(reason)}"
     )
 
 

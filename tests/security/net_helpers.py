@@ -1,0 +1,104 @@
+"""Helpers of the network attacks (tests/security/test_net_*.py).
+
+- `NetServer`: the harness's `Server` started through this module, so that
+  a test can lower the listener's limits (``hearth.net._listen`` module
+  constants) in the real ``hearth-server`` subprocess; ``python -m
+  tests.security.net_helpers LIMITS_JSON ARGS...`` sets them and runs
+  ``hearth.server.main(ARGS)``.
+- `raw_peer`: an authenticated hand-written peer (`tests.net.rawpeer`).
+- `rss`: a process's resident memory, from /proc.
+"""
+
+import json
+import shutil
+import sys
+
+import msgpack
+
+from hearth._entry import bundled_root
+
+from tests.net.rawpeer import RawPeer
+from tests.net.servers import Program
+from tests.security.conftest import SECRET, Server
+
+
+class NetServer(Server):
+    """A `Server` whose listener limits are `limits` ({constant: value})."""
+
+    def __init__(self, tmp_path, limits):
+        self.root = tmp_path / "root"
+        shutil.copytree(bundled_root(), self.root,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        self.data_dir = tmp_path / "data"
+        self.sock = str(tmp_path / "hearth.sock")
+        self.program = Program(
+            "tests.security.net_helpers", json.dumps(limits), "--root", str(self.root),
+            "--bind", "127.0.0.1:0", "--ipc", self.sock, "--data-dir", str(self.data_dir),
+            "--status-every", "3600", env={"HEARTH_SECRET": SECRET})
+        self.url = self.program.wait_for("peers connect at").split(
+            "peers connect at ")[1].strip()
+        self.program.wait_for("tools attach at")
+
+
+def raw_peer(server, authenticate=True):
+    return RawPeer(server.url, SECRET.encode(), authenticate=authenticate)
+
+
+def rss(pid):
+    """Resident memory of `pid` in bytes."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def _main():
+    import hearth.net._listen as listen_module
+    from hearth.server import main
+
+    for name, value in json.loads(sys.argv[1]).items():
+        assert hasattr(listen_module, name), name
+        setattr(listen_module, name, value)
+    return main(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
+
+
+def reply_of(raw):
+    """Read until a MSG arrives (the reply to a request); ``(term, caps)``."""
+    from hearth.net._wire import MSG
+
+    while True:
+        ops = raw.recv()
+        assert ops is not None, "the server closed the connection"
+        for op in ops:
+            if op[0] == MSG:
+                return msgpack.unpackb(op[2], raw=False), op[3]
+
+
+def get(raw, name):
+    """Export id of `name` from the registry view (``(id, perms)``)."""
+    raw.request(raw.root, ["get", name])
+    term, caps = reply_of(raw)
+    assert "ok" in term, term
+    return caps[0]
+
+
+def spawn_counter(server, raw):
+    """Spawn the counter guest through the spawner (its lump is the
+    server's); the guest's export ``(id, perms)`` (all permissions)."""
+    from hearth.vm import lump_id
+
+    spawner = get(raw, "hearth.wasm.WasmProcessSpawner")[0]
+    lid = bytes(lump_id((server.root / "init/counter-guest/counter.wasm").read_bytes()))
+    raw.request(spawner, ["spawn", lid], reply_id=2)
+    term, caps = reply_of(raw)
+    assert "ok" in term, term
+    return caps[0]
+
+
+def pids(snapshot):
+    return {pid for pid, _ in snapshot["processes"]}
