@@ -315,6 +315,10 @@ class Connection:
                     dispatch(op)
                     if self.closed:
                         return
+                # A peer that sends without pause always has a next frame
+                # ready, so recv() would never switch: yield after each
+                # frame, or one busy peer starves every other process.
+                gevent.sleep(0)
         except ProtocolError as e:
             log.warning("dropping %s: %s", self.name, e)
             self.close(f"protocol error: {e}")

@@ -14,6 +14,8 @@ closed by a peer that was stopped) is a normal end: ``recv`` returns None.
 import socket
 import struct
 
+import gevent
+
 from ._wire import MAX_FRAME, ProtocolError
 
 __all__ = ["WebSocketServerTransport", "WebSocketClientTransport", "StreamTransport"]
@@ -21,14 +23,39 @@ __all__ = ["WebSocketServerTransport", "WebSocketClientTransport", "StreamTransp
 _CONT, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 
+_UNMASK_CHUNK = 4 * 1024 * 1024  # bytes unmasked between two yields to the hub
+_SMALL = 1024
+
+
 def _unmask(mask, payload):
     """`payload` XOR the 4-byte `mask`, repeated. gevent-websocket's own
-    `Header.unmask_payload` loops in Python, byte by byte (~50 ns a byte:
-    0.18 s for a 3.5 MB frame); this XORs two big integers (~14x faster,
-    ~7x for a 64-byte frame)."""
+    `Header.unmask_payload` loops in Python, byte by byte (~50 ns a byte).
+    Small payloads XOR as two big integers (~1 us for 64 bytes); bigger ones
+    through numpy (48 MiB in ~80 ms here, against ~0.5 s as integers), a
+    chunk of `_UNMASK_CHUNK` bytes at a time with a yield to the hub between
+    chunks, so a peer's huge frame never stalls everyone else for long.
+
+    Switches: only for payloads over `_UNMASK_CHUNK` bytes."""
     n = len(payload)
-    key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
-    return (int.from_bytes(payload, "little") ^ key).to_bytes(n, "little")
+    if n <= _SMALL:
+        key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
+        return (int.from_bytes(payload, "little") ^ key).to_bytes(n, "little")
+    import numpy as np
+
+    data = np.frombuffer(payload, dtype=np.uint8)
+    out = np.empty(n, dtype=np.uint8)
+    row = 4096  # a multiple of 4, so every row starts at the mask's first byte
+    key = np.frombuffer(mask * (row // 4), dtype=np.uint8)
+    full = n - n % row
+    for start in range(0, full, _UNMASK_CHUNK):
+        end = min(full, start + _UNMASK_CHUNK)
+        np.bitwise_xor(data[start:end].reshape(-1, row), key,
+                       out=out[start:end].reshape(-1, row))
+        if end < full:
+            gevent.sleep(0)
+    if n > full:
+        np.bitwise_xor(data[full:], key[:n - full], out=out[full:])
+    return out.tobytes()
 
 
 _H2, _H8 = struct.Struct("!H"), struct.Struct("!Q")
