@@ -201,7 +201,7 @@ def _from_term(term):
             version=version, description=description, applications=deps or (),
             stop=stop, type=type_,
         )
-    except (ImportError, AttributeError, TypeError) as e:
+    except (ValueError, TypeError) as e:
         raise ValueError(f"bad application description: {e}") from None
 
 
