@@ -37,7 +37,10 @@ anything changed, so saving a service's file is enough to restart it.
 
 Call API of the `Init` process (`hearth.otp.call`): ``"services"`` -> the
 status list; ``"reload_services"`` -> ``{"started", "upgraded", "stopped",
-"failed"}`` lists of names.
+"failed"}`` lists of names; ``"exposed"`` -> the sorted names of the
+services for this target whose manifests say ``expose = true`` (as the
+root is now: hearth-server asks once, when it starts, to build the view
+its peers get).
 """
 
 import importlib.util
@@ -200,7 +203,15 @@ class Init(otp.GenServer):
             return ("reply", _status(state), state)
         if request == "reload_services":
             return ("reply", _sync(state), state)
+        if request == "exposed":
+            return ("reply", _exposed(state), state)
         return ("reply", ("error", f"unknown request {request!r}"), state)
+
+
+def _exposed(state):
+    """Names of this target's services whose manifests expose them."""
+    manifests, _ = scan_root(state["root"])
+    return sorted(n for n, m in manifests.items() if m.expose and state["target"] in m.targets)
 
 
 def _service_child(sup):
