@@ -70,3 +70,39 @@ def test_a_peer_cannot_register_unregister_or_widen_its_view(hearth_server, atta
         otp.register(wider, "clock", otp.lookup(wider, "clock"))
     wider.release()
     hearth_server.assert_unchanged(before)
+
+
+def _service(root, name, expose):
+    d = root / "init" / name
+    d.mkdir(parents=True)
+    (d / "service.toml").write_text(
+        f'name = "{name}"\nkind = "python"\nentry = "service.py:main"\n'
+        + ("expose = true\n" if expose else ""))
+    (d / "service.py").write_text(
+        "from hearth import vm\n\ndef main(registry):\n    while True:\n        vm.recv()\n")
+
+
+def test_the_operator_exposes_a_root_service_in_its_manifest_never_an_admin_name(tmp_path,
+                                                                                 proc):
+    from hearth.net import connect
+
+    from tests.net.servers import Program
+    from tests.security.conftest import SECRET
+
+    root = tmp_path / "root"
+    _service(root, "shown", True)
+    _service(root, "hidden", False)
+    _service(root, "hearth.terminal.TerminalFactory", True)  # a root service may not claim it
+    server = Program("hearth.server", "--root", str(root), "--bind", "127.0.0.1:0",
+                     "--ipc", str(tmp_path / "hearth.sock"), "--status-every", "3600",
+                     env={"HEARTH_SECRET": SECRET})
+    try:
+        url = server.wait_for("peers connect at").split("peers connect at ")[1].strip()
+        assert "hearth.terminal.TerminalFactory" in server.wait_for(
+            "never exposed to peers, whatever the manifest says")
+        with connect(url, secret=SECRET) as peer:
+            names = set(otp.registered(peer.root))
+        assert "shown" in names
+        assert not names & {"hidden", "hearth.terminal.TerminalFactory", "hearth.fs.Filesystem"}
+    finally:
+        assert server.stop() == 0, "".join(server.lines[-40:])
