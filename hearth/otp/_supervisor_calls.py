@@ -63,7 +63,7 @@ class AdminCalls:
                     and type(arg[1]) is tuple):
                 return ("error", ("badarg", repr(arg)[:200]))
             try:
-                extra = args_from_term(arg[1], self.allowed)
+                extra = args_from_term(arg[1])
             except ValueError as e:
                 return ("error", ("invalid_child_spec", str(e)))
             t = self.template

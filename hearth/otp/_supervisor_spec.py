@@ -403,16 +403,17 @@ def args_to_term(value):
     return value
 
 
-def args_from_term(value, allowed=None):
-    """Undo `args_to_term` (callables only from tokens of this OS
-    process; nested specs' start functions also from `allowed`).
+def args_from_term(value):
+    """Undo `args_to_term`: callables only from tokens of this OS process;
+    a nested spec's start function named by a str stays a name (see
+    `spec_from_term`).
 
     Raises:
         ValueError: a nested spec is malformed, or a reference names nothing.
     """
     if type(value) is tuple:
         if len(value) == _SPEC_LEN and value[0] == _SPEC_TAG:
-            return spec_from_term(value)
+            return spec_from_term(value, None)
         if len(value) == 2 and value[0] == _REF_TAG:
             return resolve(value[1])
         return tuple(args_from_term(v) for v in value)
@@ -445,6 +446,9 @@ def spec_to_term(spec):
 def spec_from_term(term, allowed=None):
     """Rebuild a `ChildSpec` from `spec_to_term`'s output; its function
     from a token of this OS process or a name in `allowed` (see `resolve`).
+    With `allowed` None (a spec nested in another's arguments, such as a
+    child supervisor's children) a name stays a str: only the supervisor
+    that starts that spec resolves it, against its own ``allowed_starts``.
 
     Raises:
         ValueError: the term is malformed or names no function it may.
@@ -455,10 +459,13 @@ def spec_from_term(term, allowed=None):
     if kind not in ("spawn", "call") or type(args) is not tuple or (
             options is not None and type(options) is not dict):
         raise ValueError(f"child {id_!r:.80}: malformed start")
-    try:
-        fn = resolve(ref, allowed)
-    except ValueError as e:
-        raise ValueError(f"child {id_!r:.80}: {e}") from None
+    if allowed is None and type(ref) is str and _startable(ref):
+        fn = ref  # a name, for the supervisor that will start this spec
+    else:
+        try:
+            fn = resolve(ref, allowed)
+        except ValueError as e:
+            raise ValueError(f"child {id_!r:.80}: {e}") from None
     args = args_from_term(args)
     if kind == "spawn":
         start = (fn, args, options) if options else (fn, args)

@@ -116,3 +116,19 @@ def test_start_link_refuses_a_name_it_was_not_given(proc):
         start_link([ChildSpec("w", "nope")], allowed_starts={"idle-worker": start_idle})
     with pytest.raises(ValueError, match="not a name"):
         start_link([], allowed_starts={"$local:x": start_idle})
+
+
+def test_a_child_supervisors_names_are_resolved_by_that_supervisor(proc):
+    vm.trap_exit(True)
+    sup = start_link([])  # no allowed starts of its own
+    sub = supervisor_spec("sub", [ChildSpec("w", "idle-worker")],
+                          allowed_starts={"idle-worker": start_idle})
+    status, cap = start_child(sup, sub)
+    assert status == "ok"
+    assert [c.id for c in which_children(cap)] == ["w"]
+    # A name the child supervisor was not given fails its start, naming why.
+    bad = supervisor_spec("bad", [ChildSpec("w", "mark")],
+                          allowed_starts={"idle-worker": start_idle})
+    status, reason = start_child(sup, bad)
+    assert status == "error" and "not one of allowed_starts" in repr(reason)
+    assert RAN == []
