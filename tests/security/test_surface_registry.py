@@ -106,3 +106,15 @@ def test_the_operator_exposes_a_root_service_in_its_manifest_never_an_admin_name
         assert not names & {"hidden", "hearth.terminal.TerminalFactory", "hearth.fs.Filesystem"}
     finally:
         assert server.stop() == 0, "".join(server.lines[-40:])
+
+
+def test_every_name_the_server_registers_is_classified(hearth_server):
+    """A native service added later must be put on the allow-list or on
+    `NEVER_EXPOSED` on purpose: nothing is exposed by default, and nothing
+    is left undecided."""
+    from hearth._views import NEVER_EXPOSED, PEER_SERVICES
+
+    services = {p.name for p in (hearth_server.root / "init").iterdir() if p.is_dir()}
+    names = set(hearth_server.snapshot()["names"])
+    assert names - set(PEER_SERVICES) - NEVER_EXPOSED - services == set()
+    assert not set(PEER_SERVICES) & NEVER_EXPOSED
