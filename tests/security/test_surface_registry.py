@@ -108,7 +108,7 @@ def test_the_operator_exposes_a_root_service_in_its_manifest_never_an_admin_name
         assert server.stop() == 0, "".join(server.lines[-40:])
 
 
-def test_every_name_the_server_registers_is_classified(hearth_server):
+def test_every_name_the_server_registers_is_classified(hearth_server, proc):
     """A native service added later must be put on the allow-list or on
     `NEVER_EXPOSED` on purpose: nothing is exposed by default, and nothing
     is left undecided."""
