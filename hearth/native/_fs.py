@@ -358,6 +358,8 @@ class Filesystem(Service):
         self.root = os.path.realpath(root)
         self.off_hub_bytes = off_hub_bytes
         self.read_only = read_only
+        if read_only:
+            self.name = READ_ONLY_FILESYSTEM  # for the log
         self.lumps = self.proc.runtime.lumps
 
     def handle_request(self, request):
