@@ -14,8 +14,9 @@ secret from ``--secret-file``, ``$HEARTH_SECRET_FILE`` or
 ``$HEARTH_SECRET``) and hands it, as its root, a read-only view of its
 registry that sees only `EXPORTED` (the window, renderer, canvas and
 debug-draw services, the time services and the wasm spawner; never the
-terminal factory): the server's processes find them through
-``hearth.net.Peers``. The server's
+terminal factory; the allow-list and its reasons are in `hearth._views`)
+and its root's services whose manifests say ``expose = true``: the
+server's processes find them through ``hearth.net.Peers``. The server's
 registry (what it gives its peers) is registered locally as
 ``hearth.server`` while connected. A lost connection is retried, with a
 growing delay; a wrong secret stops the client. ``--headless`` runs
@@ -35,6 +36,7 @@ import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
 from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
+from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth.native import (  # noqa: E402
     WINDOW,
@@ -52,20 +54,18 @@ log = logging.getLogger("hearth.client")
 
 SERVER_NAME = "hearth.server"  # the server's root, in the client's registry
 
-# What the server may reach of this client: the graphical services, the
-# time services and the (sandboxed) wasm spawner. Never the terminal
-# factory, which runs programs on this machine, nor init or the server's
-# own root.
-EXPORTED = ("hearth.Window", "hearth.Renderer", "hearth.canvas.CanvasFactory",
-            "hearth.DebugDrawFactory", "hearth.Sleep", "hearth.TimerFactory",
-            "hearth.StopwatchFactory", "hearth.UnixTime", "hearth.wasm.WasmProcessSpawner")
+# What the server may reach of this client (reasons in `hearth._views`):
+# the graphical services, the time services and the (sandboxed) wasm
+# spawner. Never the terminal factory, which runs programs on this
+# machine, nor init or the server's own root.
+EXPORTED = tuple(CLIENT_EXPORTS)
 
 
 def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
     """Stay connected to the server at `url`; reconnect when the connection
     is lost. Switches: always."""
     vm.set_metadata(description=f"the connection to {url}")
-    mine = otp.registry_view(registry, read_only=True, names=EXPORTED)
+    mine = client_view(registry, exposed=exposed_services(registry))
     delay = retry[0]
     while True:
         try:

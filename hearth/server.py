@@ -9,9 +9,11 @@ Peers: with ``--bind HOST:PORT`` it serves peers over WebSocket; the shared
 secret comes from ``--secret-file``, ``$HEARTH_SECRET_FILE`` or
 ``$HEARTH_SECRET`` (never from the command line, where `ps` would show
 it). Each peer's root capability is what the ``hearth.init.Server`` hook
-answers, by default a read-only view of the registry that hides the
-admin services (`ADMIN_SERVICES`: the inspector, ``hearth.net.Peers``, the
-hooks). Tools on this machine
+answers, by default a read-only view of the registry that sees only an
+allow-list (`hearth._views.peer_view`: the time services, the wasm
+spawner, the root's services whose manifests say ``expose = true``, and
+with ``--publish-files`` a read-only ``hearth.fs.ReadOnlyFilesystem``).
+The writable ``hearth.fs.Filesystem`` is for tools only. Tools on this machine
 (`hearth-ctl`, `hearth-tui`) attach through the IPC socket (``--ipc``,
 default ``$HEARTH_SOCK``, else ``$XDG_RUNTIME_DIR/hearth.sock``, else a
 per-user path), whose root is the ``hearth.init.Daemon`` hook's answer, by
@@ -35,6 +37,7 @@ import signal  # noqa: E402
 import gevent  # noqa: E402
 
 from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
+from hearth._views import exposed_services, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import socket_path  # noqa: E402
 from hearth.native import (  # noqa: E402
@@ -45,12 +48,6 @@ from hearth.native import (  # noqa: E402
 )
 
 DEFAULT_INIT = "kindling.init:boot"
-
-# Services network peers never see through the default root: they act on
-# any process by pid, or hand out other peers' roots. Tools on the IPC
-# socket see them.
-ADMIN_SERVICES = ("hearth.Inspector", "hearth.net.Peers", "hearth.init", "hearth.init.Server",
-                  "hearth.init.Client", "hearth.init.Daemon")
 
 log = logging.getLogger("hearth.server")
 
@@ -101,6 +98,8 @@ def _boot(opts, listeners, failed):
     start_inspector(registry)
     if opts.serve_files:
         start_filesystem(registry, opts.root)
+        if opts.publish_files:
+            start_filesystem(registry, opts.root, read_only=True)
     if opts.root is not None:
         if opts.watch:
             resolve(opts.init)(opts.root, registry, watch=opts.watch)
@@ -113,7 +112,8 @@ def _boot(opts, listeners, failed):
             listeners.append(net.listen_unix(opts.ipc, root=daemon_root))
             log.info("tools attach at %s", opts.ipc)
         if opts.bind:
-            public = otp.registry_view(registry, read_only=True, hide=ADMIN_SERVICES)
+            public = peer_view(registry, publish_files=opts.publish_files,
+                               exposed=exposed_services(registry))
             server_root = hook_root(registry, "hearth.init.Server", public)
             lst = net.listen(opts.bind, secret=opts.secret, root=server_root)
             listeners.append(lst)
@@ -159,6 +159,9 @@ def main(argv=None):
     parser.add_argument("--secret-file", default=None, metavar="FILE",
                         help="the shared secret peers must prove (first line of FILE;"
                         " default $HEARTH_SECRET_FILE, else $HEARTH_SECRET)")
+    parser.add_argument("--publish-files", action="store_true",
+                        help="with --root and --bind, let peers read (never write) ROOT"
+                        " through hearth.fs.ReadOnlyFilesystem (default: peers see no files)")
     parser.add_argument("--ipc", default=None, metavar="PATH",
                         help="the IPC socket for hearth-ctl and hearth-tui (default"
                         " $HEARTH_SOCK, else $XDG_RUNTIME_DIR/hearth.sock, else per user)")
@@ -170,6 +173,8 @@ def main(argv=None):
     root = args.root if args.root is not None else bundled_root()
     if root is not None and not os.path.isdir(root):
         parser.error(f"--root {root}: not a directory")
+    if args.publish_files and args.root is None:
+        parser.error("--publish-files publishes --root DIR: give one")
     if args.bind:
         try:
             net.parse_bind(args.bind)
@@ -178,6 +183,7 @@ def main(argv=None):
     opts = argparse.Namespace(
         status_every=args.status_every, root=root, init=args.init,
         serve_files=args.root is not None,
+        publish_files=args.publish_files and args.root is not None,
         watch=args.watch if args.root is not None and args.watch > 0 else None,
         bind=args.bind, secret=read_secret(args.secret_file, parser, "--bind") if args.bind else None,
         ipc=None if args.no_ipc else (args.ipc or socket_path()),

@@ -29,6 +29,8 @@ from ._fs import (
     NOT_A_DIRECTORY,
     NOT_A_FILE,
     PATH_ESCAPES_ROOT,
+    READ_ONLY,
+    READ_ONLY_FILESYSTEM,
     FilesystemService,
     start_filesystem,
 )
@@ -101,6 +103,8 @@ __all__ = [
     "NOT_A_DIRECTORY",
     "NOT_A_FILE",
     "PATH_ESCAPES_ROOT",
+    "READ_ONLY",
+    "READ_ONLY_FILESYSTEM",
     "FilesystemService",
     "start_filesystem",
     "INSPECTOR",

@@ -7,6 +7,17 @@ reply is ``{"ok": value}`` or ``{"err": {"kind": K, "message": M}}``.
 `start_filesystem` starts it under a supervisor and registers it as
 ``hearth.fs.Filesystem``.
 
+Read-only
+---------
+
+``start_filesystem(..., read_only=True)`` serves the same root without
+``put``: a put is answered ``read_only`` and touches nothing (get and list
+work as below). It registers as ``hearth.fs.ReadOnlyFilesystem``
+(`READ_ONLY_FILESYSTEM`), so a registry view can hand it out while the
+writable one stays out of the view. hearth-server publishes it to peers
+only when its operator asks (``--publish-files``); the writable service is
+for the tools on the IPC socket and the root's own services.
+
 Paths
 -----
 
@@ -68,6 +79,8 @@ absolute path) or the lump.
     or stream without end.
 ``path_escapes_root``
     See Paths.
+``read_only`` (this service's own)
+    put on a read-only filesystem.
 ``invalid_request``
     Not msgpack, an unknown op, a missing field, a path that is not a str
     or holds a NUL, a lump id that is not 32 bytes of bin, a name too long
@@ -126,6 +139,8 @@ from ._wasm_spawner import run_off_hub
 
 __all__ = [
     "FILESYSTEM",
+    "READ_ONLY_FILESYSTEM",
+    "READ_ONLY",
     "IS_A_DIRECTORY",
     "NOT_A_DIRECTORY",
     "PATH_ESCAPES_ROOT",
@@ -140,6 +155,8 @@ __all__ = [
 log = logging.getLogger("hearth.native")
 
 FILESYSTEM = "hearth.fs.Filesystem"
+READ_ONLY_FILESYSTEM = "hearth.fs.ReadOnlyFilesystem"
+READ_ONLY = "read_only"
 IS_A_DIRECTORY = "is_a_directory"
 NOT_A_DIRECTORY = "not_a_directory"
 PATH_ESCAPES_ROOT = "path_escapes_root"
@@ -330,19 +347,26 @@ class Filesystem(Service):
             `os.path.realpath`).
         off_hub_bytes: gets and puts of more bytes than this run on a
             native thread, in a worker process (see Blocking).
+        read_only: refuse every put (``read_only``), before looking at
+            its path or lump.
     """
 
     name = FILESYSTEM
 
-    def __init__(self, root, off_hub_bytes=DEFAULT_OFF_HUB_BYTES):
+    def __init__(self, root, off_hub_bytes=DEFAULT_OFF_HUB_BYTES, read_only=False):
         super().__init__()
         self.root = os.path.realpath(root)
         self.off_hub_bytes = off_hub_bytes
+        self.read_only = read_only
+        if read_only:
+            self.name = READ_ONLY_FILESYSTEM  # for the log
         self.lumps = self.proc.runtime.lumps
 
     def handle_request(self, request):
         op, fields = parse_op(request.term, _OPS)
         path = fields["path"]
+        if op == "put" and self.read_only:
+            raise _fail(READ_ONLY, f"put {path!r:.200}: this filesystem is read-only")
         real = _resolve(self.root, path)
         if op == "list":
             return self._list(real, path)
@@ -433,9 +457,10 @@ class FilesystemService(NamedTuple):
 
 
 def start_filesystem(registry, root, *, off_hub_bytes=DEFAULT_OFF_HUB_BYTES, intensity=3,
-                     period=5.0):
+                     period=5.0, read_only=False):
     """Start ``hearth.fs.Filesystem`` on `root` under a supervisor linked
-    to the caller and register it in `registry` under that name.
+    to the caller and register it in `registry` under that name (with
+    `read_only`, a read-only one, as ``hearth.fs.ReadOnlyFilesystem``).
 
     A service that crashes is restarted and registered again; more than
     `intensity` restarts within `period` seconds stop the supervisor.
@@ -443,7 +468,7 @@ def start_filesystem(registry, root, *, off_hub_bytes=DEFAULT_OFF_HUB_BYTES, int
     Args:
         registry: a registry capability that may register the name.
         root: the directory served (str or path-like); it must exist.
-        off_hub_bytes: see `Filesystem`.
+        off_hub_bytes, read_only: see `Filesystem`.
         intensity, period: the supervisor's restart limit.
 
     Returns:
@@ -459,8 +484,10 @@ def start_filesystem(registry, root, *, off_hub_bytes=DEFAULT_OFF_HUB_BYTES, int
     root = os.path.realpath(os.fspath(root))
     if not os.path.isdir(root):
         raise NotADirectoryError(errno.ENOTDIR, "the filesystem root is not a directory", root)
+    name = READ_ONLY_FILESYSTEM if read_only else FILESYSTEM
     sup, caps = start_supervised(
-        registry, [(FILESYSTEM, Filesystem, (root, off_hub_bytes))],
-        name="hearth.fs", intensity=intensity, period=period,
+        registry, [(name, Filesystem, (root, off_hub_bytes, read_only))],
+        name="hearth.fs.read_only" if read_only else "hearth.fs",
+        intensity=intensity, period=period,
     )
-    return FilesystemService(sup, caps[FILESYSTEM])
+    return FilesystemService(sup, caps[name])

@@ -54,9 +54,11 @@ the application's *type* decides, with Erlang's meaning:
 ``stop`` is not called then: there is no tree left to stop.
 
 Descriptions travel to the controller in a message, so `start` and `stop`
-must be module-level functions (named ``"module:qualname"``, as in
-`start_child`, see `_supervisor_spec`); `args` are plain data, capabilities
-and such functions. Capabilities in `args` are kept by the controller while
+must be module-level functions; they travel as unforgeable references of
+this OS process, as in `start_child` (see `_supervisor_spec`), and a
+description naming a function any other way (``"os:system"``) is refused
+``invalid_request``; `args` are plain data, capabilities and such
+functions. Capabilities in `args` are kept by the controller while
 the application is loaded and lent to each `start`.
 
 Controller protocol (`call`; replies ``{"ok": value}`` or ``{"err":
@@ -201,7 +203,7 @@ def _from_term(term):
             version=version, description=description, applications=deps or (),
             stop=stop, type=type_,
         )
-    except (ImportError, AttributeError, TypeError) as e:
+    except (ValueError, TypeError) as e:
         raise ValueError(f"bad application description: {e}") from None
 
 

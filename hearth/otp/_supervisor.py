@@ -98,11 +98,14 @@ call                           reply
 =============================  ============================================
 
 A `start_child` spec travels in a message, so its function must be a
-module-level one (see `_supervisor_spec`): the supervisor imports it by
-name and calls it. Give supervisor capabilities only to trusted code: SEND
-on a supervisor is the power to start, stop and restart its children, and
-through `start_child` to run any importable function (``os:system``
-included) in this OS process. Never hand one to a guest.
+module-level one (see `_supervisor_spec`): it travels as an unforgeable
+reference that only resolves in this OS process, or as the name of one of
+the supervisor's ``allowed_starts``. Nothing is imported by name from a
+message: any other reference is answered ``("error", ("invalid_child_spec",
+text))``. Still, give supervisor capabilities only to trusted code: SEND on
+a supervisor is the power to start, stop and restart its children, and
+`which_children` hands out capabilities (SEND, MONITOR, KILL) to every one
+of them. Never hand one to a guest or a peer.
 """
 
 from hearth import vm
@@ -117,6 +120,7 @@ from ._supervisor_spec import (
     ChildSpec,
     args_to_term,
     caps_in,
+    check_allowed_starts,
     check_flags,
     check_significant,
     check_spec,
@@ -147,6 +151,7 @@ def start_link(
     period=5,
     auto_shutdown="never",
     name=None,
+    allowed_starts=None,
 ):
     """Start a supervisor linked to the caller; return once every child has
     started.
@@ -165,6 +170,10 @@ def start_link(
         auto_shutdown: ``"never"``, ``"any_significant"`` or
             ``"all_significant"``.
         name: the supervisor process's name, for tools.
+        allowed_starts: a dict name -> callable: the start functions a
+            child spec may name with a str (``ChildSpec(id, "name",
+            args=...)``), here or in a later `start_child`. Names are str
+            not starting with ``$``.
 
     Returns:
         a capability (all permissions) to the supervisor.
@@ -180,10 +189,14 @@ def start_link(
     Switches: always.
     """
     check_flags(strategy, intensity, period, auto_shutdown)
+    allowed = check_allowed_starts(allowed_starts)
     children = list(children)
     ids = set()
     for spec in children:
         check_spec(spec)
+        if type(spec.function) is str and spec.function not in allowed:
+            raise ValueError(f"child {spec.id!r}: {spec.function!r} is not one of "
+                             f"allowed_starts {sorted(allowed)}")
         bad = check_significant(spec, auto_shutdown)
         if bad is not None:
             raise ValueError(f"child {spec.id!r}: {bad!r}")
@@ -204,7 +217,7 @@ def start_link(
             supervisor_main,
             me,
             ack,
-            (strategy, intensity, period, auto_shutdown),
+            (strategy, intensity, period, auto_shutdown, allowed),
             children,
             *caps,
             trap_exit=True,
@@ -291,8 +304,10 @@ def supervisor_spec(
     restart="permanent",
     shutdown="infinity",
     significant=False,
+    allowed_starts=None,
 ):
-    """A `ChildSpec` for a child supervisor started with `start_link`.
+    """A `ChildSpec` for a child supervisor started with `start_link`
+    (`allowed_starts`: that supervisor's, see `start_link`).
 
     Switches: never.
     """
@@ -300,7 +315,7 @@ def supervisor_spec(
         id,
         start_link,
         args=(tuple(children), strategy, intensity, period, auto_shutdown,
-              id if isinstance(id, str) else None),
+              id if isinstance(id, str) else None, allowed_starts),
         restart=restart,
         shutdown=shutdown,
         type="supervisor",
@@ -314,7 +329,9 @@ def supervisor_spec(
 def start_child(sup, spec_or_args, timeout=None):
     """Add a child: a `ChildSpec`, or under ``simple_one_for_one`` the extra
     arguments (a tuple or list) for the template. See the module docstring
-    for the replies.
+    for the replies; a malformed spec (say ``restart="bogus"``) is answered
+    ``("error", ("invalid_child_spec", text))``, as OTP does, without
+    asking the supervisor.
 
     Raises:
         TypeError: the spec's function can't be named in a message.
@@ -323,7 +340,11 @@ def start_child(sup, spec_or_args, timeout=None):
     Switches: always.
     """
     if isinstance(spec_or_args, ChildSpec):
-        request = ("start_child", spec_to_term(spec_or_args))
+        try:
+            term = spec_to_term(spec_or_args)
+        except ValueError as e:
+            return ("error", ("invalid_child_spec", str(e)))
+        request = ("start_child", term)
     else:
         request = ("start_child", ("args", args_to_term(tuple(spec_or_args))))
     return call(sup, request, timeout)

@@ -29,7 +29,7 @@ def release_all(caps):
 class AdminCalls:
     """The admin call handlers, mixed into the supervisor's state class.
 
-    They use its `children`, `by_route`, `template`, `auto_shutdown`,
+    They use its `children`, `by_route`, `template`, `auto_shutdown`, `allowed`,
     `serial`, `down_box` and `n_restarts`, and its `_start`, `_shutdown`,
     `_remove` and `_find`.
     """
@@ -75,7 +75,7 @@ class AdminCalls:
             child.drop()
             return ("ok", None) if status == "ignore" else ("error", value)
         try:
-            spec = spec_from_term(arg)
+            spec = spec_from_term(arg, self.allowed)
         except ValueError as e:
             return ("error", ("invalid_child_spec", str(e)))
         bad = check_significant(spec, self.auto_shutdown)

@@ -22,6 +22,7 @@ children are found by route and routes are never reused.
 """
 
 import collections
+import dataclasses
 import itertools
 import logging
 
@@ -72,9 +73,21 @@ def _reason_of(exc):
     return error_reason(exc)
 
 
+def _named(spec, allowed):
+    """`spec` with a start function named by a str replaced by the
+    callable `allowed` gives that name (checked by the caller)."""
+    fn = spec.function
+    if type(fn) is not str:
+        return spec
+    if spec.kind == "spawn":
+        return dataclasses.replace(spec, start=(allowed[fn],) + tuple(spec.start[1:]))
+    return dataclasses.replace(spec, start=allowed[fn])
+
+
 class _Supervisor(AdminCalls):
-    def __init__(self, parent, strategy, intensity, period, auto_shutdown):
+    def __init__(self, parent, strategy, intensity, period, auto_shutdown, allowed=None):
         self.parent = parent
+        self.allowed = allowed or {}  # allowed_starts: name -> callable
         self.strategy = strategy
         self.intensity = intensity
         self.period = period
@@ -417,14 +430,16 @@ def supervisor_main(parent, ack, flags, specs, *caps):
             its `Exit` stops the supervisor, and a failed start unlinks it.
         ack: a SEND capability for the start-up answer: ``("ok",)`` or
             ``("error", reason)``.
-        flags: ``(strategy, intensity, period, auto_shutdown)``, checked.
+        flags: ``(strategy, intensity, period, auto_shutdown,
+            allowed_starts)``, checked.
         specs: the checked child specs; each `Cap` in them is a placeholder
             for the next of `caps`, this process's own imports of them.
     """
-    strategy, intensity, period, auto_shutdown = flags
+    strategy, intensity, period, auto_shutdown, allowed = flags
     it = iter(caps)
     specs = replace_caps(list(specs), lambda _foreign: next(it))
-    sup = _Supervisor(parent, strategy, intensity, period, auto_shutdown)
+    specs = [_named(spec, allowed) for spec in specs]
+    sup = _Supervisor(parent, strategy, intensity, period, auto_shutdown, allowed)
     sup.adopt(specs)
     release_all(caps)  # the child records hold their own references now
     failed = sup.start_children()

@@ -4,17 +4,27 @@ form inside a message.
 A `ChildSpec` holds a Python callable, which can't cross a message. The
 supervisor's process gets the specs of `start_link` as spawn arguments (one
 OS process, no copy), but `start_child` sends its spec through the `call`
-protocol; there the callable travels by name, ``"module:qualname"``, as
-Erlang's child specs name ``{M, F, A}``. So a spec given to `start_child`
-must name a module-level function, class, or method bound to a class (no
-lambda, closure or method bound to an instance); `spec_to_term` says so at
-once, in the caller. Classes and functions among its arguments travel the
-same way.
+protocol. There a callable travels as an *unforgeable local reference*: the
+caller's side enters it in a table of this OS process under a random token
+(`fn_ref`, ``"$local:<32 hex digits>"``) and the supervisor, in the same OS
+process, looks the token up (`resolve`). Nothing is ever imported by name
+from a message: a token that is not in the table, or any other string, is
+refused, unless it is one of the names the supervisor was given in advance
+(``allowed_starts`` of `start_link`, a dict name -> callable, for start
+functions a caller names with a plain str, ``ChildSpec(id, "name",
+args=...)``).
+
+The table keeps each callable for the life of the OS process, so only
+module-level functions, classes and methods bound to a class may travel
+(no lambda, closure or method bound to an instance): `fn_ref` says so at
+once, in the caller. Classes and functions among a spec's arguments travel
+the same way.
 """
 
 import dataclasses
-import importlib
 import inspect
+import secrets
+import sys
 from dataclasses import KW_ONLY, dataclass
 from typing import NamedTuple
 
@@ -38,6 +48,7 @@ __all__ = [
     "args_from_term",
     "resolve",
     "fn_ref",
+    "check_allowed_starts",
     "ChildRecord",
 ]
 
@@ -82,6 +93,10 @@ class ChildSpec:
       Hearth error that has one (`StartError`), else the error itself.
       The supervisor links to the returned capability as well (a no-op if
       the function already did).
+
+    In either form the callable may be a str instead: the name of one of
+    the supervisor's ``allowed_starts`` (see `start_link`), the one way to
+    name a start function that was not handed over in this OS process.
 
     Attributes:
         id: the child's name within its supervisor: plain, hashable data
@@ -190,6 +205,11 @@ def _plain_id(value, depth=0):
     return False
 
 
+def _startable(fn):
+    # A callable, or the name of one of a supervisor's allowed starts.
+    return callable(fn) or (type(fn) is str and fn != "" and not fn.startswith("$"))
+
+
 def check_spec(spec):
     """Raise ValueError or TypeError if `spec` is malformed; return it.
 
@@ -204,7 +224,7 @@ def check_spec(spec):
     if isinstance(start, tuple):
         if (
             len(start) not in (2, 3)
-            or not callable(start[0])
+            or not _startable(start[0])
             or not isinstance(start[1], (tuple, list))
         ):
             raise ValueError(f"child {spec.id!r}: start must be (fn, args) or a start function")
@@ -217,7 +237,7 @@ def check_spec(spec):
                 raise ValueError(f"child {spec.id!r}: the supervisor sets {sorted(reserved)}")
         if spec.args:
             raise ValueError(f"child {spec.id!r}: args go inside start=(fn, args)")
-    elif not callable(start):
+    elif not _startable(start):
         raise ValueError(f"child {spec.id!r}: start must be (fn, args) or a start function")
     if not isinstance(spec.args, tuple):
         raise ValueError(f"child {spec.id!r}: args must be a tuple")
@@ -268,13 +288,35 @@ def _describe(obj):
     return getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
 
 
+_LOCAL = "$local:"
+_TOKEN_OF = {}  # callable -> its token (module-level callables only: a bounded table)
+_BY_TOKEN = {}  # token -> callable
+
+
+def _lookup_loaded(module, qualname):
+    """The object `module`:`qualname` names among the modules already
+    loaded, or None. Imports nothing."""
+    obj = sys.modules.get(module)
+    for part in qualname.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, part, None)
+    return obj
+
+
 def fn_ref(fn):
-    """The ``"module:qualname"`` reference that names `fn` in a message.
+    """The unforgeable reference that names `fn` inside a message of this
+    OS process: a random token, entered in a process-local table on first
+    use. Switches: never.
 
     Raises:
-        TypeError: `fn` has no importable name (a lambda, a closure, a
-            method bound to an instance, a partial, ...).
+        TypeError: `fn` is not a module-level function, class or method
+            bound to a class (a lambda, a closure, a method bound to an
+            instance, a partial, ...).
     """
+    token = _TOKEN_OF.get(fn)
+    if token is not None:
+        return token
     module, qualname = _describe(fn)
     bound_to_instance = inspect.ismethod(fn) and not isinstance(fn.__self__, type)
     if bound_to_instance or not module or not qualname or "<" in qualname:
@@ -282,29 +324,56 @@ def fn_ref(fn):
             f"{fn!r} can't cross a message: start_child needs module-level "
             "functions and classes (no lambda, closure or bound method)"
         )
-    ref = f"{module}:{qualname}"
-    try:
-        same = _describe(resolve(ref)) == (module, qualname)
-    except (ImportError, AttributeError):
-        same = False
-    if not same:
-        raise TypeError(f"{fn!r} is not reachable as {ref!r}, so it can't cross a message")
-    return ref
+    found = _lookup_loaded(module, qualname)
+    if found is None or _describe(found) != (module, qualname):
+        raise TypeError(f"{fn!r} is not reachable as {module}:{qualname}, so it can't "
+                        "cross a message")
+    token = _LOCAL + secrets.token_hex(16)
+    _TOKEN_OF[fn] = token
+    _BY_TOKEN[token] = fn
+    return token
 
 
-def resolve(ref):
-    """The object a ``"module:qualname"`` reference names.
+def check_allowed_starts(allowed):
+    """`allowed` (a supervisor's ``allowed_starts``) as a dict, checked:
+    names are non-empty str not starting with ``$``, values callable.
 
     Raises:
-        ImportError, AttributeError: nothing by that name.
+        ValueError: what is wrong.
     """
-    module, sep, qualname = ref.partition(":")
-    if not sep or not module or not qualname:
-        raise ImportError(f"malformed function reference {ref!r}")
-    obj = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
+    if allowed is None:
+        return {}
+    if not isinstance(allowed, dict):
+        raise ValueError(f"allowed_starts is a dict of name -> callable, not {allowed!r}")
+    for name, fn in allowed.items():
+        if type(name) is not str or not name or name.startswith("$"):
+            raise ValueError(f"allowed_starts: {name!r} is not a name (a str, not starting "
+                             "with '$')")
+        if not callable(fn):
+            raise ValueError(f"allowed_starts: {name!r} names {fn!r}, which is not callable")
+    return dict(allowed)
+
+
+def resolve(ref, allowed=None):
+    """The callable `ref` names: a token `fn_ref` made in this OS process,
+    or a name in `allowed` (a supervisor's ``allowed_starts``). Imports
+    nothing. Switches: never.
+
+    Raises:
+        ValueError: `ref` is neither.
+    """
+    if type(ref) is str and ref.startswith(_LOCAL):
+        fn = _BY_TOKEN.get(ref)
+        if fn is None:
+            raise ValueError(f"{ref[:24]!r}... is not a function reference made in this "
+                             "OS process")
+        return fn
+    if allowed and type(ref) is str and ref in allowed:
+        return allowed[ref]
+    names = sorted(allowed) if allowed else []
+    raise ValueError(
+        f"{ref!r:.80} is not a start function this supervisor allows (its allowed starts: "
+        f"{names}); functions are never imported by name from a message")
 
 
 def _by_name(value):
@@ -335,19 +404,18 @@ def args_to_term(value):
 
 
 def args_from_term(value):
-    """Undo `args_to_term`.
+    """Undo `args_to_term`: callables only from tokens of this OS process;
+    a nested spec's start function named by a str stays a name (see
+    `spec_from_term`).
 
     Raises:
-        ValueError: a nested spec is malformed.
+        ValueError: a nested spec is malformed, or a reference names nothing.
     """
     if type(value) is tuple:
         if len(value) == _SPEC_LEN and value[0] == _SPEC_TAG:
-            return spec_from_term(value)
-        if len(value) == 2 and value[0] == _REF_TAG and type(value[1]) is str:
-            try:
-                return resolve(value[1])
-            except (ImportError, AttributeError) as e:
-                raise ValueError(f"nothing named {value[1]!r} ({e})") from None
+            return spec_from_term(value, None)
+        if len(value) == 2 and value[0] == _REF_TAG:
+            return resolve(value[1])
         return tuple(args_from_term(v) for v in value)
     if type(value) is dict:
         return {k: args_from_term(v) for k, v in value.items()}
@@ -365,7 +433,7 @@ def spec_to_term(spec):
         _SPEC_TAG,
         spec.id,
         spec.kind,
-        fn_ref(spec.function),
+        spec.function if type(spec.function) is str else fn_ref(spec.function),
         args_to_term(spec.arguments),
         spec.restart,
         spec.shutdown,
@@ -375,21 +443,29 @@ def spec_to_term(spec):
     )
 
 
-def spec_from_term(term):
-    """Rebuild a `ChildSpec` from `spec_to_term`'s output.
+def spec_from_term(term, allowed=None):
+    """Rebuild a `ChildSpec` from `spec_to_term`'s output; its function
+    from a token of this OS process or a name in `allowed` (see `resolve`).
+    With `allowed` None (a spec nested in another's arguments, such as a
+    child supervisor's children) a name stays a str: only the supervisor
+    that starts that spec resolves it, against its own ``allowed_starts``.
 
     Raises:
-        ValueError: the term is malformed or names no function.
+        ValueError: the term is malformed or names no function it may.
     """
     if type(term) is not tuple or len(term) != _SPEC_LEN or term[0] != _SPEC_TAG:
         raise ValueError(f"not a child spec: {term!r}")
     _, id_, kind, ref, args, restart, shutdown, type_, significant, options = term
-    try:
-        fn = resolve(ref) if type(ref) is str else None
-    except (ImportError, AttributeError) as e:
-        raise ValueError(f"child {id_!r}: no function {ref!r} ({e})") from None
-    if not callable(fn) or type(args) is not tuple:
-        raise ValueError(f"child {id_!r}: malformed start {ref!r}")
+    if kind not in ("spawn", "call") or type(args) is not tuple or (
+            options is not None and type(options) is not dict):
+        raise ValueError(f"child {id_!r:.80}: malformed start")
+    if allowed is None and type(ref) is str and _startable(ref):
+        fn = ref  # a name, for the supervisor that will start this spec
+    else:
+        try:
+            fn = resolve(ref, allowed)
+        except ValueError as e:
+            raise ValueError(f"child {id_!r:.80}: {e}") from None
     args = args_from_term(args)
     if kind == "spawn":
         start = (fn, args, options) if options else (fn, args)

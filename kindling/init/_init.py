@@ -28,7 +28,9 @@ name), changed wasm services whose manifest is the same are upgraded live
 behind their front (`_upgrade`), other changed ones restart in place (their
 supervisor is replaced, the new code loaded fresh); the others are not
 touched. A running service whose
-dependencies can no longer be met (one was removed, say) stops too.
+dependencies can no longer be met (one was removed, say) stops too. A
+wasm service whose start failed (a junk module) is tried again only once
+its directory or manifest changes, not on every reload.
 
 Watching (`boot(..., watch=SECONDS)`): a watcher process linked to init
 looks at the root's ``init`` directory every `watch` seconds (names, sizes
@@ -37,7 +39,10 @@ anything changed, so saving a service's file is enough to restart it.
 
 Call API of the `Init` process (`hearth.otp.call`): ``"services"`` -> the
 status list; ``"reload_services"`` -> ``{"started", "upgraded", "stopped",
-"failed"}`` lists of names.
+"failed"}`` lists of names; ``"exposed"`` -> the sorted names of the
+services for this target whose manifests say ``expose = true`` (as the
+root is now: hearth-server asks once, when it starts, to build the view
+its peers get).
 """
 
 import importlib.util
@@ -200,7 +205,15 @@ class Init(otp.GenServer):
             return ("reply", _status(state), state)
         if request == "reload_services":
             return ("reply", _sync(state), state)
+        if request == "exposed":
+            return ("reply", _exposed(state), state)
         return ("reply", ("error", f"unknown request {request!r}"), state)
+
+
+def _exposed(state):
+    """Names of this target's services whose manifests expose them."""
+    manifests, _ = scan_root(state["root"])
+    return sorted(n for n, m in manifests.items() if m.expose and state["target"] in m.targets)
 
 
 def _service_child(sup):
@@ -293,6 +306,8 @@ def _sync(state):
                            "kind": m.kind, "needs": m.needs}
             changes["failed"].append(name)
             continue
+        if _start_failed_unchanged(entry, m):
+            continue  # a junk module fails the same way until its directory changes
         if entry is not None and entry["state"] == "running":
             if entry["manifest"].digest == m.digest and entry["manifest"] == m:
                 continue
@@ -342,6 +357,19 @@ def _sync(state):
     return changes
 
 
+def _start_failed_unchanged(entry, m):
+    """Whether `entry` is a wasm service whose start failed with the very
+    manifest and files of `m`: trying again would only compile the same
+    bytes and fail the same way (its directory's digest must change)."""
+    return (entry is not None and entry["state"] == "failed" and m.kind == "wasm"
+            and (entry["reason"] or "").startswith(_START_FAILED)
+            and entry["manifest"] is not None and entry["manifest"] == m
+            and entry["manifest"].digest == m.digest)
+
+
+_START_FAILED = "start failed: "
+
+
 def _start(state, m):
     registry, table = state["registry"], state["table"]
     view = otp.registry_view(registry, read_only=True, names=list(m.needs))
@@ -377,7 +405,7 @@ def _start(state, m):
         return True
     reason = result[1] if type(result) is tuple else result
     text = reason if isinstance(reason, str) else _describe(reason)
-    entry.update(state="failed", reason=f"start failed: {text}")
+    entry.update(state="failed", reason=f"{_START_FAILED}{text}")
     log.warning("service %s failed to start: %s", m.name, text)
     table[m.name] = entry
     # A supervisor that failed to start its child leaves no running child,

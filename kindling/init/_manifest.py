@@ -9,6 +9,7 @@ The format (docs/services.md)::
     needs = ["hearth.Sleep"]   # registry names the service may look up
     restart = "permanent"      # permanent | transient | temporary
     targets = ["server"]       # default ["server", "client"]
+    expose = false             # true: the runtime's peers may look it up
 
 Everything here is plain file work: nothing switches greenlets.
 """
@@ -34,7 +35,7 @@ MANIFEST = "service.toml"
 KINDS = ("python", "wasm")
 RESTARTS = ("permanent", "transient", "temporary")
 TARGETS = ("server", "client")
-_FIELDS = {"name", "description", "kind", "entry", "needs", "restart", "targets"}
+_FIELDS = {"name", "description", "kind", "entry", "needs", "restart", "targets", "expose"}
 
 
 class ManifestError(Exception):
@@ -57,6 +58,10 @@ class Manifest:
         needs: registry names the service may look up, in manifest order.
         restart: the supervisor restart type.
         targets: where it runs.
+        expose: whether the registry view this runtime hands its peers
+            (hearth-server's peers; for hearth-client, the server) may
+            see the service's name. Written by the operator; default
+            false.
         description: free text.
         digest: hash of the manifest and every file of the directory: a
             change of any of them is a change of the service.
@@ -71,6 +76,7 @@ class Manifest:
     needs: tuple = ()
     restart: str = "permanent"
     targets: tuple = TARGETS
+    expose: bool = False
     description: str = ""
     digest: str = field(default="", compare=False)
 
@@ -154,6 +160,9 @@ def load_manifest(directory):
     bad = [t for t in targets if t not in TARGETS]
     if bad:
         raise ManifestError(f"unknown target(s) {bad}; each one of {list(TARGETS)}")
+    expose = data.get("expose", False)
+    if type(expose) is not bool:
+        raise ManifestError(f"expose must be true or false, not {expose!r}")
 
     entry = data["entry"]
     if not isinstance(entry, str) or not entry:
@@ -190,6 +199,7 @@ def load_manifest(directory):
         needs=needs,
         restart=restart,
         targets=targets,
+        expose=expose,
         description=description,
         digest=content_hash(directory),
     )

@@ -369,3 +369,38 @@ def test_a_wasm_service_with_an_entry_index_is_restarted_with_the_new_module(
     assert not otp.lookup(registry, "guest").same_route(old)
     assert _states(init)["guest"] == ("running", None)
 
+
+
+def test_a_junk_wasm_service_is_not_retried_until_its_directory_changes(tmp_path, registry):
+    d = tmp_path / "init" / "junk"
+    d.mkdir(parents=True)
+    (d / "service.toml").write_text('name = "junk"\nkind = "wasm"\nentry = "junk.wasm"\n')
+    (d / "junk.wasm").write_bytes(b"\0asm but not really")
+    _write(tmp_path, "a")
+    init = boot(tmp_path, registry)
+    assert _reports(1) == ["a:v1:"]
+    state, reason = _states(init)["junk"]
+    assert state == "failed" and reason.startswith("start failed")
+    # Another service changes: the junk module is not compiled again.
+    _write(tmp_path, "a", version="v2")
+    result = reload_services(init)
+    assert result["upgraded"] == ["a"] and result["failed"] == []
+    assert _reports(1) == ["a:v2:"]
+    assert _states(init)["junk"] == (state, reason)
+    assert reload_services(init) == {"started": [], "upgraded": [], "stopped": [], "failed": []}
+    # Its own directory changes: it is tried again.
+    (d / "junk.wasm").write_text(WAIT_FOREVER)
+    result = reload_services(init)
+    assert result["started"] == ["junk"]
+    assert _states(init)["junk"] == ("running", None)
+
+
+def test_init_answers_which_services_its_manifests_expose(tmp_path, registry):
+    toml = 'name = "{0}"\nkind = "python"\nentry = "service.py:main"\nneeds = ["test.probe"]\n'
+    _write(tmp_path, "shown", toml=toml.format("shown") + "expose = true\n")
+    _write(tmp_path, "hidden", toml=toml.format("hidden"))
+    _write(tmp_path, "elsewhere",
+           toml=toml.format("elsewhere") + 'expose = true\ntargets = ["client"]\n')
+    init = boot(tmp_path, registry)
+    assert sorted(_reports(2)) == ["hidden:v1:", "shown:v1:"]
+    assert otp.call(init, "exposed") == ("shown",)  # msgpack arrays come back as tuples

@@ -27,18 +27,20 @@ entry = "service.py:main"
 needs = ["hearth.Sleep"]
 restart = "transient"
 targets = ["server"]
+expose = true
 """)
     m = load_manifest(d)
     assert (m.name, m.kind, m.function, m.needs, m.restart, m.targets, m.description) == (
         "echo", "python", "main", ("hearth.Sleep",), "transient", ("server",), "echoes")
+    assert m.expose is True
     assert m.file == str(d / "service.py")
     assert len(m.digest) == 32
 
 
 def test_defaults_are_permanent_everywhere_and_no_needs(tmp_path):
     m = load_manifest(_service(tmp_path, "echo", _python("echo")))
-    assert (m.restart, m.targets, m.needs, m.description) == (
-        "permanent", ("server", "client"), (), "")
+    assert (m.restart, m.targets, m.needs, m.description, m.expose) == (
+        "permanent", ("server", "client"), (), "", False)
 
 
 def test_a_wasm_entry_may_name_a_spawn_index(tmp_path):
@@ -62,6 +64,7 @@ def test_a_wasm_entry_may_name_a_spawn_index(tmp_path):
     (_python("x", 'needs = "a"\n'), None, "needs must be a list"),
     (_python("x", 'targets = ["moon"]\n'), None, "unknown target"),
     (_python("x", 'colour = "red"\n'), None, "unknown field"),
+    (_python("x", 'expose = "yes"\n'), None, "expose must be true or false"),
     (_python("x", 'needs = ["x"]\n'), None, "can't need itself"),
     ('name = "x"\nkind = "python"\nentry = "../service.py:main"\n', None, "outside"),
 ])

@@ -497,3 +497,13 @@ def test_application_descriptions_are_checked_when_made():
 def test_load_refuses_a_start_function_that_cannot_travel(ctl):
     with pytest.raises(TypeError):
         load_application(ctl, Application("a", lambda: None))
+
+
+def test_o6_a_description_naming_a_function_by_module_is_refused(ctl):
+    """Its start and stop travel as references of this OS process, never as
+    names to import: a forged ``"os:system"`` loads nothing."""
+    forged = ("$application", "evil", "", "", (), "os:system", ("true",), None, "temporary")
+    reply = call(ctl, ("load", forged))
+    assert reply["err"]["kind"] == "invalid_request"
+    assert "never imported by name" in reply["err"]["message"]
+    assert loaded_applications(ctl) == []
