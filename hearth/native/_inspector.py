@@ -63,9 +63,12 @@ request                                ``ok`` value
                                        until its route closes or
                                        ``unfollow``
 ``"unfollow"`` + caps[1]               ``{"removed": n}``
-``"whois"`` + caps[1]                  ``{"pid"}``: the debug pid of the
-                                       process caps[1] names; not_found
-                                       if its route is closed
+``"whois"`` + caps[1]                  ``{"pid", "alive"}``: the debug
+                                       pid of the process caps[1] names;
+                                       if it has exited, also ``reason``
+                                       and ``text`` (its exit reason);
+                                       not_found if the mailbox closed
+                                       while its process lives on
 ``["reload", module]``                 ``{"module", "generation",
                                        "versions"}`` (`hearth.otp.reload`)
 ``["upgrade", name, lump]``            the ``ok`` value of
@@ -137,6 +140,7 @@ from hearth.vm import MONITOR, SEND, Down, LumpCorrupt, LumpId, LumpNotFound, fo
 from hearth.vm._introspect import (
     capability_to_pid,
     kill_pid,
+    last_owner,
     owner_pid,
     pids_by_initial_call,
 )
@@ -631,10 +635,17 @@ class Inspector(Service):
     def _op_whois(self, request, fields):
         if not request.args:
             raise _invalid("give the capability to look up as caps[1]")
-        pid = owner_pid(request.args[0])
-        if pid is None:
+        cap = request.args[0]
+        pid = owner_pid(cap)
+        if pid is not None:
+            return {"pid": pid, "alive": True}
+        pid, reason = last_owner(cap)
+        if pid is None or reason is None:
+            # A mailbox closed by a process that lives on (or is unwinding).
             raise ServiceError(NOT_FOUND, "that capability's route is closed")
-        return {"pid": pid}
+        # The process exited: say so, with its reason.
+        return {"pid": pid, "alive": False, "reason": plain(reason),
+                "text": format_reason(reason)}
 
     def _subscriber(self, request):
         if not request.args:
