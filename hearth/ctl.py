@@ -20,10 +20,13 @@ if not monkey.is_module_patched("socket"):
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+
+import blake3  # noqa: E402
 
 from hearth import vm  # noqa: E402
 from hearth._sockpath import socket_path  # noqa: E402
@@ -73,6 +76,7 @@ INSPECTOR = "hearth.Inspector"
 INIT = "hearth.init"  # Kindling's init registers itself under this name
 WASM_SPAWNER = "hearth.wasm.WasmProcessSpawner"
 TIMEOUT = 15.0
+CHUNK = 8 << 20  # bytes a request of a lump transfer carries (a message is at most 64 MiB)
 
 _KIND_CODES = {
     "not_found": NOT_FOUND,
@@ -352,9 +356,13 @@ def _ask(root, term, args=(), timeout=TIMEOUT):
 
 
 def _read(path):
+    with _open(path) as f:
+        return f.read()
+
+
+def _open(path):
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return open(path, "rb")
     except FileNotFoundError:
         raise Failed(NOT_FOUND, f"{path}: no such file", "not_found") from None
     except PermissionError:
@@ -365,9 +373,85 @@ def _read(path):
 
 
 def _put(root, data):
+    if len(data) > CHUNK:
+        return _upload(root, io.BytesIO(data), len(data))
     lid = lump_id(data)
     got = _ask(root, ["lump_put", data, bytes(lid)], timeout=max(TIMEOUT, len(data) / 1e6))
     return lid.hex() if bytes(got) == bytes(lid) else bytes(got).hex()
+
+
+def _put_file(root, path):
+    """Store the file at `path` as a lump, in chunks if it is large;
+    ``(lump id hex, size)``. Switches: always."""
+    with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= CHUNK:
+            data = f.read()
+            return _put(root, data), len(data)
+        return _upload(root, f, size, path), size
+
+
+def _upload(root, f, size, what="the data"):
+    """Send `size` bytes of the binary file `f` through an upload session
+    of the inspector, `CHUNK` bytes a request, hashing them on the way;
+    the session checks the id before storing. Switches: always."""
+    box = vm.create_mailbox()  # the session ends if this goes away
+    try:
+        got = _ask(root, ["lump_upload", size], [box.make_capability(MONITOR)])
+        session = got["upload"]
+        try:
+            digest = blake3.blake3()
+            offset = 0
+            while True:
+                chunk = f.read(CHUNK)
+                if not chunk:
+                    break
+                if offset + len(chunk) > size:
+                    raise Failed(ERROR, f"{what} grew while it was being sent", "changed")
+                digest.update(chunk)
+                request(session, ["chunk", offset, chunk], timeout=TIMEOUT)
+                offset += len(chunk)
+            if offset != size:
+                raise Failed(ERROR, f"{what} shrank while it was being sent", "changed")
+            lid = request(session, ["finish", digest.digest()],
+                          timeout=max(TIMEOUT, size / 20e6))
+        finally:
+            session.release()
+    finally:
+        box.destroy()
+    return bytes(lid).hex()
+
+
+def _download(root, lid, sink):
+    """Write the lump `lid` to the binary file `sink` in chunks through a
+    download session of the inspector, checking its id; its size. `sink`
+    may be a function that returns the file, called once the lump is
+    known to exist. Switches: always."""
+    box = vm.create_mailbox()
+    try:
+        got = _ask(root, ["lump_download", lid], [box.make_capability(MONITOR)])
+        size, session = got["size"], got["download"]
+        try:
+            if callable(sink):
+                sink = sink()
+            digest = blake3.blake3()
+            offset = 0
+            while offset < size:
+                data = request(session, ["read", offset, CHUNK], timeout=max(TIMEOUT, size / 20e6))
+                if not data:
+                    break
+                digest.update(data)
+                sink.write(data)
+                offset += len(data)
+            request(session, "close", timeout=TIMEOUT)
+        finally:
+            session.release()
+    finally:
+        box.destroy()
+    if offset != size or digest.digest() != bytes(lid):
+        raise Failed(ERROR, f"lump {bytes(lid).hex()} came back damaged ({offset} of {size}"
+                            " bytes, or a wrong hash)", "corrupt")
+    return size
 
 
 def _table(rows, columns):
@@ -664,9 +748,8 @@ def _emit(args, out, r):
 
 def cmd_lump(args, root, out):
     if args.lump_command == "put":
-        data = _read(args.file)
-        lid = _put(root, data)
-        return {"lump": lid, "size": len(data)}, lid
+        lid, size = _put_file(root, args.file)
+        return {"lump": lid, "size": size}, lid
     try:
         lid = bytes.fromhex(args.lump)
         if len(lid) != 32:
@@ -674,24 +757,39 @@ def cmd_lump(args, root, out):
     except ValueError:
         raise Failed(USAGE, f"a lump id is 64 hex digits, not {args.lump!r}",
                      "invalid_request") from None
-    data = bytes(_ask(root, ["lump_get", lid]))
     if args.output:
+        opened = []
+
+        def file_bytes():  # opened once the lump is known to exist
+            try:
+                opened.append(open(args.output, "wb"))
+            except PermissionError:
+                raise Failed(PERMISSION_DENIED, f"{args.output}: permission denied",
+                             "permission_denied") from None
+            return opened[0]
+
         try:
-            with open(args.output, "wb") as f:
-                f.write(data)
-        except PermissionError:
-            raise Failed(PERMISSION_DENIED, f"{args.output}: permission denied",
-                         "permission_denied") from None
-        return {"lump": args.lump, "size": len(data), "output": args.output}, \
-            f"wrote {len(data)} bytes to {args.output}"
+            size = _download(root, lid, file_bytes)
+        finally:
+            for f in opened:
+                f.close()
+        return {"lump": args.lump, "size": size, "output": args.output}, \
+            f"wrote {size} bytes to {args.output}"
     if args.json:
-        return {"lump": args.lump, "size": len(data), "hex": data.hex()}, None
-    buffer = getattr(out, "buffer", None)
-    if buffer is None:
-        raise Failed(USAGE, "this output takes no bytes: use -o FILE", "invalid_request")
+        sink = io.BytesIO()
+        size = _download(root, lid, sink)
+        return {"lump": args.lump, "size": size, "hex": sink.getvalue().hex()}, None
+    def stdout_bytes():
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            raise Failed(USAGE, "this output takes no bytes: use -o FILE", "invalid_request")
+        out.flush()
+        return buffer
+
+    _download(root, lid, stdout_bytes)
     out.flush()
-    buffer.write(data)
-    buffer.flush()
+    if getattr(out, "buffer", None) is not None:
+        out.buffer.flush()
     return None
 
 
