@@ -59,7 +59,7 @@ log = logging.getLogger("hearth.native")
 MAX_CHUNK = 16 << 20  # bytes of one chunk, well under the network's frame limit
 IDLE = 60.0  # seconds a session waits for its next request
 MAX_SESSIONS = 4  # transfers at once, per inspector
-MAX_UPLOAD = 16 << 30  # bytes one upload may declare
+MAX_UPLOAD = 1 << 30  # bytes one upload may declare (finish reads them whole, to store them)
 
 _UPLOAD_OPS = {"chunk": ("offset", "data"), "finish": ("expect",), "abort": ()}
 _DOWNLOAD_OPS = {"read": ("offset", "length"), "close": ()}
