@@ -19,7 +19,11 @@ and its root's services whose manifests say ``expose = true``: the
 server's processes find them through ``hearth.net.Peers``. The server's
 registry (what it gives its peers) is registered locally as
 ``hearth.server`` while connected. A lost connection is retried, with a
-growing delay; a wrong secret stops the client. ``--headless`` runs
+growing delay; a wrong secret stops the client with exit code 1 (as any
+failure to boot does; 0 is a stop asked for: Ctrl+C, the window closed,
+``--frames`` or ``--screenshot`` done). ``--screenshot`` waits until init
+reports every service running and the world has gone quiet (every process
+blocked in a receive), then draws ``--frames`` more frames and saves one. ``--headless`` runs
 without a window (no graphical services): a peer that only connects.
 """
 
@@ -61,9 +65,10 @@ SERVER_NAME = "hearth.server"  # the server's root, in the client's registry
 EXPORTED = tuple(CLIENT_EXPORTS)
 
 
-def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
+def _uplink(url, secret, registry, stop, failed, retry=(0.5, 30.0)):
     """Stay connected to the server at `url`; reconnect when the connection
-    is lost. Switches: always."""
+    is lost. A refusal (a wrong secret) is final: it goes into `failed`
+    and stops the client. Switches: always."""
     vm.set_metadata(description=f"the connection to {url}")
     mine = client_view(registry, exposed=exposed_services(registry))
     delay = retry[0]
@@ -72,6 +77,7 @@ def _uplink(url, secret, registry, stop, retry=(0.5, 30.0)):
             peer = net.connect(url, secret=secret, root=mine)
         except net.AuthError as e:
             log.error("the server at %s refused us: %s", url, e)
+            failed.append(f"the server at {url} refused us: {e}")
             stop.set()
             return
         except net.ConnectError as e:
@@ -116,6 +122,37 @@ def _save_png(shot, path):
     pygame.image.save(image, path)
 
 
+INIT_NAME = "hearth.init"  # where Kindling's init registers itself
+SETTLE_TIMEOUT = 30.0  # seconds --screenshot waits for the world to settle
+
+
+def _settle(registry, window, timeout=SETTLE_TIMEOUT):
+    """Wait, before a screenshot, until init reports every service started
+    (running, or failed for good) and every process of the runtime has gone quiet (blocked in a receive:
+    a service still setting up, a guest still drawing, is not), then for
+    one more frame. Bounded: past `timeout` it logs who was not ready and
+    goes on. Switches: always."""
+    init = otp.lookup(registry, INIT_NAME)
+    if init is not None:
+        try:
+            rows = otp.call(init, "services", timeout)
+        except otp.CallError as e:
+            log.warning("init did not report its services: %s", e)
+        else:
+            # "stopped": not for this target, or exited normally; "failed" won't come.
+            failed = [r["name"] for r in rows if r["state"] == "failed"]
+            if failed:
+                log.warning("these services failed: %s", ", ".join(failed))
+        finally:
+            init.release()
+    try:
+        vm.current_runtime().wait_all_blocked(timeout=timeout)
+    except TimeoutError as e:
+        log.warning("the world did not settle within %.0f s; taking the screenshot anyway: %s",
+                    timeout, e)
+    request(window, "screenshot", timeout=30)  # a frame drawn after that
+
+
 def _boot(display, stop, args, root):
     registry = otp.start_registry()
     start_time_services(registry)
@@ -128,13 +165,16 @@ def _boot(display, stop, args, root):
         resolve(args.init)(root, registry, "client")
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
     if args.server:
-        vm.spawn(_uplink, args.server, args.secret, registry, stop, name="uplink", link=True)
+        vm.spawn(_uplink, args.server, args.secret, registry, stop, args.failed, name="uplink",
+                 link=True)
     if services is None:
         while True:
             vm.recv()
     window = services.caps[WINDOW]
     if args.screenshot:
-        # Let the world settle for --frames frames, then save one and stop.
+        # Let the world settle (every service started and quiet), draw
+        # --frames frames more, then save one and stop.
+        _settle(registry, window)
         for _ in range(args.frames):
             request(window, "screenshot", timeout=30)
         _save_png(request(window, "screenshot", timeout=30), args.screenshot)
@@ -180,6 +220,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     args.secret = None
+    args.failed = []  # why the client failed, if it did: a non-zero exit
     if args.server is not None:
         args.secret = read_secret(args.secret_file, parser, "--server")
     if args.headless and (args.screenshot or args.frames):
@@ -206,6 +247,9 @@ def main(argv=None):
     if display is not None:
         display.close()
     log.info("stopped (%d processes failed to unwind)", len(stuck))
+    if args.failed:
+        log.error("hearth-client failed: %s", "; ".join(args.failed))
+        return 1
     return 0
 
 
@@ -218,9 +262,11 @@ def _boot_or_stop(display, stop, args, root):
     except vm.ProcessExit as e:
         if not stop.is_set():
             log.error("the client's services stopped: %s", vm.format_reason(e.reason))
+            args.failed.append(f"its services stopped: {vm.format_reason(e.reason)}")
         raise
-    except BaseException:
+    except BaseException as e:
         log.exception("the client failed to boot")
+        args.failed.append(f"it failed to boot: {type(e).__name__}: {e}")
         raise
     finally:
         stop.set()  # whatever ended this process, the window has nothing behind it now

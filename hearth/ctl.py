@@ -20,10 +20,13 @@ if not monkey.is_module_patched("socket"):
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+
+import blake3  # noqa: E402
 
 from hearth import vm  # noqa: E402
 from hearth._sockpath import socket_path  # noqa: E402
@@ -31,14 +34,19 @@ from hearth.otp import (  # noqa: E402
     CallError,
     call,
     CallTimeout,
+    DecodeError,
+    ServerExited,
     ServiceError,
     decode,
     encode,
+    is_reply,
     lookup,
+    read_reply,
     register,
     registered,
     registry_view,
     request,
+    send_request,
 )
 from hearth.vm import MONITOR, SEND, Cap, Down, HearthError, Message, lump_id  # noqa: E402
 
@@ -68,6 +76,7 @@ INSPECTOR = "hearth.Inspector"
 INIT = "hearth.init"  # Kindling's init registers itself under this name
 WASM_SPAWNER = "hearth.wasm.WasmProcessSpawner"
 TIMEOUT = 15.0
+CHUNK = 8 << 20  # bytes a request of a lump transfer carries (a message is at most 64 MiB)
 
 _KIND_CODES = {
     "not_found": NOT_FOUND,
@@ -99,9 +108,10 @@ class Failed(Exception):
 
 
 class _Exit(Exception):
-    def __init__(self, code):
+    def __init__(self, code, message=None):
         super().__init__(code)
         self.code = code
+        self.message = message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,7 +135,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.print_usage(sys.stderr)
-        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+        self.err.write(f"{self.prog}: error: {message}\n")
+        raise _Exit(USAGE, f"{self.prog}: {message}")
 
 
 # -- the parser ---------------------------------------------------------------------------
@@ -180,6 +191,9 @@ def build_parser(out=None, err=None):
     p.add_argument("--name", help="register the new guest under this name")
     p.add_argument("--entry", type=int, default=None, metavar="INDEX",
                    help="run _hearth_spawn_by_index(INDEX) instead of run()")
+    p.add_argument("--wait", type=float, default=1.0, metavar="SECONDS",
+                   help="watch the new guest this long and report it if it exits or traps"
+                        " at once (default 1; 0: don't wait)")
     p = add("kill", "kill a process (untrappable)")
     p.add_argument("pid", type=_pid, metavar="PID")
     p = add("restart", "restart a supervised process through its supervisor")
@@ -215,12 +229,32 @@ def build_parser(out=None, err=None):
     return parser
 
 
+def wants_json(argv):
+    """Whether `argv` asks for ``--json`` (looked at before, or without,
+    parsing it: a usage error under ``--json`` is JSON too). Switches: never."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def error_json(kind, message, code):
+    """The one line ``--json`` prints on stdout for a failure. Switches: never."""
+    return json.dumps({"error": {"kind": kind, "message": message, "code": code}}) + "\n"
+
+
 def parse(argv, out=None, err=None):
     """Parse `argv`: the namespace, or the exit code if parsing ended the
-    run (``--help``, bad usage). Switches: never."""
+    run (``--help``, bad usage; under ``--json`` a usage error also prints
+    its JSON error on `out`). Switches: never."""
     try:
         args = build_parser(out, err).parse_args(argv)
     except _Exit as e:
+        if e.code != OK and wants_json(argv):
+            (out or sys.stdout).write(error_json("usage", e.message or "bad usage", e.code))
+            (out or sys.stdout).flush()
         return e.code
     if not hasattr(args, "json"):
         args.json = False
@@ -260,19 +294,23 @@ def run(argv, root, out=None, err=None):
         reason = getattr(e, "reason", None)
         code = NO_RUNTIME if reason == "noconnection" else ERROR
         return _fail(args, out, err, code, "exited", str(e))
+    code = OK
     if result is not None:
-        data, text = result
+        data, text, *rest = result  # a command may add an exit code
+        if rest:
+            code = rest[0]
         if args.json:
             out.write(json.dumps(jsonable(data)) + "\n")
         elif text:
             out.write(text if text.endswith("\n") else text + "\n")
     out.flush()
-    return OK
+    return code
 
 
 def _fail(args, out, err, code, kind, message):
     if getattr(args, "json", False):
-        out.write(json.dumps({"error": {"kind": kind, "message": message, "code": code}}) + "\n")
+        out.write(error_json(kind, message, code))
+        out.flush()
     err.write(f"hearth-ctl: {message}\n")
     return code
 
@@ -290,6 +328,12 @@ def jsonable(term):
         return {k if isinstance(k, str) else json.dumps(jsonable(k)): jsonable(v)
                 for k, v in term.items()}
     return term
+
+
+def plain_reason(reason):
+    """An exit reason as JSON-ready data (tuples as lists, the rest by
+    `jsonable`). Switches: never."""
+    return jsonable(reason)
 
 
 def _service(root, name):
@@ -312,9 +356,13 @@ def _ask(root, term, args=(), timeout=TIMEOUT):
 
 
 def _read(path):
+    with _open(path) as f:
+        return f.read()
+
+
+def _open(path):
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return open(path, "rb")
     except FileNotFoundError:
         raise Failed(NOT_FOUND, f"{path}: no such file", "not_found") from None
     except PermissionError:
@@ -325,9 +373,85 @@ def _read(path):
 
 
 def _put(root, data):
+    if len(data) > CHUNK:
+        return _upload(root, io.BytesIO(data), len(data))
     lid = lump_id(data)
     got = _ask(root, ["lump_put", data, bytes(lid)], timeout=max(TIMEOUT, len(data) / 1e6))
     return lid.hex() if bytes(got) == bytes(lid) else bytes(got).hex()
+
+
+def _put_file(root, path):
+    """Store the file at `path` as a lump, in chunks if it is large;
+    ``(lump id hex, size)``. Switches: always."""
+    with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size <= CHUNK:
+            data = f.read()
+            return _put(root, data), len(data)
+        return _upload(root, f, size, path), size
+
+
+def _upload(root, f, size, what="the data"):
+    """Send `size` bytes of the binary file `f` through an upload session
+    of the inspector, `CHUNK` bytes a request, hashing them on the way;
+    the session checks the id before storing. Switches: always."""
+    box = vm.create_mailbox()  # the session ends if this goes away
+    try:
+        got = _ask(root, ["lump_upload", size], [box.make_capability(MONITOR)])
+        session = got["upload"]
+        try:
+            digest = blake3.blake3()
+            offset = 0
+            while True:
+                chunk = f.read(CHUNK)
+                if not chunk:
+                    break
+                if offset + len(chunk) > size:
+                    raise Failed(ERROR, f"{what} grew while it was being sent", "changed")
+                digest.update(chunk)
+                request(session, ["chunk", offset, chunk], timeout=TIMEOUT)
+                offset += len(chunk)
+            if offset != size:
+                raise Failed(ERROR, f"{what} shrank while it was being sent", "changed")
+            lid = request(session, ["finish", digest.digest()],
+                          timeout=max(TIMEOUT, size / 20e6))
+        finally:
+            session.release()
+    finally:
+        box.destroy()
+    return bytes(lid).hex()
+
+
+def _download(root, lid, sink):
+    """Write the lump `lid` to the binary file `sink` in chunks through a
+    download session of the inspector, checking its id; its size. `sink`
+    may be a function that returns the file, called once the lump is
+    known to exist. Switches: always."""
+    box = vm.create_mailbox()
+    try:
+        got = _ask(root, ["lump_download", lid], [box.make_capability(MONITOR)])
+        size, session = got["size"], got["download"]
+        try:
+            if callable(sink):
+                sink = sink()
+            digest = blake3.blake3()
+            offset = 0
+            while offset < size:
+                data = request(session, ["read", offset, CHUNK], timeout=max(TIMEOUT, size / 20e6))
+                if not data:
+                    break
+                digest.update(data)
+                sink.write(data)
+                offset += len(data)
+            request(session, "close", timeout=TIMEOUT)
+        finally:
+            session.release()
+    finally:
+        box.destroy()
+    if offset != size or digest.digest() != bytes(lid):
+        raise Failed(ERROR, f"lump {bytes(lid).hex()} came back damaged ({offset} of {size}"
+                            " bytes, or a wrong hash)", "corrupt")
+    return size
 
 
 def _table(rows, columns):
@@ -459,7 +583,35 @@ def cmd_spawn(args, root, out):
     view = registry_view(root, read_only=True, timeout=TIMEOUT)
     term = ["spawn", bytes.fromhex(lid)] + ([] if args.entry is None else [args.entry])
     guest = request(spawner, term, [view], timeout=TIMEOUT)
-    pid = _ask(root, "whois", [guest])["pid"]
+    box = vm.create_mailbox()
+    try:
+        ref = guest.monitor(box) if guest.permissions & MONITOR else None
+        who = _ask(root, "whois", [guest])
+        pid = who["pid"]
+        exited = None
+        if not who.get("alive", True):
+            exited = (who.get("reason"), who.get("text"))
+        elif ref is not None and args.wait > 0:
+            # Watch the new guest for a moment: one that exits or traps at
+            # once is reported with its reason.
+            sig = box.recv(args.wait)
+            while sig is not None and not (type(sig) is Down and sig.ref == ref):
+                sig = box.recv(args.wait)
+            if sig is not None:
+                sig.cap.release()
+                exited = (plain_reason(sig.reason), vm.format_reason(sig.reason))
+    finally:
+        box.destroy()
+    if exited is not None:
+        # The spawn happened; the guest has already exited (or trapped):
+        # report both, and a crash as an error a script can see.
+        reason, text = exited
+        data = {"pid": pid, "lump": lid, "name": None,
+                "exited": {"reason": reason, "text": text}}
+        unnamed = f" (not registered as {args.name!r})" if args.name else ""
+        text = (f"spawned pid {pid} from lump {lid}\n"
+                f"pid {pid} exited at once{unnamed}: {text}")
+        return data, text, (OK if reason == "normal" else ERROR)
     if args.name:
         public = guest.demote(SEND | MONITOR)
         try:
@@ -494,8 +646,54 @@ def cmd_send(args, root, out):
 
 def cmd_call(args, root, out):
     cap = _service(root, args.name)
-    reply = request(cap, args.term, timeout=args.timeout)
+    reply = _call_service(cap, args.name, args.term, args.timeout)
     return {"reply": jsonable(reply)}, json.dumps(jsonable(reply))
+
+
+def _call_service(cap, name, term, timeout):
+    """`request`, on a mailbox of this call's own: the first message in it
+    is the service's answer, so one that is not a well-formed reply fails
+    the call at once, saying what arrived and why it was refused (rather
+    than being dropped while the call waits out its timeout).
+    Switches: always."""
+    box = vm.create_mailbox()
+    try:
+        try:
+            send_request(cap, term, box.make_capability(SEND))
+        except TypeError as e:
+            raise Failed(USAGE, str(e), "invalid_request") from None
+        ref = cap.monitor(box) if cap.permissions & MONITOR else None
+        sig = box.recv(timeout)
+        if sig is None:
+            raise CallTimeout(f"no reply from {name!r} within {timeout}s", "timeout")
+        if type(sig) is Down:
+            sig.cap.release()
+            raise ServerExited(f"{name!r} exited before replying:"
+                               f" {vm.format_reason(sig.reason)}", sig.reason)
+        if ref is not None:
+            vm.demonitor(ref, flush=True)
+        try:
+            answer = decode(sig.data, sig.caps)
+        except DecodeError as e:
+            for c in sig.caps:
+                c.release()
+            raise Failed(ERROR, f"{name!r} answered {len(sig.data)} bytes that are not a"
+                                f" msgpack term ({e}): {bytes(sig.data[:40])!r}",
+                         "invalid_reply") from None
+        if not is_reply(answer):
+            for c in sig.caps:
+                c.release()
+            raise Failed(ERROR, f"{name!r} answered {_short(jsonable(answer))}, which is not"
+                                ' a reply: a reply is {"ok": VALUE} or'
+                                ' {"err": {"kind": STR, "message": STR}}', "invalid_reply")
+        return read_reply(sig)
+    finally:
+        box.destroy()
+
+
+def _short(term, limit=200):
+    text = json.dumps(term)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _log_line(r):
@@ -550,9 +748,8 @@ def _emit(args, out, r):
 
 def cmd_lump(args, root, out):
     if args.lump_command == "put":
-        data = _read(args.file)
-        lid = _put(root, data)
-        return {"lump": lid, "size": len(data)}, lid
+        lid, size = _put_file(root, args.file)
+        return {"lump": lid, "size": size}, lid
     try:
         lid = bytes.fromhex(args.lump)
         if len(lid) != 32:
@@ -560,24 +757,39 @@ def cmd_lump(args, root, out):
     except ValueError:
         raise Failed(USAGE, f"a lump id is 64 hex digits, not {args.lump!r}",
                      "invalid_request") from None
-    data = bytes(_ask(root, ["lump_get", lid]))
     if args.output:
+        opened = []
+
+        def file_bytes():  # opened once the lump is known to exist
+            try:
+                opened.append(open(args.output, "wb"))
+            except PermissionError:
+                raise Failed(PERMISSION_DENIED, f"{args.output}: permission denied",
+                             "permission_denied") from None
+            return opened[0]
+
         try:
-            with open(args.output, "wb") as f:
-                f.write(data)
-        except PermissionError:
-            raise Failed(PERMISSION_DENIED, f"{args.output}: permission denied",
-                         "permission_denied") from None
-        return {"lump": args.lump, "size": len(data), "output": args.output}, \
-            f"wrote {len(data)} bytes to {args.output}"
+            size = _download(root, lid, file_bytes)
+        finally:
+            for f in opened:
+                f.close()
+        return {"lump": args.lump, "size": size, "output": args.output}, \
+            f"wrote {size} bytes to {args.output}"
     if args.json:
-        return {"lump": args.lump, "size": len(data), "hex": data.hex()}, None
-    buffer = getattr(out, "buffer", None)
-    if buffer is None:
-        raise Failed(USAGE, "this output takes no bytes: use -o FILE", "invalid_request")
+        sink = io.BytesIO()
+        size = _download(root, lid, sink)
+        return {"lump": args.lump, "size": size, "hex": sink.getvalue().hex()}, None
+    def stdout_bytes():
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            raise Failed(USAGE, "this output takes no bytes: use -o FILE", "invalid_request")
+        out.flush()
+        return buffer
+
+    _download(root, lid, stdout_bytes)
     out.flush()
-    buffer.write(data)
-    buffer.flush()
+    if getattr(out, "buffer", None) is not None:
+        out.buffer.flush()
     return None
 
 
@@ -633,32 +845,41 @@ def main(argv=None):
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     path = socket_path()
+
+    def fail(code, kind, text):
+        # Text for people on stderr; under --json also one JSON object on stdout.
+        if args.json:
+            sys.stdout.write(error_json(kind, " ".join(text.replace("hearth-ctl: ", "", 1)
+                                                            .split()), code))
+            sys.stdout.flush()
+        sys.stderr.write(text)
+        return code
+
     if not os.path.exists(path):
-        sys.stderr.write(no_runtime_message(path, "no socket"))
-        return NO_RUNTIME
+        return fail(NO_RUNTIME, "no_runtime", no_runtime_message(path, "no socket"))
     if not os.access(path, os.R_OK | os.W_OK):
-        sys.stderr.write(f"hearth-ctl: {path}: permission denied (the socket is its owner's)\n")
-        return PERMISSION_DENIED
+        return fail(PERMISSION_DENIED, "permission_denied",
+                    f"hearth-ctl: {path}: permission denied (the socket is its owner's)\n")
     try:
         from hearth.net import ConnectError, connect
     except ImportError:
-        sys.stderr.write(no_runtime_message(path, "this build of Hearth has no hearth.net"))
-        return NO_RUNTIME
+        return fail(NO_RUNTIME, "no_runtime",
+                    no_runtime_message(path, "this build of Hearth has no hearth.net"))
     rt = vm.Runtime()
     try:
         with rt.open_process(name="hearth-ctl"):
             try:
                 peer = connect("unix://" + path)
             except PermissionError as e:
-                sys.stderr.write(f"hearth-ctl: {path}: permission denied ({e})\n")
-                return PERMISSION_DENIED
+                return fail(PERMISSION_DENIED, "permission_denied",
+                            f"hearth-ctl: {path}: permission denied ({e})\n")
             except (ConnectError, OSError, HearthError) as e:
                 if "permission denied" in str(e).lower():
-                    sys.stderr.write(f"hearth-ctl: {path}: permission denied ({e})\n")
-                    return PERMISSION_DENIED
+                    return fail(PERMISSION_DENIED, "permission_denied",
+                                f"hearth-ctl: {path}: permission denied ({e})\n")
                 # A socket file nobody listens on is a runtime that crashed.
-                sys.stderr.write(no_runtime_message(path, f"a stale socket? {e}"))
-                return NO_RUNTIME
+                return fail(NO_RUNTIME, "no_runtime",
+                            no_runtime_message(path, f"a stale socket? {e}"))
             try:
                 return run(argv, peer.root)
             finally:

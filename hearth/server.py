@@ -33,13 +33,15 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
+import stat  # noqa: E402
 
 import gevent  # noqa: E402
 
 from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth._views import exposed_services, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
-from hearth._sockpath import socket_path  # noqa: E402
+from hearth._sockpath import LIVE, probe, socket_path  # noqa: E402
 from hearth.native import (  # noqa: E402
     start_filesystem,
     start_inspector,
@@ -124,16 +126,57 @@ def _boot(opts, listeners, failed):
         return
     ticker = vm.spawn(_ticker, 1.0, name="ticker")
     vm.monitor(ticker)
-    vm.spawn(_status, opts.status_every, name="status")
+    if opts.status_every:
+        vm.spawn(_status, opts.status_every, name="status")
     while True:
         sig = vm.recv()
         if isinstance(sig, vm.Down):
             log.warning("ticker died: %s", vm.format_reason(sig.reason))
 
 
+def _period(text):
+    """A period in seconds for argparse: a number >= 0, where 0 means off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a period is a number of seconds, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"a period is 0 (off) or a positive number of seconds,"
+                                         f" not {text!r}")
+    return value
+
+
+def address_taken(opts):
+    """Why this server cannot listen where it was told to, or None: a live
+    runtime (or a file that is not a socket) at the IPC socket's path, or
+    the ``--bind`` port already bound. Looked at before anything boots, so
+    a second server on the same socket or port fails at once, having
+    started nothing. Switches: only cooperatively, on the socket probe."""
+    if opts.ipc:
+        if os.path.exists(opts.ipc) and not stat.S_ISSOCK(os.stat(opts.ipc).st_mode):
+            return f"{opts.ipc} exists and is not a socket; not touching it"
+        if probe(opts.ipc) == LIVE:
+            return f"another Hearth runtime is listening at {opts.ipc}"
+    if opts.bind:
+        host, port = net.parse_bind(opts.bind)
+        if port:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((host, port))
+            except OSError as e:
+                return f"can't listen at {opts.bind}: {e.strerror or e}"
+            finally:
+                s.close()
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hearth-server", description=__doc__.splitlines()[0])
-    parser.add_argument("--status-every", type=float, default=10.0, metavar="SECONDS")
+    parser.add_argument("--status-every", type=_period, default=10.0, metavar="SECONDS",
+                        help="log a status line (processes, messages, recent exits) every"
+                        " SECONDS (default 10; 0 turns it off)")
     parser.add_argument(
         "--data-dir",
         default=None,
@@ -150,7 +193,7 @@ def main(argv=None):
     )
     parser.add_argument("--init", default=DEFAULT_INIT, metavar="MODULE:FUNCTION",
                         help=f"the init to boot the root with (default {DEFAULT_INIT})")
-    parser.add_argument("--watch", type=float, default=1.0, metavar="SECONDS",
+    parser.add_argument("--watch", type=_period, default=1.0, metavar="SECONDS",
                         help="with --root, reload services whose files changed, looking every"
                         " SECONDS (default 1; 0 turns it off)")
     parser.add_argument("--bind", default=None, metavar="HOST:PORT",
@@ -188,6 +231,10 @@ def main(argv=None):
         bind=args.bind, secret=read_secret(args.secret_file, parser, "--bind") if args.bind else None,
         ipc=None if args.no_ipc else (args.ipc or socket_path()),
     )
+    taken = address_taken(opts)
+    if taken:
+        log.error("hearth-server could not start: %s", taken)
+        return 1
     rt = vm.Runtime(data_dir=args.data_dir)
     listeners = []
     stop = gevent.event.Event()

@@ -75,6 +75,29 @@ def test_hearth_server_starts_and_stops_cleanly_on_ctrl_c():
             proc.wait()
 
 
+def test_status_every_0_turns_the_status_line_off_and_signals_still_stop_it():
+    proc = _start("--status-every", "0", "--watch", "0")
+    try:
+        lines = _read_until(proc.stdout, "tools attach at")
+        # A period of 0 once spun the status process (thousands of lines a
+        # second, signals never handled): now it is off, like --watch 0.
+        proc.send_signal(signal.SIGTERM)
+        lines += _read_until(proc.stdout, "stopped")
+        assert proc.wait(timeout=30) == 0
+        assert not [line for line in lines if "processes," in line]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_status_every_refuses_a_negative_period():
+    result = subprocess.run([sys.executable, "-m", "hearth.server", "--status-every", "-1"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--status-every" in result.stderr and "0 (off)" in result.stderr
+
+
 def test_hearth_server_with_a_root_serves_its_files_and_boots_its_services(tmp_path):
     service = tmp_path / "init" / "hello"
     service.mkdir(parents=True)
@@ -143,6 +166,20 @@ def test_hearth_server_serves_peers_who_know_the_secret_and_tools_on_its_socket(
                                 text=True, timeout=60)
         assert second.returncode == 1
         assert "another Hearth runtime is listening" in second.stdout + second.stderr
+        # ... before booting anything or claiming to run.
+        assert "services:" not in second.stdout + second.stderr
+        assert "running; Ctrl+C" not in second.stdout + second.stderr
+        # A second runtime on the same port (its own socket) fails the same way.
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        third = subprocess.run([sys.executable, "-m", "hearth.server", "--bind",
+                                f"127.0.0.1:{port}", "--ipc", str(tmp_path / "third.sock")],
+                               capture_output=True, text=True, timeout=60,
+                               env=dict(os.environ, HEARTH_SECRET_FILE=str(secret)))
+        assert third.returncode == 1, third.stdout + third.stderr
+        assert f"can't listen at 127.0.0.1:{port}" in third.stdout + third.stderr
+        assert "services:" not in third.stdout + third.stderr
+        assert "running; Ctrl+C" not in third.stdout + third.stderr
+        assert not (tmp_path / "third.sock").exists()
         _stop(server)
         with pytest.raises(ConnectError, match="no Hearth runtime"):
             connect("unix://" + sock)

@@ -63,9 +63,12 @@ request                                ``ok`` value
                                        until its route closes or
                                        ``unfollow``
 ``"unfollow"`` + caps[1]               ``{"removed": n}``
-``"whois"`` + caps[1]                  ``{"pid"}``: the debug pid of the
-                                       process caps[1] names; not_found
-                                       if its route is closed
+``"whois"`` + caps[1]                  ``{"pid", "alive"}``: the debug
+                                       pid of the process caps[1] names;
+                                       if it has exited, also ``reason``
+                                       and ``text`` (its exit reason);
+                                       not_found if the mailbox closed
+                                       while its process lives on
 ``["reload", module]``                 ``{"module", "generation",
                                        "versions"}`` (`hearth.otp.reload`)
 ``["upgrade", name, lump]``            the ``ok`` value of
@@ -76,6 +79,13 @@ request                                ``ok`` value
                                        (optional) is the id the sender
                                        computed: a mismatch is refused
 ``["lump_get", lump]``                 the lump's bytes
+``["lump_upload", size]`` + caps[1]    ``{"upload": cap}``: a session to
+                                       send a lump of `size` bytes in
+                                       chunks (`_lump_transfer`); caps[1]
+                                       (optional, MONITOR) is the sender's:
+                                       the session ends when it goes away
+``["lump_download", lump]`` + caps[1]  ``{"size", "download": cap}``: a
+                                       session to read the lump in chunks
 =====================================  =====================================
 
 A log record is ``{"seq", "time"`` (wall clock, seconds since the
@@ -86,7 +96,7 @@ last `log_capacity` records of the whole runtime, taken by a
 through (configure those as usual).
 
 Errors: ``invalid_request`` (malformed, wrong types, the inspector asked to
-kill itself), ``not_found`` (no such pid, name, supervisor or lump),
+kill itself), ``busy`` (`MAX_SESSIONS` transfers already), ``not_found`` (no such pid, name, supervisor or lump),
 ``too_many_followers``, ``reload_failed`` (the module did not load; the old
 version keeps running), ``not_upgradable`` (the name is not a guest
 service started with `start_guest_service`), the upgrade's own errors
@@ -97,7 +107,9 @@ Design notes
 ------------
 
 - Lumps: ``lump put FILE`` sends the bytes in the request (``lump_put``)
-  and the inspector checks them against the id the sender computed. That
+  and the inspector checks them against the id the sender computed; a
+  lump too big for one message goes in chunks through an upload session
+  (and comes back through a download session), see `_lump_transfer`. That
   works over any transport that carries a message, with no help from the
   network's own lump transfer (which moves lumps by hash, on demand, when
   a peer needs one it lacks); ``lump_put`` could become "fetch this id from
@@ -137,11 +149,13 @@ from hearth.vm import MONITOR, SEND, Down, LumpCorrupt, LumpId, LumpNotFound, fo
 from hearth.vm._introspect import (
     capability_to_pid,
     kill_pid,
+    last_owner,
     owner_pid,
     pids_by_initial_call,
 )
 
 from ._guest_upgrade import upgrade as upgrade_guest_service
+from ._lump_transfer import MAX_SESSIONS, MAX_UPLOAD, Download, Upload, session_cap
 from ._service import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -149,6 +163,7 @@ from ._service import (
     Request,
     Service,
     parse_op,
+    spawn_service,
     start_supervised,
 )
 from ._wasm_spawner import run_off_hub
@@ -171,6 +186,7 @@ INSPECTOR = "hearth.Inspector"
 TOO_MANY_FOLLOWERS = "too_many_followers"
 RELOAD_FAILED = "reload_failed"
 NOT_UPGRADABLE = "not_upgradable"
+BUSY = "busy"
 
 FOLLOW_PERIOD = 0.1  # seconds between two flushes to followers
 WALK_TIMEOUT = 1.0  # seconds a supervisor has to answer which_children
@@ -195,6 +211,8 @@ _OPS = {
     "upgrade": ("name", "lump"),
     "lump_put": ("data", "expect"),
     "lump_get": ("lump",),
+    "lump_upload": ("size",),
+    "lump_download": ("lump",),
 }
 _DEFAULTS = {"pid": None, "after": 0, "limit": 200, "expect": None}
 
@@ -528,6 +546,7 @@ class Inspector(Service):
         self.followers = {}  # monitor ref -> [cap, pid filter, last seq sent]
         self.buffer = LogBuffer(self.proc.runtime, log_capacity)
         self._next_flush = None
+        self.sessions = set()  # monitor refs of the running lump transfers
 
     def serve(self):
         root = logging.getLogger()
@@ -631,10 +650,17 @@ class Inspector(Service):
     def _op_whois(self, request, fields):
         if not request.args:
             raise _invalid("give the capability to look up as caps[1]")
-        pid = owner_pid(request.args[0])
-        if pid is None:
+        cap = request.args[0]
+        pid = owner_pid(cap)
+        if pid is not None:
+            return {"pid": pid, "alive": True}
+        pid, reason = last_owner(cap)
+        if pid is None or reason is None:
+            # A mailbox closed by a process that lives on (or is unwinding).
             raise ServiceError(NOT_FOUND, "that capability's route is closed")
-        return {"pid": pid}
+        # The process exited: say so, with its reason.
+        return {"pid": pid, "alive": False, "reason": plain(reason),
+                "text": format_reason(reason)}
 
     def _subscriber(self, request):
         if not request.args:
@@ -675,6 +701,40 @@ class Inspector(Service):
         except (LumpNotFound, LumpCorrupt):
             raise ServiceError(NOT_FOUND, f"no lump {lid.hex()}") from None
 
+    def _op_lump_upload(self, request, fields):
+        size = _int(fields["size"], "size")
+        if not 0 <= size <= MAX_UPLOAD:
+            raise _invalid(f"an upload's size is 0..{MAX_UPLOAD} bytes, not {size}")
+        return self._session(request, Upload, size, {})
+
+    def _op_lump_download(self, request, fields):
+        lid = _lump(fields["lump"])
+        try:
+            size = self.proc.runtime.lumps.size(lid)
+        except LumpNotFound:
+            raise ServiceError(NOT_FOUND, f"no lump {lid.hex()}") from None
+        return self._session(request, Download, lid, {"size": size})
+
+    def _session(self, request, cls, arg, reply):
+        if len(self.sessions) >= MAX_SESSIONS:
+            raise ServiceError(BUSY, f"{MAX_SESSIONS} lump transfers are running already;"
+                                     " try again when one has finished")
+        owner = request.args[0] if request.args else None
+        if owner is not None and not owner.permissions & MONITOR:
+            raise _invalid("the owner's capability (caps[1]) needs MONITOR")
+        cap = spawn_service(cls, arg, owner, name=cls.name)
+        try:
+            self.sessions.add(cap.monitor())
+            key = "upload" if cls is Upload else "download"
+            public = session_cap(cap)
+            try:
+                request.reply(dict(reply, **{key: public}))
+            finally:
+                public.release()
+        finally:
+            cap.release()
+        return None
+
     # -- followers ----------------------------------------------------------------------
 
     def _arm(self):
@@ -705,6 +765,8 @@ class Inspector(Service):
     def handle_info(self, sig):
         if type(sig) is Down and sig.ref in self.followers:
             self._drop(sig.ref, monitor=False)
+        elif type(sig) is Down:
+            self.sessions.discard(sig.ref)
         sig.cap.release()
 
     def _drop(self, ref, monitor=True):

@@ -1,7 +1,8 @@
 """hearth.otp — OTP behaviours on the kernel.
 
 Layer 1: imports `hearth.vm` only. Request/response (`call`, `cast`,
-`reply`), gen_server (`GenServer`, `start_server`, `start_link_server`),
+`reply`), gen_server (`GenServer`, `start_server`, `start_link_server`,
+`stop_server`),
 supervisors (`ChildSpec`, `start_link_supervisor` and the admin calls),
 applications, hot code reload (`reload`), the registry service, and the
 patterns sink, pub-sub, ownership and factory.
@@ -38,6 +39,7 @@ from ._errors import (
 from ._gen_server import GenServer
 from ._gen_server import start as start_server
 from ._gen_server import start_link as start_link_server
+from ._gen_server import stop as stop_server
 from ._registry import start_link_registry, start_registry
 from ._request import is_reply, read_reply, request, send_request
 from ._registry_client import (
@@ -90,6 +92,7 @@ __all__ = [
     "GenServer",
     "start_server",
     "start_link_server",
+    "stop_server",
     # supervisor
     "ChildSpec",
     "ChildInfo",

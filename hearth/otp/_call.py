@@ -14,11 +14,11 @@ kernel, so it can never show up later (O2).
 
 import msgpack
 
-from hearth.vm import MONITOR, SEND, Down, Message, current_process
+from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process
 from hearth.vm._terms import measure as measure_term
 
 from ._codec import decode, encode
-from ._errors import CallTimeout, DecodeError, ServerExited
+from ._errors import CallError, CallTimeout, DecodeError, ServerExited
 
 __all__ = ["call", "cast", "reply", "classify", "From", "DEFAULT_TIMEOUT"]
 
@@ -132,10 +132,16 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
         CallTimeout: no reply within `timeout`.
         ServerExited: the server was dead or died during the call; its
             `reason` is the server's exit reason (``noproc`` if already dead).
+        CallError: reason ``calling_self``: `server` names a mailbox of the
+            calling process, which could never answer while it waits (OTP
+            fails such a call at once too); nothing is sent.
 
-    Switches: always.
+    Switches: always (never when it raises ``calling_self``).
     """
     proc = current_process()
+    if type(server) is Cap and getattr(server._route, "_proc", None) is proc:
+        raise CallError(f"calling_self: {request!r} was sent to the calling process itself,"
+                        " which can't answer while it waits"[:300], "calling_self")
     d = proc.dictionary
     entry = None if d is None else d.get(_KEY)
     if entry is None or entry[0].closed:

@@ -4,8 +4,11 @@ A user subclasses `GenServer` and starts it with `start` or `start_link`;
 clients talk to it with `call` and `cast` (from `_call`). The callbacks and
 their return values follow OTP's, as Python tuples:
 
-- ``init(self, *args)`` → ``("ok", state)``, ``("stop", reason)`` or
-  ``"ignore"``;
+- ``init(self, *args)`` → ``("ok", state)``, ``("ok", state, timeout)``
+  (if no signal arrives within `timeout` seconds of the runtime's clock,
+  ``handle_info("timeout", state)`` runs, as OTP's ``{ok, State,
+  Timeout}``; a signal that comes first cancels it), ``("stop", reason)``
+  or ``"ignore"``;
 - ``handle_call(self, request, from_, state)`` → ``("reply", value,
   state)``, ``("noreply", state)`` (answer later with ``reply(from_,
   value)``), ``("stop", reason, value, state)`` or ``("stop", reason,
@@ -15,6 +18,13 @@ their return values follow OTP's, as Python tuples:
 - ``terminate(self, reason, state)``, return value ignored;
 - ``code_change(self, old_vsn, state, extra)`` → ``("ok", state)`` or
   ``("error", reason)`` (see `_reload`).
+
+`stop(server, reason)` stops a server synchronously, as OTP's
+``gen_server:stop``: the server runs ``terminate(reason, state)`` and
+exits with `reason`, and `stop` returns once it has exited. It needs KILL
+on the server's capability (the power `kill` needs): the request carries a
+capability with KILL to the server's own mailbox, which the server checks,
+so holding SEND alone never lets a client stop a server.
 
 Any other return value stops the server with ``("bad_return_value",
 repr)``. An exception in a callback, or ``exit(reason)`` called in one,
@@ -65,6 +75,7 @@ import types
 
 from hearth.vm import (
     ALL,
+    KILL,
     Cap,
     LINK,
     SEND,
@@ -82,10 +93,18 @@ from hearth.vm import (
 
 from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
 from ._codec import decode, encode
-from ._errors import AlreadyStarted, DecodeError, StartError, StartTimeout
+from ._errors import (
+    AlreadyStarted,
+    CallError,
+    CallTimeout,
+    DecodeError,
+    ServerExited,
+    StartError,
+    StartTimeout,
+)
 from ._reload import current_class, upgrade
 
-__all__ = ["GenServer", "start", "start_link", "call", "cast", "reply", "From"]
+__all__ = ["GenServer", "start", "start_link", "stop", "call", "cast", "reply", "From"]
 
 log = logging.getLogger("hearth.otp.gen_server")
 
@@ -340,8 +359,12 @@ def _server_main(setup, ack, parent, registry_cap, *args):
         _init_failed(parent, e.reason)
     except Exception as e:
         _init_failed(parent, error_reason(e))
+    first_timeout = None
     if type(result) is tuple and len(result) == 2 and result[0] == "ok":
         state = result[1]
+    elif (type(result) is tuple and len(result) == 3 and result[0] == "ok"
+          and (result[2] is None or (type(result[2]) in (int, float) and result[2] >= 0))):
+        state, first_timeout = result[1], result[2]
     elif result == "ignore":
         ack.send(*encode(("$ack", tag, "ignore")))
         _init_failed(parent, "normal")
@@ -352,7 +375,7 @@ def _server_main(setup, ack, parent, registry_cap, *args):
     ack.send(*encode(("$ack", tag, "ok")))
     ack.release()
     del setup, ack, result
-    _serve(proc, parent, entry, cls, generation, instance, state)
+    _serve(proc, parent, entry, cls, generation, instance, state, first_timeout)
 
 
 def _register(proc, setup, ack, parent, registry_cap):
@@ -415,7 +438,7 @@ def _bad_return(result):
     return ("bad_return_value", repr(result))
 
 
-def _serve(proc, parent, entry, cls, generation, instance, state):
+def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=None):
     """The receive loop. Kept flat and allocation-free beyond what `classify`
     and `reply` need: this is the path every call takes."""
     recv = proc.mailboxes[0].recv
@@ -425,7 +448,23 @@ def _serve(proc, parent, entry, cls, generation, instance, state):
     pending = None  # (from_, value) to send after terminate
     try:
         while True:
-            sig = recv()
+            if first_timeout is None:
+                sig = recv()
+            else:
+                # init's ("ok", state, timeout): only the first wait is bounded.
+                sig = recv(first_timeout)
+                first_timeout = None
+                if sig is None:
+                    result = handle_info("timeout", state)
+                    if type(result) is tuple and len(result) == 2 and result[0] == "noreply":
+                        state = result[1]
+                        continue
+                    if type(result) is tuple and len(result) == 3 and result[0] == "stop":
+                        reason = result[1]
+                        state = result[2]
+                        break
+                    reason = _bad_return(result)
+                    break
             if entry.generation != generation:
                 # A new version was loaded: switch now, at the next message
                 # (rule O7); a failed switch keeps the old code.
@@ -470,6 +509,10 @@ def _serve(proc, parent, entry, cls, generation, instance, state):
                     if sig.caps:
                         _release(sig.caps, 0)
                 else:
+                    stop = _stop_request(proc, sig)
+                    if stop is not None:
+                        reason = stop
+                        break
                     result = handle_info(sig, state)
                     if sig.caps:
                         _release(sig.caps, 0)
@@ -504,6 +547,89 @@ def _serve(proc, parent, entry, cls, generation, instance, state):
     except Exception as e:
         reason = error_reason(e)
     _stop(proc, cls, instance, reason, state, pending)
+
+
+_STOP = "$stop"
+
+
+def _stop_request(proc, sig):
+    """The reason of a `stop` request in `sig`, or None if `sig` is not one.
+    A stop request is ``("$stop", reason)`` carrying one capability with
+    KILL to this process's own mailbox 0: proof that the sender may kill
+    the server (releases it). Switches: never."""
+    caps = sig.caps
+    if len(caps) != 1 or sig.data[:1] != b"\x92":
+        return None
+    cap = caps[0]
+    if cap._route is not proc.mailboxes[0] or not cap._perms & KILL:
+        return None
+    try:
+        term = decode(sig.data, caps)
+    except DecodeError:
+        return None
+    if type(term) is not tuple or len(term) != 2 or term[0] != _STOP:
+        return None
+    _release(caps, 0)
+    return term[1]
+
+
+def stop(server, reason="normal", timeout=None):
+    """Stop the server `server` synchronously, as OTP's ``gen_server:stop``.
+
+    The server finishes the signal it is handling, then runs
+    ``terminate(reason, state)`` and exits with `reason`; `stop` returns
+    once it has exited (a `Down` tells it).
+
+    Args:
+        server: a `Cap` to the server with SEND, MONITOR and KILL.
+        reason: the exit reason (plain data).
+        timeout: seconds (runtime clock) to wait, or None for no limit. On
+            a timeout the server is left running (it may still stop).
+
+    Returns:
+        ``"ok"``.
+
+    Raises:
+        ServerExited: the server was not running (reason ``noproc``), or
+            it exited with another reason than `reason` (``terminate``
+            failed; the error's `reason` is the one it exited with).
+        CallTimeout: it had not exited within `timeout`.
+        CallError: reason ``calling_self``: `server` is the caller itself.
+        PermissionDenied: `server` lacks KILL (or MONITOR).
+
+    Switches: always (never for ``calling_self`` or missing permissions).
+    """
+    proc = current_process()
+    if getattr(server._route, "_proc", None) is proc:
+        raise CallError("calling_self: a server can't stop itself with stop; return"
+                        " ('stop', reason, state) from its callback", "calling_self")
+    proof = server.demote(KILL)  # raises PermissionDenied without KILL
+    mb = proc.create_mailbox()
+    try:
+        ref = server.monitor(mb)
+        try:
+            data, caps = encode((_STOP, reason), [proof])
+        except TypeError:
+            proc.demonitor(ref, flush=True)
+            raise
+        server.send(data, caps)
+        sig = mb.recv(timeout)
+        while sig is not None and not (type(sig) is Down and sig.ref == ref):
+            if getattr(sig, "cap", None) is not None:
+                sig.cap.release()
+            for cap in getattr(sig, "caps", ()) or ():
+                cap.release()
+            sig = mb.recv(timeout)
+        if sig is None:
+            raise CallTimeout(f"the server did not stop within {timeout}s", "timeout")
+        sig.cap.release()
+        if sig.reason != reason:
+            raise ServerExited(f"the server exited with {format_reason(sig.reason)},"
+                               f" not {format_reason(reason)}", sig.reason)
+        return "ok"
+    finally:
+        proof.release()
+        mb.destroy()
 
 
 def _stop(proc, cls, instance, reason, state, pending):

@@ -122,6 +122,15 @@ def owner_pid(cap):
     return _pid_of(proc)
 
 
+def last_owner(cap):
+    """``(pid, reason)`` of the process whose mailbox `cap` names, live or
+    dead: reason None while it lives (or is still unwinding). For tools
+    that must tell "this process exited, with this reason" from "no such
+    process". Switches: never."""
+    proc = cap._route._proc
+    return _pid_of(proc), getattr(proc, "reason", None)
+
+
 def process_alive(runtime, pid):
     """True if `pid` names a live process of `runtime`. Switches: never."""
     proc = runtime._processes.get(pid)

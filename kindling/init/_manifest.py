@@ -16,8 +16,12 @@ Everything here is plain file work: nothing switches greenlets.
 
 import hashlib
 import os
-import tomllib
 from dataclasses import dataclass, field
+
+try:
+    import tomllib  # Python 3.11+
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 __all__ = [
     "MANIFEST",

@@ -76,6 +76,63 @@ def test_hearth_client_boots_the_bundled_root_and_saves_a_screenshot(xvfb, tmp_p
     assert len(np.unique(px.reshape(-1, 3), axis=0)) > 20  # sky, grid, cubes, canvas
 
 
+LATE = '''
+import logging
+import time
+
+import gevent
+
+from hearth import vm
+
+log = logging.getLogger("late")
+
+
+def main(registry):
+    # A service slow to set up: busy for a while (yielding between slices,
+    # as real work that waits on no message does), then ready.
+    end = time.monotonic() + 1.5
+    n = 0
+    while time.monotonic() < end:
+        n = sum(range(10_000)) + n % 7
+        gevent.sleep(0)
+    log.warning("late service ready")
+    while True:
+        vm.recv()
+'''
+
+
+def test_hearth_client_screenshot_waits_for_the_services_to_settle(xvfb, tmp_path):
+    service = tmp_path / "root" / "init" / "late"
+    service.mkdir(parents=True)
+    (service / "service.toml").write_text(
+        'name = "late"\nkind = "python"\nentry = "service.py:main"\ntargets = ["client"]\n')
+    (service / "service.py").write_text(LATE)
+    shot = tmp_path / "client.png"
+    done = _run_client(xvfb, "--size", "160x120", "--root", str(tmp_path / "root"),
+                       "--frames", "1", "--screenshot", str(shot))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    ready = next(i for i, line in enumerate(lines) if "late service ready" in line)
+    saved = next(i for i, line in enumerate(lines) if "saved a screenshot" in line)
+    assert ready < saved, done.stderr
+    assert shot.exists()
+
+
+def test_hearth_client_with_a_wrong_secret_exits_non_zero(xvfb, tmp_path):
+    from tests.net.servers import start_server
+
+    server, url, _ = start_server(tmp_path, "right")
+    try:
+        env = dict(os.environ, DISPLAY=xvfb, SDL_VIDEODRIVER="x11", HEARTH_SECRET="wrong")
+        done = subprocess.run([sys.executable, "-m", "hearth.client", "--size", "160x120",
+                               "--server", url], env=env, capture_output=True, text=True,
+                              timeout=60)
+    finally:
+        server.stop()
+    assert done.returncode == 1, done.stderr
+    assert "refused us" in done.stderr and "wrong secret" in done.stderr
+
+
 def test_hearth_client_with_server_hands_its_window_and_renderer_to_the_server(
         xvfb, tmp_path, proc):
     from hearth import otp

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import textwrap
 
+import msgpack
+
 import pytest
 
 from hearth import vm
@@ -29,7 +31,7 @@ from hearth.otp import (
 from hearth.vm import MONITOR, SEND, Down, lump_id
 
 from ..native.test_guest_upgrade import versioned
-from ..wasm.guests import ECHO_VIA_REPLY_CAP
+from ..wasm.guests import ECHO_VIA_REPLY_CAP, UNREACHABLE, exit_with_reason
 
 
 @pytest.fixture
@@ -186,6 +188,53 @@ def test_spawn_loads_a_file_spawns_it_and_registers_the_name(runtime, root, wasm
     assert second["lump"] == lid.hex() and second["name"] is None and second["pid"] != pid
     for p in (pid, second["pid"]):
         ctl_(root, "kill", str(p))
+
+
+@pytest.mark.parametrize("guest, code, said", [
+    (exit_with_reason(msgpack.packb("normal")), OK, "exited at once (not registered as 'brief'): normal"),
+    (UNREACHABLE, ERROR, "exited at once (not registered as 'brief'): "),
+], ids=["exits", "traps"])
+def test_spawn_of_a_guest_that_exits_at_once_reports_the_spawn_and_the_exit(
+        root, tmp_path, guest, code, said):
+    path = tmp_path / "brief.wasm"
+    path.write_text(guest)
+    # --wait: long enough for any machine; an exit ends the wait at once.
+    got, out, err = ctl_(root, "spawn", str(path), "--name", "brief", "--wait", "30")
+    assert got == code, (out, err)
+    first, second = out.splitlines()
+    assert first.startswith("spawned pid ") and lump_id(path.read_bytes()).hex() in first
+    pid = int(first.split()[2])
+    assert second.startswith(f"pid {pid} {said}")
+    assert "route is closed" not in out + err
+    if code == ERROR:
+        assert "trap" in second or "unreachable" in second, second
+    data = json.loads(ctl_(root, "--json", "spawn", str(path), "--wait", "30")[1])
+    assert data["pid"] != pid and data["exited"]["text"]
+    assert ("brief" in {s["name"] for s in ok_json(root, "services")}) is False
+
+
+def _misreplier(answer):
+    """A service that answers every request with `answer` (raw bytes)."""
+    def main():
+        while True:
+            msg = vm.recv()
+            if msg.caps:
+                msg.caps[0].send(answer)
+            for c in msg.caps:
+                c.release()
+    return main
+
+
+@pytest.mark.parametrize("answer, said", [
+    (msgpack.packb({"answer": 42}), '{"answer": 42}, which is not a reply'),
+    (b"\xc1junk", "not a msgpack term"),
+], ids=["not-a-reply", "not-msgpack"])
+def test_call_says_what_arrived_when_a_reply_is_malformed(root, answer, said):
+    register(root, "misreplier", vm.spawn(_misreplier(answer), name="misreplier"))
+    code, out, err = ctl_(root, "--json", "call", "misreplier", "1", "--timeout", "30")
+    assert code == ERROR, err
+    assert said in err and "within" not in err
+    assert json.loads(out)["error"]["kind"] == "invalid_reply"
 
 
 def test_lump_put_and_get(root, tmp_path):
@@ -358,6 +407,27 @@ def test_without_a_runtime_every_subcommand_fails_fast_with_a_clear_message(tmp_
     s.close()
     res = _program("--json", "tree", env=dict(env, HEARTH_SOCK=str(stale)))
     assert res.returncode == NO_RUNTIME and "stale" in res.stderr
+
+
+def test_json_failures_print_one_json_object_on_stdout(root, tmp_path):
+    env = dict(os.environ, HEARTH_SOCK=str(tmp_path / "nobody.sock"))
+    # No runtime, usage errors (in the program and in-process): the same
+    # exit codes as without --json, and {"error": ...} on stdout.
+    for argv, code, kind in ((["--json", "ps"], NO_RUNTIME, "no_runtime"),
+                             (["ps", "--json"], NO_RUNTIME, "no_runtime"),
+                             (["--json", "info", "abc"], USAGE, "usage"),
+                             (["--json", "frob"], USAGE, "usage")):
+        res = _program(*argv, env=env)
+        assert res.returncode == code, (argv, res.stderr)
+        error = json.loads(res.stdout)["error"]
+        assert error["code"] == code and error["kind"] == kind and error["message"], argv
+        assert res.stderr and "Traceback" not in res.stderr
+        if argv[0] == "--json" and code == USAGE:
+            got, out, _ = ctl_(root, *argv)
+            assert got == code and json.loads(out)["error"]["kind"] == kind
+    assert "a pid is an integer" in _program("--json", "info", "abc", env=env).stdout
+    # Without --json, stdout stays empty.
+    assert _program("ps", env=env).stdout == ""
 
 
 def test_usage_errors_come_before_looking_for_a_runtime(tmp_path):

@@ -11,7 +11,11 @@ wasm one is spawned with `hearth.vm.spawn_guest`, its view at handle 0.
 import fnmatch
 import importlib.util
 import pathlib
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 import pytest
 

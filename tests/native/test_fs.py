@@ -359,11 +359,74 @@ def test_a_root_that_is_itself_a_symlink_serves_its_target(proc, registry, tmp_p
     assert _get(fs, "f") == b"f"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_an_unreadable_file_is_permission_denied(fs, root):
     (root / "locked").write_bytes(b"")
     (root / "locked").chmod(0)
+    if os.geteuid() == 0:
+        # Root reads any file (CI runs as root): the same check in a
+        # process that drops to an unprivileged user after setting up.
+        _as_nobody_the_locked_file_is_refused()
+        return
     _fails(PERMISSION_DENIED, fs, ["get", "locked"])
+
+
+AS_NOBODY = """
+import json, os, pwd, sys
+from gevent import monkey
+monkey.patch_all()
+from hearth import vm
+from hearth.native._fs import start_filesystem
+from hearth.otp import ServiceError, request, start_registry
+
+root, nobody = sys.argv[1], pwd.getpwnam("nobody")
+rt = vm.Runtime()  # everything is imported and set up before dropping root
+os.setgroups([])
+os.setgid(nobody.pw_gid)
+os.setuid(nobody.pw_uid)
+results = {"euid": os.geteuid()}
+with rt.open_process():
+    fs = start_filesystem(start_registry(), root).cap
+    for name in ("readable", "locked"):
+        try:
+            request(fs, ["get", name], timeout=30)
+            results[name] = "ok"
+        except ServiceError as e:
+            results[name] = [e.kind, e.message]
+rt.shutdown()
+print(json.dumps(results))
+"""
+
+
+def _as_nobody_the_locked_file_is_refused():
+    import json
+    import pwd
+    import subprocess
+    import sys
+    import tempfile
+
+    nobody = pwd.getpwnam("nobody")
+    # A directory nobody may enter (pytest's tmp_path is root's own, 0700).
+    where = tempfile.mkdtemp(prefix="hearth-fs-nobody-")
+    try:
+        os.chmod(where, 0o755)
+        with open(os.path.join(where, "readable"), "wb") as f:
+            f.write(b"anyone")
+        os.chmod(os.path.join(where, "readable"), 0o644)
+        with open(os.path.join(where, "locked"), "wb") as f:
+            f.write(b"root only")
+        os.chmod(os.path.join(where, "locked"), 0o600)
+        done = subprocess.run([sys.executable, "-c", AS_NOBODY, where], capture_output=True,
+                              text=True, timeout=50)
+    finally:
+        import shutil
+
+        shutil.rmtree(where)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout.splitlines()[-1])
+    assert results["euid"] == nobody.pw_uid
+    assert results["readable"] == "ok"  # the service works for this user...
+    kind, message = results["locked"]  # ...and the OS's refusal is permission_denied
+    assert kind == PERMISSION_DENIED and "locked" in message
 
 
 @pytest.mark.parametrize("where", ["open", "scandir"])

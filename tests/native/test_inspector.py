@@ -372,11 +372,13 @@ def test_upgrade_switches_a_registered_guest_service(runtime, registry, inspecto
 def test_whois_names_the_pid_behind_a_capability(runtime, inspector):
     cap = vm.spawn(idle, name="someone")
     pid = next(p.pid for p in runtime.processes() if p.name == "someone")
-    assert ask(inspector, "whois", [cap.demote(SEND)]) == {"pid": pid}
+    assert ask(inspector, "whois", [cap.demote(SEND)]) == {"pid": pid, "alive": True}
     assert refused(inspector, "whois") == INVALID_REQUEST
     cap.kill()
     wait_down(cap)
-    assert refused(inspector, "whois", [cap]) == NOT_FOUND
+    # A process that exited is still named, with its exit reason.
+    assert ask(inspector, "whois", [cap]) == {"pid": pid, "alive": False, "reason": "killed",
+                                              "text": "killed"}
 
 
 def test_records_logged_in_a_native_thread_are_kept_without_a_pid(runtime, inspector):

@@ -52,8 +52,10 @@ def test_a_client_with_the_wrong_secret_stops_and_says_why(tmp_path, proc):
                          env={"HEARTH_SECRET": "wrong"})
         client.wait_for("refused us")
         assert "wrong secret" in "".join(client.lines)
-        assert client.proc.wait(timeout=30) == 0
+        # A failed connection is an exit a script can see.
+        assert client.proc.wait(timeout=30) == 1
         client.stop()
+        assert "hearth-client failed: the server at" in "".join(client.lines)
     finally:
         server.stop()
 

@@ -7,18 +7,103 @@ the server and any further client are runtimes of their own (conftest).
 
 import gc
 import logging
+import ssl
+import subprocess
 
 import pytest
 
 from hearth import otp, vm
 from hearth.native import request, start_wasm_spawner
 from hearth.native._service import ServiceError
-from hearth.net import AuthError, ConnectError, connect
+from hearth.net import AuthError, ConnectError, connect, listen, listen_unix
 
 from ..wasm.wat import data, module
-from .conftest import SECRET
+from .conftest import SECRET, Clients, Side
+from .conftest import _echo as _conftest_echo
 
 pytestmark = pytest.mark.hearth_timeout(60)
+
+TRANSPORTS = ["ws", "unix", "tls"]
+SECRET_TRANSPORTS = ["ws", "tls"]  # a Unix socket has no secret: its file mode guards it
+
+
+# -- the same contract over every transport: WebSocket, Unix socket, TLS ------------------
+
+
+@pytest.fixture(scope="module")
+def tls_contexts(tmp_path_factory):
+    """A test certificate (as test_tls.py makes one): the server's and the
+    client's SSL contexts."""
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    return server_ctx, ssl.create_default_context(cafile=str(cert))
+
+
+def _setup_for(transport, path, server_ctx):
+    def setup(held):
+        reg = otp.start_registry()
+        echo = vm.spawn(_conftest_echo, name="echo")
+        otp.register(reg, "echo", echo)
+        held["registry"] = reg
+        if transport == "unix":
+            held["listener"] = lst = listen_unix(path, root=reg)
+        else:
+            held["listener"] = lst = listen("127.0.0.1:0", secret=SECRET, root=reg,
+                                            ssl_context=server_ctx if transport == "tls"
+                                            else None)
+        return lst
+    return setup
+
+
+@pytest.fixture(params=TRANSPORTS)
+def server(request, runtime, tmp_path, tls_contexts):
+    """conftest's server, over the transport of the parameter; its
+    `connect(**options)` connects to it the way that transport needs."""
+    transport = request.param
+    server_ctx, client_ctx = tls_contexts
+    rt = vm.Runtime()
+    side = Side(rt, _setup_for(transport, str(tmp_path / "peer.sock"), server_ctx))
+    side.transport = transport
+    side.listener = side.info
+    side.url = side.listener.url
+    assert side.url.startswith({"ws": "ws://", "unix": "unix://", "tls": "wss://"}[transport])
+    options = {} if transport == "unix" else {"secret": SECRET}
+    if transport == "tls":
+        options["ssl_context"] = client_ctx
+    side.connect_options = options
+    side.connect = lambda **kw: connect(side.url, **dict(options, **kw))
+    yield side
+    side.stop()
+    rt.shutdown(timeout=5)
+    assert not rt.crashes, rt.crashes
+
+
+class _Clients(Clients):
+    def client(self):
+        server = self.server
+
+        def setup(held):
+            held["peer"] = peer = server.connect()
+            return peer
+
+        side = Side(vm.Runtime(), setup)
+        side.peer = side.info
+        self.sides.append(side)
+        return side
+
+
+@pytest.fixture
+def clients(server):
+    c = _Clients(server)
+    yield c
+    c.close()
 
 
 def _server_connection(server):
@@ -54,7 +139,7 @@ def _sleeper():
 
 
 def test_n1_a_message_and_its_reply_cross_the_connection(server, proc):
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         echo = otp.lookup(peer.root, "echo")
         sig = _echo_roundtrip(echo, b"hello")
         assert isinstance(sig, vm.Message) and sig.data == b"echo:hello"
@@ -62,7 +147,7 @@ def test_n1_a_message_and_its_reply_cross_the_connection(server, proc):
 
 def test_n1_monitor_and_kill_across_the_connection(server, proc):
     _spawn_on(server, _sleeper, "victim")
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         victim = otp.lookup(peer.root, "victim")
         ref = victim.monitor()
         victim.kill()
@@ -79,7 +164,7 @@ def test_n1_exit_with_a_reason_reaches_a_remote_process_trapping_exits(server, p
         vm.exit(("got", sig.reason))
 
     _spawn_on(server, trapper, "trapper")
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         t = otp.lookup(peer.root, "trapper")
         ref = t.monitor()
         t.exit("custom")
@@ -89,7 +174,7 @@ def test_n1_exit_with_a_reason_reaches_a_remote_process_trapping_exits(server, p
 
 def test_n1_a_remote_death_travels_along_a_link(server, proc):
     _spawn_on(server, _sleeper, "linked")
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         target = otp.lookup(peer.root, "linked")
         vm.trap_exit(True)
         target.link()
@@ -113,7 +198,7 @@ def test_n1_a_local_death_travels_along_a_link_to_the_remote_side(server, proc):
         report.send(repr(sig.reason).encode())
 
     _spawn_on(server, linker, "linker")
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         linker_cap = otp.lookup(peer.root, "linker")
 
         def doomed():
@@ -129,7 +214,7 @@ def test_n1_a_local_death_travels_along_a_link_to_the_remote_side(server, proc):
 
 def test_n1_permissions_are_checked_before_anything_is_sent(server, proc):
     _spawn_on(server, _sleeper, "guarded")
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         full = otp.lookup(peer.root, "guarded")
         weak = full.demote(vm.SEND)
         with pytest.raises(vm.PermissionDenied):
@@ -147,7 +232,7 @@ def test_n1_permissions_are_checked_before_anything_is_sent(server, proc):
 
 
 def test_n3_a_capability_sent_out_and_back_is_the_original_route(server, proc):
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         echo = otp.lookup(peer.root, "echo")
         mine = vm.create_mailbox()
         token = mine.make_capability(vm.SEND)
@@ -169,7 +254,7 @@ def _echo_roundtrip_with(echo, *caps):
 
 
 def test_n3_releasing_the_last_reference_releases_the_export(server, proc):
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         conn = _server_connection(server)
         baseline = len(conn.exports)  # the root
         echo = otp.lookup(peer.root, "echo")
@@ -196,7 +281,7 @@ def _echo_roundtrip_via_registry(peer):
 
 
 def test_n3_exports_on_the_client_side_are_released_by_the_server(server, proc):
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         client_conn = peer.connection
         echo = otp.lookup(peer.root, "echo")
         before = len(client_conn.exports)
@@ -218,7 +303,7 @@ def test_n2_ids_are_per_connection(server, clients, proc):
         e.release()
         return set(ids)
 
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         echo = otp.lookup(peer.root, "echo")
         # Each connection numbers its own exports from 1: the same ids name
         # the root and echo on both, and mean nothing on any other.
@@ -230,34 +315,36 @@ def test_n2_ids_are_per_connection(server, clients, proc):
 # -- N4: authentication first -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("server", SECRET_TRANSPORTS, indirect=True)
 def test_n4_a_wrong_secret_is_refused_with_a_clear_message_on_both_sides(server, proc, caplog):
     with caplog.at_level(logging.WARNING, logger="hearth.net"):
         with pytest.raises(AuthError, match="wrong secret"):
-            connect(server.url, secret=b"not the secret")
+            server.connect(secret=b"not the secret")
     assert any("refused peer" in r.message and "wrong secret" in r.message for r in caplog.records)
     assert not server.listener.connections
-    # The right secret still works (after the throttle's short delay).
-    with connect(server.url, secret=SECRET) as peer:
+    # The right secret still works (the throttle delays only failures).
+    with server.connect() as peer:
         assert peer.root is not None
 
 
+@pytest.mark.parametrize("server", SECRET_TRANSPORTS, indirect=True)
 def test_n4_repeated_failures_from_one_address_are_slowed_down(server, proc):
     throttle = server.listener.throttle
     assert throttle.delay("127.0.0.1") == 0
     for _ in range(3):
         with pytest.raises(AuthError):
-            connect(server.url, secret=b"guess")
+            server.connect(secret=b"guess")
     # 3 failures: the next failure from this address is answered after 0.1 * 2**2 s.
     assert throttle.delay("127.0.0.1") == pytest.approx(0.4)
     clock = vm.current_runtime().clock
     t0 = clock.now()
     with pytest.raises(AuthError):
-        connect(server.url, secret=b"guess")
+        server.connect(secret=b"guess")
     assert clock.now() - t0 >= 0.4
     # A client that knows the secret is never slowed down by another's
     # failures from the same address (behind a reverse proxy, every client's).
     t0 = clock.now()
-    with connect(server.url, secret=SECRET):
+    with server.connect():
         pass
     assert clock.now() - t0 < 0.8
     # ... and its success does not clear the address's failures either.
@@ -280,7 +367,7 @@ def test_n4_nothing_listens_is_a_connect_error(proc):
 
 def test_n5_v25_losing_the_connection_fires_monitors_and_links_with_noconnection(server, proc):
     _spawn_on(server, _sleeper, "far")
-    peer = connect(server.url, secret=SECRET)
+    peer = server.connect()
     far = otp.lookup(peer.root, "far")
     ref = far.monitor()
     vm.trap_exit(True)
@@ -303,12 +390,12 @@ def test_n5_v25_losing_the_connection_fires_monitors_and_links_with_noconnection
 
 
 def test_n5_a_client_can_reconnect_and_carry_on(server, proc):
-    peer = connect(server.url, secret=SECRET)
+    peer = server.connect()
     echo = otp.lookup(peer.root, "echo")
     peer.close()
     assert peer.closed
     echo.send(b"into the void")  # a send to a lost route is dropped, like a dead one
-    peer = connect(server.url, secret=SECRET)
+    peer = server.connect()
     echo = otp.lookup(peer.root, "echo")
     assert _echo_roundtrip(echo).data == b"echo:ping"
     peer.close()
@@ -319,7 +406,7 @@ def test_n5_a_client_can_reconnect_and_carry_on(server, proc):
 
 def test_a_capability_of_client_a_passes_through_the_server_to_client_b(server, clients, proc):
     b = clients.client()
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         inbox = vm.create_mailbox()
         a_cap = inbox.make_capability(vm.SEND | vm.MONITOR)
         otp.register(peer.root, "a.inbox", a_cap)
@@ -370,7 +457,7 @@ def test_n6_a_client_spawns_a_guest_from_a_lump_the_server_never_saw(server, pro
     assert server.run(_server_with_spawner)
     lid = proc.runtime.lumps.put(ECHO_GUEST.encode())
     assert not server.rt.lumps.has(lid)
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         spawner = otp.lookup(peer.root, "hearth.wasm.WasmProcessSpawner")
         guest = request(spawner, ["spawn", lid], args=[vm.make_capability(vm.SEND)], timeout=30)
         assert vm.recv(timeout=30).data == b"guest says hi"
@@ -381,7 +468,7 @@ def test_n6_a_client_spawns_a_guest_from_a_lump_the_server_never_saw(server, pro
 
 def test_n6_a_lump_nobody_has_is_not_found(server, proc):
     assert server.run(_server_with_spawner)
-    with connect(server.url, secret=SECRET) as peer:
+    with server.connect() as peer:
         spawner = otp.lookup(peer.root, "hearth.wasm.WasmProcessSpawner")
         with pytest.raises(ServiceError) as info:
             request(spawner, ["spawn", b"\x07" * 32], timeout=30)
@@ -398,7 +485,7 @@ def test_server_processes_reach_a_client_s_root_through_hearth_net_peers(server,
     mine = otp.start_registry()
     inbox = vm.create_mailbox()
     otp.register(mine, "client.inbox", inbox.make_capability(vm.SEND))
-    with connect(server.url, secret=SECRET, root=mine) as peer:
+    with server.connect(root=mine) as peer:
         # Our ROOT went out before this request: once it is answered, the
         # server has our root.
         assert otp.lookup(peer.root, "echo") is not None

@@ -13,6 +13,7 @@ exits, so a supervisor's own exit reaches it as an `Exit`.
 import pytest
 
 from hearth import vm
+from hearth.otp import _gen_server as gen_server
 from hearth.otp._codec import decode, encode
 from hearth.otp._errors import StartError
 from hearth.otp._supervisor import (
@@ -956,32 +957,23 @@ def test_o5_start_child_can_add_a_whole_subtree(proc):
 # -- gen_server children -------------------------------------------------------------
 
 
-# gen_server is another module of hearth.otp; skip these if it is missing.
-try:
-    from hearth.otp import _gen_server as gen_server
-except ImportError:  # pragma: no cover
-    gen_server = None
+class ReportingServer(gen_server.GenServer):
+    """Traps exits, so a supervisor's shutdown runs terminate (O4)."""
 
-if gen_server is not None:
+    def init(self, report):
+        vm.trap_exit(True)
+        send_term(report, "init")
+        return ("ok", report)
 
-    class ReportingServer(gen_server.GenServer):
-        """Traps exits, so a supervisor's shutdown runs terminate (O4)."""
+    def handle_cast(self, request, state):
+        if request == "crash":
+            raise RuntimeError("asked to crash")
+        return ("noreply", state)
 
-        def init(self, report):
-            vm.trap_exit(True)
-            send_term(report, "init")
-            return ("ok", report)
-
-        def handle_cast(self, request, state):
-            if request == "crash":
-                raise RuntimeError("asked to crash")
-            return ("noreply", state)
-
-        def terminate(self, reason, state):
-            send_term(state, "terminate", reason)
+    def terminate(self, reason, state):
+        send_term(state, "terminate", reason)
 
 
-@pytest.mark.skipif(gen_server is None, reason="no gen_server")
 def test_o5_gen_server_children_are_restarted_and_terminated_through_their_callbacks(proc):
     from hearth.otp._call import cast
 

@@ -1,6 +1,7 @@
 """Process life and death: rules V13–V17."""
 
 import gevent
+import gevent.event
 import pytest
 
 from hearth import vm
@@ -143,13 +144,26 @@ def test_v16_kill_ends_a_process_that_swallows_the_kill_once(proc):
 
 
 def test_v16_kill_ends_a_process_blocked_outside_the_kernel(proc):
+    entered = gevent.event.Event()
+    unwound = []
+
     def sleeper():
-        gevent.sleep(3600)
+        entered.set()  # wakes the test only once this greenlet blocks below
+        try:
+            gevent.sleep(3600)
+        except BaseException as e:  # noqa: B036 - recorded, then re-raised
+            unwound.append(type(e).__name__)
+            raise
 
     cap, ref = vm.spawn_monitor(sleeper)
-    gevent.sleep(0)
+    assert entered.wait(timeout=5), "the sleeper never ran"
+    pid = next(p.pid for p in proc.runtime.processes() if p.initial_call.endswith("sleeper"))
+    assert proc.runtime.process_info(pid).state == "running"  # blocked outside the kernel
     cap.kill()
     assert vm.recv(timeout=5).reason == vm.KILLED
+    proc.runtime.wait_all_blocked()  # its greenlet has unwound
+    # The kill reached it inside gevent.sleep: killed while waiting, not before it ran.
+    assert unwound == ["ProcessExit"]
 
 
 def test_v16_kill_before_the_child_ever_ran(proc):
