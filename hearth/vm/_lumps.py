@@ -218,7 +218,8 @@ class LumpStore:
         """Store `data` as a lump and return its id. Switches: never.
 
         Idempotent: storing bytes that are already in the store writes
-        nothing. A new lump is written to a temporary file in its final
+        nothing (the file there is read back and compared; a file with
+        other bytes is quarantined and written again). A new lump is written to a temporary file in its final
         directory, fsynced, and renamed into place, so a crash leaves either
         the whole lump or none of it (and perhaps a ``.tmp-*`` file, which
         every other call ignores).
@@ -249,11 +250,13 @@ class LumpStore:
             st = os.stat(path)
         except FileNotFoundError:
             st = None
-        # A file of the right size is taken as the lump without reading it
-        # back: every get verifies it anyway. One of the wrong size can't be.
-        if st is None or st.st_size != len(data):
-            if st is not None:
-                self._quarantine(lid, path, st)
+        # A file already there is compared with the data before it is taken
+        # as the lump: one of the right size may still hold other bytes (a
+        # flipped bit), and a put must never report a lump it doesn't hold.
+        if st is not None and not self._holds(path, st, data):
+            self._quarantine(lid, path, st)
+            st = None
+        if st is None:
             self._write(path, data)
         with self._lock:
             self._remember(lid, data)
@@ -388,6 +391,16 @@ class LumpStore:
                 pass
             raise
         _fsync_dir(folder)
+
+    def _holds(self, path, st, data):
+        """Whether the file `path` (as `st` describes it) holds exactly `data`."""
+        if st.st_size != len(data):
+            return False
+        try:
+            with open(path, "rb", buffering=0) as f:
+                return f.read() == data
+        except FileNotFoundError:
+            return False
 
     def _quarantine(self, lid, path, st):
         """Move the bad file `path` (as `st` described it) aside; return where to.
