@@ -93,7 +93,11 @@ class Listener:
         address: what it listens on: ``(host, port)`` or a socket path.
         url: how a peer names it (``ws://host:port/`` or ``unix://path``).
         connections: the live `Connection` objects.
+        operator: True if its peers are the operator's tools (the IPC
+            socket): their connections get no account (`hearth.vm.Accounts`).
     """
+
+    operator = False
 
     def __init__(self, runtime, root, secret, max_outbox):
         self.runtime = runtime
@@ -111,6 +115,8 @@ class Listener:
         if self._closed or not server_handshake(transport, self._secret, self.throttle):
             return
         conn = Connection(self.runtime, transport, root=self._root, max_outbox=self.max_outbox)
+        if self.operator:  # the IPC socket's tools: nothing of theirs is bounded
+            self.runtime.accounts.set_carrier(conn, None)
         self.connections.add(conn)
         conn.on_close(self.connections.discard)
         log.info("peer %s connected", conn.name)
@@ -168,6 +174,7 @@ class _WebSocketListener(Listener):
 
 
 class _UnixListener(Listener):
+    operator = True
     def __init__(self, runtime, root, path, max_outbox):
         super().__init__(runtime, root, b"", max_outbox)
         self.address = path

@@ -8,9 +8,9 @@ name it was read by. A file that fails the check is moved to
 `LumpCorrupt`. Data arriving from a peer is checked the same way on arrival
 (rule N6) by `LumpStore.put` with ``expect=``.
 
-Lumps are never deleted: there is no `delete`, and garbage collection of
-unreferenced lumps is out of scope for now (a future collector will need the
-set of live roots: running modules, lumps named in messages and state).
+Lumps the operator stores are never deleted. Lumps stored on behalf of a
+peer are counted against its account and deleted with `LumpStore.discard`
+once nothing holds them (`hearth/vm/_accounts.py`, `LumpLedger`).
 
 Threads. Guest threads (real OS threads, not greenlets) call `get` and `put`
 while the hub thread does too, so the store's lock is a *native* lock from
@@ -349,6 +349,29 @@ class LumpStore:
             for name in sorted(names):
                 if len(name) == 2 * ID_BYTES - 2 and _HEX.fullmatch(name):
                     yield LumpId(bytes.fromhex(top + name))
+
+    def discard(self, lump_id):
+        """Delete the lump `lump_id` from memory and disk, if it is there.
+
+        For the runtime's lump ledger, which knows nothing holds the lump
+        any more; a later `put` of the same bytes stores it again.
+        Switches: never.
+
+        Returns:
+            True if the store held it.
+        """
+        lid = LumpId(lump_id)
+        with self._lock:
+            data = self._cache.pop(lid, None)
+            if data is not None:
+                self._cached_bytes -= len(data)
+            if self._root is None:
+                return data is not None
+            try:
+                os.unlink(self._path(lid))
+            except FileNotFoundError:
+                return data is not None
+        return True
 
     def cache_info(self):
         """A snapshot of the store's counters (`LumpCacheInfo`). Switches: never."""
