@@ -405,13 +405,15 @@ class WasmProcessSpawner(Service):
     def handle_request(self, request):
         lid, index = parse_spawn(request.term)
         account = self._account
-        if account is not None:
-            try:
-                account.admit_guest()  # refuse at once, before any lump is fetched
-            except QuotaExceeded as e:
-                raise ServiceError(QUOTA_EXCEEDED, str(e)) from None
         module = self._modules.get(lid)
         if module is None or not vm.current_runtime().lumps.has(lid):
+            if account is not None:
+                try:
+                    # Refused at once, before any lump is fetched; the loader
+                    # holds its place meanwhile.
+                    account.reserve_guest()
+                except QuotaExceeded as e:
+                    raise ServiceError(QUOTA_EXCEEDED, str(e)) from None
             # The loader gets its own references to the reply and argument
             # capabilities; the loop releases the arguments, we the reply.
             vm.spawn(_loader, self._modules, lid, index, account, request.reply_to,
@@ -426,10 +428,14 @@ class WasmProcessSpawner(Service):
 def _loader(modules, lid, index, account, reply_to, *args):
     """A loader process: load one module off the hub, spawn, reply, end."""
     request = Request(reply_to, args)
+    reserved = account is not None
     try:
         try:
             module = load_guest_module(lid, account)
             modules.put(lid, module)
+            if reserved:
+                reserved = False
+                account.unreserve_guest()  # no switch before the spawn takes it
             _spawn_and_reply(request, module, index, account)
         except ServiceError as e:
             request.fail(e.kind, e.message, e.details)
@@ -437,6 +443,8 @@ def _loader(modules, lid, index, account, reply_to, *args):
             log.exception("%s loader (pid %s) failed", WASM_SPAWNER, vm.self_pid())
             request.fail(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
     finally:
+        if reserved:
+            account.unreserve_guest()
         if not request.answered:
             reply_to.release()
         for cap in args:

@@ -104,6 +104,7 @@ class Account:
         name: for logs and tools (a carrier's name).
         limits: its `GuestLimits`.
         guests: the live guest processes charged to it.
+        pending: guests reserved but not spawned yet (`reserve_guest`).
         lumps: lump id -> size, of the lumps stored for it, oldest first.
         lump_bytes: their total size.
         closed: True once its peer is gone; it spawns and stores nothing more.
@@ -115,6 +116,7 @@ class Account:
         self.name = name
         self.limits = limits
         self.guests = set()
+        self.pending = 0
         self.lumps = OrderedDict()
         self.lump_bytes = 0
         self.closed = False
@@ -137,11 +139,24 @@ class Account:
             self.refused += 1
             raise QuotaExceeded(f"{self.name} is gone: no more guests are spawned for it")
         cap = self.limits.max_guests
-        if cap is not None and len(self.guests) >= cap:
+        n = len(self.guests) + self.pending
+        if cap is not None and n >= cap:
             self.refused += 1
             raise QuotaExceeded(
-                f"{self.name} has {len(self.guests)} live guests, the most it may have"
-                f" (max_guests={cap}); wait for one to exit or kill one")
+                f"{self.name} has {n} live guests (or spawns under way), the most it may"
+                f" have (max_guests={cap}); wait for one to exit or kill one")
+
+    def reserve_guest(self):
+        """`admit_guest`, and hold the place until `unreserve_guest`: for a
+        spawn that must wait (a module to fetch and compile) before it can
+        be made, so that a flood of requests can't all start waiting."""
+        self.admit_guest()
+        self.pending += 1
+
+    def unreserve_guest(self):
+        """Give back a place `reserve_guest` held (right before spawning
+        into it, or when the spawn failed)."""
+        self.pending -= 1
 
     def charge_guest(self, proc):
         """Charge the new guest process `proc` to this account (after
