@@ -22,7 +22,7 @@ keeps that bargain with *accounts*:
   account: they are never bounded here.
 
 When an account closes (its peer's connection is lost), its guests are
-killed with ``noconnection``, except a guest that something of the
+stopped with ``("shutdown", "noconnection")``, except a guest that something of the
 operator's *keeps*: one linked to a live local process of host Python
 (a supervisor that adopted it, say). A kept guest leaves the account and
 is the operator's from then on. Lumps stored for the account are let go
@@ -37,9 +37,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from ._errors import QuotaExceeded
-from ._reasons import NOCONNECTION
+from ._reasons import NOCONNECTION, SHUTDOWN
 
 __all__ = [
+    "ACCOUNT_CLOSED",
     "GuestLimits",
     "UNLIMITED",
     "Account",
@@ -50,6 +51,10 @@ __all__ = [
 ]
 
 WASM_PAGE = 64 * 1024
+
+# The exit reason of a guest whose account closed: an orderly stop (no
+# crash report), saying why.
+ACCOUNT_CLOSED = (SHUTDOWN, NOCONNECTION)
 MiB = 1024 * 1024
 
 
@@ -230,7 +235,7 @@ class Account:
 
     # -- the end ---------------------------------------------------------------------------
 
-    def close(self, reason=NOCONNECTION):
+    def close(self, reason=ACCOUNT_CLOSED):
         """The account's peer is gone: kill its guests with `reason`, but
         hand the ones the operator keeps (linked to a live local process of
         host Python) over to the operator; let go of its lumps. Idempotent.

@@ -95,7 +95,7 @@ def test_a_guest_linked_to_an_operator_process_outlives_its_peer_and_the_rest_di
     others = [p for p in account.guests if p is not kept_proc]
     peer.close()
     wait_until(lambda: all(p.reason is not None for p in others), what="the others to die")
-    assert [p.reason for p in others] == ["noconnection"]
+    assert [p.reason for p in others] == [("shutdown", "noconnection")]
     assert kept_proc.reason is None and kept_proc.account is None  # the operator's now
     assert server.rt.lumps.has(lid)  # a live guest runs it
     server.run(lambda held: otp.lookup(held["registry"], "adopter").send(b"drop"))

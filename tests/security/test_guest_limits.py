@@ -215,3 +215,15 @@ def test_a_wasm_header_on_junk_is_refused_and_not_kept(hearth_server, attacker):
     assert info.value.kind == "invalid_module"
     assert not _lump_file(hearth_server, junk).exists()
     hearth_server.assert_unchanged(before)
+
+
+def test_guests_the_operator_spawns_over_the_ipc_socket_are_not_a_peer_s(hearth_server, proc):
+    # The operator's tools connect through the IPC socket: what they spawn
+    # is not bounded per connection and outlives the tool (hearth-ctl spawn).
+    before = len(_guests(hearth_server))
+    lid = _lump(IDLE)
+    with hearth_server.operator() as op:
+        spawner = otp.lookup(op.root, SPAWNER)
+        for _ in range(LIMITS.max_guests + 1):
+            request(spawner, ["spawn", lid], timeout=30).release()
+    assert len(_guests(hearth_server)) == before + LIMITS.max_guests + 1
