@@ -40,18 +40,57 @@ Errors
     not msgpack, not one of the forms above, a lump id that is not 32
     bytes of bin, an entry point that is neither nil nor an int in range.
 ``not_found``
-    the runtime's lump store has no such lump (or its copy failed its
-    digest check and was quarantined).
+    the runtime's lump store has no such lump, nor any peer (or its copy
+    failed its digest check and was quarantined).
 ``invalid_module``
     the lump is not a wasm module (nor WAT text), or it is one that can't
     run as a guest: it imports something the guest ABI doesn't define, it
     exports no ``memory``, it lacks the entry point asked for, or exports
-    an entry point with the wrong signature. The message says which.
+    an entry point with the wrong signature. The message says which. A
+    lump fetched from a peer that is neither a wasm binary nor WAT text
+    is refused before it is stored; one that then fails to compile is not
+    kept.
+``quota_exceeded``
+    the spawn is for a peer that has as many live guests as it may, or
+    the lump would take it past its lump limits (see below). The message
+    names the limit.
 ``internal_error``
     a bug in the spawner, logged with its traceback.
 
 A request whose caps[0] is missing or lacks SEND is logged and dropped.
 The spawner keeps serving after any of them.
+
+Whom a spawn is for
+-------------------
+
+A spawn made on a peer's behalf is charged to the peer's account
+(`hearth.vm.Account`, ``docs/design.md`` section 6.7): the account the
+request message carries (its peer's connection stamps it, and so does a
+guest charged to an account), or else the account of the reply
+capability's owner (a peer's connection, or a charged guest). Requests of
+host Python and of the operator's IPC tools are charged to nobody. The
+account's `GuestLimits` then bound the guest, and everything it spawns:
+
+==================  ==========================  ===================================
+limit               default (hearth-server)     past it
+==================  ==========================  ===================================
+``max_guests``      64 live guests per peer     ``quota_exceeded`` (a loader that
+                                                fetches and compiles holds a place)
+``memory_pages``    256 pages (16 MiB)          ``memory.grow`` returns -1
+``cpu_slice``       1 s of CPU in wasm without  the guest traps, its reason says
+                    a host call                 ``cpu slice: ...``
+``max_lumps``       64 lumps per peer           unused ones go first, oldest
+                                                first; then ``quota_exceeded``
+``max_lump_bytes``  64 MiB per peer             as ``max_lumps``
+==================  ==========================  ===================================
+
+Guests spawned for a peer stop with ``("shutdown", "noconnection")`` when
+its connection closes, unless a local process of host Python is linked to
+them then (the operator keeps them). Lumps fetched for a peer are deleted
+once nothing holds them.
+
+To know the account, the spawner looks at each request message before the
+`Service` loop decodes it (`_handle_message`).
 
 Compiling
 ---------
