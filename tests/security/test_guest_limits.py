@@ -227,3 +227,24 @@ def test_guests_the_operator_spawns_over_the_ipc_socket_are_not_a_peer_s(hearth_
         for _ in range(LIMITS.max_guests + 1):
             request(spawner, ["spawn", lid], timeout=30).release()
     assert len(_guests(hearth_server)) == before + LIMITS.max_guests + 1
+
+
+def test_spawns_with_a_reply_capability_of_someone_else_are_still_the_peer_s(
+        hearth_server, attacker):
+    # The replies go to the registry view the server handed the peer (a
+    # local process of the server's, charged to nobody): the spawns are
+    # charged to the peer all the same, since its messages carry its account.
+    before = hearth_server.snapshot()
+    own_guests = len(_guests(hearth_server))
+    spawner = _spawner(attacker)
+    request_data = msgpack.packb(["spawn", bytes(_lump(IDLE))])
+    for _ in range(LIMITS.max_guests + 36):
+        spawner.send(request_data, [attacker.root])
+    with pytest.raises(ServiceError) as info:
+        request(spawner, ["spawn", _lump(IDLE)], timeout=30)
+    assert info.value.kind == "quota_exceeded"
+    wait_until(lambda: len(_guests(hearth_server)) == own_guests + LIMITS.max_guests,
+               timeout=30, what="the peer's guests to start")
+    attacker.close()
+    _wait_back_to(hearth_server, before)
+    hearth_server.assert_unchanged(before)
