@@ -28,12 +28,12 @@ The CPU slice. A guest spawned with a `cpu_slice` (every guest charged to
 a peer's account has one, from its `GuestLimits`) is watched through the
 engine's epoch: while such guests live, the host bumps the epoch every
 `EPOCH_TICK` seconds (`WasmHost`), and each guest in wasm then runs its
-epoch callback on its own thread. The callback compares the guest's count
-of host calls with the one it saw at the previous tick: unchanged, and the
-guest thread's CPU time since then over the slice, and the guest traps.
-The callback never touches gevent or the kernel (it runs on the guest
-thread, inside wasm): it reads two counters and the thread's clock. CPU
-time, not wall time, so a guest waiting for a CPU is never blamed; the
+epoch callback on its own thread. The guest's `called` flag is set by
+every host call; the callback clears it and notes the guest thread's CPU
+time. Found clear (no host call since), and the thread's CPU time since
+that note over the slice, and the guest traps. The callback never touches
+gevent or the kernel (it runs on the guest thread, inside wasm): it reads
+a flag and the thread's clock. CPU time, not wall time, so a guest waiting for a CPU is never blamed; the
 check runs once a tick, so a guest is stopped between one slice and one
 slice plus a tick of CPU after its last host call.
 """
@@ -129,8 +129,7 @@ class Guest(HandoffPort):
         "trap",
         "exit_reason",
         "argviews",
-        "n_calls",
-        "_seen_calls",
+        "called",
         "_cpu_mark",
         "_store",
     )
@@ -148,9 +147,8 @@ class Guest(HandoffPort):
         self.trap = None
         self.exit_reason = None
         self.argviews = {}  # raw value slot address -> ctypes view (`_abi`)
-        self.n_calls = 0  # host calls made (written by the guest thread alone)
-        self._seen_calls = -1  # n_calls at the last epoch tick
-        self._cpu_mark = 0.0  # the thread's CPU time then
+        self.called = True  # a host call since the last epoch tick (guest thread only)
+        self._cpu_mark = 0.0  # the thread's CPU time at the tick that cleared `called`
         self._store = None
 
     def stop(self):
@@ -312,8 +310,8 @@ def _on_epoch(context, data, delta, kind):
     cpu_slice = guest.spec.cpu_slice
     if cpu_slice is not None:
         now = _thread_time()
-        if guest.n_calls != guest._seen_calls:
-            guest._seen_calls = guest.n_calls
+        if guest.called:
+            guest.called = False
             guest._cpu_mark = now
         elif now - guest._cpu_mark > cpu_slice:
             guest.trap = (f"cpu slice: ran {now - guest._cpu_mark:.2f} s of CPU in wasm without"
