@@ -248,8 +248,8 @@ def load_guest_module(lump_id, account=None):
 
     A lump the store lacks is fetched from a peer, charged to `account`
     (or else to the peer it came from) and refused before it is stored
-    unless it is a wasm binary. A fetched lump that then fails to load is
-    not kept.
+    unless it is a wasm binary or WAT text. A fetched lump that then fails
+    to load is not kept.
 
     Raises:
         ServiceError: ``not_found`` (no such lump, or it is corrupt),

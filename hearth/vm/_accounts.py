@@ -35,6 +35,7 @@ Everything here runs on the hub thread and never switches greenlets.
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Optional
 
 from ._errors import QuotaExceeded
 from ._reasons import NOCONNECTION, SHUTDOWN
@@ -73,11 +74,11 @@ class GuestLimits:
         max_lump_bytes: their total size in bytes.
     """
 
-    max_guests: object = 64
-    memory_pages: object = 256
-    cpu_slice: object = 1.0
-    max_lumps: object = 64
-    max_lump_bytes: object = 64 * MiB
+    max_guests: Optional[int] = 64
+    memory_pages: Optional[int] = 256
+    cpu_slice: Optional[float] = 1.0
+    max_lumps: Optional[int] = 64
+    max_lump_bytes: Optional[int] = 64 * MiB
 
     def __post_init__(self):
         for field in ("max_guests", "memory_pages", "max_lumps", "max_lump_bytes"):
@@ -100,7 +101,8 @@ UNLIMITED = GuestLimits(None, None, None, None, None)
 
 
 class Account:
-    """One party the runtime holds guests and lumps for.
+    """One party the runtime holds guests and lumps for. Its methods run on
+    the hub and never switch greenlets.
 
     There is no public constructor: carriers get theirs from `Accounts`,
     and the operator makes others with `Accounts.open`.
