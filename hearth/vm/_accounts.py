@@ -273,7 +273,7 @@ class LumpLedger:
     stores (`LumpStore.put` by host Python) are never tracked. A tracked
     lump is deleted from the store (and its compiled module from the module
     cache) when no open account is charged for it, no live guest runs it,
-    and it is not pinned.
+    and it is not pinned. Its methods run on the hub and never switch.
     """
 
     def __init__(self, runtime):
