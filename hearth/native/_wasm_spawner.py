@@ -40,18 +40,57 @@ Errors
     not msgpack, not one of the forms above, a lump id that is not 32
     bytes of bin, an entry point that is neither nil nor an int in range.
 ``not_found``
-    the runtime's lump store has no such lump (or its copy failed its
-    digest check and was quarantined).
+    the runtime's lump store has no such lump, nor any peer (or its copy
+    failed its digest check and was quarantined).
 ``invalid_module``
     the lump is not a wasm module (nor WAT text), or it is one that can't
     run as a guest: it imports something the guest ABI doesn't define, it
     exports no ``memory``, it lacks the entry point asked for, or exports
-    an entry point with the wrong signature. The message says which.
+    an entry point with the wrong signature. The message says which. A
+    lump fetched from a peer that is neither a wasm binary nor WAT text
+    is refused before it is stored; one that then fails to compile is not
+    kept.
+``quota_exceeded``
+    the spawn is for a peer that has as many live guests as it may, or
+    the lump would take it past its lump limits (see below). The message
+    names the limit.
 ``internal_error``
     a bug in the spawner, logged with its traceback.
 
 A request whose caps[0] is missing or lacks SEND is logged and dropped.
 The spawner keeps serving after any of them.
+
+Whom a spawn is for
+-------------------
+
+A spawn made on a peer's behalf is charged to the peer's account
+(`hearth.vm.Account`, ``docs/design.md`` section 6.7): the account the
+request message carries (its peer's connection stamps it, and so does a
+guest charged to an account), or else the account of the reply
+capability's owner (a peer's connection, or a charged guest). Requests of
+host Python and of the operator's IPC tools are charged to nobody. The
+account's `GuestLimits` then bound the guest, and everything it spawns:
+
+==================  ==========================  ===================================
+limit               default (hearth-server)     past it
+==================  ==========================  ===================================
+``max_guests``      64 live guests per peer     ``quota_exceeded`` (a loader that
+                                                fetches and compiles holds a place)
+``memory_pages``    256 pages (16 MiB)          ``memory.grow`` returns -1
+``cpu_slice``       1 s of CPU in wasm without  the guest traps, its reason says
+                    a host call                 ``cpu slice: ...``
+``max_lumps``       64 lumps per peer           unused ones go first, oldest
+                                                first; then ``quota_exceeded``
+``max_lump_bytes``  64 MiB per peer             as ``max_lumps``
+==================  ==========================  ===================================
+
+Guests spawned for a peer stop with ``("shutdown", "noconnection")`` when
+its connection closes, unless a local process of host Python is linked to
+them then (the operator keeps them). Lumps fetched for a peer are deleted
+once nothing holds them.
+
+To know the account, the spawner looks at each request message before the
+`Service` loop decodes it (`_handle_message`).
 
 Compiling
 ---------
@@ -96,6 +135,8 @@ from hearth.vm import (
     LumpId,
     LumpNotFound,
     ModuleError,
+    QuotaExceeded,
+    foreign,
     load_module,
     spawn_guest,
 )
@@ -112,6 +153,7 @@ from ._service import (
 __all__ = [
     "WASM_SPAWNER",
     "INVALID_MODULE",
+    "QUOTA_EXCEEDED",
     "ENTRY",
     "SPAWN_ENTRY",
     "WasmProcessSpawner",
@@ -127,6 +169,8 @@ log = logging.getLogger("hearth.native")
 
 WASM_SPAWNER = "hearth.wasm.WasmProcessSpawner"
 INVALID_MODULE = "invalid_module"
+QUOTA_EXCEEDED = "quota_exceeded"
+WASM_MAGIC = b"\0asm"
 ENTRY = "run"
 SPAWN_ENTRY = "_hearth_spawn_by_index"
 DEFAULT_MAX_MODULES = 64
@@ -178,7 +222,23 @@ def parse_spawn(term):
 # -- modules -------------------------------------------------------------------------------
 
 
-def load_guest_module(lump_id):
+def _require_wasm(data):
+    """Refuse what a peer sends for a spawn, before it is stored, unless it
+    is a wasm binary or WAT text that parses (`Runtime.fetch_lump`'s
+    `accept`). Parsing runs off the hub. Switches: for WAT text."""
+    if bytes(data[:4]) == WASM_MAGIC:
+        return  # compiled (and checked in full) next; a failure is not kept
+    try:
+        text = bytes(data).decode("utf-8")
+        run_off_hub(wasmtime.wat2wasm, text)
+    except (UnicodeDecodeError, wasmtime.WasmtimeError) as e:
+        what = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else "not WAT text that parses"
+        raise ServiceError(INVALID_MODULE,
+                           f"the lump ({len(data)} bytes) is not a wasm module: no \\0asm header"
+                           f" and {what}; it was not stored") from None
+
+
+def load_guest_module(lump_id, account=None):
     """The `GuestModule` of lump `lump_id`, compiled (or read from the
     module cache's disk) on a native thread (`run_off_hub`); checked to
     export ``memory``.
@@ -186,17 +246,41 @@ def load_guest_module(lump_id):
     Must be called in a process. Compiling never runs on the hub thread:
     the calling process waits, every other one runs.
 
+    A lump the store lacks is fetched from a peer, charged to `account`
+    (or else to the peer it came from) and refused before it is stored
+    unless it is a wasm binary or WAT text. A fetched lump that then fails
+    to load is not kept.
+
     Raises:
-        ServiceError: ``not_found`` (no such lump, or it is corrupt) or
+        ServiceError: ``not_found`` (no such lump, or it is corrupt),
             ``invalid_module`` (not wasm, doesn't link against the guest
-            ABI, a bad entry point signature, or no ``memory`` export).
+            ABI, a bad entry point signature, or no ``memory`` export) or
+            ``quota_exceeded`` (the lump doesn't fit the account's limits).
 
     Switches: always.
     """
     runtime = vm.current_runtime()
     cache = runtime.modules  # made here, on the hub, never in the worker thread
     lid = LumpId(lump_id)
-    runtime.fetch_lump(lid)  # from a peer, if this store lacks it (N6)
+    try:
+        # From a peer, if this store lacks it (N6).
+        runtime.fetch_lump(lid, account=account, accept=_require_wasm)
+    except QuotaExceeded as e:
+        raise ServiceError(QUOTA_EXCEEDED, str(e)) from None
+    try:
+        return _load_guest_module(runtime, cache, lid)
+    except ServiceError as e:
+        if e.kind == INVALID_MODULE:
+            _let_go(runtime, lid)
+        raise
+
+
+def _let_go(runtime, lid):
+    """A lump stored for a peer that is no module is not kept."""
+    runtime.accounts.ledger.drop(lid)
+
+
+def _load_guest_module(runtime, cache, lid):
     try:
         compiled = run_off_hub(cache.get, lid)
         # A memory hit of the module cache now (the thread put it there, and
@@ -313,9 +397,12 @@ class _Modules:
             self._lru.popitem(last=False)
 
 
-def _spawn_and_reply(request, module, index):
+def _spawn_and_reply(request, module, index, account):
     check_entry(module, index)
-    child = spawn_guest(module, *request.args, index=index)
+    try:
+        child = spawn_guest(module, *request.args, index=index, account=account)
+    except QuotaExceeded as e:
+        raise ServiceError(QUOTA_EXCEEDED, str(e)) from None
     try:
         request.reply(child)
     finally:
@@ -338,36 +425,65 @@ class WasmProcessSpawner(Service):
     def __init__(self, max_modules=DEFAULT_MAX_MODULES):
         super().__init__()
         self._modules = _Modules(max_modules)
+        self._account = None  # the account of the request being handled
+
+    def _handle_message(self, sig):
+        # Who the request is for: the message's stamp (a peer's connection,
+        # or a guest charged to a peer), else its reply route's owner.
+        caps = sig.caps
+        try:
+            reply = foreign.route_of(caps[0])[0] if caps else None
+        except vm.HearthError:
+            reply = None
+        self._account = vm.current_runtime().accounts.of_request(sig, reply)
+        try:
+            super()._handle_message(sig)
+        finally:
+            self._account = None
 
     def handle_request(self, request):
         lid, index = parse_spawn(request.term)
+        account = self._account
         module = self._modules.get(lid)
-        if module is None:
+        if module is None or not vm.current_runtime().lumps.has(lid):
+            if account is not None:
+                try:
+                    # Refused at once, before any lump is fetched; the loader
+                    # holds its place meanwhile.
+                    account.reserve_guest()
+                except QuotaExceeded as e:
+                    raise ServiceError(QUOTA_EXCEEDED, str(e)) from None
             # The loader gets its own references to the reply and argument
             # capabilities; the loop releases the arguments, we the reply.
-            vm.spawn(_loader, self._modules, lid, index, request.reply_to, *request.args,
-                     name="hearth.wasm.loader")
+            vm.spawn(_loader, self._modules, lid, index, account, request.reply_to,
+                     *request.args, name="hearth.wasm.loader")
             request.defer()
             request.reply_to.release()
             return None
-        _spawn_and_reply(request, module, index)
+        _spawn_and_reply(request, module, index, account)
         return None
 
 
-def _loader(modules, lid, index, reply_to, *args):
+def _loader(modules, lid, index, account, reply_to, *args):
     """A loader process: load one module off the hub, spawn, reply, end."""
     request = Request(reply_to, args)
+    reserved = account is not None
     try:
         try:
-            module = load_guest_module(lid)
+            module = load_guest_module(lid, account)
             modules.put(lid, module)
-            _spawn_and_reply(request, module, index)
+            if reserved:
+                reserved = False
+                account.unreserve_guest()  # no switch before the spawn takes it
+            _spawn_and_reply(request, module, index, account)
         except ServiceError as e:
             request.fail(e.kind, e.message, e.details)
         except Exception as e:  # noqa: BLE001 - a bug answers, and the loader ends quietly
             log.exception("%s loader (pid %s) failed", WASM_SPAWNER, vm.self_pid())
             request.fail(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
     finally:
+        if reserved:
+            account.unreserve_guest()
         if not request.answered:
             reply_to.release()
         for cap in args:

@@ -502,7 +502,8 @@ class Connection:
             exp = self._export(op[1], P_SEND)
             routes = [self._import(d) for d in op[3]] if op[3] else ()
             if exp is not None:
-                exp.route._deliver(Message(op[2], routes))
+                # Stamped with this peer's account: what it asks for is charged to it.
+                exp.route._deliver(Message(op[2], routes, self.runtime.accounts.of_carrier(self)))
         elif code == RELEASE:
             exp = self.exports.get(op[1])
             if exp is None:

@@ -194,10 +194,13 @@ class Listener:
         address: what it listens on: ``(host, port)`` or a socket path.
         url: how a peer names it (``ws://host:port/`` or ``unix://path``).
         connections: the live `Connection` objects.
+        operator: True if its peers are the operator's tools (the IPC
+            socket): their connections get no account (`hearth.vm.Accounts`).
     """
 
     #: Level of the log lines of a peer coming and going.
     log_level = logging.INFO
+    operator = False
 
     def __init__(self, runtime, root, secret, max_outbox, handshake_timeout=None):
         self.runtime = runtime
@@ -226,6 +229,8 @@ class Listener:
             self._handshake_done()
         conn = Connection(self.runtime, transport, root=self._root, max_outbox=self.max_outbox,
                           log_level=level)
+        if self.operator:  # the IPC socket's tools: nothing of theirs is bounded
+            self.runtime.accounts.set_carrier(conn, None)
         self.connections.add(conn)
         conn.on_close(self.connections.discard)
         log.log(level, "peer %s connected", conn.name)
@@ -324,6 +329,7 @@ class _UnixListener(Listener):
     # comings and goings are debug lines, and their failures are never
     # throttled.
     log_level = logging.DEBUG
+    operator = True
 
     def __init__(self, runtime, root, path, max_outbox):
         super().__init__(runtime, root, b"", max_outbox)

@@ -29,6 +29,7 @@ from ._api import (
     try_recv,
     unlink,
 )
+from ._accounts import UNLIMITED, Account, Accounts, GuestLimits, LumpLedger
 from ._clock import Clock, RealClock, VirtualClock
 from ._errors import (
     BadReason,
@@ -44,6 +45,7 @@ from ._errors import (
     PayloadError,
     PermissionDenied,
     ProcessExit,
+    QuotaExceeded,
 )
 from ._introspect import ExitRecord, MailboxInfo, ProcessInfo
 from ._lumps import LumpCacheInfo, LumpId, LumpStore, lump_id
@@ -80,6 +82,13 @@ from ._wasm import (
 __all__ = [
     # runtime and processes
     "Runtime",
+    # accounts: what peers may make the runtime hold
+    "Account",
+    "Accounts",
+    "GuestLimits",
+    "UNLIMITED",
+    "LumpLedger",
+    "QuotaExceeded",
     "Process",
     "current_process",
     "current_process_or_none",

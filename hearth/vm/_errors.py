@@ -18,6 +18,7 @@ __all__ = [
     "LumpNotFound",
     "LumpCorrupt",
     "ModuleError",
+    "QuotaExceeded",
 ]
 
 
@@ -140,6 +141,15 @@ class ModuleError(HearthError):
         super().__init__(f"lump {lump_id.hex()} is not a usable wasm module: {detail}")
         self.lump_id = lump_id
         self.detail = detail
+
+
+class QuotaExceeded(HearthError):
+    """A spawn or a store would take an account past its `GuestLimits`.
+
+    The fault of the account's party (a peer, or the guests spawned for
+    it): it holds as much as it may. The message says which limit and how
+    to make room. Nothing was spawned or stored.
+    """
 
 
 class ProcessExit(BaseException):

@@ -116,6 +116,7 @@ class ForeignProcess(Process):
         self.dictionary = None
         self.timer = None
         self.guest = None
+        self.account = None
         self._start = None
         self._route_ref = weakref.ref(route)
         self._pin = None

@@ -8,9 +8,9 @@ name it was read by. A file that fails the check is moved to
 `LumpCorrupt`. Data arriving from a peer is checked the same way on arrival
 (rule N6) by `LumpStore.put` with ``expect=``.
 
-Lumps are never deleted: there is no `delete`, and garbage collection of
-unreferenced lumps is out of scope for now (a future collector will need the
-set of live roots: running modules, lumps named in messages and state).
+Lumps the operator stores are never deleted. Lumps stored on behalf of a
+peer are counted against its account and deleted with `LumpStore.discard`
+once nothing holds them (`hearth/vm/_accounts.py`, `LumpLedger`).
 
 Threads. Guest threads (real OS threads, not greenlets) call `get` and `put`
 while the hub thread does too, so the store's lock is a *native* lock from
@@ -218,7 +218,8 @@ class LumpStore:
         """Store `data` as a lump and return its id. Switches: never.
 
         Idempotent: storing bytes that are already in the store writes
-        nothing. A new lump is written to a temporary file in its final
+        nothing (the file there is read back and compared; a file with
+        other bytes is quarantined and written again). A new lump is written to a temporary file in its final
         directory, fsynced, and renamed into place, so a crash leaves either
         the whole lump or none of it (and perhaps a ``.tmp-*`` file, which
         every other call ignores).
@@ -249,11 +250,13 @@ class LumpStore:
             st = os.stat(path)
         except FileNotFoundError:
             st = None
-        # A file of the right size is taken as the lump without reading it
-        # back: every get verifies it anyway. One of the wrong size can't be.
-        if st is None or st.st_size != len(data):
-            if st is not None:
-                self._quarantine(lid, path, st)
+        # A file already there is compared with the data before it is taken
+        # as the lump: one of the right size may still hold other bytes (a
+        # flipped bit), and a put must never report a lump it doesn't hold.
+        if st is not None and not self._holds(path, st, data):
+            self._quarantine(lid, path, st)
+            st = None
+        if st is None:
             self._write(path, data)
         with self._lock:
             self._remember(lid, data)
@@ -347,6 +350,29 @@ class LumpStore:
                 if len(name) == 2 * ID_BYTES - 2 and _HEX.fullmatch(name):
                     yield LumpId(bytes.fromhex(top + name))
 
+    def discard(self, lump_id):
+        """Delete the lump `lump_id` from memory and disk, if it is there.
+
+        For the runtime's lump ledger, which knows nothing holds the lump
+        any more; a later `put` of the same bytes stores it again.
+        Switches: never.
+
+        Returns:
+            True if the store held it.
+        """
+        lid = LumpId(lump_id)
+        with self._lock:
+            data = self._cache.pop(lid, None)
+            if data is not None:
+                self._cached_bytes -= len(data)
+            if self._root is None:
+                return data is not None
+            try:
+                os.unlink(self._path(lid))
+            except FileNotFoundError:
+                return data is not None
+        return True
+
     def cache_info(self):
         """A snapshot of the store's counters (`LumpCacheInfo`). Switches: never."""
         with self._lock:
@@ -388,6 +414,16 @@ class LumpStore:
                 pass
             raise
         _fsync_dir(folder)
+
+    def _holds(self, path, st, data):
+        """Whether the file `path` (as `st` describes it) holds exactly `data`."""
+        if st.st_size != len(data):
+            return False
+        try:
+            with open(path, "rb", buffering=0) as f:
+                return f.read() == data
+        except FileNotFoundError:
+            return False
 
     def _quarantine(self, lid, path, st):
         """Move the bad file `path` (as `st` described it) aside; return where to.

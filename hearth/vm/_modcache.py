@@ -271,6 +271,19 @@ class ModuleCache:
                 self._last_problem,
             )
 
+    def discard(self, lump_id):
+        """Forget the compiled module of `lump_id`, in memory and on disk
+        (its lump was deleted). Switches: never."""
+        lid = LumpId(lump_id)
+        with self._lock:
+            self._modules.pop(lid, None)
+        path = self.path_of(lid)
+        if path is not None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
     def path_of(self, lump_id):
         """Where the compiled file of `lump_id` for this engine lives, or None."""
         if self._dir is None:

@@ -103,6 +103,7 @@ class Process:
         "dictionary",
         "timer",
         "guest",
+        "account",
         "_start",
         "__weakref__",
     )
@@ -132,6 +133,7 @@ class Process:
         self.dictionary = None  # the process dictionary, made on first use
         self.timer = None  # the clock timer of a timed receive, once armed
         self.guest = None  # a wasm guest's `Guest`, if the process is one
+        self.account = None  # the `Account` it is charged to (`_accounts.py`)
         self._start = None
 
     # -- identity -------------------------------------------------------------

@@ -15,10 +15,11 @@ import gevent
 from gevent.event import Event
 from greenlet import getcurrent
 
+from ._accounts import Accounts, GuestLimits
 from ._clock import RealClock, VirtualClock
 from ._errors import LumpCorrupt, Misuse, ProcessExit
 from ._introspect import ExitRecord, process_info
-from ._lumps import DEFAULT_CACHE_BYTES, LumpId, LumpStore
+from ._lumps import DEFAULT_CACHE_BYTES, LumpId, LumpStore, lump_id as lump_id_of
 from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
 from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_normal_exit
@@ -53,9 +54,12 @@ class Runtime:
             guest host's own (epoch interruption, fixed small memory
             reservations; see `hearth/vm/_wasm/_settings.py`) are added, and
             win where they must.
+        guest_limits: the `GuestLimits` of every peer's account (default
+            `GuestLimits()`; see `hearth/vm/_accounts.py`).
 
     Attributes:
         lumps: the `LumpStore`.
+        accounts: the `Accounts` (per peer) and the lump ledger.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class Runtime:
         data_dir=None,
         lump_cache_bytes=DEFAULT_CACHE_BYTES,
         engine_settings=None,
+        guest_limits=None,
     ):
         self.hub = gevent.get_hub()
         self.clock = clock if clock is not None else RealClock()
@@ -90,17 +95,34 @@ class Runtime:
         # for a lump this store lacks: `fetch_lump` tries them in turn
         # (hearth.net's connections add themselves).
         self.lump_fetchers = []
+        self.accounts = Accounts(self, guest_limits if guest_limits is not None else GuestLimits())
         self._engine_settings = _guest_engine_settings(engine_settings)
         self._engine = None
         self._modules = None
 
-    def fetch_lump(self, lump_id, timeout=30.0):
+    def fetch_lump(self, lump_id, timeout=30.0, *, account=None, accept=None):
         """Make sure the lump store holds `lump_id`, asking the peers in
         `lump_fetchers` for it if not (rule N6). What a peer sends is stored
-        only if it hashes to `lump_id`.
+        only if it hashes to `lump_id`, passes `accept`, and fits the
+        account it is charged to.
+
+        A fetched lump is charged to `account` if given, else to the
+        account of the carrier it came from (a fetcher that is a bound
+        method of a carrier, as `hearth.net`'s are); the lump ledger
+        deletes it once nothing holds it (`hearth/vm/_accounts.py`).
+
+        Args:
+            account: the `Account` the lump is fetched for, or None.
+            accept: ``accept(data)``, called before anything is stored; it
+                raises to refuse the data (the error propagates).
 
         Returns:
             True if the store holds the lump now.
+
+        Raises:
+            QuotaExceeded: the lump doesn't fit its account's limits
+                (nothing is stored).
+            whatever `accept` raises.
 
         Switches: only when it has to ask a peer.
         """
@@ -115,11 +137,26 @@ class Runtime:
                 continue
             if data is None:
                 continue
-            try:
-                self.lumps.put(data, expect=lid)
-            except LumpCorrupt as e:
-                log.warning("a peer sent a lump that failed its check: %s", e)
+            actual = lump_id_of(data)
+            if actual != lid:
+                log.warning("a peer sent a lump that failed its check: %s",
+                            LumpCorrupt(lid, actual, what="received lump"))
                 continue
+            if self.lumps.has(lid):  # stored by someone else meanwhile: theirs
+                return True
+            charged = account
+            if charged is None:
+                carrier = getattr(fetch, "__self__", None)
+                charged = self.accounts.of_carrier(carrier) if carrier is not None else None
+            if charged is not None:
+                charged.admit_lump(lid, len(data))  # before `accept` spends on it
+            if accept is not None:
+                accept(data)
+                if charged is not None:  # `accept` may have switched: check again
+                    charged.admit_lump(lid, len(data))
+            self.lumps.put(data, expect=lid)
+            if charged is not None:
+                charged.charge_lump(lid, len(data))
             return True
         return False
 

@@ -26,13 +26,18 @@ class Message(Signal):
         data: the payload (immutable bytes).
         caps: tuple of `Cap` in the receiver's table, in the order sent,
             duplicates kept (each occurrence holds one reference).
+        account: the `Account` the sender acts for (a peer's, stamped by
+            its connection, or that of the guest that sent it); None for
+            host Python. Services that spend on a sender's behalf charge it
+            (`hearth/vm/_accounts.py`).
     """
 
-    __slots__ = ("data", "caps")
+    __slots__ = ("data", "caps", "account")
 
-    def __init__(self, data, caps):
+    def __init__(self, data, caps, account=None):
         self.data = data
         self.caps = caps
+        self.account = account
 
     def _import(self, table):
         if self.caps:

@@ -231,6 +231,30 @@ def test_a_truncated_file_is_replaced_by_the_next_put_of_its_data(tmp_path):
     assert store.cache_info().quarantined == 1
 
 
+def test_put_repairs_a_file_of_the_right_size_with_corrupt_bytes(tmp_path):
+    # Issue 17: a same-size corrupt file used to be taken as the lump, and
+    # the put reported success while the store kept the bad bytes.
+    lid = LumpStore(tmp_path).put(b"precious data")
+    path = path_of(tmp_path, lid)
+    flip_a_byte(path, at=3)
+    store = LumpStore(tmp_path)
+    assert store.put(b"precious data") == lid
+    with open(path, "rb") as f:
+        assert f.read() == b"precious data"
+    assert store.cache_info().quarantined == 1
+    assert LumpStore(tmp_path).get(lid) == b"precious data"  # a fresh store reads the disk
+
+
+def test_put_of_data_already_stored_intact_writes_nothing(tmp_path):
+    lid = LumpStore(tmp_path).put(b"precious data")
+    before = os.stat(path_of(tmp_path, lid))
+    store = LumpStore(tmp_path)
+    store.put(b"precious data")
+    after = os.stat(path_of(tmp_path, lid))
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert store.cache_info().quarantined == 0
+
+
 def test_a_failed_write_leaves_neither_the_lump_nor_a_temporary_file(tmp_path, monkeypatch):
     store = LumpStore(tmp_path)
 

@@ -144,6 +144,7 @@ def _trampoline(hf):
 
     def callback(env, caller, args, nargs):
         guest = current.guest
+        guest.called = True  # the CPU slice restarts at every host call (`_host`)
         try:
             if not guest.phase & phases:
                 raise GuestTrap(f"not allowed in the {PHASE_NAMES[guest.phase]} phase")

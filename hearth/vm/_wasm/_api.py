@@ -44,7 +44,7 @@ def load_module(source, *, runtime=None):
 
 
 def spawn_guest(module, *caps, index=None, link=False, monitor=False, mailbox=None,
-                memory_limit=None, **options):
+                memory_limit=None, cpu_slice=None, account=None, **options):
     """Spawn a wasm guest process; return a capability to it (rule V13).
 
     The guest runs on its own OS thread: ``_hearth_metadata``, then
@@ -62,7 +62,15 @@ def spawn_guest(module, *caps, index=None, link=False, monitor=False, mailbox=No
         memory_limit: the most bytes of linear memory the guest may have
             (default 16 MiB, at most the engine's ``memory_reservation``).
             ``memory.grow`` past it returns -1; a module whose initial
-            memory is larger exits at once with a trap reason.
+            memory is larger exits at once with a trap reason. An
+            `account`'s ``memory_pages`` lowers it further.
+        cpu_slice: seconds of CPU the guest may run in wasm without a host
+            call before it traps (default: the account's ``cpu_slice``, or
+            none without an account).
+        account: the `Account` to charge the guest to (a peer's, for a
+            spawn made on its behalf): its `GuestLimits` bound the guest,
+            and so is every guest this one spawns. None: the operator's,
+            unbounded.
         **options: `name`, `trap_exit`, and metadata fields, as for
             `hearth.vm.spawn`; they win over what the guest sets in its
             metadata phase.
@@ -74,7 +82,8 @@ def spawn_guest(module, *caps, index=None, link=False, monitor=False, mailbox=No
         ModuleError: as for `load_module`, or the module lacks the entry
             point (`GuestModuleError`).
         PayloadError: `caps` holds something that is not a `Cap`.
-        ValueError: `memory_limit` is out of range.
+        ValueError: `memory_limit` or `cpu_slice` is out of range.
+        QuotaExceeded: the account may spawn no more guests now.
 
     Switches: never (the guest starts later).
     """
@@ -89,7 +98,16 @@ def spawn_guest(module, *caps, index=None, link=False, monitor=False, mailbox=No
     for cap in caps:
         if type(cap) is not Cap:
             raise PayloadError(f"a guest is spawned with capabilities, not {type(cap).__name__}")
-    spec = GuestSpec(guest_module, index, host.memory_limit(memory_limit))
+    limit = host.memory_limit(memory_limit)
+    if cpu_slice is not None and not cpu_slice > 0:
+        raise ValueError(f"cpu_slice must be seconds > 0, not {cpu_slice!r}")
+    if account is not None:
+        limits = account.limits
+        if limits.memory_limit is not None:
+            limit = min(limit, limits.memory_limit)
+        if cpu_slice is None:
+            cpu_slice = limits.cpu_slice
+    spec = GuestSpec(guest_module, index, limit, cpu_slice, account)
     return spawn_as(proc, spec, caps, link=link, monitor=monitor, mailbox=mailbox, **options)
 
 

@@ -17,7 +17,11 @@ from ._bridge import Bridge
 from ._errors import GuestModuleError
 from ._settings import DEFAULT_MEMORY_LIMIT, thread_stack_size
 
-__all__ = ["WasmHost", "GuestModule", "wasm_host", "ENTRY", "SPAWN_ENTRY"]
+__all__ = ["WasmHost", "GuestModule", "wasm_host", "ENTRY", "SPAWN_ENTRY", "EPOCH_TICK"]
+
+# How often the engine's epoch moves while guests with a CPU slice live
+# (seconds): each tick costs every guest then in wasm one epoch callback.
+EPOCH_TICK = 0.05
 
 ENTRY = "run"
 SPAWN_ENTRY = "_hearth_spawn_by_index"
@@ -104,6 +108,8 @@ class WasmHost:
         self._keep = define_all(self.linker)
         self.bridge = Bridge(runtime.hub, thread_stack_size(settings))
         self._prepared = weakref.WeakKeyDictionary()  # wasmtime.Module -> GuestModule
+        self._ticker = None  # the hub timer that moves the epoch
+        self._n_sliced = 0  # live guests with a CPU slice
 
     def prepare(self, module, lump_id=None):
         """The `GuestModule` of a compiled module (linked once, then cached).
@@ -162,6 +168,23 @@ class WasmHost:
                 f" ({self.memory_reservation}), not {limit}"
             )
         return limit
+
+    def start_ticking(self):
+        """One more live guest has a CPU slice: move the epoch every
+        `EPOCH_TICK` seconds while any does. On the hub; switches: never."""
+        self._n_sliced += 1
+        if self._ticker is None:
+            self._ticker = self.runtime.hub.loop.timer(EPOCH_TICK, EPOCH_TICK)
+            self._ticker.start(self.engine.increment_epoch)
+
+    def stop_ticking(self):
+        """A guest with a CPU slice exited. On the hub; switches: never."""
+        self._n_sliced -= 1
+        if self._n_sliced <= 0 and self._ticker is not None:
+            self._n_sliced = 0
+            self._ticker.stop()
+            self._ticker.close()
+            self._ticker = None
 
     def interrupt(self):
         """Make every guest running wasm check whether it was killed.

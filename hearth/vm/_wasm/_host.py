@@ -20,8 +20,25 @@ How a guest ends, and the exit reason its links and monitors see:
   once (rule V15); the proxy is unwound by the scheduler like any process,
   answers the guest's outstanding call with DEAD, bumps the engine's epoch
   so that wasm busy in a loop traps at its next loop edge or call, and
-  waits for the thread to finish before the process's table is cleared.
+  waits for the thread to finish before the process's table is cleared;
+- it runs longer than its CPU slice in wasm without calling the host: it
+  traps, and the reason's message says so (``cpu slice: ...``).
+
+The CPU slice. A guest spawned with a `cpu_slice` (every guest charged to
+a peer's account has one, from its `GuestLimits`) is watched through the
+engine's epoch: while such guests live, the host bumps the epoch every
+`EPOCH_TICK` seconds (`WasmHost`), and each guest in wasm then runs its
+epoch callback on its own thread. The guest's `called` flag is set by
+every host call; the callback clears it and notes the guest thread's CPU
+time. Found clear (no host call since), and the thread's CPU time since
+that note over the slice, and the guest traps. The callback never touches
+gevent or the kernel (it runs on the guest thread, inside wasm): it reads
+a flag and the thread's clock. CPU time, not wall time, so a guest waiting for a CPU is never blamed; the
+check runs once a tick, so a guest is stopped between one slice and one
+slice plus a tick of CPU after its last host call.
 """
+
+import time
 
 import wasmtime
 
@@ -43,14 +60,22 @@ TRAP_KIND = "Trap"
 
 
 class GuestSpec:
-    """What a guest process runs: a module, an entry point, a memory cap."""
+    """What a guest process runs: a module, an entry point, its limits and
+    the account it is charged to."""
 
-    __slots__ = ("module", "index", "memory_limit")
+    __slots__ = ("module", "index", "memory_limit", "cpu_slice", "account")
 
-    def __init__(self, module, index, memory_limit):
+    def __init__(self, module, index, memory_limit, cpu_slice=None, account=None):
         self.module = module
         self.index = index  # None: run `run`; else `_hearth_spawn_by_index(index)`
         self.memory_limit = memory_limit
+        self.cpu_slice = cpu_slice  # seconds of CPU in wasm between host calls, or None
+        self.account = account  # the `Account` to charge, or None
+
+    def child(self, index):
+        """The spec of a guest this one spawns: same module, limits and
+        account."""
+        return GuestSpec(self.module, index, self.memory_limit, self.cpu_slice, self.account)
 
     def describe(self):
         """How `Runtime.processes()` shows what a guest runs."""
@@ -104,6 +129,8 @@ class Guest(HandoffPort):
         "trap",
         "exit_reason",
         "argviews",
+        "called",
+        "_cpu_mark",
         "_store",
     )
 
@@ -120,6 +147,8 @@ class Guest(HandoffPort):
         self.trap = None
         self.exit_reason = None
         self.argviews = {}  # raw value slot address -> ctypes view (`_abi`)
+        self.called = True  # a host call since the last epoch tick (guest thread only)
+        self._cpu_mark = 0.0  # the thread's CPU time at the tick that cleared `called`
         self._store = None
 
     def stop(self):
@@ -272,16 +301,29 @@ def _headline(failure, text):
 
 def _on_epoch(context, data, delta, kind):
     # On a guest thread, in wasm, whenever the engine's epoch moves (a kill
-    # somewhere): trap if this guest's process is dead, else run on.
+    # somewhere, or a tick of the CPU slice): trap if this guest's process
+    # is dead or it ran past its slice without a host call, else run on.
+    # Never touches gevent or the kernel (see the Hazards in docs/design.md).
     guest = current.guest
     if guest is None or guest.killed:
         return _ffi.new_error("killed")
+    cpu_slice = guest.spec.cpu_slice
+    if cpu_slice is not None:
+        now = _thread_time()
+        if guest.called:
+            guest.called = False
+            guest._cpu_mark = now
+        elif now - guest._cpu_mark > cpu_slice:
+            guest.trap = (f"cpu slice: ran {now - guest._cpu_mark:.2f} s of CPU in wasm without"
+                          f" a host call, over its slice of {cpu_slice:g} s")
+            return _ffi.new_error(guest.trap)
     delta[0] = 1
     kind[0] = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
     return 0
 
 
 _EPOCH_CALLBACK = _ffi.EPOCH_CALLBACK(_on_epoch)
+_thread_time = time.thread_time
 
 
 def _apply_metadata(guest, fields):
@@ -336,11 +378,38 @@ def spawn_as(proc, spec, caps, *, link=False, monitor=False, mailbox=None, **opt
     """Spawn a guest process running `spec` as a child of `proc` (which must
     be the calling greenlet's process); return what `Process.spawn` returns.
 
+    The guest is charged to `spec.account` (if any): refused past its
+    `max_guests`, uncharged when it exits. Its lump counts as in use while
+    it lives (the lump ledger never deletes it under a live guest).
+
+    Raises:
+        QuotaExceeded: the account may spawn no more guests now.
+
     Switches: never.
     """
     host = spec.module.host
+    account = spec.account
+    if account is not None:
+        account.admit_guest()
     result = proc.spawn(guest_main, host, spec, *caps, link=link, monitor=monitor,
                         mailbox=mailbox, **options)
     cap = result[0] if monitor else result
-    cap._route._proc.initial_call = spec.describe()
+    child = cap._route._proc
+    child.initial_call = spec.describe()
+    if account is not None:
+        account.charge_guest(child)
+    lid = spec.module.lump_id
+    if lid is not None:
+        ledger = host.runtime.accounts.ledger
+        ledger.use(lid)
+        _at_exit(child, lambda _p, _r: ledger.unuse(lid))
+    if spec.cpu_slice is not None:
+        host.start_ticking()
+        _at_exit(child, lambda _p, _r: host.stop_ticking())
     return result
+
+
+def _at_exit(proc, hook):
+    if proc.at_exit is None:
+        proc.at_exit = []
+    proc.at_exit.append(hook)

@@ -7,7 +7,7 @@ on the guest thread and never make the hub wait.
 """
 
 from .._errors import LumpCorrupt, LumpNotFound
-from .._lumps import ID_BYTES, LumpId
+from .._lumps import ID_BYTES, LumpId, lump_id
 from ._abi import I32, hostfunc
 from ._errors import GuestTrap
 
@@ -47,11 +47,24 @@ def load_by_id(guest, id_ptr):
 @hostfunc(_NS, "load", (I32, I32), (I32,))
 def load(guest, data_ptr, data_len):
     data = guest.memory.read(data_ptr, data_len)
+    if guest.proc.account is not None:
+        # A peer's guest: a new lump counts against the peer's account
+        # (a trap names the limit), and goes when nothing holds it.
+        guest.call(_charge, lump_id(data), len(data))
     try:
         lid = _store(guest).put(data)
     except OSError as e:
         raise GuestTrap(f"the lump store failed: {e}") from None
     return _add(guest, lid, data)
+
+
+def _charge(guest, lid, size):
+    # On the hub. A lump already in the store is someone else's: no charge.
+    account = guest.proc.account
+    if account is None or guest.host.runtime.lumps.has(lid):
+        return
+    account.admit_lump(lid, size)
+    account.charge_lump(lid, size)
 
 
 @hostfunc(_NS, "get_id", (I32, I32), ())

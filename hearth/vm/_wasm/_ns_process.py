@@ -14,7 +14,7 @@ from .._signals import Down, Exit
 from ._abi import I32, I64, hostfunc
 from ._engine import SPAWN_ENTRY
 from ._errors import GuestExit, GuestTrap
-from ._host import GuestSpec, spawn_as
+from ._host import spawn_as
 from ._ns_mailbox import receive, select, signal_of
 
 __all__ = ["decode_reason", "encode_reason"]
@@ -134,7 +134,7 @@ def _spawner(abi_name, link=False, monitor=False):
 
 
 def _spawn(guest, index, caps, link, watcher):
-    spec = GuestSpec(guest.spec.module, index, guest.spec.memory_limit)
+    spec = guest.spec.child(index)  # same limits, charged to the same account
     monitor = watcher is not None
     result = spawn_as(guest.proc, spec, caps, link=link, monitor=monitor, mailbox=watcher)
     return (result[0] if monitor else result).handle

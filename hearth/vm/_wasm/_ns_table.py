@@ -49,7 +49,7 @@ def send(guest, handle, data_ptr, data_len, caps_ptr, caps_len):
     cap = guest.cap(handle, SEND)
     data = guest.memory.read(data_ptr, data_len)
     routes = [(c._route, c._perms) for c in guest.caps(caps_ptr, caps_len)] if caps_len else ()
-    message = Message(data, routes)
+    message = Message(data, routes, guest.proc.account)  # who it acts for (`_accounts`)
     if not guest.send_direct(cap._route, message):
         guest.post(_deliver, cap._route, message)
 
