@@ -102,3 +102,16 @@ def spawn_counter(server, raw):
 
 def pids(snapshot):
     return {pid for pid, _ in snapshot["processes"]}
+
+
+def wait_gone(server, pid, timeout=20):
+    """Wait until the server runs no process `pid` (asking its inspector in
+    a bounded loop that yields between tries). Switches: always."""
+    import gevent
+
+    from hearth.ctl import _ask
+
+    with gevent.Timeout(timeout, AssertionError(f"process {pid} is still alive")):
+        with server.operator() as op:
+            while any(p["pid"] == pid for p in _ask(op.root, "ps")["processes"]):
+                gevent.sleep(0.05)

@@ -5,10 +5,9 @@ happens, with a message the peer reads before it is dropped."""
 
 import pytest
 
-from hearth.ctl import _ask
 from hearth.net._wire import EXIT, LINK, LINK_EXIT, UNLINK
 
-from tests.security.net_helpers import get, pids, raw_peer, spawn_counter
+from tests.security.net_helpers import get, pids, raw_peer, spawn_counter, wait_gone
 
 pytestmark = pytest.mark.hearth_timeout(90)
 
@@ -26,9 +25,10 @@ def test_a_link_whose_sender_is_the_servers_clock_is_refused(hearth_server, proc
     message = raw.closed_by_server()
     assert "LINK names a process of this side as its sender" in message
     assert "a peer acts only for itself" in message
-    # No link was made: killing the guest leaves clock (same pid) alone.
-    with hearth_server.operator() as op:
-        _ask(op.root, ["kill", guest_pid])
+    # No link was made: the guest dies with the peer's connection (reason
+    # ("shutdown", "noconnection"), which would take a linked clock with it),
+    # and clock keeps its pid.
+    wait_gone(hearth_server, guest_pid)
     hearth_server.assert_unchanged(before, ignore_pids=[guest_pid])
 
 
