@@ -117,7 +117,9 @@ def _boot(opts, listeners, failed):
             public = peer_view(registry, publish_files=opts.publish_files,
                                exposed=exposed_services(registry))
             server_root = hook_root(registry, "hearth.init.Server", public)
-            lst = net.listen(opts.bind, secret=opts.secret, root=server_root)
+            lst = net.listen(opts.bind, secret=opts.secret, root=server_root,
+                             handshake_timeout=opts.handshake_timeout,
+                             max_handshakes=opts.max_handshakes)
             listeners.append(lst)
             net.start_peers_service(registry, lst)
             log.info("peers connect at %s", lst.url)
@@ -172,6 +174,54 @@ def address_taken(opts):
     return None
 
 
+def _count(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _seconds(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _limit_options(parser):
+    """What each peer may make this server hold (docs/security.md has the
+    defaults and what happens past each)."""
+    d = vm.GuestLimits()
+    group = parser.add_argument_group(
+        "limits on each peer", "what one network peer (and the guests it spawns) may make"
+        " this server hold; the operator's tools on the IPC socket have none")
+    group.add_argument("--peer-guests", type=_count, default=d.max_guests, metavar="N",
+                       help=f"live wasm guests a peer may have (default {d.max_guests})")
+    group.add_argument("--peer-guest-pages", type=_count, default=d.memory_pages, metavar="N",
+                       help="linear memory of each of its guests, in 64 KiB pages"
+                       f" (default {d.memory_pages}: {d.memory_pages // 16} MiB)")
+    group.add_argument("--peer-cpu-slice", type=_seconds, default=d.cpu_slice, metavar="SECONDS",
+                       help="CPU seconds one of its guests may run in wasm without calling"
+                       f" the host before it is trapped (default {d.cpu_slice:g})")
+    group.add_argument("--peer-lumps", type=_count, default=d.max_lumps, metavar="N",
+                       help=f"lumps stored for a peer (default {d.max_lumps})")
+    group.add_argument("--peer-lump-mib", type=_count, default=d.max_lump_bytes >> 20,
+                       metavar="MIB", help="their total size in MiB (default"
+                       f" {d.max_lump_bytes >> 20})")
+    group.add_argument("--handshake-timeout", type=_seconds, default=None, metavar="SECONDS",
+                       help="seconds a connection has for the HTTP upgrade and the handshake"
+                       f" (default {net.HANDSHAKE_TIMEOUT:g})")
+    group.add_argument("--max-handshakes", type=_count, default=None, metavar="N",
+                       help="connections in their handshake at once, past which the oldest"
+                       f" is closed (default {net.MAX_HANDSHAKES})")
+
+
+def _guest_limits(args):
+    return vm.GuestLimits(max_guests=args.peer_guests, memory_pages=args.peer_guest_pages,
+                          cpu_slice=args.peer_cpu_slice, max_lumps=args.peer_lumps,
+                          max_lump_bytes=args.peer_lump_mib << 20)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hearth-server", description=__doc__.splitlines()[0])
     parser.add_argument("--status-every", type=_period, default=10.0, metavar="SECONDS",
@@ -211,6 +261,7 @@ def main(argv=None):
     parser.add_argument("--no-ipc", action="store_true", help="no IPC socket")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    _limit_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     root = args.root if args.root is not None else bundled_root()
@@ -230,12 +281,13 @@ def main(argv=None):
         watch=args.watch if args.root is not None and args.watch > 0 else None,
         bind=args.bind, secret=read_secret(args.secret_file, parser, "--bind") if args.bind else None,
         ipc=None if args.no_ipc else (args.ipc or socket_path()),
+        handshake_timeout=args.handshake_timeout, max_handshakes=args.max_handshakes,
     )
     taken = address_taken(opts)
     if taken:
         log.error("hearth-server could not start: %s", taken)
         return 1
-    rt = vm.Runtime(data_dir=args.data_dir)
+    rt = vm.Runtime(data_dir=args.data_dir, guest_limits=_guest_limits(args))
     listeners = []
     stop = gevent.event.Event()
     failed = gevent.event.AsyncResult()

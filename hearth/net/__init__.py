@@ -15,7 +15,9 @@ docs/network.md.
 from ._connect import Peer, connect, default_secret
 from ._connection import MAX_OUTBOX, Connection
 from ._errors import AddressInUse, AuthError, ConnectError, NetError
-from ._listen import Listener, listen, listen_unix, parse_bind
+from ._listen import (
+    HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Listener, listen, listen_unix, parse_bind,
+)
 from ._peers import PEERS, PeersService, start_peers_service
 from ._wire import MAX_FRAME, ProtocolError
 
@@ -33,6 +35,8 @@ __all__ = [
     "Connection",
     "MAX_OUTBOX",
     "MAX_FRAME",
+    "HANDSHAKE_TIMEOUT",
+    "MAX_HANDSHAKES",
     "NetError",
     "ConnectError",
     "AuthError",
