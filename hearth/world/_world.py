@@ -209,6 +209,11 @@ class World(Service):
             except OSError:
                 pass
 
+    def close(self):
+        """Close the log's file (the process is ending). Switches: never."""
+        if self._log is not None:
+            self._log.close()
+
     # -- the loop ------------------------------------------------------------------------
 
     def serve(self):
@@ -479,7 +484,10 @@ def _run(registry, ack, data_dir, limits):
     registry.release()
     ack.send(b"")
     ack.release()
-    world.serve()
+    try:
+        world.serve()
+    finally:
+        world.close()
 
 
 def start_link_world(registry, data_dir, limits):
