@@ -209,3 +209,25 @@ def test_hearth_ctl_world_lists_and_the_operator_removes(server, operator, proc)
         assert code == 4 and f"no entity {eid}" in err
         code, out, err = server.ctl("world", "remove", "twelve")
         assert code == 2
+
+
+def test_one_peer_cannot_fill_the_world_or_take_every_subscription(server, proc):
+    with server.peer() as greedy, server.peer() as other:
+        pub = otp.lookup(greedy.root, WORLD)
+        owner = vm.make_capability(MONITOR)
+        for _ in range(256):
+            world.add(pub, owner, MESH)
+        with pytest.raises(ServiceError) as e:
+            world.add(pub, vm.make_capability(MONITOR), MESH)
+        assert e.value.kind == "limit_reached"
+        assert "a peer may own at most 256 entities" in e.value.message
+        for _ in range(4):
+            world.subscribe(pub, proc.create_mailbox().make_capability(SEND | MONITOR))
+        with pytest.raises(ServiceError) as e:
+            world.subscribe(pub, proc.create_mailbox().make_capability(SEND | MONITOR))
+        assert e.value.kind == "limit_reached" and "at most 4 times" in e.value.message
+        # Another peer is not held back by the first one's share.
+        other_pub = otp.lookup(other.root, WORLD)
+        world.add(other_pub, vm.make_capability(MONITOR), MESH)
+        world.subscribe(other_pub, proc.create_mailbox().make_capability(SEND | MONITOR))
+        assert len(world.list_entities(other_pub)) == 257

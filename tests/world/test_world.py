@@ -223,3 +223,17 @@ def test_the_world_is_bounded(registry):
         world.subscribe(pub, vm.current_process().create_mailbox().make_capability(
             SEND | MONITOR))
     assert e.value.kind == "limit_reached"
+
+
+def test_a_canvas_material_travels_as_a_capability(pub):
+    canvas_mb = vm.current_process().create_mailbox()
+    canvas = canvas_mb.make_capability(SEND)
+    events_mb = vm.current_process().create_mailbox()
+    world.subscribe(pub, events_mb.make_capability(SEND | MONITOR))
+    eid, cap = world.add(pub, me(), MESH, material=canvas)
+    [_, added] = events(events_mb, 2)
+    got = added["entity"]["material"]
+    assert isinstance(got, vm.Cap) and got.same_route(canvas)
+    world.update(cap, material=MAT)
+    [updated] = events(events_mb, 1)
+    assert updated["entity"]["material"] == MAT
