@@ -2,7 +2,7 @@
 
 The protocol (requests, events, errors, bounds) is in docs/world.md; this
 module is its implementation. The envelope is the native services' own
-(`hearth.native._service`): caps[0] the reply capability, msgpack data,
+(`hearth.native.Service`): caps[0] the reply capability, msgpack data,
 ``{"ok": v}`` or ``{"err": {...}}`` replies.
 
 Mailboxes of the world process, each a door with its own rights:
@@ -31,15 +31,8 @@ import os
 import msgpack
 
 from hearth import otp, vm
-from hearth.native._service import (
-    INVALID_REQUEST,
-    NOT_FOUND,
-    PERMISSION_DENIED,
-    Service,
-    ServiceError,
-    parse_op,
-)
-from hearth.otp import encode, register
+from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service, parse_op
+from hearth.otp import ServiceError, encode, register
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
 
 from ._entity import Entity, check_changes, check_fields
@@ -322,7 +315,7 @@ class World(Service):
             raise ServiceError(LIMIT_REACHED, f"the world is full ({lim.entities} entities)")
         origin = None
         if owner is not None:
-            origin = _origin(owner) or _origin(req.reply_to)
+            origin = _same_side(owner, req.reply_to, "owner")
             if origin is not None and self._per_origin[origin] >= lim.entities_per_peer:
                 raise ServiceError(LIMIT_REACHED, f"a peer may own at most"
                                    f" {lim.entities_per_peer} entities")
@@ -423,7 +416,7 @@ class World(Service):
         if len(self._subscribers) >= lim.subscribers:
             raise ServiceError(LIMIT_REACHED, f"the world has its {lim.subscribers}"
                                " subscribers already")
-        origin = _origin(sub) or _origin(req.reply_to)
+        origin = _same_side(sub, req.reply_to, "subscriber")
         if origin is not None and self._subs_per_origin[origin] >= lim.subscribers_per_peer:
             raise ServiceError(LIMIT_REACHED, f"a peer may subscribe at most"
                                f" {lim.subscribers_per_peer} times")
@@ -469,6 +462,25 @@ class World(Service):
         data, caps = encode(event)
         for cap, _ in self._subscribers.values():
             cap.send(data, caps)
+
+
+def _same_side(cap, reply_to, what):
+    """The peer connection `cap` came through, or None for a route of this
+    runtime; refuses a request answered on a peer whose `cap` is a route of
+    this runtime.
+
+    A peer holds routes of this runtime only because the server gave them
+    (the registry view, ``hearth.World`` itself, a service): as an owner
+    such a route would make an entity live as long as the server and
+    escape the peer's bound; as a subscriber it would aim the world's
+    events at a service. Honest peers pass their own routes.
+    """
+    origin = _origin(cap)
+    if origin is None and _origin(reply_to) is not None:
+        raise ServiceError(INVALID_REQUEST, f"the {what}, caps[1], must be a route of your own"
+                           " (from a peer, a capability of the peer's), not one the server"
+                           " gave you")
+    return origin
 
 
 def _describe(owner):

@@ -231,3 +231,17 @@ def test_one_peer_cannot_fill_the_world_or_take_every_subscription(server, proc)
         world.add(other_pub, vm.make_capability(MONITOR), MESH)
         world.subscribe(other_pub, proc.create_mailbox().make_capability(SEND | MONITOR))
         assert len(world.list_entities(other_pub)) == 257
+
+
+def test_a_peer_cannot_make_a_route_of_the_server_own_or_subscribe(server, proc):
+    with server.peer() as peer:
+        pub = otp.lookup(peer.root, WORLD)
+        clock = otp.lookup(peer.root, "clock")
+        for stand_in in (peer.root, clock):
+            with pytest.raises(ServiceError) as e:
+                world.add(pub, stand_in, MESH)
+            assert "must be a route of your own" in e.value.message
+            with pytest.raises(ServiceError) as e:
+                world.subscribe(pub, stand_in)
+            assert "must be a route of your own" in e.value.message
+        assert world.list_entities(pub) == []
