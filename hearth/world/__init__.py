@@ -24,15 +24,9 @@ from ._client import (
 from ._entity import IDENTITY, LUMP_ID_BYTES, MAX_LABEL, Entity
 from ._limits import Limits
 from ._log import WorldLog, read_records
-from ._world import (
-    ENTITY_PERMS,
-    LIMIT_REACHED,
-    WORLD,
-    WORLD_ADMIN,
-    World,
-    start_link_world,
-    start_world,
-)
+from ._start import start_link_world, start_world
+from ._subscribers import LIMIT_REACHED
+from ._world import ENTITY_PERMS, WORLD, WORLD_ADMIN, World
 
 __all__ = [
     "WORLD",

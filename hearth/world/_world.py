@@ -16,7 +16,7 @@ Mailboxes of the world process, each a door with its own rights:
 - the internal mailbox: what the entities' forwarders pass on.
 
 An entity's capability is a SEND|MONITOR capability to a small forwarder
-process of the world's own (`_forward`), one per entity: it passes each
+process of the world's own (`_doors.forward`), one per entity: it passes each
 request on to the internal mailbox tagged with its entity id, so holding
 it *is* the right to change that entity, and the world kills the forwarder
 when the entity leaves (its holders' monitors see it go). The world
@@ -26,74 +26,32 @@ starve the others.
 
 import collections
 import logging
-import os
 
 import msgpack
 
-from hearth import otp, vm
+from hearth import vm
 from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service, parse_op
-from hearth.otp import ServiceError, encode, register
+from hearth.otp import ServiceError, register
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
 
+from ._doors import Forwarded, describe, forward, same_side
 from ._entity import Entity, check_changes, check_fields
 from ._log import WorldLog
+from ._subscribers import LIMIT_REACHED, Subscribers
 from ._limits import Limits
 
-__all__ = ["WORLD", "WORLD_ADMIN", "ENTITY_PERMS", "LIMIT_REACHED", "World", "start_world"]
+__all__ = ["WORLD", "WORLD_ADMIN", "ENTITY_PERMS", "World"]
 
 log = logging.getLogger("hearth.world")
 
 WORLD = "hearth.World"
 WORLD_ADMIN = "hearth.World.Admin"
 ENTITY_PERMS = SEND | MONITOR  # what the adder gets to its entity
-LIMIT_REACHED = "limit_reached"
 
 _PUBLIC, _ADMIN = "public", "admin"
 _PUBLIC_OPS = {"add": ("entity",), "list": (), "subscribe": (), "unsubscribe": ()}
 _ADMIN_OPS = dict(_PUBLIC_OPS, update=("id", "changes"), remove=("id",), entity=("id",))
 _ENTITY_OPS = {"update": ("changes",), "remove": (), "get": ()}
-
-
-def _origin(cap):
-    """The connection a capability came through (its carrier), or None for
-    a route of this runtime.
-
-    Bounds per peer need to know which peer a capability belongs to; the
-    kernel keeps that on a foreign route as its `carrier` (see
-    hearth/vm/_foreign.py) and offers no public accessor yet.
-    """
-    return getattr(cap._route, "carrier", None)
-
-
-class _Forwarded:
-    """A request an entity's forwarder passed on: the original data and
-    caps, as `Service._handle_message` reads a `Message`."""
-
-    __slots__ = ("data", "caps")
-
-    def __init__(self, data, caps):
-        self.data = data
-        self.caps = caps
-
-
-def _forward(world, entity_id):
-    """An entity's forwarder: passes every message on to the world's
-    internal mailbox as ``[entity_id, data]`` with the same caps; exits when
-    the world goes (a monitor on `world`)."""
-    vm.set_metadata(description=f"the door of entity {entity_id} of {WORLD}")
-    world.monitor()
-    while True:
-        sig = vm.recv()
-        if type(sig) is Message:
-            try:
-                world.send(msgpack.packb((entity_id, sig.data), use_bin_type=True), sig.caps)
-            finally:
-                for cap in sig.caps:
-                    cap.release()
-        else:
-            sig.cap.release()
-            if type(sig) is Down:
-                return  # the world is gone: so is this entity
 
 
 class _Owned:
@@ -133,12 +91,10 @@ class World(Service):
         self.entities = {}  # id -> Entity, in the order they were added
         self._doors = {}  # id -> the forwarder's full capability
         self._owned = {}  # id -> _Owned
-        self._by_ref = {}  # monitor ref -> entity id, or the subscriber's Cap
+        self._by_ref = {}  # an owner's monitor ref -> its entity id
         self._per_origin = collections.Counter()  # foreign origin -> entities
-        self._subscribers = {}  # monitor ref -> (Cap, origin)
-        self._subs_per_origin = collections.Counter()
+        self._subscribers = Subscribers(self.limits, self._own, self._public_mb)
         self._next_id = 1
-        self._seq = 0
         self._via = None
         self._log = None
         if data_dir is not None:
@@ -235,17 +191,17 @@ class World(Service):
         # Written by our own forwarders only: the wrapper can be trusted.
         entity_id, data = msgpack.unpackb(sig.data, raw=False)
         self._via = entity_id
-        self._handle_message(_Forwarded(data, sig.caps))
+        self._handle_message(Forwarded(data, sig.caps))
 
     def handle_info(self, sig):
         sig.cap.release()
         if type(sig) is not Down:
             return
-        target = self._by_ref.pop(sig.ref, None)
-        if type(target) is int:
-            self._remove(target, "owner_gone", vm.format_reason(sig.reason))
-        elif target is not None:
-            self._drop_subscriber(sig.ref)
+        entity_id = self._by_ref.pop(sig.ref, None)
+        if entity_id is not None:
+            self._remove(entity_id, "owner_gone", vm.format_reason(sig.reason))
+        elif sig.ref in self._subscribers:
+            self._subscribers.drop(sig.ref)
 
     # -- requests ------------------------------------------------------------------------
 
@@ -315,11 +271,11 @@ class World(Service):
             raise ServiceError(LIMIT_REACHED, f"the world is full ({lim.entities} entities)")
         origin = None
         if owner is not None:
-            origin = _same_side(owner, req.reply_to, "owner")
+            origin = same_side(owner, req.reply_to, "owner")
             if origin is not None and self._per_origin[origin] >= lim.entities_per_peer:
                 raise ServiceError(LIMIT_REACHED, f"a peer may own at most"
                                    f" {lim.entities_per_peer} entities")
-        entity = Entity(self._next_id, "admin" if owner is None else _describe(owner), fields)
+        entity = Entity(self._next_id, "admin" if owner is None else describe(owner), fields)
         self._next_id += 1
         if type(entity.material) is Cap:
             req.keep(entity.material)
@@ -333,7 +289,7 @@ class World(Service):
         self._insert(entity)
         if entity.persistent:
             self._persist(("put", entity.to_record()))
-        self._publish({"event": "added", "entity": entity.to_term()})
+        self._subscribers.publish({"event": "added", "entity": entity.to_term()})
         return self._door(req, entity.id)
 
     def _check_stored(self, fields):
@@ -347,7 +303,7 @@ class World(Service):
 
     def _insert(self, entity):
         self.entities[entity.id] = entity
-        self._doors[entity.id] = vm.spawn(_forward, self._internal, entity.id,
+        self._doors[entity.id] = vm.spawn(forward, self._internal, entity.id, WORLD,
                                           name=f"{WORLD}.entity")
 
     def _door(self, req, entity_id):
@@ -374,7 +330,7 @@ class World(Service):
         entity.apply(changes)
         if entity.persistent:
             self._persist(("put", entity.to_record()))
-        self._publish({"event": "updated", "entity": entity.to_term()})
+        self._subscribers.publish({"event": "updated", "entity": entity.to_term()})
 
     def _remove(self, entity_id, reason, detail):
         entity = self.entities.pop(entity_id)
@@ -394,7 +350,7 @@ class World(Service):
             entity.material.release()
         if entity.persistent:
             self._persist(("del", entity_id))
-        self._publish({"event": "removed", "id": entity_id, "reason": reason,
+        self._subscribers.publish({"event": "removed", "id": entity_id, "reason": reason,
                        "detail": detail})
 
     # -- subscriptions -------------------------------------------------------------------
@@ -405,153 +361,16 @@ class World(Service):
                                " caps[1] (SEND to get the events, MONITOR so a dead one is"
                                " dropped)")
         sub = req.args[0]
-        if sub.permissions & (SEND | MONITOR) != SEND | MONITOR:
-            raise ServiceError(INVALID_REQUEST, "the subscriber, caps[1], needs SEND and"
-                               " MONITOR")
-        if any(sub.same_route(c) for c, _ in self._subscribers.values()):
-            raise ServiceError(INVALID_REQUEST, "this capability's route is subscribed already")
-        if any(sub.same_route(c) for c in self._own):
-            raise ServiceError(INVALID_REQUEST, "the world can't subscribe to itself")
-        lim = self.limits
-        if len(self._subscribers) >= lim.subscribers:
-            raise ServiceError(LIMIT_REACHED, f"the world has its {lim.subscribers}"
-                               " subscribers already")
-        origin = _same_side(sub, req.reply_to, "subscriber")
-        if origin is not None and self._subs_per_origin[origin] >= lim.subscribers_per_peer:
-            raise ServiceError(LIMIT_REACHED, f"a peer may subscribe at most"
-                               f" {lim.subscribers_per_peer} times")
+        origin = same_side(sub, req.reply_to, "subscriber")
+        self._subscribers.check(sub, origin)
         req.keep(sub)
-        ref = sub.monitor(self._public_mb)
-        self._subscribers[ref] = (sub, origin)
-        self._by_ref[ref] = sub
-        if origin is not None:
-            self._subs_per_origin[origin] += 1
         # The current world first, so a late joiner sees it; then changes.
-        data, caps = encode({"event": "world", "seq": self._seq,
-                             "entities": [e.to_term() for e in self.entities.values()]})
-        sub.send(data, caps)
-        return {"seq": self._seq}
+        seq = self._subscribers.add(sub, origin, {
+            "event": "world", "entities": [e.to_term() for e in self.entities.values()]})
+        return {"seq": seq}
 
     def _unsubscribe(self, req):
         if not req.args:
             raise ServiceError(INVALID_REQUEST, "unsubscribe needs the subscriber's capability"
                                " in caps[1]")
-        for ref, (cap, _) in list(self._subscribers.items()):
-            if cap.same_route(req.args[0]):
-                self._by_ref.pop(ref, None)
-                self.proc.demonitor(ref, flush=True)
-                self._drop_subscriber(ref)
-                return None
-        raise ServiceError(NOT_FOUND, "that capability's route is not subscribed")
-
-    def _drop_subscriber(self, ref):
-        cap, origin = self._subscribers.pop(ref)
-        cap.release()
-        if origin is not None:
-            self._subs_per_origin[origin] -= 1
-            if not self._subs_per_origin[origin]:
-                del self._subs_per_origin[origin]
-
-    def _publish(self, event):
-        """One encode, then one send per subscriber (a send never switches:
-        to a peer it queues on the connection)."""
-        self._seq += 1
-        event["seq"] = self._seq
-        if not self._subscribers:
-            return
-        data, caps = encode(event)
-        for cap, _ in self._subscribers.values():
-            cap.send(data, caps)
-
-
-def _same_side(cap, reply_to, what):
-    """The peer connection `cap` came through, or None for a route of this
-    runtime; refuses a request answered on a peer whose `cap` is a route of
-    this runtime.
-
-    A peer holds routes of this runtime only because the server gave them
-    (the registry view, ``hearth.World`` itself, a service): as an owner
-    such a route would make an entity live as long as the server and
-    escape the peer's bound; as a subscriber it would aim the world's
-    events at a service. Honest peers pass their own routes.
-    """
-    origin = _origin(cap)
-    if origin is None and _origin(reply_to) is not None:
-        raise ServiceError(INVALID_REQUEST, f"the {what}, caps[1], must be a route of your own"
-                           " (from a peer, a capability of the peer's), not one the server"
-                           " gave you")
-    return origin
-
-
-def _describe(owner):
-    where = "peer route" if _origin(owner) is not None else "route"
-    return f"{where} {owner.route_id}"
-
-
-# -- starting it -------------------------------------------------------------------------------
-
-
-def _run(registry, ack, data_dir, limits):
-    world = World(registry, data_dir, limits)
-    registry.release()
-    ack.send(b"")
-    ack.release()
-    try:
-        world.serve()
-    finally:
-        world.close()
-
-
-def start_link_world(registry, data_dir, limits):
-    """Supervisor start function: spawn the world linked to the caller and
-    return once it has read its log and registered its names.
-
-    Raises:
-        StartError: the world died while starting (its reason).
-
-    Switches: always.
-    """
-    proc = vm.current_process()
-    mb = proc.create_mailbox()
-    try:
-        ack = mb.make_capability(SEND)
-        cap = vm.spawn_link(_run, registry, ack, data_dir, limits, name=WORLD)
-        ack.release()
-        ref = cap.monitor(mb)
-        sig = mb.recv()
-        if type(sig) is Down:
-            sig.cap.release()
-            raise otp.StartError(f"{WORLD} could not start: {vm.format_reason(sig.reason)}",
-                                 sig.reason)
-        proc.demonitor(ref, flush=True)
-        return cap
-    finally:
-        mb.destroy()
-
-
-def start_world(registry, data_dir=None, limits=None):
-    """Start ``hearth.World`` under a supervisor linked to the caller and
-    register it (``hearth.World`` and ``hearth.World.Admin``).
-
-    Args:
-        registry: a registry capability that may register both names.
-        data_dir: the runtime's data directory: the world keeps its log in
-            ``data_dir/world``. None: the runtime's (`Runtime.data_dir`);
-            a runtime without one keeps its world in memory only.
-        limits: a `Limits` (default `Limits()`).
-
-    Returns:
-        the supervisor's capability.
-
-    Raises:
-        StartError: the world could not start (a name taken, say).
-
-    Switches: always.
-    """
-    if data_dir is None:
-        data_dir = vm.current_runtime().data_dir
-    world_dir = None if data_dir is None else os.path.join(data_dir, "world")
-    spec = otp.ChildSpec(WORLD, start_link_world, args=(registry, world_dir, limits or Limits()),
-                         shutdown="brutal_kill")
-    return otp.start_link_supervisor([spec], strategy="one_for_one", intensity=3, period=5,
-                                     name=f"{WORLD}.sup")
+        self._subscribers.remove(req.args[0], self.proc)

@@ -13,7 +13,7 @@ import pytest
 
 from hearth import otp, vm, world
 from hearth.otp import ServiceError
-from hearth.vm import MONITOR, SEND, Down, Message
+from hearth.vm import MONITOR, SEND, Message
 from hearth.world import WORLD, WORLD_ADMIN
 
 from tests.security.world_harness import WorldServer

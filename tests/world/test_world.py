@@ -109,7 +109,8 @@ def test_an_owner_already_dead_adds_nothing_that_stays(pub):
     mb.destroy()
     eid, cap = world.add(pub, dead, MESH)
     ref = cap.monitor()
-    assert type(vm.recv(timeout=5)) is Down
+    down = vm.recv(timeout=5)
+    assert type(down) is Down and down.ref == ref
     assert world.list_entities(pub) == []
 
 
