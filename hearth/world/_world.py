@@ -99,7 +99,15 @@ class World(Service):
         self._log = None
         if data_dir is not None:
             self._log = WorldLog(data_dir)
-            self._load()
+            try:
+                self._load()
+            except OSError as e:
+                # A world that can't keep anything still serves: say so loudly.
+                log.error("world: can't keep the world in %s (%s): it lives in memory only"
+                          " until the server is restarted with a usable data directory",
+                          data_dir, e)
+                self._log.close()
+                self._log = None  # what was read (if anything) stays, in memory
         public = self._public_mb.make_capability(SEND | MONITOR)
         admin = self._admin_mb.make_capability(SEND | MONITOR)
         try:

@@ -157,3 +157,12 @@ def test_compaction_rewrites_the_log_to_the_live_entities(tmp_path):
     terms, problems = WorldLog(str(tmp_path)).open()
     assert terms == [("put", {"id": 1, "n": 49})] and problems == []
     assert not os.path.exists(wl.path + ".tmp")
+
+
+def test_a_data_directory_it_cannot_use_leaves_a_world_in_memory(registry, tmp_path, caplog):
+    (tmp_path / "world").write_text("a file where the world's directory should be")
+    with caplog.at_level(logging.ERROR, logger="hearth.world"):
+        sup, pub, admin = start(registry, tmp_path)
+    assert "it lives in memory only" in caplog.text
+    eid, _ = world.admin_add(admin, bytes(32), label="in memory")
+    assert [e["id"] for e in world.list_entities(pub)] == [eid]
