@@ -49,6 +49,7 @@ from hearth.otp import (  # noqa: E402
     send_request,
 )
 from hearth.vm import MONITOR, SEND, Cap, Down, HearthError, Message, lump_id  # noqa: E402
+from hearth.world import _ctl as _world_ctl  # noqa: E402
 
 __all__ = [
     "main",
@@ -226,6 +227,8 @@ def build_parser(out=None, err=None):
     p = add("upgrade", "upgrade a guest service to a new wasm module")
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("file", metavar="FILE.wasm")
+    p = add("world", "list the shared world's entities, or remove one (operator only)")
+    _world_ctl.add_arguments(p, common)
     return parser
 
 
@@ -821,6 +824,7 @@ _COMMANDS = {
     "lump": cmd_lump,
     "reload": cmd_reload,
     "upgrade": cmd_upgrade,
+    "world": _world_ctl.cmd_world,
 }
 
 

@@ -1,0 +1,56 @@
+"""hearth.world — the shared world: ``hearth.World`` and its client helpers.
+
+One process holds the world's entities (each an id, an owner, a transform,
+a mesh lump, a material lump or canvas, and a label); many clients, local
+or on peers, add, change, list and subscribe to them. The protocol, the
+ownership and persistence rules and the bounds are in docs/world.md.
+
+Layer 3: imports `hearth.vm`, `hearth.otp` and `hearth.native`'s request
+envelope; entry points (`hearth-server`, `hearth-ctl`) import it.
+"""
+
+from ._client import (
+    add,
+    admin_add,
+    admin_remove,
+    admin_update,
+    get,
+    list_entities,
+    remove,
+    subscribe,
+    unsubscribe,
+    update,
+)
+from ._entity import IDENTITY, LUMP_ID_BYTES, MAX_LABEL, Entity
+from ._limits import Limits
+from ._log import WorldLog, read_records
+from ._start import start_link_world, start_world
+from ._subscribers import LIMIT_REACHED
+from ._world import ENTITY_PERMS, WORLD, WORLD_ADMIN, World
+
+__all__ = [
+    "WORLD",
+    "WORLD_ADMIN",
+    "ENTITY_PERMS",
+    "LIMIT_REACHED",
+    "IDENTITY",
+    "LUMP_ID_BYTES",
+    "MAX_LABEL",
+    "Entity",
+    "Limits",
+    "World",
+    "WorldLog",
+    "read_records",
+    "start_world",
+    "start_link_world",
+    "add",
+    "admin_add",
+    "admin_update",
+    "admin_remove",
+    "get",
+    "list_entities",
+    "remove",
+    "subscribe",
+    "unsubscribe",
+    "update",
+]
