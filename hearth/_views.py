@@ -20,8 +20,9 @@ Never on either list, whatever a manifest says (`NEVER_EXPOSED`): the
 inspector (it makes capabilities from pids), ``hearth.net.Peers`` (other
 peers' roots), init and its hooks (reload, start and stop services), the
 writable filesystem (writing into a watched root runs code on reload), the
-terminal factory (runs programs on the machine). Supervisors are never
-registered, so no view reaches them. The IPC socket is not a trust
+terminal factory (runs programs on the machine), the world's admin
+capability (changes any entity by id, adds persistent ones). Supervisors
+are never registered, so no view reaches them. The IPC socket is not a trust
 boundary: its owner-only file mode makes whoever opens it the operator,
 who gets the whole registry (``hearth.init.Daemon`` may narrow it).
 
@@ -57,7 +58,14 @@ _TIME_AND_GUESTS = {
                                       " the capabilities the caller passes; the caller owns them",
 }
 
-PEER_SERVICES = dict(_TIME_AND_GUESTS)
+PEER_SERVICES = dict(
+    _TIME_AND_GUESTS,
+    **{
+        "hearth.World": "the shared world: a peer adds entities it owns (they leave with"
+                        " it), lists and subscribes; changing an entity takes the"
+                        " capability its add answered, never an id",
+    },
+)
 
 # The graphical services act on this client's window only; the server's
 # processes draw through them. Never the terminal factory.
@@ -82,6 +90,7 @@ NEVER_EXPOSED = frozenset({
     "hearth.init.Daemon",
     "hearth.fs.Filesystem",
     "hearth.terminal.TerminalFactory",
+    "hearth.World.Admin",
 })
 
 

@@ -42,6 +42,7 @@ from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth._views import exposed_services, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import LIVE, probe, socket_path  # noqa: E402
+from hearth.world import start_world  # noqa: E402
 from hearth.native import (  # noqa: E402
     start_filesystem,
     start_inspector,
@@ -94,10 +95,23 @@ def hook_root(registry, name, default):
 
 
 def _boot(opts, listeners, failed):
+    """The boot process: starts everything, then waits. A boot that fails
+    (an --init that can't be imported, a service that can't start) stops
+    the server with the reason, rather than leaving it up with nothing in
+    it."""
+    try:
+        _start_all(opts, listeners, failed)
+    except Exception as e:
+        log.exception("boot failed")
+        failed.set(f"boot failed: {type(e).__name__}: {e}")
+
+
+def _start_all(opts, listeners, failed):
     registry = otp.start_registry()
     start_time_services(registry)
     start_wasm_spawner(registry)
     start_inspector(registry)
+    start_world(registry)
     if opts.serve_files:
         start_filesystem(registry, opts.root)
         if opts.publish_files:

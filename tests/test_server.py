@@ -252,3 +252,13 @@ def test_the_init_server_hook_chooses_what_peers_get(tmp_path, proc):
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_a_boot_that_fails_stops_the_server_with_the_reason():
+    result = subprocess.run([sys.executable, "-m", "hearth.server", "--no-ipc",
+                             "--init", "no_such_module_here:boot"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert "could not start: boot failed: ModuleNotFoundError" in out
+    assert "no_such_module_here" in out

@@ -32,6 +32,7 @@ charged for it, no live guest runs it, and the operator has not pinned it.
 Everything here runs on the hub thread and never switches greenlets.
 """
 
+import collections
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -280,17 +281,23 @@ class LumpLedger:
         self.runtime = runtime
         self._charged = {}  # LumpId -> set of Accounts
         self._users = {}  # LumpId -> live guests running it
-        self._pins = set()
+        self._pins = collections.Counter()  # LumpId -> how many pins hold it
         self.collected = 0
 
     def pin(self, lid):
         """Keep lump `lid` in the store whoever stored it (the operator's
-        say). Switches: never."""
-        self._pins.add(lid)
+        say, or a service that names it in lasting state, such as the
+        world's persistent entities). Pins are counted: each `pin` needs
+        its own `unpin`. Switches: never."""
+        self._pins[lid] += 1
 
     def unpin(self, lid):
-        """Undo `pin`; the lump goes if nothing else holds it. Switches: never."""
-        self._pins.discard(lid)
+        """Undo one `pin`; the lump goes once no pin and nothing else holds
+        it. Switches: never."""
+        if self._pins[lid] > 1:
+            self._pins[lid] -= 1
+            return
+        self._pins.pop(lid, None)
         self._maybe_collect(lid)
 
     def in_use(self, lid):

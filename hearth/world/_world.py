@@ -309,7 +309,18 @@ class World(Service):
                                    " server's lump store; put it there first (hearth-ctl lump"
                                    " put FILE): a persistent entity's lumps must survive too")
 
+    def _pin(self, entity, pin=True):
+        """Pin (or unpin) the lumps a persistent entity names, so the lump
+        store never collects them while the entity lasts. Switches: never."""
+        if not entity.persistent:
+            return
+        ledger = self.proc.runtime.accounts.ledger
+        for lid in (entity.mesh, entity.material):
+            if lid is not None and type(lid) is not Cap:
+                (ledger.pin if pin else ledger.unpin)(lid)
+
     def _insert(self, entity):
+        self._pin(entity)
         self.entities[entity.id] = entity
         self._doors[entity.id] = vm.spawn(forward, self._internal, entity.id, WORLD,
                                           name=f"{WORLD}.entity")
@@ -335,7 +346,9 @@ class World(Service):
             self._check_stored({"mesh": None, "material": material})
         if "material" in changes and type(entity.material) is Cap:
             entity.material.release()
+        self._pin(entity, False)
         entity.apply(changes)
+        self._pin(entity)
         if entity.persistent:
             self._persist(("put", entity.to_record()))
         self._subscribers.publish({"event": "updated", "entity": entity.to_term()})
@@ -356,6 +369,7 @@ class World(Service):
                     del self._per_origin[owned.origin]
         if type(entity.material) is Cap:
             entity.material.release()
+        self._pin(entity, False)
         if entity.persistent:
             self._persist(("del", entity_id))
         self._subscribers.publish({"event": "removed", "id": entity_id, "reason": reason,

@@ -13,10 +13,11 @@ from tests.security.conftest import SECRET, Server
 # What an authenticated peer of hearth-server sees of the bundled root: the
 # allow-list of hearth._views plus the stock services that say expose = true.
 PEER_NAMES = {"hearth.Sleep", "hearth.TimerFactory", "hearth.StopwatchFactory",
-              "hearth.UnixTime", "hearth.wasm.WasmProcessSpawner",
+              "hearth.UnixTime", "hearth.wasm.WasmProcessSpawner", "hearth.World",
               "chat", "clock", "counter-guest"}
 ADMIN_NAMES = ("hearth.Inspector", "hearth.net.Peers", "hearth.init", "hearth.fs.Filesystem",
-               "panic-test", "registry", "hearth.init.Server", "hearth.init.Daemon")
+               "panic-test", "registry", "hearth.init.Server", "hearth.init.Daemon",
+               "hearth.World.Admin")
 
 
 @pytest.fixture

@@ -216,3 +216,27 @@ def test_the_peer_s_memory_pages_cap_its_guests(server, peer):
     grown = [int.from_bytes(got[i:i + 4], "little", signed=True) for i in (0, 4)]
     assert grown == [1, -1]  # 1 + 3 pages fit in 4; a fifth does not
     guest.release()
+
+
+def test_a_persistent_entity_keeps_the_lumps_it_names_after_their_peer_is_gone(server, peer):
+    """A lump a peer uploaded is collected once the peer is gone, unless
+    lasting state names it: the world pins the lumps of its persistent
+    entities, and lets go of them when the entity is removed."""
+    from hearth import world
+    from hearth.world import WORLD_ADMIN, start_world
+
+    lid, guest = _spawn(peer, _padded(100, b"w"))
+
+    def admin_add(held):
+        start_world(held["registry"])
+        held["admin"] = otp.lookup(held["registry"], WORLD_ADMIN)
+        return world.admin_add(held["admin"], lid, persistent=True)[0]
+
+    entity_id = server.run(admin_add)
+    account = _account(server)
+    guest.release()
+    peer.close()
+    wait_until(lambda: account.closed and not account.guests, what="the peer's guests to die")
+    assert server.rt.lumps.has(lid)  # pinned by the persistent entity
+    server.run(lambda held: world.admin_remove(held["admin"], entity_id))
+    assert not server.rt.lumps.has(lid)  # nothing holds it now

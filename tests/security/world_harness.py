@@ -1,65 +1,18 @@
-"""Set-up for the world's end-to-end tests: a real ``hearth-server`` with
-``hearth.World`` in it, restartable on the same data directory.
-
-Until ``hearth-server`` starts the world itself, the server here boots
-through `boot`, an init (``--init tests.security.world_harness:boot``)
-that starts the world when the server has not, gives peers the server's
-usual view minus ``hearth.World.Admin`` (a ``hearth.init.Server`` hook),
-then runs Kindling's init on the root. Once the server does both, `boot`
-only runs Kindling's init.
-"""
+"""Set-up for the world's end-to-end tests: a real ``hearth-server`` (which
+starts ``hearth.World`` itself and hands peers ``hearth.World``, never
+``hearth.World.Admin``), restartable on the same data directory."""
 
 import os
 import shutil
 import signal
 
-from hearth import otp, vm
 from hearth._entry import bundled_root
 from hearth.net import connect
 
 from tests.net.servers import Program
 from tests.security.conftest import SECRET
 
-__all__ = ["WorldServer", "boot", "SECRET"]
-
-INIT = "tests.security.world_harness:boot"
-HOOK = "hearth.init.Server"
-
-
-def _hook(view):
-    """``hearth.init.Server``: answers "root" with `view`."""
-    while True:
-        msg = vm.recv()
-        if isinstance(msg, vm.Message):
-            if msg.caps:
-                data, caps = otp.encode({"ok": view})
-                msg.caps[0].send(data, caps)
-            for cap in msg.caps:
-                cap.release()
-        else:
-            msg.cap.release()
-
-
-def boot(root, registry, **options):
-    """Start the world (if the server did not), hide its admin from peers
-    (if nothing else chose their root), then Kindling's init. Switches:
-    always."""
-    from hearth.server import ADMIN_SERVICES
-    from hearth.world import WORLD, WORLD_ADMIN, start_world
-    from kindling.init import boot as kindling_boot
-
-    found = otp.lookup(registry, WORLD)
-    if found is None:
-        start_world(registry)
-    else:
-        found.release()
-    if WORLD_ADMIN not in ADMIN_SERVICES and otp.lookup(registry, HOOK) is None:
-        view = otp.registry_view(registry, read_only=True,
-                                 hide=(*ADMIN_SERVICES, WORLD_ADMIN))
-        hook = vm.spawn(_hook, view, name=HOOK)
-        public = hook.demote(vm.SEND | vm.MONITOR)
-        otp.register(registry, HOOK, public)
-    return kindling_boot(root, registry, **options)
+__all__ = ["WorldServer", "SECRET"]
 
 
 class WorldServer:
@@ -82,7 +35,7 @@ class WorldServer:
         self.program = Program(
             "hearth.server", "--root", str(self.root), "--bind", "127.0.0.1:0",
             "--ipc", self.sock, "--data-dir", str(self.data_dir), "--status-every", "3600",
-            "--watch", "0", "--init", INIT, env={"HEARTH_SECRET": SECRET})
+            "--watch", "0", env={"HEARTH_SECRET": SECRET})
         self.url = self.program.wait_for("peers connect at").split(
             "peers connect at ")[1].strip()
         self.program.wait_for("tools attach at")
