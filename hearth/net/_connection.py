@@ -73,6 +73,9 @@ __all__ = ["Connection", "MAX_OUTBOX", "MAX_IMPORTS", "MAX_EXPORTS", "MAX_CLOSED
 
 log = logging.getLogger("hearth.net")
 
+#: Operations of a frame the reader acts on before it yields to the hub.
+YIELD_OPS = 256
+
 #: Bytes queued for a peer that does not read before it is dropped.
 MAX_OUTBOX = 32 * 1024 * 1024
 
@@ -311,13 +314,16 @@ class Connection:
                 ops = unpack(frame)
                 self.frames_in += 1
                 self.ops_in += len(ops)
-                for op in ops:
+                # A peer that sends without pause always has a next frame
+                # ready, so recv() would never switch: yield every
+                # `YIELD_OPS` operations and after each frame, or one busy
+                # peer starves every other process.
+                for i, op in enumerate(ops, 1):
                     dispatch(op)
                     if self.closed:
                         return
-                # A peer that sends without pause always has a next frame
-                # ready, so recv() would never switch: yield after each
-                # frame, or one busy peer starves every other process.
+                    if not i % YIELD_OPS:
+                        gevent.sleep(0)
                 gevent.sleep(0)
         except ProtocolError as e:
             log.warning("dropping %s: %s", self.name, e)
