@@ -73,6 +73,14 @@ __all__ = ["Connection", "MAX_OUTBOX", "MAX_IMPORTS", "MAX_EXPORTS", "MAX_CLOSED
 
 log = logging.getLogger("hearth.net")
 
+#: Seconds a writer caught inside a frame by `close` has to finish it and
+#: send the ERROR before the socket is closed under it.
+CLOSE_GRACE = 2.0
+
+#: Seconds the reader waits for a peer to take half an outbox of answers
+#: before it drops the peer as not reading.
+DRAIN_TIMEOUT = 5.0
+
 #: Operations of a frame the reader acts on before it yields to the hub.
 YIELD_OPS = 256
 
@@ -150,6 +158,8 @@ class Connection:
         self._on_close = []
         self.frames_in = self.frames_out = self.ops_in = self.ops_out = 0
         self._reader = self._writer = None
+        self._grace = None  # the timer that closes the socket under a stuck writer
+        self._drained = Event()  # set whenever the writer takes the queue
 
     def __repr__(self):
         state = f" closed ({self.reason})" if self.closed else ""
@@ -208,8 +218,14 @@ class Connection:
         self._lump_requests.clear()
         if message and notify:
             self._out.append((ERROR, message))
-        if self._sending or self._writer is None:
+        if self._writer is None:
             self.transport.close(message or "")
+        elif self._sending:
+            # The writer is inside a frame (WebSocket frames can't be
+            # interleaved): it gets `CLOSE_GRACE` seconds to finish it and
+            # send the ERROR, then the socket is closed under it.
+            self._grace = gevent.get_hub().loop.timer(CLOSE_GRACE)
+            self._grace.start(self._force_close)
         self._wake.set()
         self.got_root.set()
         self.done.set()
@@ -219,6 +235,9 @@ class Connection:
                 cb(self)
             except Exception:
                 log.exception("close callback of %s failed", self.name)
+
+    def _force_close(self):
+        self.transport.close(self.reason if self.reason != "closed" else "")
 
     def _lost(self, why):
         if not self.closed:
@@ -280,7 +299,11 @@ class Connection:
             if self._out:
                 ops, self._out = self._out, []
                 self._out_bytes = 0
+                self._drained.set()
+                closed_before = self.closed
                 for frame, n in self._frames(ops):
+                    if self.closed and not closed_before:
+                        break  # closed meanwhile: the rest is dropped, the ERROR goes next
                     self._sending = True
                     try:
                         if self.closed:
@@ -291,12 +314,16 @@ class Connection:
                     except Exception as e:
                         self._sending = False
                         self._lost(f"sending failed: {e or type(e).__name__}")
+                        if self._grace is not None:
+                            self._grace.close()
                         transport.close()
                         return
                     self._sending = False
                     self.frames_out += 1
                     self.ops_out += n
             if self.closed and not self._out:
+                if self._grace is not None:
+                    self._grace.close()
                 transport.close(self.reason if self.reason != "closed" else "")
                 return
 
@@ -323,8 +350,10 @@ class Connection:
                     if self.closed:
                         return
                     if not i % YIELD_OPS:
-                        gevent.sleep(0)
-                gevent.sleep(0)
+                        self._pause()
+                self._pause()
+                if self.closed:
+                    return
         except ProtocolError as e:
             log.warning("dropping %s: %s", self.name, e)
             self.close(f"protocol error: {e}")
@@ -334,6 +363,23 @@ class Connection:
         finally:
             if self.closed:
                 self.done.set()
+
+    def _pause(self):
+        """Between operations of the reader: yield to the hub, and while
+        more than half the outbox waits for the peer (answers to what it
+        asked, say), read nothing more from it until the writer has taken
+        the queue, for at most `DRAIN_TIMEOUT` seconds; a peer that does not
+        read for that long is dropped. So what a peer can make the server
+        queue stays bounded, and a peer that reads slowly is slowed down,
+        not dropped. Switches: always."""
+        gevent.sleep(0)
+        if self._out_bytes > self.max_outbox // 2 and not self.closed:
+            self._drained.clear()
+            if not self._drained.wait(DRAIN_TIMEOUT) and not self.closed:
+                self._out.clear()
+                self._out_bytes = 0
+                self.close(f"the peer is not reading: over {self.max_outbox // 2} bytes queued"
+                           f" for {DRAIN_TIMEOUT:g} s")
 
     def join(self, timeout=5.0):
         """Wait until the reader and writer greenlets are gone (after
