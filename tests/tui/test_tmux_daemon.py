@@ -20,7 +20,7 @@ def test_tui_follows_a_runtime_through_a_kill_and_a_restart(tmp_path):
     try:
         with Tmux([sys.executable, "-m", "hearth.tui._main", "--socket", sock,
                    "--refresh", "0.2"], cols=140, rows=40) as t:
-            screen = t.wait_for("panic-test")
+            screen = t.wait_for("kindling.init")
             assert f"Hearth  unix://{sock}" in screen
             # The two panic-test processes: its supervisor, then the service.
             t.send("/")
