@@ -38,7 +38,6 @@ import time  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 import gevent  # noqa: E402
-import msgpack  # noqa: E402
 import websocket  # noqa: E402
 
 from hearth.net import _auth  # noqa: E402

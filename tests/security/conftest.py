@@ -32,14 +32,16 @@ class Server:
     """A running hearth-server: its `url` for peers, `sock` for tools,
     `root` directory, `data_dir` and the `program` (its output lines)."""
 
-    def __init__(self, tmp_path, extra_args=()):
+    def __init__(self, tmp_path, extra_args=(), module="hearth.server", lead_args=()):
+        """`module` runs as the server (``python -m``), with `lead_args`
+        before the usual options and `extra_args` after them."""
         self.root = tmp_path / "root"
         shutil.copytree(bundled_root(), self.root,
                         ignore=shutil.ignore_patterns("__pycache__"))
         self.data_dir = tmp_path / "data"
         self.sock = str(tmp_path / "hearth.sock")
         self.program = Program(
-            "hearth.server", "--root", str(self.root), "--bind", "127.0.0.1:0",
+            module, *lead_args, "--root", str(self.root), "--bind", "127.0.0.1:0",
             "--ipc", self.sock, "--data-dir", str(self.data_dir),
             "--status-every", "3600", *extra_args, env={"HEARTH_SECRET": SECRET})
         self.url = self.program.wait_for("peers connect at").split(
@@ -96,17 +98,26 @@ class Server:
         return self.program.stop()
 
 
-@pytest.fixture
-def hearth_server(tmp_path):
-    server = Server(tmp_path)
+def serving(server):
+    """Fixture body: yield `server`, then stop it and check it stopped cleanly."""
     yield server
     code = server.stop()
     assert code == 0, "".join(server.program.lines[-40:])
 
 
+def peer_of(server):
+    """Fixture body: an authenticated peer of `server`, closed afterwards."""
+    peer = connect(server.url, secret=SECRET)
+    yield peer
+    peer.close()
+
+
+@pytest.fixture
+def hearth_server(tmp_path):
+    yield from serving(Server(tmp_path))
+
+
 @pytest.fixture
 def attacker(hearth_server, proc):
     """An authenticated peer of `hearth_server`, from the test's process."""
-    peer = connect(hearth_server.url, secret=SECRET)
-    yield peer
-    peer.close()
+    yield from peer_of(hearth_server)

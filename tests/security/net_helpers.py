@@ -10,15 +10,12 @@
 """
 
 import json
-import shutil
 import sys
 
 import msgpack
 
-from hearth._entry import bundled_root
 
 from tests.net.rawpeer import RawPeer
-from tests.net.servers import Program
 from tests.security.conftest import SECRET, Server
 
 
@@ -26,18 +23,8 @@ class NetServer(Server):
     """A `Server` whose listener limits are `limits` ({constant: value})."""
 
     def __init__(self, tmp_path, limits):
-        self.root = tmp_path / "root"
-        shutil.copytree(bundled_root(), self.root,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        self.data_dir = tmp_path / "data"
-        self.sock = str(tmp_path / "hearth.sock")
-        self.program = Program(
-            "tests.security.net_helpers", json.dumps(limits), "--root", str(self.root),
-            "--bind", "127.0.0.1:0", "--ipc", self.sock, "--data-dir", str(self.data_dir),
-            "--status-every", "3600", env={"HEARTH_SECRET": SECRET})
-        self.url = self.program.wait_for("peers connect at").split(
-            "peers connect at ")[1].strip()
-        self.program.wait_for("tools attach at")
+        super().__init__(tmp_path, module="tests.security.net_helpers",
+                         lead_args=(json.dumps(limits),))
 
 
 def raw_peer(server, authenticate=True):

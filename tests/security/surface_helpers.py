@@ -5,10 +5,9 @@ ask a capability anything, raw bytes included, and get the answer back."""
 import pytest
 
 from hearth import otp, vm
-from hearth.net import connect
 from hearth.otp import ServiceError
 
-from tests.security.conftest import SECRET, Server
+from tests.security.conftest import Server, peer_of, serving
 
 # What an authenticated peer of hearth-server sees of the bundled root: the
 # allow-list of hearth._views plus the stock services that say expose = true.
@@ -23,18 +22,13 @@ ADMIN_NAMES = ("hearth.Inspector", "hearth.net.Peers", "hearth.init", "hearth.fs
 @pytest.fixture
 def publishing_server(tmp_path):
     """A hearth-server started with ``--publish-files``."""
-    server = Server(tmp_path, extra_args=("--publish-files",))
-    yield server
-    code = server.stop()
-    assert code == 0, "".join(server.program.lines[-40:])
+    yield from serving(Server(tmp_path, extra_args=("--publish-files",)))
 
 
 @pytest.fixture
 def reader(publishing_server, proc):
     """An authenticated peer of `publishing_server`."""
-    peer = connect(publishing_server.url, secret=SECRET)
-    yield peer
-    peer.close()
+    yield from peer_of(publishing_server)
 
 
 def ask(target, data, caps=(), timeout=10.0):
