@@ -53,6 +53,16 @@ def _wait_back_to(server, before, timeout=30):
     wait_until(same, timeout=timeout, what="the server's processes to be as before")
 
 
+def _leave(server, attacker, before, *caps):
+    """The attacker lets go of `caps` and leaves; the server's processes
+    come back to `before`'s and nothing else changed. Switches: always."""
+    for cap in caps:
+        cap.release()
+    attacker.close()
+    _wait_back_to(server, before)
+    server.assert_unchanged(before)
+
+
 def _recv_message(timeout=30):
     sig = vm.recv(timeout=timeout)
     assert isinstance(sig, vm.Message), sig
@@ -108,10 +118,7 @@ def test_a_guest_asking_the_spawner_for_copies_of_itself_stops_at_the_same_cap(
     assert err["kind"] == "quota_exceeded"
     assert "max_guests=64" in err["message"], err
     assert got == LIMITS.max_guests - 1  # the looping guest is the first of them
-    guest.release()
-    attacker.close()
-    _wait_back_to(hearth_server, before)
-    hearth_server.assert_unchanged(before)
+    _leave(hearth_server, attacker, before, guest)
 
 
 def test_a_guest_spawning_through_the_abi_in_a_loop_traps_at_the_cap(hearth_server, attacker):
@@ -126,10 +133,7 @@ def test_a_guest_spawning_through_the_abi_in_a_loop_traps_at_the_cap(hearth_serv
     assert "spawn_by_index" in text and "QuotaExceeded" in text and "max_guests=64" in text, text
     # Its children live on, charged to the peer: one fewer than the cap.
     assert len(_guests(hearth_server)) == own_guests + LIMITS.max_guests - 1
-    guest.release()
-    attacker.close()
-    _wait_back_to(hearth_server, before)
-    hearth_server.assert_unchanged(before)
+    _leave(hearth_server, attacker, before, guest)
 
 
 def test_memory_grow_fails_at_the_peer_s_memory_cap(hearth_server, attacker):
@@ -140,10 +144,7 @@ def test_memory_grow_fails_at_the_peer_s_memory_cap(hearth_server, attacker):
     big, pages = int.from_bytes(data[:4], "little", signed=True), int.from_bytes(data[4:], "little")
     assert big == -1  # 4 GiB at once: refused, the guest lives on
     assert pages == LIMITS.memory_pages  # 16 MiB: grown to the cap, not past it
-    guest.release()
-    attacker.close()
-    _wait_back_to(hearth_server, before)
-    hearth_server.assert_unchanged(before)
+    _leave(hearth_server, attacker, before, guest)
 
 
 def test_a_guest_that_spins_without_host_calls_is_trapped_after_its_cpu_slice(

@@ -83,14 +83,20 @@ def _clock_pid(server):
     return next(r["pid"] for r in rows if r["name"] == "clock")
 
 
+def _counter_at(n, attacker, proc):
+    """The exposed counter guest, reset and counted up to `n`, and a wasm
+    lump (the debug grid's) in the attacker's store for upgrade attempts."""
+    counter = otp.lookup(attacker.root, "counter-guest")
+    request(counter, "reset")
+    request(counter, ["add", n])
+    wasm = (pathlib.Path(bundled_root()) / "init" / "debug-grid" / "grid.wasm").read_bytes()
+    return counter, bytes(proc.runtime.lumps.put(wasm))
+
+
 def test_no_admin_request_works_on_anything_a_peer_holds(hearth_server, attacker, proc,
                                                           tmp_path):
     marker = tmp_path / "pwned"
-    counter = otp.lookup(attacker.root, "counter-guest")
-    request(counter, "reset")
-    request(counter, ["add", 5])
-    wasm = (pathlib.Path(bundled_root()) / "init" / "debug-grid" / "grid.wasm").read_bytes()
-    lump = bytes(proc.runtime.lumps.put(wasm))
+    counter, lump = _counter_at(5, attacker, proc)
     before = hearth_server.snapshot()
     attacks = _attacks(marker, _clock_pid(hearth_server), lump)
     answers = {}
@@ -133,11 +139,7 @@ def test_no_admin_request_works_on_anything_a_peer_holds(hearth_server, attacker
 def test_a_guest_services_clients_cannot_reach_its_front(hearth_server, attacker, proc, op):
     """The front's control mailbox (upgrade, status) is never registered:
     what a client sends is forwarded to the guest, which knows no such op."""
-    counter = otp.lookup(attacker.root, "counter-guest")
-    request(counter, "reset")
-    request(counter, ["add", 3])
-    wasm = (pathlib.Path(bundled_root()) / "init" / "debug-grid" / "grid.wasm").read_bytes()
-    lump = bytes(proc.runtime.lumps.put(wasm))
+    counter, lump = _counter_at(3, attacker, proc)
     before = hearth_server.snapshot()
     with pytest.raises(otp.ServiceError) as info:
         request(counter, [op, lump] if op == "upgrade" else op)
