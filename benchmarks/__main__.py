@@ -4,7 +4,13 @@ An entry point, so it patches the standard library for gevent before
 anything else is imported (pykka's threads must be greenlets).
 """
 
-from gevent import monkey
+import os
+
+# With --json, stdout is JSON lines only: pygame's import banner stays off
+# (progress goes to stderr).
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from gevent import monkey  # noqa: E402
 
 monkey.patch_all()
 

@@ -89,9 +89,16 @@ class Figure:
     baseline_p99: object = None
     latency_unit: str = ""
     extra: dict = field(default_factory=dict)
+    round_ratio: object = None  # the median of the per-round ratios, when known
 
     @property
     def ratio(self):
+        """The median of the ratios of each round (project and baseline
+        measured back to back), when the figure was built from rounds; else
+        the ratio of the two figures. A median of ratios keeps a round where
+        the machine was slow for both from skewing the ratio."""
+        if self.round_ratio is not None:
+            return self.round_ratio
         if not self.baseline_value:
             return math.nan
         return self.value / self.baseline_value
@@ -122,10 +129,13 @@ class Figure:
 
 def figure(name, samples, key, baseline_key, *, unit, baseline, better, goal="", check=None,
            **kw):
-    """Build a `Figure` from the medians of `samples[key]` and `samples[baseline_key]`.
+    """Build a `Figure` from the medians of `samples[key]` and
+    `samples[baseline_key]`; its ratio is the median of the per-round ratios.
 
     `check(fig)` decides `ok`; without it the figure is a reference.
     """
+    rounds = [a / b for a, b in zip(samples[key], samples[baseline_key]) if b]
+    kw.setdefault("round_ratio", median(rounds) if rounds else None)
     fig = Figure(
         name,
         median(samples[key]),

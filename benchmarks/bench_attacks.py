@@ -223,6 +223,7 @@ def _figure(name, runs):
         p50=median([r["p50"] for r in runs]), p99=p99,
         baseline_p50=median([r["idle_p50"] for r in runs]),
         baseline_p99=median([r["idle_p99"] for r in runs]), latency_unit="ms",
+        round_ratio=median([r["p99"] / r["idle_p99"] for r in runs]),
         extra={
             "peak_rss_mb": rss,
             "idle_rss_mb": median([r["idle_rss"] for r in runs]),
