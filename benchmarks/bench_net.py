@@ -12,11 +12,13 @@ process and the same run, with payloads of the same size:
   process counts them; messages a second, from the first send until the
   counter's "done" is back. The sender loops without switching, so the
   connection's writer batches the whole burst (``ops_per_frame`` says how
-  many operations a frame carried). Beside it: the same number of binary
-  WebSocket frames, one per message, counted by the server; and, as
-  references, the same payloads batched `RAW_BATCH` to a frame, and
+  many operations a frame carried). Beside it, the fair baseline: the same
+  payloads sent raw, batched `RAW_BATCH` to a binary WebSocket frame (Hearth
+  batches, so its peer does too), counted by the server; as references, the
+  raw side sending one frame per message (``net.oneway.vs_unbatched``), and
   Hearth again with a sender that yields to the hub after every send
-  (``net.oneway.yielding``: nothing to batch, one message a frame);
+  (``net.oneway.yielding``, against the one-frame-a-message raw side: nothing
+  to batch on either);
 - call (``net.call``): `otp.call` round trips to an echo gen_server that is
   the listener's root, p50 / p99 over `CALL_TRIPS` calls timed one by one,
   beside a WebSocket echo round trip (send a frame, wait for it to come
@@ -296,11 +298,13 @@ def net(repeat):
     rt = {"calls": CALL_TRIPS, "payload_bytes": PAYLOAD}
     echo = f"raw WebSocket echo of {PAYLOAD} B"
     return [
-        figure("net.oneway", s, "hearth", "raw", unit="msg/s",
-               baseline=f"raw WebSocket, a {PAYLOAD} B frame a message", better="higher",
-               goal=">= 50,000 msg/s", check=lambda f: f.value >= 50_000, extra=one),
-        figure("net.oneway.vs_batched", s, "hearth", "raw_batched", unit="msg/s",
+        # Hearth batches a burst into frames, so the fair baseline batches too;
+        # the raw side's one frame a message stays as a second reference.
+        figure("net.oneway", s, "hearth", "raw_batched", unit="msg/s",
                baseline=f"raw WebSocket, {RAW_BATCH} payloads a frame", better="higher",
+               goal=">= 50,000 msg/s", check=lambda f: f.value >= 50_000, extra=one),
+        figure("net.oneway.vs_unbatched", s, "hearth", "raw", unit="msg/s",
+               baseline=f"raw WebSocket, a {PAYLOAD} B frame a message", better="higher",
                goal="reference", extra=one),
         figure("net.oneway.yielding", s, "hearth_yielding", "raw", unit="msg/s",
                baseline=f"raw WebSocket, a {PAYLOAD} B frame a message", better="higher",
