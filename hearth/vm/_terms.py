@@ -16,7 +16,7 @@ Both never switch greenlets.
 
 import struct
 
-__all__ = ["brief", "measure", "TermTooBig", "MAX_ITEMS", "MAX_DEPTH"]
+__all__ = ["brief", "measure", "TermTooBig", "MAX_ITEMS", "MAX_DEPTH", "MAX_COMPOUND_KEYS"]
 
 #: Objects (every array, map, key, value and scalar counts one) a term
 #: from outside may hold.
@@ -25,6 +25,15 @@ MAX_ITEMS = 1 << 20
 #: Nesting depth a term from outside may have (msgpack's own ceiling is
 #: 1,024, past Python's recursion limit for code that walks the term).
 MAX_DEPTH = 64
+
+#: Map keys that are arrays, maps or ext values a term from outside may hold
+#: in all. Such keys unpack to tuples (or ExtType, Timestamp) whose hash is
+#: the same in every process, so a peer can send thousands of keys with one
+#: hash, and building that dict takes time that grows with their square, on
+#: the hub (20,000 keys in 287 KB froze a server for 3.4 s). Strings, bytes
+#: and numbers as keys are not limited: str and bytes hashes are salted, and
+#: at most a handful of numbers share a hash.
+MAX_COMPOUND_KEYS = 256
 
 _BRIEF = 60
 
@@ -116,11 +125,22 @@ def _table():
 
 
 _KINDS = _table()
+
+# First bytes of values that unpack to something hashable whose hash is not
+# salted per process: arrays (tuples), maps, and ext values (ExtType, and
+# Timestamp). As map keys, many of them with one hash make building the
+# dict quadratic.
+_COMPOUND = [False] * 256
+for _b in [*range(0x80, 0xA0), 0xDC, 0xDD, 0xDE, 0xDF, 0xC7, 0xC8, 0xC9,
+           *range(0xD4, 0xD9)]:
+    _COMPOUND[_b] = True
+del _b
 _U = {1: struct.Struct(">B").unpack_from, 2: struct.Struct(">H").unpack_from,
       4: struct.Struct(">I").unpack_from}
 
 
-def measure(data, max_items=MAX_ITEMS, max_depth=MAX_DEPTH):
+def measure(data, max_items=MAX_ITEMS, max_depth=MAX_DEPTH,
+            max_compound_keys=MAX_COMPOUND_KEYS):
     """``(items, depth)`` of the msgpack objects in `data`, read from the
     bytes without unpacking. Stops at the first limit passed.
 
@@ -129,23 +149,33 @@ def measure(data, max_items=MAX_ITEMS, max_depth=MAX_DEPTH):
 
     Raises:
         TermTooBig: more than `max_items` objects, nested deeper than
-            `max_depth`, or the data is cut short.
+            `max_depth`, more than `max_compound_keys` map keys that are
+            arrays, maps or ext values (see `MAX_COMPOUND_KEYS`), or the
+            data is cut short.
     """
     n = len(data)
     if n <= max_depth and n <= max_items:
         return None  # too short to pass either limit
-    kinds, u = _KINDS, _U
-    pos = items = 0
-    stack = []  # objects still to read in each open container
+    kinds, u, compound = _KINDS, _U, _COMPOUND
+    pos = items = ckeys = 0
+    stack = []  # (objects still to read, is a map) of each open container
     left = 1
+    in_map = False
     deepest = 0
     while True:
         while left == 0:
             if not stack:
                 return items, deepest
-            left = stack.pop()
+            left, in_map = stack.pop()
         if pos >= n:
             raise TermTooBig("msgpack data is cut short")
+        # In a map, keys and values alternate and a map holds an even
+        # number of objects: while an even number is left, a key is next.
+        if in_map and not left & 1 and compound[data[pos]]:
+            ckeys += 1
+            if ckeys > max_compound_keys:
+                raise TermTooBig(f"more than {max_compound_keys} map keys that are arrays,"
+                                 " maps or ext values")
         left -= 1
         items += 1
         if items > max_items:
@@ -174,8 +204,9 @@ def measure(data, max_items=MAX_ITEMS, max_depth=MAX_DEPTH):
             if count:
                 if count > n - pos:  # every object takes a byte at least
                     raise TermTooBig("msgpack data is cut short")
-                stack.append(left)
+                stack.append((left, in_map))
                 left = count
+                in_map = kind == _MAP
                 if len(stack) > deepest:
                     deepest = len(stack)
                     if deepest > max_depth:

@@ -102,3 +102,26 @@ def wait_gone(server, pid, timeout=20):
         with server.operator() as op:
             while any(p["pid"] == pid for p in _ask(op.root, "ps")["processes"]):
                 gevent.sleep(0.05)
+
+
+def colliding_pairs(n):
+    """`n` distinct pairs of ints whose tuples all have one hash, computed
+    from CPython's tuple hash (xxHash-style lanes over the items' hashes,
+    not salted per process): for each first item, the second is solved for
+    so the running state after it matches that of ``(0, 0)``."""
+    mask = (1 << 64) - 1
+    p1, p2, p5 = 11400714785074694791, 14029467366897019727, 2870177450012600261
+
+    def after_first(a):
+        acc = (p5 + a * p2) & mask
+        return (((acc << 31) | (acc >> 33)) & mask) * p1 & mask
+
+    goal, inverse = after_first(0), pow(p2, -1, 1 << 64)
+    out, a = [], 0
+    while len(out) < n:
+        lane = ((goal - after_first(a)) * inverse) & mask
+        lane = lane - (1 << 64) if lane >> 63 else lane
+        if -(2 ** 61 - 2) <= lane <= 2 ** 61 - 2 and lane != -1:  # an int hashing to itself
+            out.append((a, lane))
+        a += 1
+    return out
