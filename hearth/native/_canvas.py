@@ -29,6 +29,8 @@ killed. Bad input (a wrong-sized pixel buffer, a NaN origin) is
 
 import numpy as np
 
+from hearth.vm._terms import brief
+
 from ._gl_formats import MAX_TEXTURE_SIZE, check_rgba
 from ._gl_math import check_quaternion, check_vector, placement_matrix
 from ._gl_resource import ResourceFactory, SceneResource, owner_of
@@ -52,7 +54,7 @@ def _transform(position):
         orientation = check_quaternion(position.get("orientation", (0, 0, 0, 1)))
         half = check_vector(position["half_size"], 2, "half_size")
     except KeyError as e:
-        raise _bad(f"position needs {e.args[0]!r}") from None
+        raise _bad(f"position needs {brief(e.args[0])}") from None
     return placement_matrix(origin, orientation, (half[0], half[1], 1.0))
 
 
@@ -70,7 +72,7 @@ def _pixels(value):
 
 def _sampling(value):
     if value not in ("nearest", "linear"):
-        raise _bad(f"sampling is nearest or linear, not {value!r}"[:200])
+        raise _bad(f"sampling is nearest or linear, not {brief(value)}"[:200])
     return value == "linear"
 
 

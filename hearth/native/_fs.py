@@ -124,6 +124,7 @@ from typing import NamedTuple
 from hearth import vm
 from hearth.otp import ServiceError
 from hearth.vm import LumpCorrupt, LumpId, LumpNotFound
+from hearth.vm._terms import brief
 
 from ._service import (
     INTERNAL_ERROR,
@@ -201,12 +202,12 @@ def _check_path(path):
     if type(path) is not str:
         raise _fail(INVALID_REQUEST, f"a path is a str, not a {type(path).__name__}")
     if "\x00" in path:
-        raise _fail(INVALID_REQUEST, f"a path can't hold a NUL: {path!r}")
+        raise _fail(INVALID_REQUEST, f"a path can't hold a NUL: {brief(path)}")
     if path.startswith("/"):
-        raise _fail(PATH_ESCAPES_ROOT, f"{path!r} is absolute; paths are relative to the root")
+        raise _fail(PATH_ESCAPES_ROOT, f"{brief(path)} is absolute; paths are relative to the root")
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise _fail(PATH_ESCAPES_ROOT, f"{path!r} has a '..' part")
+        raise _fail(PATH_ESCAPES_ROOT, f"{brief(path)} has a '..' part")
     return parts
 
 
@@ -216,7 +217,7 @@ def _resolve(root, path):
     parts = _check_path(path)
     real = os.path.realpath(os.path.join(root, *parts))
     if real != root and not real.startswith(root + os.sep):
-        raise _fail(PATH_ESCAPES_ROOT, f"{path!r} resolves (through a symlink) outside the root")
+        raise _fail(PATH_ESCAPES_ROOT, f"{brief(path)} resolves (through a symlink) outside the root")
     return real
 
 
@@ -290,15 +291,15 @@ def _do_get(real, path, lumps, off_hub):
             return run_off_hub(_read_into_lump, real, lumps)
         return _read_into_lump(real, lumps)
     except IsADirectoryError:
-        raise _fail(IS_A_DIRECTORY, f"get {path!r}: it is a directory (list it)") from None
+        raise _fail(IS_A_DIRECTORY, f"get {brief(path)}: it is a directory (list it)") from None
     except _NotAFile:
         raise _not_a_file("get", path) from None
     except OSError as e:
-        raise _os_error(e, f"get {path!r}") from None
+        raise _os_error(e, f"get {brief(path)}") from None
 
 
 def _not_a_file(op, path):
-    return _fail(NOT_A_FILE, f"{op} {path!r}: not a regular file (a FIFO, socket or device)")
+    return _fail(NOT_A_FILE, f"{op} {brief(path)}: not a regular file (a FIFO, socket or device)")
 
 
 def _do_put(real, path, lumps, lid, off_hub):
@@ -310,9 +311,9 @@ def _do_put(real, path, lumps, lid, off_hub):
     except (LumpNotFound, LumpCorrupt) as e:
         raise _lump_error(e, lid) from None
     except FileNotFoundError:
-        raise _fail(NOT_FOUND, f"put {path!r}: its parent directory does not exist") from None
+        raise _fail(NOT_FOUND, f"put {brief(path)}: its parent directory does not exist") from None
     except OSError as e:
-        raise _os_error(e, f"put {path!r}") from None
+        raise _os_error(e, f"put {brief(path)}") from None
 
 
 def _entry(entry):
@@ -366,7 +367,7 @@ class Filesystem(Service):
         op, fields = parse_op(request.term, _OPS)
         path = fields["path"]
         if op == "put" and self.read_only:
-            raise _fail(READ_ONLY, f"put {path!r:.200}: this filesystem is read-only")
+            raise _fail(READ_ONLY, f"put {brief(path)}: this filesystem is read-only")
         real = _resolve(self.root, path)
         if op == "list":
             return self._list(real, path)
@@ -379,9 +380,9 @@ class Filesystem(Service):
             with os.scandir(real) as it:
                 entries = [_entry(e) for e in it if _utf8(e.name)]
         except FileNotFoundError:
-            raise _fail(NOT_FOUND, f"list {path!r}: no such directory") from None
+            raise _fail(NOT_FOUND, f"list {brief(path)}: no such directory") from None
         except OSError as e:
-            raise _os_error(e, f"list {path!r}") from None
+            raise _os_error(e, f"list {brief(path)}") from None
         entries.sort(key=lambda e: e["name"])
         return entries
 
@@ -389,9 +390,9 @@ class Filesystem(Service):
         try:
             st = os.stat(real)
         except OSError as e:
-            raise _os_error(e, f"get {path!r}") from None
+            raise _os_error(e, f"get {brief(path)}") from None
         if stat.S_ISDIR(st.st_mode):
-            raise _fail(IS_A_DIRECTORY, f"get {path!r}: it is a directory (list it)")
+            raise _fail(IS_A_DIRECTORY, f"get {brief(path)}: it is a directory (list it)")
         if not stat.S_ISREG(st.st_mode):
             raise _not_a_file("get", path)
         if st.st_size > self.off_hub_bytes:
@@ -408,7 +409,7 @@ class Filesystem(Service):
         except OSError:  # missing (a new file), or the write will say what is wrong
             mode = None
         if mode is not None and stat.S_ISDIR(mode):
-            raise _fail(IS_A_DIRECTORY, f"put {path!r}: it is a directory")
+            raise _fail(IS_A_DIRECTORY, f"put {brief(path)}: it is a directory")
         if mode is not None and not stat.S_ISREG(mode):
             raise _not_a_file("put", path)
         if size > self.off_hub_bytes:

@@ -38,6 +38,7 @@ import numpy as np
 
 from hearth.otp import ServiceError
 from hearth.vm import LumpCorrupt, LumpId, LumpNotFound
+from hearth.vm._terms import brief
 
 from ._service import INVALID_REQUEST, NOT_FOUND
 
@@ -150,13 +151,13 @@ def _array(term, key, dtype, width, what, required=False):
     value = term.get(key)
     if value is None:
         if required:
-            raise _bad(f"{what} lump has no {key!r}")
+            raise _bad(f"{what} lump has no {brief(key)}")
         return None
     if type(value) is not bytes:
-        raise _bad(f"{what} {key!r} must be a bin of packed numbers, not {type(value).__name__}")
+        raise _bad(f"{what} {brief(key)} must be a bin of packed numbers, not {type(value).__name__}")
     size = np.dtype(dtype).itemsize * width
     if len(value) % size:
-        raise _bad(f"{what} {key!r} is {len(value)} bytes, not a multiple of {size}")
+        raise _bad(f"{what} {brief(key)} is {len(value)} bytes, not a multiple of {size}")
     return np.frombuffer(value, dtype=dtype).reshape(-1, width)
 
 
@@ -176,7 +177,7 @@ def decode_mesh(data, key=b""):
         if arr is None:
             out[:, at:at + width] = default
         elif len(arr) != n:
-            raise _bad(f"mesh {name!r} has {len(arr)} entries for {n} positions")
+            raise _bad(f"mesh {brief(name)} has {len(arr)} entries for {n} positions")
         else:
             out[:, at:at + width] = arr
     if not np.isfinite(out).all():
@@ -204,7 +205,7 @@ def _size(value, what, error=_bad):
     if (type(value) not in (tuple, list) or len(value) != 2
             or not all(type(v) is int and 1 <= v <= MAX_TEXTURE_SIZE for v in value)):
         raise error(f"{what} size must be [width, height], each 1..{MAX_TEXTURE_SIZE},"
-                    f" not {value!r}"[:200])
+                    f" not {brief(value)}"[:200])
     return value[0], value[1]
 
 
@@ -238,7 +239,7 @@ def decode_material(data, texture_loader):
     albedo = term.get("albedo", (1.0, 1.0, 1.0, 1.0))
     if (type(albedo) not in (tuple, list) or len(albedo) != 4
             or not all(type(c) in (int, float) and 0.0 <= c <= 1.0 for c in albedo)):
-        raise _bad(f"material albedo must be four numbers in [0, 1], not {albedo!r}"[:200])
+        raise _bad(f"material albedo must be four numbers in [0, 1], not {brief(albedo)}"[:200])
     tex = term.get("albedo_texture")
     texture = None if tex is None else texture_loader(tex)
     return MaterialData(np.array(albedo, dtype=np.float32), texture)

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from hearth.otp import ServiceError
+from hearth.vm._terms import brief
 
 from ._service import INVALID_REQUEST
 
@@ -39,21 +40,21 @@ def check_number(value, what, *, low=None, high=None, low_open=False):
     """`value` as a finite float within [low, high] (``(low, high]`` with
     `low_open`); a bool is not a number."""
     if type(value) not in (int, float):
-        raise _bad(f"{what} must be a number, not {value!r}"[:200])
+        raise _bad(f"{what} must be a number, not {brief(value)}"[:200])
     x = float(value)
     if not math.isfinite(x):
-        raise _bad(f"{what} must be finite, not {value!r}")
+        raise _bad(f"{what} must be finite, not {brief(value)}")
     if low is not None and (x < low or (low_open and x == low)):
-        raise _bad(f"{what} must be {'>' if low_open else '>='} {low}, not {value!r}")
+        raise _bad(f"{what} must be {'>' if low_open else '>='} {low}, not {brief(value)}")
     if high is not None and x > high:
-        raise _bad(f"{what} must be <= {high}, not {value!r}")
+        raise _bad(f"{what} must be <= {high}, not {brief(value)}")
     return x
 
 
 def check_vector(value, n, what):
     """`value` (an array of `n` finite numbers) as a float32 numpy vector."""
     if type(value) not in (tuple, list) or len(value) != n:
-        raise _bad(f"{what} must be an array of {n} numbers, not {value!r}"[:200])
+        raise _bad(f"{what} must be an array of {n} numbers, not {brief(value)}"[:200])
     return np.array([check_number(v, what) for v in value], dtype=np.float32)
 
 
@@ -66,7 +67,7 @@ def check_matrix(value, what="transform"):
             raise _bad(f"{what} holds a NaN or an infinity")
         return m
     if type(value) not in (tuple, list) or len(value) != 16:
-        raise _bad(f"{what} must be 16 numbers in column-major order, not {value!r}"[:200])
+        raise _bad(f"{what} must be 16 numbers in column-major order, not {brief(value)}"[:200])
     m = np.array(value, dtype=np.float64) if all(
         type(v) in (int, float) for v in value) else None
     if m is None:

@@ -140,6 +140,7 @@ from hearth.vm import (
     load_module,
     spawn_guest,
 )
+from hearth.vm._terms import brief
 
 from ._service import (
     INTERNAL_ERROR,
@@ -192,13 +193,13 @@ def parse_spawn(term):
     """
     if type(term) is dict:
         if "op" in term and term["op"] != "spawn":
-            raise ServiceError(INVALID_REQUEST, f"unknown op {term['op']!r}; one of ['spawn']")
+            raise ServiceError(INVALID_REQUEST, f"unknown op {brief(term['op'])}; one of ['spawn']")
         if "lump" not in term:
             raise ServiceError(INVALID_REQUEST, "spawn needs a 'lump' field")
         lump, entry = term["lump"], term.get("entrypoint")
     elif type(term) is tuple and term:
         if term[0] != "spawn":
-            raise ServiceError(INVALID_REQUEST, f"unknown op {term[0]!r}; one of ['spawn']")
+            raise ServiceError(INVALID_REQUEST, f"unknown op {brief(term[0])}; one of ['spawn']")
         if len(term) not in (2, 3):
             raise ServiceError(INVALID_REQUEST,
                                f"spawn takes a lump id and an optional entry point, got"
@@ -215,7 +216,7 @@ def parse_spawn(term):
                            f"a lump id is 32 bytes of msgpack bin{hint}, not {what}")
     if entry is not None and (type(entry) is not int or not 0 <= entry < 2**32):
         raise ServiceError(INVALID_REQUEST, "the entry point is nil (run) or an index"
-                                            f" 0 <= i < 2**32, not {entry!r}")
+                                            f" 0 <= i < 2**32, not {brief(entry)}")
     return LumpId(lump), entry
 
 

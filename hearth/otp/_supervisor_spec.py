@@ -29,6 +29,7 @@ from dataclasses import KW_ONLY, dataclass
 from typing import NamedTuple
 
 from hearth.vm import Cap
+from hearth.vm._terms import brief
 
 __all__ = [
     "ChildSpec",
@@ -372,7 +373,7 @@ def resolve(ref, allowed=None):
         return allowed[ref]
     names = sorted(allowed) if allowed else []
     raise ValueError(
-        f"{ref!r:.80} is not a start function this supervisor allows (its allowed starts: "
+        f"{brief(ref, 80)} is not a start function this supervisor allows (its allowed starts: "
         f"{names}); functions are never imported by name from a message")
 
 

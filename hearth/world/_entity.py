@@ -11,6 +11,7 @@ import math
 
 from hearth.otp import ServiceError
 from hearth.vm import Cap
+from hearth.vm._terms import brief
 
 __all__ = [
     "IDENTITY",
@@ -125,8 +126,7 @@ def _unknown(term, allowed):
 
 
 def _brief(value):
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return brief(value, 57)
 
 
 class Entity:

@@ -10,6 +10,7 @@ import pytest
 
 from hearth import otp, vm
 from hearth.native import request
+from hearth.otp import ServiceError
 from hearth.net._connection import MAX_MESSAGE
 from hearth.net._wire import CLOSED, EXIT, LUMP, LUMP_WANT, MAX_CAPS, MSG, RELEASE, ROOT
 from hearth.vm import PayloadError, lump_id
@@ -230,3 +231,15 @@ def test_release_games_and_a_second_root_are_refused(hearth_server, proc):
     assert "ok" in reply_of(raw)[0]
     raw.close()
     hearth_server.assert_unchanged(before)
+
+
+def test_an_error_about_a_huge_value_quotes_only_a_prefix_of_it(hearth_server, attacker):
+    """Services quote a bad value in their error through the bounded repr:
+    a 20 MB bytes value sent as a number of seconds made an 80 MB message
+    (and 4x that in memory) before."""
+    sleep = otp.lookup(attacker.root, "hearth.Sleep")
+    with pytest.raises(ServiceError) as refused:
+        request(sleep, b"\xff" * (20 << 20))
+    assert refused.value.kind == "invalid_request"
+    assert "seconds must be an int or a float" in refused.value.message
+    assert len(refused.value.message) < 200
