@@ -144,10 +144,12 @@ OWNER_GONE = ("shutdown", "owner_gone")
 def _seconds(value):
     """`value` as seconds, or `ServiceError` ``invalid_request``."""
     if type(value) not in (int, float):
-        raise ServiceError(INVALID_REQUEST, f"seconds must be an int or a float, not {brief(value)}")
+        raise ServiceError(INVALID_REQUEST,
+                           f"seconds must be an int or a float, not {brief(value)}")
     seconds = float(value)  # msgpack ints fit in 64 bits: never overflows
     if not math.isfinite(seconds) or seconds < 0:
-        raise ServiceError(INVALID_REQUEST, f"seconds must be finite and >= 0, not {brief(value)}")
+        raise ServiceError(INVALID_REQUEST,
+                           f"seconds must be finite and >= 0, not {brief(value)}")
     return seconds
 
 
