@@ -217,7 +217,8 @@ def _resolve(root, path):
     parts = _check_path(path)
     real = os.path.realpath(os.path.join(root, *parts))
     if real != root and not real.startswith(root + os.sep):
-        raise _fail(PATH_ESCAPES_ROOT, f"{brief(path)} resolves (through a symlink) outside the root")
+        raise _fail(PATH_ESCAPES_ROOT,
+                    f"{brief(path)} resolves (through a symlink) outside the root")
     return real
 
 

@@ -154,7 +154,8 @@ def _array(term, key, dtype, width, what, required=False):
             raise _bad(f"{what} lump has no {brief(key)}")
         return None
     if type(value) is not bytes:
-        raise _bad(f"{what} {brief(key)} must be a bin of packed numbers, not {type(value).__name__}")
+        raise _bad(f"{what} {brief(key)} must be a bin of packed numbers,"
+                   f" not {type(value).__name__}")
     size = np.dtype(dtype).itemsize * width
     if len(value) % size:
         raise _bad(f"{what} {brief(key)} is {len(value)} bytes, not a multiple of {size}")
