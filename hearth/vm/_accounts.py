@@ -282,6 +282,7 @@ class LumpLedger:
         self._charged = {}  # LumpId -> set of Accounts
         self._users = {}  # LumpId -> live guests running it
         self._pins = collections.Counter()  # LumpId -> how many pins hold it
+        self._owned = set()  # lumps the operator stored too: never collected
         self.collected = 0
 
     def pin(self, lid):
@@ -299,6 +300,13 @@ class LumpLedger:
             return
         self._pins.pop(lid, None)
         self._maybe_collect(lid)
+
+    def own(self, lid):
+        """Lump `lid` was stored by the operator (an uncharged
+        `LumpStore.put`): it is never collected, even if a peer stored the
+        same bytes first. Safe from any thread (one set insertion).
+        Switches: never."""
+        self._owned.add(lid)
 
     def in_use(self, lid):
         """Whether a live guest runs lump `lid`."""
@@ -344,6 +352,8 @@ class LumpLedger:
         if holders is None or holders or lid in self._pins or self.in_use(lid):
             return
         del self._charged[lid]
+        if lid in self._owned:
+            return  # the operator stored these bytes too: theirs to keep
         runtime = self.runtime
         runtime.lumps.discard(lid)
         if runtime._modules is not None:

@@ -214,7 +214,11 @@ class LumpStore:
 
     # -- the public calls
 
-    def put(self, data, *, expect=None):
+    #: Called with the id of every lump stored by a `put` that is not
+    #: `charged` (the runtime's lump ledger marks it the operator's).
+    on_put = None
+
+    def put(self, data, *, expect=None, charged=False):
         """Store `data` as a lump and return its id. Switches: never.
 
         Idempotent: storing bytes that are already in the store writes
@@ -228,6 +232,9 @@ class LumpStore:
             data: the bytes (bytearray and memoryview are copied first).
             expect: if given, the id the data must have: for data received
                 from a peer (rule N6). Nothing is stored if it differs.
+            charged: the caller charges the lump to a peer's account (the
+                ledger may collect it later); otherwise it is the operator's
+                and is never collected, even if a peer stored it first.
 
         Raises:
             TypeError: `data` is not bytes-like.
@@ -241,6 +248,8 @@ class LumpStore:
         lid = LumpId(_digest(data))
         if expect is not None and lid != expect:
             raise LumpCorrupt(expect, lid, what="received lump")
+        if not charged and self.on_put is not None:
+            self.on_put(lid)
         if self._root is None:
             with self._lock:
                 self._remember(lid, data)

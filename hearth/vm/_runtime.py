@@ -96,6 +96,7 @@ class Runtime:
         # (hearth.net's connections add themselves).
         self.lump_fetchers = []
         self.accounts = Accounts(self, guest_limits if guest_limits is not None else GuestLimits())
+        self.lumps.on_put = self.accounts.ledger.own
         self._engine_settings = _guest_engine_settings(engine_settings)
         self._engine = None
         self._modules = None
@@ -154,7 +155,7 @@ class Runtime:
                 accept(data)
                 if charged is not None:  # `accept` may have switched: check again
                     charged.admit_lump(lid, len(data))
-            self.lumps.put(data, expect=lid)
+            self.lumps.put(data, expect=lid, charged=charged is not None)
             if charged is not None:
                 charged.charge_lump(lid, len(data))
             return True

@@ -240,3 +240,19 @@ def test_a_persistent_entity_keeps_the_lumps_it_names_after_their_peer_is_gone(s
     assert server.rt.lumps.has(lid)  # pinned by the persistent entity
     server.run(lambda held: world.admin_remove(held["admin"], entity_id))
     assert not server.rt.lumps.has(lid)  # nothing holds it now
+
+
+def test_a_lump_the_operator_stores_too_stays_after_the_peer_that_stored_it_first(server, peer):
+    """The store keeps one copy of equal bytes: a peer's upload that the
+    operator then stores too (say, a shared asset) is the operator's, and
+    stays when the peer goes."""
+    raw = _padded(100, b"s")
+    lid, guest = _spawn(peer, raw)
+    assert server.rt.accounts.ledger.tracked(lid)
+    assert server.rt.lumps.put(raw) == lid  # the operator's own put of the same bytes
+    account = _account(server)
+    guest.release()
+    peer.close()
+    wait_until(lambda: account.closed and not account.guests, what="the peer's guests to die")
+    assert server.rt.lumps.has(lid)
+    assert server.rt.lumps.get(lid) == raw

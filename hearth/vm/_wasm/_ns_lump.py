@@ -52,7 +52,7 @@ def load(guest, data_ptr, data_len):
         # (a trap names the limit), and goes when nothing holds it.
         guest.call(_charge, lump_id(data), len(data))
     try:
-        lid = _store(guest).put(data)
+        lid = _store(guest).put(data, charged=guest.proc.account is not None)
     except OSError as e:
         raise GuestTrap(f"the lump store failed: {e}") from None
     return _add(guest, lid, data)
