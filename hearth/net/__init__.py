@@ -12,7 +12,7 @@ docs/network.md.
   which the server's processes reach the roots its peers exported.
 """
 
-from ._connect import CertificateError, Peer, connect, default_secret
+from ._connect import CertificateError, Peer, connect, default_secret, start_uplink
 from ._connection import MAX_OUTBOX, PING_INTERVAL, PING_TIMEOUT, Connection
 from ._errors import AddressInUse, AuthError, ConnectError, NetError
 from ._listen import (
@@ -23,6 +23,7 @@ from ._wire import MAX_FRAME, ProtocolError
 
 __all__ = [
     "connect",
+    "start_uplink",
     "listen",
     "listen_unix",
     "parse_bind",

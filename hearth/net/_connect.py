@@ -1,6 +1,7 @@
 """The connecting side: `connect` to a server (or to a runtime's IPC
 socket) and get its root capability."""
 
+import logging
 import os
 import socket
 import ssl
@@ -15,7 +16,9 @@ from ._connection import MAX_OUTBOX, Connection
 from ._errors import AuthError, ConnectError
 from ._transport import StreamTransport, WebSocketClientTransport
 
-__all__ = ["Peer", "connect", "CertificateError"]
+__all__ = ["Peer", "connect", "start_uplink", "CertificateError"]
+
+log = logging.getLogger("hearth.net")
 
 
 class CertificateError(ConnectError):
@@ -238,3 +241,97 @@ def default_secret(env="HEARTH_SECRET", file_env="HEARTH_SECRET_FILE"):
             return f.read().strip() or None
     value = os.environ.get(env)
     return value.encode() if value else None
+
+
+#: Seconds an uplink waits before its first retry, and at most between two.
+RETRY = (0.5, 30.0)
+
+
+def start_uplink(url, *, registry, name, secret=None, root=None, retry=RETRY, link=True,
+                 **options):
+    """Stay connected to `url` from a process of its own, and keep the
+    peer's root registered in `registry` as `name` while connected.
+
+    The peer that `connect` returns does not reconnect: when the connection
+    is lost its imports close with ``noconnection``. The uplink process
+    connects again after `retry[0]` seconds, doubling up to `retry[1]`
+    (reset once connected), re-imports the new root and registers it again
+    (the old registration went with the old root). A refusal — a wrong
+    secret (`AuthError`) or a certificate that fails verification
+    (`CertificateError`) — is final: the process exits with the reason
+    ``["refused", message]``, so a linked caller or a supervisor hears it.
+
+    Must be called in a process. `root` (a `Cap` of the caller, or None) is
+    what we hand the server each time; `options` go to `connect`
+    (``cafile``, ``ssl_context``, ``ping_interval``, ...). With `link`, the
+    caller is linked to the uplink (a supervisor's start function wants
+    that). Returns the uplink's capability. Switches: never.
+    """
+    from hearth import vm
+
+    return vm.spawn(_uplink, url, secret, root, registry, name, tuple(retry), options,
+                    name=f"uplink {name}", link=link)
+
+
+def _uplink(url, secret, root, registry, name, retry, options):
+    """The uplink process's body (`start_uplink`). Switches: always."""
+    from hearth import otp, vm
+
+    vm.set_metadata(description=f"keeps {name} connected to {url}")
+    delay = retry[0]
+    while True:
+        try:
+            peer = connect(url, secret=secret, root=root, **options)
+        except (AuthError, CertificateError) as e:
+            log.error("uplink %s: %s refused: %s", name, url, e)
+            vm.exit(["refused", str(e)])
+        except ConnectError as e:
+            log.warning("uplink %s: %s; trying again in %.1f s", name, e, delay)
+            _idle(delay)
+            delay = min(delay * 2, retry[1])
+            continue
+        delay = retry[0]
+        try:
+            _serve_uplink(peer, registry, name, url)
+        finally:  # the uplink killed: its connection goes with it
+            peer.connection.close()
+        log.warning("uplink %s: lost the connection to %s (%s); reconnecting", name, url,
+                    peer.reason)
+        peer.close()
+
+
+def _serve_uplink(peer, registry, name, url):
+    """Register the peer's root; return when the connection is lost."""
+    from hearth import otp, vm
+
+    ref = peer.root.monitor() if peer.root is not None else None
+    if peer.root is not None:
+        try:
+            otp.register(registry, name, peer.root)
+        except otp.RegistryError as e:
+            log.warning("uplink %s: not registered: %s", name, e)
+    log.info("uplink %s: connected to %s", name, url)
+    while not peer.closed:
+        sig = vm.recv(timeout=None if ref is not None else 1.0)
+        if isinstance(sig, vm.Down) and sig.ref == ref:
+            sig.cap.release()
+            break
+        _release(sig)
+    if peer.root is not None:
+        peer.root.release()
+
+
+def _release(sig):
+    for cap in getattr(sig, "caps", None) or ():
+        cap.release()
+
+
+def _idle(seconds):
+    """Wait `seconds`, releasing whatever arrives meanwhile."""
+    import time
+
+    from hearth import vm
+
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        _release(vm.recv(timeout=left))

@@ -1,0 +1,58 @@
+"""Which address a peer behind a trusted proxy gets (X-Forwarded-For,
+Forwarded), and hearth-server's --trusted-proxy option."""
+
+import subprocess
+import sys
+
+import pytest
+
+from hearth.net._listen import forwarded_address, parse_trusted
+
+TRUSTED = parse_trusted(["127.0.0.1", "10.0.0.0/8", "::1"])
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({"HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "203.0.113.9"),
+    # the right-most hop that is not a trusted proxy: a client's own header can't win
+    ({"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.9"}, "203.0.113.9"),
+    ({"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.9, 10.1.2.3"}, "203.0.113.9"),
+    ({"HTTP_X_FORWARDED_FOR": "10.1.2.3, 127.0.0.1"}, "10.1.2.3"),  # all trusted: left-most
+    ({"HTTP_X_FORWARDED_FOR": "2001:db8::7"}, "2001:db8::7"),
+    ({"HTTP_FORWARDED": 'for=192.0.2.60;proto=https;by=203.0.113.43'}, "192.0.2.60"),
+    ({"HTTP_FORWARDED": 'for=192.0.2.43, for="[2001:db8:cafe::17]:4711"'}, "2001:db8:cafe::17"),
+    ({"HTTP_FORWARDED": 'for="192.0.2.43:80", for=10.0.0.1'}, "192.0.2.43"),
+    # X-Forwarded-For wins over Forwarded
+    ({"HTTP_X_FORWARDED_FOR": "203.0.113.9", "HTTP_FORWARDED": "for=192.0.2.1"}, "203.0.113.9"),
+    # not believed at all: none, empty, or a hop that is not an address
+    ({}, None),
+    ({"HTTP_X_FORWARDED_FOR": " , "}, None),
+    ({"HTTP_X_FORWARDED_FOR": "evil.example, 203.0.113.9"}, None),
+    ({"HTTP_FORWARDED": "for=_hidden"}, None),
+    ({"HTTP_FORWARDED": "for=unknown"}, None),
+])
+def test_the_forwarded_address(headers, expected):
+    assert forwarded_address(headers, TRUSTED) == expected
+
+
+def test_trusted_proxies_are_addresses_or_networks():
+    assert [str(n) for n in parse_trusted(["127.0.0.1", "10.0.0.0/8", " ::1 "])] == \
+        ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    with pytest.raises(ValueError, match="'proxy.example' is not an IP address or network"):
+        parse_trusted(["proxy.example"])
+
+
+def test_hearth_server_refuses_a_trusted_proxy_that_is_not_an_address(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "hearth.server", "--no-ipc", "--trusted-proxy", "nginx"],
+        capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "--trusted-proxy: 'nginx' is not an IP address or network" in out.stderr
+
+
+def test_hearth_client_refuses_a_missing_cafile(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "hearth.client", "--headless", "--server", "wss://127.0.0.1:9/",
+         "--cafile", str(tmp_path / "missing.pem")],
+        capture_output=True, text=True, timeout=60, env={"HEARTH_SECRET": "s", "PATH": "/usr/bin"})
+    assert out.returncode == 2
+    assert "--cafile" in out.stderr and "no such file" in out.stderr
