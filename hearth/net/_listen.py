@@ -110,7 +110,10 @@ def _ip(text):
 
 
 def _is_trusted(ip, trusted):
-    return ip is not None and any(ip in net for net in trusted)
+    if ip is None:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:a.b.c.d on a dual-stack socket
+    return any(ip in net or (mapped is not None and mapped in net) for net in trusted)
 
 
 def forwarded_address(environ, trusted):

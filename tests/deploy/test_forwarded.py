@@ -56,3 +56,33 @@ def test_hearth_client_refuses_a_missing_cafile(tmp_path):
         capture_output=True, text=True, timeout=60, env={"HEARTH_SECRET": "s", "PATH": "/usr/bin"})
     assert out.returncode == 2
     assert "--cafile" in out.stderr and "no such file" in out.stderr
+
+
+def test_a_trusted_proxy_s_connections_count_under_the_forwarded_address(proc):
+    import socket
+
+    from hearth.net._listen import _Gate
+
+    gate = _Gate(10.0, 100, 2, parse_trusted(["127.0.0.1"]))
+    pairs = [socket.socketpair() for _ in range(4)]
+    try:
+        # From the proxy: more than 2 at once before their requests are read.
+        tickets = [gate.enter(a, "127.0.0.1") for a, _ in pairs[:3]]
+        assert gate.pending == 3
+        # Once forwarded, each client address has its own ceiling of 2.
+        for t in tickets:
+            gate.rekey(t, "198.51.100.1")
+        assert gate.pending == 2 and tickets[0] not in gate._pending
+        assert pairs[0][1].recv(1) == b""  # the oldest was closed
+        # An address that is not a trusted proxy is held at 2 from the start.
+        other = [gate.enter(a, "192.0.2.5") for a, _ in pairs[3:]]
+        assert gate.pending == 3 and other
+        # A dual-stack socket's ::ffff:127.0.0.1 is the trusted proxy too.
+        from hearth.net._listen import _ip, _is_trusted
+        assert _is_trusted(_ip("::ffff:127.0.0.1"), gate.trusted)
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+        for t in list(gate._pending):
+            gate.forget(t)
