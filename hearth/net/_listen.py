@@ -248,7 +248,7 @@ class _Gate:
     def rekey(self, ticket, address):
         """Count `ticket` under `address` (a proxy's client) from now on,
         under that address's ceiling."""
-        if ticket.address == address or ticket not in self._pending:
+        if ticket not in self._pending:
             return
         mine = self._by_address.get(ticket.address)
         if mine is not None:
@@ -418,14 +418,14 @@ class _WebSocketListener(Listener):
         trusted = self.trusted_proxies
         if trusted and _is_trusted(_ip(address), trusted):
             client = forwarded_address(environ, trusted)
-            if client is None:
+            if client is None:  # counted as one client of its own, the proxy's address
                 log.debug("%s is a trusted proxy but forwarded no usable client address",
                           address)
             else:
                 address = client
-                ticket = self.gate.current()
-                if ticket is not None:
-                    self.gate.rekey(ticket, address)
+            ticket = self.gate.current()
+            if ticket is not None:
+                self.gate.rekey(ticket, address)
         self._serve(WebSocketServerTransport(ws, address))
         return []
 

@@ -86,3 +86,25 @@ def test_a_trusted_proxy_s_connections_count_under_the_forwarded_address(proc):
             b.close()
         for t in list(gate._pending):
             gate.forget(t)
+
+
+def test_a_proxy_s_own_address_forwarded_is_held_by_its_ceiling_too(proc):
+    import socket
+
+    from hearth.net._listen import _Gate
+
+    gate = _Gate(10.0, 100, 2, parse_trusted(["127.0.0.1"]))
+    pairs = [socket.socketpair() for _ in range(3)]
+    try:
+        tickets = [gate.enter(a, "127.0.0.1") for a, _ in pairs]
+        for t in tickets:  # no usable header, or the client is the proxy's host
+            gate.rekey(t, "127.0.0.1")
+        # Past the ceiling one older connection was closed, never the one
+        # whose request was just read.
+        assert gate.pending == 2 and tickets[-1] in gate._pending
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+        for t in list(gate._pending):
+            gate.forget(t)
