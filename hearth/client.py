@@ -19,8 +19,9 @@ and its root's services whose manifests say ``expose = true``: the
 server's processes find them through ``hearth.net.Peers``. The server's
 registry (what it gives its peers) is registered locally as
 ``hearth.server`` while connected. A lost connection is retried, with a
-growing delay; a wrong secret stops the client with exit code 1 (as any
-failure to boot does; 0 is a stop asked for: Ctrl+C, the window closed,
+growing delay; a wrong secret, or a server certificate that fails
+verification (``--cafile FILE`` trusts your own CA for ``wss://``), stops
+the client with exit code 1 (as any failure to boot does; 0 is a stop asked for: Ctrl+C, the window closed,
 ``--frames`` or ``--screenshot`` done). ``--screenshot`` waits until init
 reports every service running and the world has gone quiet (every process
 blocked in a receive), then draws ``--frames`` more frames and saves one. ``--headless`` runs
@@ -65,19 +66,25 @@ SERVER_NAME = "hearth.server"  # the server's root, in the client's registry
 EXPORTED = tuple(CLIENT_EXPORTS)
 
 
-def _uplink(url, secret, registry, stop, failed, retry=(0.5, 30.0)):
+def _uplink(url, secret, registry, stop, failed, retry=(0.5, 30.0), cafile=None):
     """Stay connected to the server at `url`; reconnect when the connection
-    is lost. A refusal (a wrong secret) is final: it goes into `failed`
-    and stops the client. Switches: always."""
+    is lost. A refusal (a wrong secret, or a TLS certificate that fails
+    verification) is final: it goes into `failed` and stops the client.
+    Switches: always."""
     vm.set_metadata(description=f"the connection to {url}")
     mine = client_view(registry, exposed=exposed_services(registry))
     delay = retry[0]
     while True:
         try:
-            peer = net.connect(url, secret=secret, root=mine)
+            peer = net.connect(url, secret=secret, root=mine, cafile=cafile)
         except net.AuthError as e:
             log.error("the server at %s refused us: %s", url, e)
             failed.append(f"the server at {url} refused us: {e}")
+            stop.set()
+            return
+        except net.CertificateError as e:
+            log.error("%s", e)
+            failed.append(str(e))
             stop.set()
             return
         except net.ConnectError as e:
@@ -165,8 +172,8 @@ def _boot(display, stop, args, root):
         resolve(args.init)(root, registry, "client")
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
     if args.server:
-        vm.spawn(_uplink, args.server, args.secret, registry, stop, args.failed, name="uplink",
-                 link=True)
+        vm.spawn(_uplink, args.server, args.secret, registry, stop, args.failed,
+                 (0.5, 30.0), args.cafile, name="uplink", link=True)
     if services is None:
         while True:
             vm.recv()
@@ -198,6 +205,10 @@ def main(argv=None):
     parser.add_argument("--secret-file", default=None, metavar="FILE",
                         help="the server's shared secret (default $HEARTH_SECRET_FILE, else"
                              " $HEARTH_SECRET)")
+    parser.add_argument("--cafile", default=None, metavar="FILE",
+                        help="trust the CA certificates in FILE (PEM) for a wss:// --server,"
+                        " besides the system's: for a server whose certificate your own CA"
+                        " signed")
     parser.add_argument("--headless", action="store_true",
                         help="no window: boot the local runtime (and --root's init, if"
                              " given) and stay connected to --server")
@@ -223,6 +234,11 @@ def main(argv=None):
     args.failed = []  # why the client failed, if it did: a non-zero exit
     if args.server is not None:
         args.secret = read_secret(args.secret_file, parser, "--server")
+    if args.cafile is not None:
+        if args.server is None:
+            parser.error("--cafile is for a wss:// --server: give one")
+        if not os.path.isfile(args.cafile):
+            parser.error(f"--cafile {args.cafile}: no such file")
     if args.headless and (args.screenshot or args.frames):
         parser.error("--headless has no frames to count or save")
     if args.screenshot and not args.frames:

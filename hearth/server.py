@@ -20,6 +20,11 @@ per-user path), whose root is the ``hearth.init.Daemon`` hook's answer, by
 default the registry itself. Monkey-patches gevent first thing, as only
 entry points may.
 
+Behind a reverse proxy, ``--trusted-proxy ADDR`` (repeatable) names the
+proxies whose ``X-Forwarded-For``/``Forwarded`` headers are believed for a
+peer's address; ``--ping-interval`` and ``--ping-timeout`` set the
+WebSocket keepalive (docs/deploy.md).
+
 Init is named by ``--init MODULE:FUNCTION`` and imported when the server
 starts: Kindling is the layer above this entry point, so it is loaded by
 name, the way Erlang's init reads its boot script, never imported here.
@@ -42,6 +47,7 @@ from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth._views import exposed_services, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import LIVE, probe, socket_path  # noqa: E402
+from hearth.net._listen import parse_trusted  # noqa: E402
 from hearth.world import start_world  # noqa: E402
 from hearth.native import (  # noqa: E402
     start_filesystem,
@@ -133,7 +139,9 @@ def _start_all(opts, listeners, failed):
             server_root = hook_root(registry, "hearth.init.Server", public)
             lst = net.listen(opts.bind, secret=opts.secret, root=server_root,
                              handshake_timeout=opts.handshake_timeout,
-                             max_handshakes=opts.max_handshakes)
+                             max_handshakes=opts.max_handshakes,
+                             trusted_proxies=opts.trusted_proxies,
+                             ping_interval=opts.ping_interval, ping_timeout=opts.ping_timeout)
             listeners.append(lst)
             net.start_peers_service(registry, lst)
             log.info("peers connect at %s", lst.url)
@@ -266,6 +274,17 @@ def main(argv=None):
     parser.add_argument("--secret-file", default=None, metavar="FILE",
                         help="the shared secret peers must prove (first line of FILE;"
                         " default $HEARTH_SECRET_FILE, else $HEARTH_SECRET)")
+    parser.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
+                        help="a reverse proxy (address, or network like 10.0.0.0/8) whose"
+                        " X-Forwarded-For / Forwarded headers name the peer's address for"
+                        " logs, hearth.net.Peers and the failure throttle (repeatable;"
+                        " default none: the headers are ignored)")
+    parser.add_argument("--ping-interval", type=_period, default=None, metavar="SECONDS",
+                        help="ping each peer every SECONDS, so proxies never see an idle"
+                        f" connection (default {net.PING_INTERVAL:g}; 0 turns pings off)")
+    parser.add_argument("--ping-timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="drop a peer not heard from for SECONDS after a ping (default"
+                        f" {net.PING_TIMEOUT:g})")
     parser.add_argument("--publish-files", action="store_true",
                         help="with --root and --bind, let peers read (never write) ROOT"
                         " through hearth.fs.ReadOnlyFilesystem (default: peers see no files)")
@@ -288,6 +307,10 @@ def main(argv=None):
             net.parse_bind(args.bind)
         except ValueError as e:
             parser.error(f"--bind: {e}")
+    try:
+        trusted = parse_trusted(args.trusted_proxy)
+    except ValueError as e:
+        parser.error(f"--trusted-proxy: {e}")
     opts = argparse.Namespace(
         status_every=args.status_every, root=root, init=args.init,
         serve_files=args.root is not None,
@@ -296,6 +319,8 @@ def main(argv=None):
         bind=args.bind, secret=read_secret(args.secret_file, parser, "--bind") if args.bind else None,
         ipc=None if args.no_ipc else (args.ipc or socket_path()),
         handshake_timeout=args.handshake_timeout, max_handshakes=args.max_handshakes,
+        trusted_proxies=trusted, ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
     )
     taken = address_taken(opts)
     if taken:

@@ -12,8 +12,8 @@ docs/network.md.
   which the server's processes reach the roots its peers exported.
 """
 
-from ._connect import Peer, connect, default_secret
-from ._connection import MAX_OUTBOX, Connection
+from ._connect import CertificateError, Peer, connect, default_secret, start_uplink
+from ._connection import MAX_OUTBOX, PING_INTERVAL, PING_TIMEOUT, Connection
 from ._errors import AddressInUse, AuthError, ConnectError, NetError
 from ._listen import (
     HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Listener, listen, listen_unix, parse_bind,
@@ -23,6 +23,7 @@ from ._wire import MAX_FRAME, ProtocolError
 
 __all__ = [
     "connect",
+    "start_uplink",
     "listen",
     "listen_unix",
     "parse_bind",
@@ -39,6 +40,9 @@ __all__ = [
     "MAX_HANDSHAKES",
     "NetError",
     "ConnectError",
+    "CertificateError",
+    "PING_INTERVAL",
+    "PING_TIMEOUT",
     "AuthError",
     "AddressInUse",
     "ProtocolError",

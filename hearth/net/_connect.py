@@ -1,8 +1,10 @@
 """The connecting side: `connect` to a server (or to a runtime's IPC
 socket) and get its root capability."""
 
+import logging
 import os
 import socket
+import ssl
 from urllib.parse import urlsplit
 
 import gevent
@@ -14,7 +16,15 @@ from ._connection import MAX_OUTBOX, Connection
 from ._errors import AuthError, ConnectError
 from ._transport import StreamTransport, WebSocketClientTransport
 
-__all__ = ["Peer", "connect"]
+__all__ = ["Peer", "connect", "start_uplink", "CertificateError"]
+
+log = logging.getLogger("hearth.net")
+
+
+class CertificateError(ConnectError):
+    """The server's TLS certificate failed verification (an unknown CA, a
+    name or address it was not made for, expired). A configuration error,
+    not a network one: trying again won't help."""
 
 
 class Peer:
@@ -60,7 +70,42 @@ class Peer:
         return f"<Peer {self.connection!r}>"
 
 
-def _open(url, timeout, ssl_context):
+def _tls_context(ssl_context, cafile):
+    """The `ssl.SSLContext` a ``wss://`` URL is checked with: the one given,
+    else the system's trust store (which ``$SSL_CERT_FILE`` replaces) plus
+    `cafile`'s certificates, if any."""
+    if ssl_context is not None:
+        return ssl_context
+    context = ssl.create_default_context()
+    if cafile is not None:
+        try:
+            context.load_verify_locations(cafile=os.fspath(cafile))
+        except (OSError, ssl.SSLError) as e:
+            raise ConnectError(f"can't use {os.fspath(cafile)} as a CA file: {e}") from None
+    return context
+
+
+def _refused_certificate(url, e):
+    parts = [getattr(e, "reason", None), getattr(e, "verify_message", None)]
+    why = ": ".join(p for p in parts if p) or str(e)
+    return CertificateError(
+        f"{url}: the server's TLS certificate was refused ({why}); if it is signed by your"
+        " own CA, give that CA's certificate (--cafile FILE, or cafile= / ssl_context= in"
+        " Python)")
+
+
+def _bad_status(url, e):
+    status = getattr(e, "status_code", None)
+    hint = ""
+    if status in (200, 301, 302, 404):
+        hint = (" (that is not a Hearth endpoint: check the URL's path, e.g. the /hearth/"
+                " location a reverse proxy forwards)")
+    elif status in (502, 503, 504):
+        hint = " (a reverse proxy answered: is hearth-server running behind it?)"
+    return ConnectError(f"can't connect to {url}: the server answered HTTP {status}{hint}")
+
+
+def _open(url, timeout, ssl_context, cafile=None):
     parts = urlsplit(url)
     if parts.scheme == "unix":
         path = parts.path or parts.netloc
@@ -78,11 +123,16 @@ def _open(url, timeout, ssl_context):
         raise ConnectError(f"unsupported URL {url!r}: use ws://, wss:// or unix://")
     import websocket
 
-    sslopt = {"context": ssl_context} if ssl_context is not None else None
+    context = _tls_context(ssl_context, cafile) if parts.scheme == "wss" else None
+    sslopt = {"context": context} if context is not None else None
     try:
-        sock = _literal_socket(parts, timeout, ssl_context)
+        sock = _literal_socket(parts, timeout, context)
         ws = websocket.create_connection(url, timeout=timeout, sslopt=sslopt,
                                          enable_multithread=False, socket=sock)
+    except ssl.SSLCertVerificationError as e:
+        raise _refused_certificate(url, e) from None
+    except websocket.WebSocketBadStatusException as e:
+        raise _bad_status(url, e) from None
     except (OSError, websocket.WebSocketException) as e:
         raise ConnectError(f"can't connect to {url}: {e}") from None
     ws.settimeout(None)
@@ -110,19 +160,16 @@ def _literal_socket(parts, timeout, ssl_context):
         raise
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if parts.scheme == "wss":  # websocket-client leaves a socket it is given as it is
-        import ssl
-
-        context = ssl_context if ssl_context is not None else ssl.create_default_context()
         try:
-            sock = context.wrap_socket(sock, server_hostname=host)
+            sock = ssl_context.wrap_socket(sock, server_hostname=host)
         except OSError:
             sock.close()
             raise
     return sock
 
 
-def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None,
-            max_outbox=MAX_OUTBOX):
+def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None, cafile=None,
+            max_outbox=MAX_OUTBOX, ping_interval=None, ping_timeout=None):
     """Connect to the peer at `url` and return a `Peer` holding its root.
 
     Must be called in a process: the peer's root capability is imported
@@ -136,9 +183,15 @@ def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None,
         root: a `Cap` of the caller to hand the peer as *our* root
             capability (the caller must keep it while connected), or None.
         ssl_context: an `ssl.SSLContext` for ``wss://`` (default: the
-            system's trust store).
+            system's trust store, which ``$SSL_CERT_FILE`` replaces).
+        cafile: a PEM file of CA certificates trusted for ``wss://`` besides
+            the system's (your own CA's); ignored with `ssl_context`.
+        ping_interval, ping_timeout: the keepalive (`Connection`; None: the
+            module's `PING_INTERVAL`, `PING_TIMEOUT`; an interval of 0: no pings).
 
     Raises:
+        CertificateError: the server's TLS certificate failed verification
+            (a `ConnectError`; retrying won't help).
         ConnectError: nothing listens there, or the connection dropped.
         AuthError: the secret is wrong (the message is the server's), or
             the server could not prove it knows the secret.
@@ -151,7 +204,7 @@ def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None,
     scheme = urlsplit(url).scheme
     if scheme != "unix" and not secret:
         raise ValueError("connecting to a server needs its secret")
-    transport = _open(url, timeout, ssl_context)
+    transport = _open(url, timeout, ssl_context, cafile)
     try:
         with gevent.Timeout(timeout, ConnectError(f"{url}: the handshake timed out")):
             hello = transport.recv(_auth.MAX_HANDSHAKE_FRAME)
@@ -168,7 +221,8 @@ def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None,
         raise
     conn = Connection(proc.runtime, transport,
                       root=foreign.route_of(root) if root is not None else None,
-                      max_outbox=max_outbox)
+                      max_outbox=max_outbox, ping_interval=ping_interval,
+                      ping_timeout=ping_timeout)
     conn.start()
     if not conn.got_root.wait(timeout) or conn.closed:
         conn.close("no root capability arrived in time")
@@ -187,3 +241,97 @@ def default_secret(env="HEARTH_SECRET", file_env="HEARTH_SECRET_FILE"):
             return f.read().strip() or None
     value = os.environ.get(env)
     return value.encode() if value else None
+
+
+#: Seconds an uplink waits before its first retry, and at most between two.
+RETRY = (0.5, 30.0)
+
+
+def start_uplink(url, *, registry, name, secret=None, root=None, retry=RETRY, link=True,
+                 **options):
+    """Stay connected to `url` from a process of its own, and keep the
+    peer's root registered in `registry` as `name` while connected.
+
+    The peer that `connect` returns does not reconnect: when the connection
+    is lost its imports close with ``noconnection``. The uplink process
+    connects again after `retry[0]` seconds, doubling up to `retry[1]`
+    (reset once connected), re-imports the new root and registers it again
+    (the old registration went with the old root). A refusal — a wrong
+    secret (`AuthError`) or a certificate that fails verification
+    (`CertificateError`) — is final: the process exits with the reason
+    ``["refused", message]``, so a linked caller or a supervisor hears it.
+
+    Must be called in a process. `root` (a `Cap` of the caller, or None) is
+    what we hand the server each time; `options` go to `connect`
+    (``cafile``, ``ssl_context``, ``ping_interval``, ...). With `link`, the
+    caller is linked to the uplink (a supervisor's start function wants
+    that). Returns the uplink's capability. Switches: never.
+    """
+    from hearth import vm
+
+    return vm.spawn(_uplink, url, secret, root, registry, name, tuple(retry), options,
+                    name=f"uplink {name}", link=link)
+
+
+def _uplink(url, secret, root, registry, name, retry, options):
+    """The uplink process's body (`start_uplink`). Switches: always."""
+    from hearth import otp, vm
+
+    vm.set_metadata(description=f"keeps {name} connected to {url}")
+    delay = retry[0]
+    while True:
+        try:
+            peer = connect(url, secret=secret, root=root, **options)
+        except (AuthError, CertificateError) as e:
+            log.error("uplink %s: %s refused: %s", name, url, e)
+            vm.exit(["refused", str(e)])
+        except ConnectError as e:
+            log.warning("uplink %s: %s; trying again in %.1f s", name, e, delay)
+            _idle(delay)
+            delay = min(delay * 2, retry[1])
+            continue
+        delay = retry[0]
+        try:
+            _serve_uplink(peer, registry, name, url)
+        finally:  # the uplink killed: its connection goes with it
+            peer.connection.close()
+        log.warning("uplink %s: lost the connection to %s (%s); reconnecting", name, url,
+                    peer.reason)
+        peer.close()
+
+
+def _serve_uplink(peer, registry, name, url):
+    """Register the peer's root; return when the connection is lost."""
+    from hearth import otp, vm
+
+    ref = peer.root.monitor() if peer.root is not None else None
+    if peer.root is not None:
+        try:
+            otp.register(registry, name, peer.root)
+        except otp.RegistryError as e:
+            log.warning("uplink %s: not registered: %s", name, e)
+    log.info("uplink %s: connected to %s", name, url)
+    while not peer.closed:
+        sig = vm.recv(timeout=None if ref is not None else 1.0)
+        if isinstance(sig, vm.Down) and sig.ref == ref:
+            sig.cap.release()
+            break
+        _release(sig)
+    if peer.root is not None:
+        peer.root.release()
+
+
+def _release(sig):
+    for cap in getattr(sig, "caps", None) or ():
+        cap.release()
+
+
+def _idle(seconds):
+    """Wait `seconds`, releasing whatever arrives meanwhile."""
+    import time
+
+    from hearth import vm
+
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        _release(vm.recv(timeout=left))

@@ -35,6 +35,13 @@ can make this side remember is bounded per connection: `MAX_IMPORTS` of
 its capabilities held here, `MAX_EXPORTS` of ours held there, and
 `MAX_CLOSED_IMPORTS` closed ids remembered.
 
+Keepalive: on a WebSocket, each side pings the other every
+`ping_interval` seconds (`PING_INTERVAL` by default), so a quiet
+connection is never idle for a proxy or a load balancer that cuts idle
+ones; a peer from which nothing at all (not even a pong) arrives within
+`ping_timeout` seconds of a ping (`PING_TIMEOUT`, checked at each ping) is
+dropped as dead, with that reason in the log.
+
 Which greenlet runs what: the reader is a plain gevent greenlet that acts
 on local routes directly (delivering never switches); the writer is
 another; `forward` and the other carrier calls run inside the kernel
@@ -43,6 +50,7 @@ operations of whatever process acted, and never switch.
 
 import itertools
 import logging
+import time
 import weakref
 from functools import partial
 
@@ -69,7 +77,7 @@ from ._wire import (
     weight,
 )
 
-__all__ = ["Connection", "MAX_OUTBOX", "MAX_IMPORTS", "MAX_EXPORTS", "MAX_CLOSED_IMPORTS"]
+__all__ = ["Connection", "MAX_OUTBOX", "PING_INTERVAL", "PING_TIMEOUT", "MAX_IMPORTS", "MAX_EXPORTS", "MAX_CLOSED_IMPORTS"]
 
 log = logging.getLogger("hearth.net")
 
@@ -80,6 +88,14 @@ CLOSE_GRACE = 2.0
 #: Seconds the reader waits for a peer to take half an outbox of answers
 #: before it drops the peer as not reading.
 DRAIN_TIMEOUT = 5.0
+
+#: Seconds between two WebSocket pings on a connection (well under the 60 s
+#: idle timeout of nginx's default ``proxy_read_timeout``).
+PING_INTERVAL = 20.0
+
+#: Seconds a peer has to be heard from (any frame, a pong included) after a
+#: ping before it is dropped as dead.
+PING_TIMEOUT = 60.0
 
 #: Operations of a frame the reader acts on before it yields to the hub.
 YIELD_OPS = 256
@@ -131,8 +147,12 @@ class Connection:
     """
 
     def __init__(self, runtime, transport, root=None, max_outbox=MAX_OUTBOX,
-                 log_level=logging.INFO):
+                 log_level=logging.INFO, ping_interval=None, ping_timeout=None):
         self.runtime = runtime
+        # None: the module's defaults when the connection is made; 0: no pings.
+        self.ping_interval = PING_INTERVAL if ping_interval is None else ping_interval
+        self.ping_timeout = PING_TIMEOUT if ping_timeout is None else ping_timeout
+        self._keeper = None
         self.transport = transport
         self.name = f"{transport.address}#{next(_ids)}"
         self.max_outbox = max_outbox
@@ -177,6 +197,8 @@ class Connection:
         self._push((ROOT, self._desc(*root) if root is not None else None), 0)
         self.runtime.lump_fetchers.append(self.fetch_lump)
         self._writer = gevent.spawn(self._write_loop)
+        if self.ping_interval and hasattr(self.transport, "ping"):
+            self._keeper = gevent.spawn(self._keepalive, self.ping_interval, self.ping_timeout)
         if read_here:
             self._read_loop()
         else:
@@ -238,6 +260,31 @@ class Connection:
 
     def _force_close(self):
         self.transport.close(self.reason if self.reason != "closed" else "")
+
+    def _keepalive(self, interval, timeout):
+        """Ping the peer every `interval` seconds; drop it if nothing was
+        heard from it within `timeout` seconds of the oldest unanswered
+        ping. Switches: always."""
+        transport = self.transport
+        pending = None  # when the oldest ping not answered yet went out
+        while not self.done.wait(interval):
+            now = time.monotonic()
+            if pending is not None and transport.heard >= pending:
+                pending = None
+            if pending is not None and now - pending >= timeout:
+                why = (f"the peer is gone: nothing heard from it for {now - pending:.0f} s"
+                       f" after a ping (the limit is {timeout:g} s)")
+                log.warning("dropping %s: %s", self.name, why)
+                self.close(why, notify=False)
+                self.transport.close()
+                return
+            if pending is None:
+                pending = now
+            try:
+                transport.ping()
+            except Exception as e:
+                self._lost(f"a ping failed: {e or type(e).__name__}")
+                return
 
     def _lost(self, why):
         if not self.closed:
@@ -336,7 +383,8 @@ class Connection:
             while not self.closed:
                 frame = recv()
                 if frame is None:
-                    self._lost("closed by the peer")
+                    ended = getattr(self.transport, "ended", None)
+                    self._lost(f"closed by the peer: {ended}" if ended else "closed by the peer")
                     return
                 ops = unpack(frame)
                 self.frames_in += 1
@@ -384,7 +432,7 @@ class Connection:
     def join(self, timeout=5.0):
         """Wait until the reader and writer greenlets are gone (after
         `close`). Switches: always."""
-        greenlets = [g for g in (self._reader, self._writer) if g is not None]
+        greenlets = [g for g in (self._reader, self._writer, self._keeper) if g is not None]
         if greenlets:
             gevent.joinall(greenlets, timeout=timeout)
 

@@ -13,8 +13,17 @@ one past either ceiling closes the oldest one still in the handshake, so a
 client that answers promptly always gets in), and its frames are tiny
 (`_auth.MAX_HANDSHAKE_FRAME`). The limits are module constants, read when
 a listener starts; `listen` takes each as an option too.
+
+Behind a reverse proxy every peer comes from the proxy's address. For a
+connection from one of the listener's `trusted_proxies` (none by default)
+the peer's address is taken from the request's ``X-Forwarded-For`` (its
+right-most hop that is not itself a trusted proxy) or else ``Forwarded``
+header, once the HTTP request has been read: the logs, ``hearth.net.Peers``,
+the failure throttle and the per-address handshake ceiling then use it.
+From any other address those headers are ignored.
 """
 
+import ipaddress
 import logging
 import os
 import socket
@@ -68,6 +77,74 @@ def parse_bind(text):
     if port > 65535:
         raise ValueError(f"port {port} is out of range")
     return host, port
+
+
+def parse_trusted(items):
+    """The networks of `items` (addresses like ``127.0.0.1`` or ``::1``, or
+    networks like ``10.0.0.0/8``) as a tuple of `ipaddress` networks.
+
+    Raises:
+        ValueError: one is neither.
+    """
+    nets = []
+    for item in items or ():
+        try:
+            nets.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network") from None
+    return tuple(nets)
+
+
+def _ip(text):
+    """An `ipaddress` address from a header's hop (``1.2.3.4``,
+    ``1.2.3.4:5678``, ``[::1]:80``, ``"[::1]"``, ``::1``), or None."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:text.find("]")] if "]" in text else ""
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _is_trusted(ip, trusted):
+    if ip is None:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:a.b.c.d on a dual-stack socket
+    return any(ip in net or (mapped is not None and mapped in net) for net in trusted)
+
+
+def forwarded_address(environ, trusted):
+    """The client's address for a request that came through a trusted
+    proxy: the right-most hop of ``X-Forwarded-For`` (else of the
+    ``for=`` parameters of ``Forwarded``) that is not a trusted proxy
+    itself (all of them trusted: the left-most). None if the request has
+    neither header, or a hop is not an IP address (the header is then not
+    believed at all). Never switches."""
+    hops = None
+    xff = environ.get("HTTP_X_FORWARDED_FOR")
+    if xff:
+        hops = [h for h in xff.split(",") if h.strip()]
+    else:
+        fwd = environ.get("HTTP_FORWARDED")
+        if fwd:
+            hops = []
+            for element in fwd.split(","):
+                for pair in element.split(";"):
+                    key, _, value = pair.partition("=")
+                    if key.strip().lower() == "for":
+                        hops.append(value)
+    if not hops:
+        return None
+    ips = [_ip(h) for h in hops]
+    if any(ip is None for ip in ips):
+        return None
+    for ip in reversed(ips):
+        if not _is_trusted(ip, trusted):
+            return str(ip)
+    return str(ips[0])
 
 
 class _Left(Exception):
@@ -140,18 +217,20 @@ class _Gate:
     """Counts the connections in the upgrade or handshake, in all and per
     address, and closes the oldest past a ceiling. Never switches."""
 
-    def __init__(self, timeout, max_total, max_per_address):
+    def __init__(self, timeout, max_total, max_per_address, trusted=()):
         self.timeout = timeout
         self.max_total, self.max_per_address = max_total, max_per_address
+        self.trusted = trusted  # proxies: their connections are counted by forwarded address
         self._pending = {}  # ticket -> None, oldest first
         self._by_address = {}  # address -> {ticket: None}, oldest first
         self._current = {}  # greenlet -> its ticket
 
     def enter(self, sock, address):
-        mine = self._by_address.get(address)
-        if mine is not None and len(mine) >= self.max_per_address:
-            next(iter(mine)).expire(f"over {self.max_per_address} connections from"
-                                    " one address in the handshake")
+        # A trusted proxy's connections are counted under the address it
+        # forwards once their request is read (`rekey`); until then only
+        # the total ceiling holds them.
+        if not (self.trusted and _is_trusted(_ip(address), self.trusted)):
+            self._make_room(address)
         if len(self._pending) >= self.max_total:
             next(iter(self._pending)).expire(f"over {self.max_total} connections in the handshake")
         ticket = _Ticket(self, sock, address)
@@ -159,6 +238,26 @@ class _Gate:
         self._by_address.setdefault(address, {})[ticket] = None
         self._current[getcurrent()] = ticket
         return ticket
+
+    def _make_room(self, address):
+        mine = self._by_address.get(address)
+        if mine is not None and len(mine) >= self.max_per_address:
+            next(iter(mine)).expire(f"over {self.max_per_address} connections from"
+                                    " one address in the handshake")
+
+    def rekey(self, ticket, address):
+        """Count `ticket` under `address` (a proxy's client) from now on,
+        under that address's ceiling."""
+        if ticket not in self._pending:
+            return
+        mine = self._by_address.get(ticket.address)
+        if mine is not None:
+            mine.pop(ticket, None)
+            if not mine:
+                del self._by_address[ticket.address]
+        self._make_room(address)
+        ticket.address = address
+        self._by_address.setdefault(address, {})[ticket] = None
 
     def forget(self, ticket):
         """True if `ticket` was still pending (it is not any more)."""
@@ -202,8 +301,10 @@ class Listener:
     log_level = logging.INFO
     operator = False
 
-    def __init__(self, runtime, root, secret, max_outbox, handshake_timeout=None):
+    def __init__(self, runtime, root, secret, max_outbox, handshake_timeout=None,
+                 ping_interval=None, ping_timeout=None):
         self.runtime = runtime
+        self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self._root = root
         self._secret = secret
         self.max_outbox = max_outbox
@@ -228,7 +329,8 @@ class Listener:
         finally:
             self._handshake_done()
         conn = Connection(self.runtime, transport, root=self._root, max_outbox=self.max_outbox,
-                          log_level=level)
+                          log_level=level, ping_interval=self.ping_interval,
+                          ping_timeout=self.ping_timeout)
         if self.operator:  # the IPC socket's tools: nothing of theirs is bounded
             self.runtime.accounts.set_carrier(conn, None)
         self.connections.add(conn)
@@ -284,12 +386,14 @@ class _GuardedServer(WSGIServer):
 class _WebSocketListener(Listener):
     def __init__(self, runtime, root, secret, host, port, max_outbox, ssl_context,
                  handshake_timeout, max_handshakes, max_handshakes_per_address,
-                 max_connections):
-        super().__init__(runtime, root, secret, max_outbox, handshake_timeout)
+                 max_connections, trusted_proxies, ping_interval, ping_timeout):
+        super().__init__(runtime, root, secret, max_outbox, handshake_timeout,
+                         ping_interval, ping_timeout)
+        self.trusted_proxies = trusted_proxies
         self.gate = _Gate(self.handshake_timeout,
                           MAX_HANDSHAKES if max_handshakes is None else max_handshakes,
                           MAX_HANDSHAKES_PER_ADDRESS if max_handshakes_per_address is None
-                          else max_handshakes_per_address)
+                          else max_handshakes_per_address, trusted_proxies)
         tls = {"ssl_context": ssl_context} if ssl_context is not None else {}
         self._server = _GuardedServer(
             # SERVER_NAME given, or pywsgi looks up our own name (a DNS
@@ -311,6 +415,17 @@ class _WebSocketListener(Listener):
             start_response("426 Upgrade Required", [("Content-Type", "text/plain")])
             return [b"This is a Hearth peer endpoint: connect with a WebSocket client.\n"]
         address = environ.get("REMOTE_ADDR", "?")
+        trusted = self.trusted_proxies
+        if trusted and _is_trusted(_ip(address), trusted):
+            client = forwarded_address(environ, trusted)
+            if client is None:  # counted as one client of its own, the proxy's address
+                log.debug("%s is a trusted proxy but forwarded no usable client address",
+                          address)
+            else:
+                address = client
+            ticket = self.gate.current()
+            if ticket is not None:
+                self.gate.rekey(ticket, address)
         self._serve(WebSocketServerTransport(ws, address))
         return []
 
@@ -404,7 +519,7 @@ def _root_of(root):
 
 def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None,
            handshake_timeout=None, max_handshakes=None, max_handshakes_per_address=None,
-           max_connections=None):
+           max_connections=None, trusted_proxies=(), ping_interval=None, ping_timeout=None):
     """Serve peers over WebSocket on `bind` (``"HOST:PORT"`` or a tuple;
     port 0 picks a free one). Must be called in a process: `root`, a `Cap`
     of the caller, is what every peer gets as its root capability (the
@@ -420,6 +535,17 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None,
         max_connections: the limits on peers not yet authenticated (None:
             the module's `HANDSHAKE_TIMEOUT`, `MAX_HANDSHAKES`,
             `MAX_HANDSHAKES_PER_ADDRESS`, `MAX_CONNECTIONS` when called).
+        trusted_proxies: addresses or networks (``"127.0.0.1"``,
+            ``"10.0.0.0/8"``) of reverse proxies whose ``X-Forwarded-For``
+            / ``Forwarded`` headers name the peer's address (none by
+            default: those headers are ignored).
+        ping_interval, ping_timeout: each connection's keepalive
+            (`hearth.net.Connection`; None: `PING_INTERVAL`, `PING_TIMEOUT`;
+            an interval of 0: no pings).
+
+    Raises:
+        ValueError: an empty secret, or a trusted proxy that is not an
+            address or network.
 
     Switches: never.
     """
@@ -428,9 +554,11 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None,
         secret = secret.encode()
     if not secret:
         raise ValueError("a network listener needs a non-empty secret")
+    trusted = parse_trusted(trusted_proxies)
     return _WebSocketListener(current_runtime(), _root_of(root), secret, host, port, max_outbox,
                               ssl_context, handshake_timeout, max_handshakes,
-                              max_handshakes_per_address, max_connections)
+                              max_handshakes_per_address, max_connections, trusted,
+                              ping_interval, ping_timeout)
 
 
 def listen_unix(path, *, root=None, max_outbox=MAX_OUTBOX):

@@ -8,13 +8,23 @@ logs and for the failure throttle. A frame over `limit` bytes (by default
 `MAX_FRAME`; during the handshake, the little a handshake needs) is refused
 with `ProtocolError` from its header, before it is read into memory. A
 connection that ends between two frames (a WebSocket close, or the socket
-closed by a peer that was stopped) is a normal end: ``recv`` returns None.
+closed by a peer that was stopped) is a normal end: ``recv`` returns None,
+and `ended` says which it was (a WebSocket close with its code and reason,
+or a connection cut without one, as a proxy's idle timeout does).
+
+The WebSocket transports also have ``ping()`` (switches while the socket
+is full) and `heard`, the `time.monotonic` time the last frame of any kind
+(a pong included) arrived: the connection's keepalive uses both. Every
+frame they send, pings and pongs included, goes out whole under one lock,
+so a pong never lands inside a big message being written.
 """
 
 import socket
 import struct
+import time
 
 import gevent
+from gevent.lock import Semaphore
 
 from ._wire import MAX_FRAME, ProtocolError
 
@@ -103,6 +113,19 @@ def _read_header(read):
     return h
 
 
+_READ_CHUNK = 1 << 20  # a big payload is read in pieces, each one "heard"
+_CUT = "the connection was cut without a WebSocket close (a proxy's timeout, or the peer's process stopped)"
+
+
+def _close_text(payload):
+    """What a WebSocket close frame's payload says, for logs."""
+    if len(payload) < 2:
+        return "a WebSocket close"
+    code = _H2.unpack(payload[:2])[0]
+    why = payload[2:125].decode("utf-8", "replace")
+    return f"a WebSocket close ({code}{': ' + why if why else ''})"
+
+
 class WebSocketServerTransport:
     """The server's side of a gevent-websocket connection.
 
@@ -113,10 +136,34 @@ class WebSocketServerTransport:
     def __init__(self, ws, address):
         self.ws = ws
         self.address = address
+        self.heard = time.monotonic()
+        self.ended = None
+        self._lock = Semaphore()
+
+    def _read(self, n):
+        """`n` bytes of payload, read a piece at a time so that a big frame
+        on a slow link still counts as heard."""
+        read = self.ws.stream.read
+        if n <= _READ_CHUNK:
+            return read(n)
+        parts, left = [], n
+        while left:
+            part = read(min(left, _READ_CHUNK))
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+            self.heard = time.monotonic()
+        return b"".join(parts)
+
+    def _send(self, payload, opcode):
+        with self._lock:
+            self.ws.send_frame(payload, opcode)
 
     def recv(self, limit=MAX_FRAME):
         ws = self.ws
         if ws.closed or ws.stream is None:
+            self.ended = self.ended or "the WebSocket was already closed"
             return None
         message = None
         read = ws.stream.read
@@ -126,24 +173,28 @@ class WebSocketServerTransport:
                 if header is None:
                     if message is not None:
                         raise _CutShort()
+                    self.ended = _CUT
                     return None  # closed between two frames: a normal end
+                self.heard = time.monotonic()
                 if header.flags:
                     raise ProtocolError("reserved WebSocket bits set")
                 size = header.length + (len(message) if message is not None else 0)
                 if size > limit:
                     raise ProtocolError(f"frame of {size} bytes is over the limit of {limit}")
-                payload = read(header.length) if header.length else b""
+                payload = self._read(header.length) if header.length else b""
                 if len(payload) != header.length:
                     raise _CutShort()
+                self.heard = time.monotonic()
                 if header.mask:
                     payload = _unmask(header.mask, payload)
                 op = header.opcode
                 if op == _PING:
-                    ws.send_frame(payload, _PONG)
+                    self._send(payload, _PONG)
                     continue
                 if op == _PONG:
                     continue
                 if op == _CLOSE:
+                    self.ended = _close_text(payload)
                     return None
                 if op == _TEXT:
                     raise ProtocolError("text frames are not part of the protocol (binary only)")
@@ -163,11 +214,15 @@ class WebSocketServerTransport:
             raise
         except _CutShort:
             raise ProtocolError("the connection ended inside a WebSocket frame") from None
-        except (OSError, ValueError):  # the socket died under us (reset, or closed here)
+        except (OSError, ValueError) as e:  # the socket died under us (reset, or closed here)
+            self.ended = f"the connection failed: {e or type(e).__name__}"
             return None
 
     def send(self, frame):
-        self.ws.send_frame(frame, _BINARY)
+        self._send(frame, _BINARY)
+
+    def ping(self):
+        self._send(b"", _PING)
 
     def close(self, message=""):
         ws = self.ws
@@ -185,30 +240,47 @@ class WebSocketServerTransport:
 
 
 class WebSocketClientTransport:
-    """The client's side, on `websocket-client` (ws:// and wss://)."""
+    """The client's side, on `websocket-client` (ws:// and wss://).
+
+    websocket-client answers a ping itself, from the reading greenlet: its
+    send lock becomes a gevent lock here, so that pong never lands inside a
+    message the writer greenlet is sending.
+    """
 
     def __init__(self, ws, address):
         self.ws = ws
         self.address = address
+        self.heard = time.monotonic()
+        self.ended = None
+        ws.lock = Semaphore()
 
     def recv(self, limit=MAX_FRAME):
         import websocket
 
         try:
             while True:
-                opcode, data = self.ws.recv_data()
+                opcode, data = self.ws.recv_data(control_frame=True)
+                self.heard = time.monotonic()
                 if opcode == websocket.ABNF.OPCODE_BINARY:
                     if len(data) > limit:
                         raise ProtocolError(f"frame of {len(data)} bytes is over the limit of {limit}")
                     return bytes(data)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    self.ended = _close_text(bytes(data or b""))
                     return None
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     raise ProtocolError("text frames are not part of the protocol (binary only)")
         except ProtocolError:
             raise
-        except Exception:
+        except websocket.WebSocketConnectionClosedException:
+            self.ended = _CUT
             return None
+        except Exception as e:
+            self.ended = f"the connection failed: {e or type(e).__name__}"
+            return None
+
+    def ping(self):
+        self.ws.ping()
 
     def send(self, frame):
         import websocket
