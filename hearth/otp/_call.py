@@ -14,7 +14,7 @@ kernel, so it can never show up later (O2).
 
 import msgpack
 
-from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process
+from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process, is_self
 from hearth.vm._terms import measure as measure_term
 
 from ._codec import decode, encode
@@ -139,7 +139,7 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
     Switches: always (never when it raises ``calling_self``).
     """
     proc = current_process()
-    if type(server) is Cap and getattr(server._route, "_proc", None) is proc:
+    if type(server) is Cap and is_self(server):
         raise CallError(f"calling_self: {request!r} was sent to the calling process itself,"
                         " which can't answer while it waits"[:300], "calling_self")
     d = proc.dictionary
@@ -148,14 +148,14 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
         entry = _reply_box(proc)
     mb = entry[0]
     rt = proc.runtime
-    tag = rt._new_ref()
+    tag = rt.make_ref()
     term = ("$call", tag, request)
     data = _pack(term)
     if data is None:
         data, caps = encode(term, [entry[1]])
     else:
         caps = entry[2]
-    ref = server.monitor(mb) if server._perms & MONITOR else None
+    ref = server.monitor(mb) if server.perms & MONITOR else None
     server.send(data, caps)
     if timeout is None:
         deadline = remaining = None
@@ -245,7 +245,7 @@ def classify(sig):
             return ("info", sig)
         if type(term) is tuple and term:
             kind = term[0]
-            if kind == "$call" and len(term) == 3 and sig.caps and sig.caps[0]._perms & SEND:
+            if kind == "$call" and len(term) == 3 and sig.caps and sig.caps[0].perms & SEND:
                 return ("call", From(sig.caps[0], term[1]), term[2])
             if kind == "$cast" and len(term) == 2:
                 return ("cast", term[1])

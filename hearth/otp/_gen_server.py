@@ -89,6 +89,7 @@ from hearth.vm import (
     exit as vm_exit,
     format_reason,
     is_normal_exit,
+    is_self,
 )
 
 from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
@@ -274,7 +275,7 @@ def _start(target, args, name, registry, timeout, link):
     proc = current_process()
     rt = proc.runtime
     mb, ack_cap = _ack_box(proc)
-    tag = rt._new_ref()
+    tag = rt.make_ref()
     setup = _Setup(cls, name, registry, tag)
     parent_cap = proc.make_capability(LINK) if link else None
     # A registry service's capability travels to the server's table; a
@@ -561,7 +562,7 @@ def _stop_request(proc, sig):
     if len(caps) != 1 or sig.data[:1] != b"\x92":
         return None
     cap = caps[0]
-    if cap._route is not proc.mailboxes[0] or not cap._perms & KILL:
+    if not cap.names(proc.mailboxes[0]) or not cap.perms & KILL:
         return None
     try:
         term = decode(sig.data, caps)
@@ -600,7 +601,7 @@ def stop(server, reason="normal", timeout=None):
     Switches: always (never for ``calling_self`` or missing permissions).
     """
     proc = current_process()
-    if getattr(server._route, "_proc", None) is proc:
+    if is_self(server):
         raise CallError("calling_self: a server can't stop itself with stop; return"
                         " ('stop', reason, state) from its callback", "calling_self")
     proof = server.demote(KILL)  # raises PermissionDenied without KILL

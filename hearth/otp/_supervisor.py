@@ -139,7 +139,20 @@ __all__ = [
     "delete_child",
     "which_children",
     "count_children",
+    "BEHAVIOUR",
+    "supervisor_pids",
 ]
+
+#: Every supervisor process carries ``{"behaviour": "supervisor"}`` in its
+#: metadata: what tools (the inspector's tree) find supervisors by.
+BEHAVIOUR = "supervisor"
+
+
+def supervisor_pids(runtime):
+    """The pids of the live supervisors of `runtime`, in order (a process
+    is one if it carries the supervisor mark in its metadata, which
+    `start_link` gives it). Switches: never."""
+    return vm.pids_with_metadata(runtime, "behaviour", BEHAVIOUR)
 
 _BOX_KEY = "$otp.supervisor_start_box"
 
@@ -223,6 +236,7 @@ def start_link(
             trap_exit=True,
             name=name,
             description=f"supervisor ({strategy})",
+            behaviour=BEHAVIOUR,
         )
         me.release()
         ack.release()

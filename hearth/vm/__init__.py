@@ -47,6 +47,16 @@ from ._errors import (
     ProcessExit,
     QuotaExceeded,
 )
+from ._hooks import (
+    ExitHook,
+    cancel_on_exit,
+    carrier_of,
+    is_self,
+    make_ref,
+    on_exit,
+    pids_with_metadata,
+    route_owner,
+)
 from ._introspect import ExitRecord, MailboxInfo, ProcessInfo
 from ._lumps import LumpCacheInfo, LumpId, LumpStore, lump_id
 from ._mailbox import Mailbox
@@ -128,6 +138,15 @@ __all__ = [
     "demonitor",
     "trap_exit",
     "set_metadata",
+    # for the layers above: routes' owners, exit hooks, references
+    "ExitHook",
+    "route_owner",
+    "is_self",
+    "on_exit",
+    "cancel_on_exit",
+    "make_ref",
+    "carrier_of",
+    "pids_with_metadata",
     # exit reasons
     "NORMAL",
     "SHUTDOWN",

@@ -100,6 +100,11 @@ class Runtime:
         self._engine = None
         self._modules = None
 
+    def make_ref(self):
+        """A fresh reference, an int unique in this runtime (see
+        `hearth.vm.make_ref`). Switches: never."""
+        return self._new_ref()
+
     def fetch_lump(self, lump_id, timeout=30.0, *, account=None, accept=None):
         """Make sure the lump store holds `lump_id`, asking the peers in
         `lump_fetchers` for it if not (rule N6). What a peer sends is stored

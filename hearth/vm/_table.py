@@ -81,6 +81,19 @@ class Cap:
         return Perm(self._perms)
 
     @property
+    def perms(self):
+        """The permission bits, as an int, without the ownership and
+        liveness checks of `permissions` (reading them grants nothing; the
+        hot paths of `hearth.otp` test a bit per message). Switches: never."""
+        return self._perms
+
+    def names(self, mailbox):
+        """True if this capability names `mailbox` (a `Mailbox` of the
+        caller's, say: proof that a request's sender holds a capability to
+        it). Switches: never."""
+        return self._route is mailbox
+
+    @property
     def route_id(self):
         """The id of the route this names (for logs and tools only)."""
         return self._route.route_id
