@@ -18,7 +18,7 @@ request                ``ok`` value
 Ids are the listener's own numbers for its connections, never reused.
 """
 
-from hearth.native._service import NOT_FOUND, Service, ServiceError, parse_op, start_supervised
+from hearth.otp import NOT_FOUND, Service, ServiceError, parse_op, start_supervised
 from hearth.vm import foreign
 from hearth.vm._terms import brief
 

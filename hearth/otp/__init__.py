@@ -1,7 +1,8 @@
 """hearth.otp — OTP behaviours on the kernel.
 
 Layer 1: imports `hearth.vm` only. Request/response (`call`, `cast`,
-`reply`), gen_server (`GenServer`, `start_server`, `start_link_server`,
+`reply`; the envelope of docs/protocols.md: `request`, and `Service` for
+the service side), gen_server (`GenServer`, `start_server`, `start_link_server`,
 `stop_server`),
 supervisors (`ChildSpec`, `start_link_supervisor` and the admin calls),
 applications, hot code reload (`reload`), the registry service, and the
@@ -41,7 +42,16 @@ from ._gen_server import start as start_server
 from ._gen_server import start_link as start_link_server
 from ._gen_server import stop as stop_server
 from ._registry import start_link_registry, start_registry
-from ._request import is_reply, read_reply, request, send_request
+from ._request import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    is_reply,
+    read_reply,
+    request,
+    send_request,
+)
 from ._registry_client import (
     lookup,
     register,
@@ -73,6 +83,14 @@ from ._pubsub import (
     unsubscribe,
 )
 from ._sink import start_link_sink, start_sink
+from ._service import (
+    Request,
+    Service,
+    parse_op,
+    spawn_service,
+    start_registered,
+    start_supervised,
+)
 from ._reload import ReloadFailure, ReloadResult, clear_reload_errors, reload, reload_errors
 
 __all__ = [
@@ -89,6 +107,17 @@ __all__ = [
     "send_request",
     "read_reply",
     "is_reply",
+    # the envelope's service side
+    "Service",
+    "Request",
+    "parse_op",
+    "spawn_service",
+    "start_registered",
+    "start_supervised",
+    "INVALID_REQUEST",
+    "INTERNAL_ERROR",
+    "NOT_FOUND",
+    "PERMISSION_DENIED",
     # gen_server
     "GenServer",
     "start_server",
