@@ -83,6 +83,7 @@ from ._pubsub import (
     unsubscribe,
 )
 from ._sink import start_link_sink, start_sink
+from ._depends import DependencyCycle, dependency_order
 from ._service import (
     Request,
     Service,
@@ -149,7 +150,9 @@ __all__ = [
     "lookup",
     "registered",
     "registry_view",
-    # applications
+    # applications, and the dependency order they and kindling's init share
+    "dependency_order",
+    "DependencyCycle",
     "Application",
     "start_application_controller",
     "start_link_application_controller",

@@ -92,6 +92,7 @@ from ._errors import ApplicationError, CallError, StartError
 from ._gen_server import GenServer
 from ._gen_server import start as start_server
 from ._gen_server import start_link as start_link_server
+from ._depends import DependencyCycle, dependency_order
 from ._patterns import INVALID, err, ok, reject, request
 from ._supervisor_spec import (
     RESTART_TYPES,
@@ -398,42 +399,46 @@ def _release_args(app):
 
 
 def _start_order(loaded, name):
-    """`name` and its dependencies, each after the ones it needs.
+    """`name` and its dependencies, each after the ones it needs, depth
+    first in the order they are listed (as Erlang's ``ensure_all_started``):
+    `dependency_order` sorts them (and finds a cycle), ties broken by where
+    a depth-first walk through the listed dependencies finishes them, which
+    is that order whenever there is no cycle.
 
-    Depth first, iterative (a long chain can't exhaust the stack).
+    Iterative (a long chain can't exhaust the stack).
 
     Raises:
         _Refused: a needed application is not loaded, or a cycle.
     """
-    order, done = [], set()
-    path = [name]  # the chain being visited, for the cycle's report
+    reached = {name: 0}  # application -> when the walk reached it
+    finished = {}  # application -> when the walk finished it
     stack = [(name, iter(loaded[name].applications))]
-    on_path = {name}
     while stack:
         current, deps = stack[-1]
         dep = next(deps, None)
         if dep is None:
             stack.pop()
-            path.pop()
-            on_path.discard(current)
-            done.add(current)
-            order.append(current)
+            finished[current] = len(finished)
             continue
-        if dep in done:
+        if dep in reached:
             continue
-        if dep in on_path:
-            cycle = tuple(path[path.index(dep):]) + (dep,)
-            raise _Refused(
-                "dependency_cycle",
-                "applications depend on each other in a cycle: " + " -> ".join(cycle),
-                ("dependency_cycle", cycle),
-            )
         if dep not in loaded:
             raise _not_loaded(dep, current)
+        reached[dep] = len(reached)
         stack.append((dep, iter(loaded[dep].applications)))
-        path.append(dep)
-        on_path.add(dep)
-    return order
+    try:
+        return dependency_order({n: loaded[n].applications for n in finished},
+                                key=finished.__getitem__)
+    except DependencyCycle as e:
+        # Report it from where the walk entered it (from `name`'s side).
+        chain = e.cycle[:-1]
+        start = min(range(len(chain)), key=lambda i: reached[chain[i]])
+        cycle = (*chain[start:], *chain[:start], chain[start])
+        raise _Refused(
+            "dependency_cycle",
+            "applications depend on each other in a cycle: " + " -> ".join(cycle),
+            ("dependency_cycle", cycle),
+        ) from None
 
 
 def _stop_one(state, r):
