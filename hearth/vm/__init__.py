@@ -138,7 +138,9 @@ __all__ = [
     "demonitor",
     "trap_exit",
     "set_metadata",
-    # for the layers above: routes' owners, exit hooks, references
+    # for the layers above: routes' owners, exit hooks, references, and
+    # the kernel's side of remote capabilities (`hearth.net` uses it)
+    "foreign",
     "ExitHook",
     "route_owner",
     "is_self",

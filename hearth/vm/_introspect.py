@@ -4,6 +4,8 @@ Everything here is plain data copied out of the live structures, so a tool
 can hold it, sort it or send it over a socket without touching a process.
 """
 
+
+from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["MailboxInfo", "ProcessInfo", "ExitRecord", "process_info"]
@@ -38,7 +40,7 @@ class ProcessInfo:
     reason: object = None
 
     @property
-    def mailbox_depth(self):
+    def mailbox_depth(self) -> int:
         """Signals queued across all the process's mailboxes."""
         return sum(m.depth for m in self.mailboxes)
 

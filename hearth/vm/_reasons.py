@@ -5,6 +5,10 @@ A reason is an atom (a `str` such as ``"normal"``), ``("shutdown", term)``,
 or any other plain-data term a process chose with `exit(reason)`.
 """
 
+
+from __future__ import annotations
+
+from typing import Any
 import linecache
 
 from ._errors import BadReason
@@ -37,7 +41,7 @@ CLOSED = "closed"
 _ATOMS = (str, int, float, bytes, bool, type(None))
 
 
-def error_reason(exc):
+def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     """Return the exit reason of a process that raised `exc`.
 
     The reason is ``("error", type name, message, formatted traceback)``: it
@@ -94,11 +98,12 @@ def format_traceback(exc):
                     parts.append(f"    {line}\n")
                 tb = tb.tb_next
         text = _safe_str(exc)
-        parts.append(f"{type(exc).__qualname__}: {text}\n" if text else f"{type(exc).__qualname__}\n")
+        name = type(exc).__qualname__
+        parts.append(f"{name}: {text}\n" if text else f"{name}\n")
     return "".join(parts)
 
 
-def check_reason(reason, _depth=0):
+def check_reason(reason: Any, _depth: int = 0) -> Any:
     """Return `reason` if it is plain data, else raise `BadReason`.
 
     Lists become tuples so that reasons compare equal after a round trip
@@ -127,12 +132,12 @@ def check_reason(reason, _depth=0):
     )
 
 
-def is_error(reason):
+def is_error(reason: Any) -> bool:
     """True if `reason` is the reason of a process that raised an exception."""
     return type(reason) is tuple and len(reason) == 4 and reason[0] == "error"
 
 
-def is_normal_exit(reason):
+def is_normal_exit(reason: Any) -> bool:
     """True for ``normal``, ``shutdown`` and ``("shutdown", term)``.
 
     These are the reasons OTP treats as an orderly stop (no crash report, and
@@ -143,7 +148,7 @@ def is_normal_exit(reason):
     return type(reason) is tuple and len(reason) == 2 and reason[0] == SHUTDOWN
 
 
-def format_reason(reason, *, traceback=False):
+def format_reason(reason: Any, *, traceback: bool = False) -> str:
     """Return a one-line (or, with `traceback`, full) human text for a reason."""
     if is_error(reason):
         _, name, message, tb = reason

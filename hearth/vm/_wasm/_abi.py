@@ -91,7 +91,7 @@ class HostFunc:
         return f"({', '.join(self.params)}) -> {self.results[0] if self.results else '()'}"
 
 
-registry = []  # every HostFunc, in declaration order
+registry: list = []  # every HostFunc, in declaration order
 
 
 def hostfunc(module, name, params=(), results=(), phases=RUNNING):

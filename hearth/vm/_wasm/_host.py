@@ -32,10 +32,10 @@ epoch callback on its own thread. The guest's `called` flag is set by
 every host call; the callback clears it and notes the guest thread's CPU
 time. Found clear (no host call since), and the thread's CPU time since
 that note over the slice, and the guest traps. The callback never touches
-gevent or the kernel (it runs on the guest thread, inside wasm): it reads
-a flag and the thread's clock. CPU time, not wall time, so a guest waiting for a CPU is never blamed; the
-check runs once a tick, so a guest is stopped between one slice and one
-slice plus a tick of CPU after its last host call.
+gevent or the kernel (it runs on the guest thread, inside wasm): it reads a
+flag and the thread's clock. CPU time, not wall time, so a guest waiting for
+a CPU is never blamed; the check runs once a tick, so a guest is stopped
+between one slice and one slice plus a tick of CPU after its last host call.
 """
 
 import time
