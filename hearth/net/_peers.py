@@ -18,6 +18,13 @@ request                ``ok`` value
 Ids are the listener's own numbers for its connections, never reused.
 """
 
+
+from __future__ import annotations
+
+from typing import Any
+
+from hearth.otp import Request
+from hearth.vm import Cap
 from hearth.otp import NOT_FOUND, Service, ServiceError, parse_op, start_supervised
 from hearth.vm import foreign
 from hearth.vm._terms import brief
@@ -36,7 +43,7 @@ class PeersService(Service):
 
     name = PEERS
 
-    def __init__(self, listener):
+    def __init__(self, listener: Any) -> None:
         super().__init__()
         self._listener = listener
 
@@ -44,7 +51,7 @@ class PeersService(Service):
         conns = [c for c in self._listener.connections if not c.closed and c.got_root.is_set()]
         return sorted(conns, key=_serial)
 
-    def handle_request(self, request):
+    def handle_request(self, request: Request) -> Any:
         op, fields = parse_op(request.term, {"list": (), "root": ("id",)})
         if op == "list":
             return [{"id": _serial(c), "address": str(c.transport.address),
@@ -64,7 +71,7 @@ class PeersService(Service):
         raise ServiceError(NOT_FOUND, f"no connected peer {brief(wanted)}")
 
 
-def start_peers_service(registry, listener):
+def start_peers_service(registry: Cap, listener: Any) -> Cap | None:
     """Start ``hearth.net.Peers`` for `listener`, supervised, linked to the
     caller and registered in `registry`. Returns its capability.
 

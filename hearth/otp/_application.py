@@ -81,6 +81,10 @@ request                          ``ok`` value; error kinds
 ===============================  ============================================
 """
 
+
+from __future__ import annotations
+
+from typing import Any
 import logging
 from dataclasses import KW_ONLY, dataclass
 
@@ -537,7 +541,7 @@ def _release(caps):
 # -- clients ------------------------------------------------------------------------------
 
 
-def start_application_controller(timeout=None):
+def start_application_controller(timeout: float | None = None) -> Cap:
     """Start an application controller; return a capability to it.
 
     Switches: always.
@@ -545,7 +549,7 @@ def start_application_controller(timeout=None):
     return start_server(ApplicationController, timeout=timeout)
 
 
-def start_link_application_controller(timeout=None):
+def start_link_application_controller(timeout: float | None = None) -> Cap:
     """Start an application controller linked to the caller, its parent:
     the caller's death stops every application (in reverse start order),
     and a permanent application's end reaches the caller as the
@@ -557,7 +561,7 @@ def _request(ctl, req, timeout):
     return request(ctl, req, timeout, error=ApplicationError)
 
 
-def load_application(ctl, app, timeout=None):
+def load_application(ctl: Cap, app: Application, timeout: float | None = None) -> Any:
     """Load `app` (an `Application`) into the controller.
 
     Raises:
@@ -572,13 +576,15 @@ def load_application(ctl, app, timeout=None):
     _request(ctl, ("load", _to_term(app)), timeout)
 
 
-def unload_application(ctl, name, timeout=None):
+def unload_application(ctl: Cap, name: str, timeout: float | None = None) -> Any:
     """Forget a stopped application. Raises `ApplicationError` (``not_loaded``,
     ``running``). Switches: always."""
     _request(ctl, ("unload", name), timeout)
 
 
-def start_application(ctl, name, type=None, timeout=None):
+def start_application(
+    ctl: Cap, name: str, type: str | None = None, timeout: float | None = None
+) -> Any:
     """Start `name` and, first, the dependencies not running yet.
 
     Args:
@@ -594,25 +600,25 @@ def start_application(ctl, name, type=None, timeout=None):
     _request(ctl, ("start", name, type), timeout)
 
 
-def stop_application(ctl, name, timeout=None):
+def stop_application(ctl: Cap, name: str, timeout: float | None = None) -> Any:
     """Stop `name`'s tree, then call its ``stop``. Never triggers the type
     rules. Raises `ApplicationError` (``not_started``). Switches: always."""
     _request(ctl, ("stop", name), timeout)
 
 
-def which_applications(ctl, timeout=None):
+def which_applications(ctl: Cap, timeout: float | None = None) -> list[tuple[Any, ...]]:
     """``[(name, description, version)]`` of the running applications, the
     most recently started first. Switches: always."""
     return [tuple(entry) for entry in _request(ctl, ("which_applications",), timeout)]
 
 
-def loaded_applications(ctl, timeout=None):
+def loaded_applications(ctl: Cap, timeout: float | None = None) -> list[tuple[Any, ...]]:
     """``[(name, description, version)]`` of the loaded applications, by
     name. Switches: always."""
     return [tuple(entry) for entry in _request(ctl, ("loaded_applications",), timeout)]
 
 
-def stop_application_controller(ctl, timeout=None):
+def stop_application_controller(ctl: Cap, timeout: float | None = None) -> list[str]:
     """Stop every running application in reverse start order, then the
     controller (which exits ``normal``).
 

@@ -7,6 +7,11 @@ the message's capability list and leaves in its place a msgpack extension
 messages. Arrays decode as tuples (immutable, like Erlang's), maps as dicts.
 """
 
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 import struct
 
 import msgpack
@@ -22,7 +27,7 @@ CAP_EXT = 1
 _INDEX = struct.Struct("<I")
 
 
-def encode(term, caps=None):
+def encode(term: Any, caps: list[Cap] | None = None) -> tuple[bytes, list[Cap]]:
     """Return ``(data, caps)`` for `term`.
 
     Args:
@@ -46,7 +51,7 @@ def encode(term, caps=None):
     return msgpack.packb(term, default=default, use_bin_type=True), out
 
 
-def decode(data, caps=()):
+def decode(data: bytes, caps: Sequence[Cap] = ()) -> Any:
     """Return the term in `data`, with capability extensions replaced by
     the matching `Cap` of `caps`.
 

@@ -87,6 +87,12 @@ view made through a view gets the intersection of both, so no holder can
 widen what it was given.
 """
 
+
+from __future__ import annotations
+
+from typing import Any
+
+from hearth.vm import Cap
 import logging
 
 from hearth.vm import (
@@ -448,7 +454,7 @@ def _main():
     _Registry(current_process()).serve()
 
 
-def start_registry(name="registry", **options):
+def start_registry(name: str = "registry", **options: Any) -> Cap:
     """Spawn a registry service; return its root capability (all rights).
 
     Args:
@@ -464,6 +470,6 @@ def start_registry(name="registry", **options):
     return current_process().spawn(_main, name=name, **options)
 
 
-def start_link_registry(name="registry", **options):
+def start_link_registry(name: str = "registry", **options: Any) -> Cap:
     """Like `start_registry`, linked to the caller. Switches: never."""
     return current_process().spawn(_main, link=True, name=name, **options)

@@ -8,6 +8,10 @@ registry capability is the root one from `start_registry` or a view; with
 MONITOR on it (both have it) a dead registry is noticed at once.
 """
 
+
+from __future__ import annotations
+
+from collections.abc import Iterable
 from hearth.vm import Cap
 
 from ._call import DEFAULT_TIMEOUT
@@ -26,7 +30,7 @@ __all__ = [
 
 
 
-def register(registry, name, cap, timeout=DEFAULT_TIMEOUT):
+def register(registry: Cap, name: str, cap: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> None:
     """Register `cap` as `name` (like Erlang's ``register/2``; rule R1).
 
     The name goes when unregistered or when the process owning `cap`'s
@@ -47,7 +51,7 @@ def register(registry, name, cap, timeout=DEFAULT_TIMEOUT):
     _request(registry, {"op": "register", "name": name}, [cap], timeout)
 
 
-def unregister(registry, name, timeout=DEFAULT_TIMEOUT):
+def unregister(registry: Cap, name: str, timeout: float | None = DEFAULT_TIMEOUT) -> None:
     """Remove `name` (like Erlang's ``unregister/1``).
 
     Raises:
@@ -60,7 +64,7 @@ def unregister(registry, name, timeout=DEFAULT_TIMEOUT):
     _request(registry, {"op": "unregister", "name": name}, (), timeout)
 
 
-def lookup(registry, name, timeout=DEFAULT_TIMEOUT):
+def lookup(registry: Cap, name: str, timeout: float | None = DEFAULT_TIMEOUT) -> Cap | None:
     """The capability registered as `name`, or None (like ``whereis/1``).
 
     The returned `Cap` holds one reference in the caller's table; release
@@ -84,7 +88,7 @@ def lookup(registry, name, timeout=DEFAULT_TIMEOUT):
     return cap
 
 
-def registered(registry, timeout=DEFAULT_TIMEOUT):
+def registered(registry: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> list[str]:
     """The registered names the registry capability may see, sorted (like
     Erlang's ``registered/0``).
 
@@ -93,7 +97,14 @@ def registered(registry, timeout=DEFAULT_TIMEOUT):
     return list(_request(registry, {"op": "list"}, (), timeout))
 
 
-def registry_view(registry, *, read_only=False, names=None, hide=None, timeout=DEFAULT_TIMEOUT):
+def registry_view(
+    registry: Cap,
+    *,
+    read_only: bool = False,
+    names: Iterable[str] | None = None,
+    hide: Iterable[str] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """A narrower registry capability (rule R3).
 
     Args:

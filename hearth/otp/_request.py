@@ -10,6 +10,11 @@ answer their calls with these same ok/err maps inside its ``$reply``.
 This module is the one place that builds and reads them.
 """
 
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 import collections
 
 from hearth import vm
@@ -44,12 +49,12 @@ MESSAGE_LIMIT = 200  # characters of an error text that go on the wire
 _MESSAGE_LIMIT = MESSAGE_LIMIT
 
 
-def ok(value=None):
+def ok(value: Any = None) -> dict[str, Any]:
     """A success reply: ``{"ok": value}``. Switches: never."""
     return {"ok": value}
 
 
-def err(kind, message, **details):
+def err(kind: str, message: str, **details: Any) -> dict[str, Any]:
     """An error reply: ``{"err": {"kind": kind, "message": message, ...}}``.
 
     Switches: never.
@@ -59,7 +64,9 @@ def err(kind, message, **details):
     return {"err": body}
 
 
-def unwrap(reply, error=ServiceError, what="not an ok/err reply"):
+def unwrap(
+    reply: Any, error: type[ServiceError] = ServiceError, what: str = "not an ok/err reply"
+) -> Any:
     """The value of an ``{"ok": value}`` reply.
 
     Raises:
@@ -80,7 +87,7 @@ def unwrap(reply, error=ServiceError, what="not an ok/err reply"):
     raise error("invalid_reply", f"{what}: {reply!r}"[:_MESSAGE_LIMIT])
 
 
-def send_request(service, term, reply_to, args=()):
+def send_request(service: Cap, term: Any, reply_to: Cap, args: Sequence[Cap] = ()) -> None:
     """Send one request: `term` with caps ``[reply_to, *args]``.
 
     For concurrent requests from one process: give each a reply capability
@@ -95,7 +102,7 @@ def send_request(service, term, reply_to, args=()):
     service.send(data, caps)
 
 
-def read_reply(sig):
+def read_reply(sig: Any) -> Any:
     """The ``ok`` value of a reply message; capabilities inside it stay
     held, the message's others are released.
 
@@ -137,7 +144,9 @@ def _caps_in(term, depth=0):
 _KEY = "$otp.request_reply_mailbox"
 
 
-def request(service, term, args=(), timeout=DEFAULT_TIMEOUT):
+def request(
+    service: Cap, term: Any, args: Sequence[Cap] = (), timeout: float | None = DEFAULT_TIMEOUT
+) -> Any:
     """Send one request to `service` and wait for its reply.
 
     The reply comes to a mailbox of the caller's own, kept in its process
@@ -215,7 +224,7 @@ def _decoded(sig):
         return None
 
 
-def is_reply(term):
+def is_reply(term: Any) -> bool:
     """True if `term` has the shape of a reply: ``{"ok": v}`` or
     ``{"err": {"kind": str, ...}}``. Switches: never."""
     if type(term) is not dict or len(term) != 1:

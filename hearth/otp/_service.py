@@ -73,10 +73,15 @@ the reply capability of a deferred reply (released when it answers) and
 any argument it keeps (`Request.keep`).
 """
 
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NoReturn
 import logging
 
 from hearth import vm
-from hearth.vm import MONITOR, SEND, Message
+from hearth.vm import MONITOR, SEND, Cap, Message
 from hearth.vm._terms import brief
 
 from ._codec import decode, encode
@@ -123,7 +128,9 @@ def _invalid(message):
 # -- the service side --------------------------------------------------------------------
 
 
-def parse_op(term, ops, defaults=None):
+def parse_op(
+    term: Any, ops: Mapping[str, Sequence[str]], defaults: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
     """Return ``(op, fields)`` of a request naming an operation.
 
     Args:
@@ -200,14 +207,16 @@ class Request:
 
     __slots__ = ("reply_to", "term", "args", "_state", "_kept")
 
-    def __init__(self, reply_to, args):
+    _kept: list[Cap] | None
+
+    def __init__(self, reply_to: Cap, args: Sequence[Cap]) -> None:
         self.reply_to = reply_to
         self.term = None
         self.args = args
         self._state = _OPEN
         self._kept = None
 
-    def defer(self):
+    def defer(self) -> Request:
         """Answer later: the loop neither replies nor releases `reply_to`.
 
         Returns this request, to keep. Switches: never.
@@ -215,7 +224,7 @@ class Request:
         self._state = _DEFERRED
         return self
 
-    def keep(self, cap):
+    def keep(self, cap: Cap) -> None:
         """Keep one reference to the argument `cap` past the request (the
         loop releases the others). Switches: never."""
         if self._kept is None:
@@ -223,10 +232,10 @@ class Request:
         self._kept.append(cap)
 
     @property
-    def answered(self):
+    def answered(self) -> bool:
         return self._state is _ANSWERED
 
-    def reply(self, value):
+    def reply(self, value: Any) -> None:
         """Send ``{"ok": value}`` and release the reply capability.
 
         Raises:
@@ -236,7 +245,7 @@ class Request:
         """
         self._answer(ok(value))
 
-    def fail(self, kind, message, details=None):
+    def fail(self, kind: str, message: object, details: Mapping[str, Any] | None = None) -> None:
         """Send ``{"err": {"kind": kind, "message": message, **details}}``
         and release the reply capability.
 
@@ -281,34 +290,34 @@ class Service:
 
     name = "service"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.proc = vm.current_process()
         self.clock = self.proc.runtime.clock
 
     # -- to override ----------------------------------------------------------------------
 
-    def handle_request(self, request):
+    def handle_request(self, request: Request) -> Any:
         """Handle one `Request`: return the ``ok`` value, raise
         `ServiceError`, or `defer` it. Should never switch."""
         raise NotImplementedError
 
-    def handle_info(self, sig):
+    def handle_info(self, sig: Any) -> None:
         """A signal that is not a message (a `Down` or an `Exit`).
 
         The default releases the capability it carries. Switches: never.
         """
         sig.cap.release()
 
-    def next_deadline(self):
+    def next_deadline(self) -> float | None:
         """The clock time `handle_deadline` is next due, or None."""
         return None
 
-    def handle_deadline(self, now):
+    def handle_deadline(self, now: float) -> None:
         """Do the work due at or before `now` (a clock reading)."""
 
     # -- the loop ------------------------------------------------------------------------
 
-    def serve(self):
+    def serve(self) -> NoReturn:
         """Serve requests from the parent mailbox until the process dies.
 
         Work due at a deadline is done before the next message is taken,
@@ -394,7 +403,7 @@ def _run(cls, *args):
     cls(*args).serve()
 
 
-def spawn_service(cls, *args, link=False, **options):
+def spawn_service(cls: type[Service], *args: Any, link: bool = False, **options: Any) -> Cap:
     """Spawn a process that runs ``cls(*args).serve()``; return a
     capability (all permissions) to it.
 
@@ -412,7 +421,7 @@ def spawn_service(cls, *args, link=False, **options):
 REGISTERED_PERMS = SEND | MONITOR
 
 
-def start_registered(registry, name, cls, *args):
+def start_registered(registry: Cap, name: str, cls: type[Service], *args: Any) -> Cap:
     """Supervisor start function: spawn ``cls(*args).serve()`` linked to the
     supervisor and register it as `name` (again on every restart), handing
     the registry a SEND|MONITOR capability only.
@@ -439,7 +448,14 @@ def start_registered(registry, name, cls, *args):
     return cap
 
 
-def start_supervised(registry, services, *, name, intensity, period):
+def start_supervised(
+    registry: Cap,
+    services: Iterable[tuple[str, type[Service], Sequence[Any]]],
+    *,
+    name: str,
+    intensity: int,
+    period: float,
+) -> tuple[Cap, dict[str, Cap | None]]:
     """Start services under one one_for_one supervisor linked to the caller,
     each registered (again on every restart) by `start_registered`.
 

@@ -28,6 +28,13 @@ with `GenServer` callbacks: take your own reference (``cap.inc_ref()``) to
 keep one.
 """
 
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hearth.vm import Cap
 import logging
 
 from ._call import DEFAULT_TIMEOUT
@@ -82,7 +89,13 @@ def _run(handler, term):
     return None
 
 
-def start_sink(handler, *, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_sink(
+    handler: Callable[..., object],
+    *,
+    name: Any = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """Start a sink that calls ``handler(term)`` for each message.
 
     Args:
@@ -100,7 +113,13 @@ def start_sink(handler, *, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
     return start_server(Sink, handler, name=name, registry=registry, timeout=timeout)
 
 
-def start_link_sink(handler, *, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_link_sink(
+    handler: Callable[..., object],
+    *,
+    name: Any = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """Like `start_sink`, linked to the caller (for a supervisor).
 
     Switches: always.

@@ -108,8 +108,13 @@ a supervisor is the power to start, stop and restart its children, and
 of them. Never hand one to a guest or a peer.
 """
 
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
 from hearth import vm
-from hearth.vm import LINK, SEND, Down, Message, format_reason
+from hearth.vm import LINK, SEND, Cap, Down, Message, format_reason
 
 from ._call import call
 from ._codec import decode
@@ -148,7 +153,7 @@ __all__ = [
 BEHAVIOUR = "supervisor"
 
 
-def supervisor_pids(runtime):
+def supervisor_pids(runtime: vm.Runtime) -> list[int]:
     """The pids of the live supervisors of `runtime`, in order (a process
     is one if it carries the supervisor mark in its metadata, which
     `start_link` gives it). Switches: never."""
@@ -158,14 +163,14 @@ _BOX_KEY = "$otp.supervisor_start_box"
 
 
 def start_link(
-    children=(),
-    strategy="one_for_one",
-    intensity=1,
-    period=5,
-    auto_shutdown="never",
-    name=None,
-    allowed_starts=None,
-):
+    children: Iterable[ChildSpec] = (),
+    strategy: str = "one_for_one",
+    intensity: int = 1,
+    period: float = 5,
+    auto_shutdown: str = "never",
+    name: str | None = None,
+    allowed_starts: Any = None,
+) -> Cap:
     """Start a supervisor linked to the caller; return once every child has
     started.
 
@@ -308,18 +313,18 @@ def _wait_started(proc, box, sup):
 
 
 def supervisor_spec(
-    id,
-    children,
-    strategy="one_for_one",
-    intensity=1,
-    period=5,
-    auto_shutdown="never",
+    id: Any,
+    children: Sequence[ChildSpec],
+    strategy: str = "one_for_one",
+    intensity: int = 1,
+    period: float = 5,
+    auto_shutdown: str = "never",
     *,
-    restart="permanent",
-    shutdown="infinity",
-    significant=False,
-    allowed_starts=None,
-):
+    restart: str = "permanent",
+    shutdown: Any = "infinity",
+    significant: bool = False,
+    allowed_starts: Any = None,
+) -> ChildSpec:
     """A `ChildSpec` for a child supervisor started with `start_link`
     (`allowed_starts`: that supervisor's, see `start_link`).
 
@@ -340,7 +345,7 @@ def supervisor_spec(
 # -- admin calls: thin wrappers over `call` ---------------------------------------------
 
 
-def start_child(sup, spec_or_args, timeout=None):
+def start_child(sup: Cap, spec_or_args: Any, timeout: float | None = None) -> Any:
     """Add a child: a `ChildSpec`, or under ``simple_one_for_one`` the extra
     arguments (a tuple or list) for the template. See the module docstring
     for the replies; a malformed spec (say ``restart="bogus"``) is answered
@@ -364,12 +369,12 @@ def start_child(sup, spec_or_args, timeout=None):
     return call(sup, request, timeout)
 
 
-def terminate_child(sup, id, timeout=None):
+def terminate_child(sup: Cap, id: Any, timeout: float | None = None) -> Any:
     """Stop a child; ``"ok"`` or ``("error", ...)``. Switches: always."""
     return call(sup, ("terminate_child", id), timeout)
 
 
-def restart_child(sup, id, timeout=None):
+def restart_child(sup: Cap, id: Any, timeout: float | None = None) -> Any:
     """Start a stopped child again; ``("ok", cap)`` or ``("error", ...)``.
 
     Switches: always.
@@ -377,7 +382,7 @@ def restart_child(sup, id, timeout=None):
     return call(sup, ("restart_child", id), timeout)
 
 
-def delete_child(sup, id, timeout=None):
+def delete_child(sup: Cap, id: Any, timeout: float | None = None) -> Any:
     """Forget a stopped child's spec; ``"ok"`` or ``("error", ...)``.
 
     Switches: always.
@@ -385,12 +390,12 @@ def delete_child(sup, id, timeout=None):
     return call(sup, ("delete_child", id), timeout)
 
 
-def which_children(sup, timeout=None):
+def which_children(sup: Cap, timeout: float | None = None) -> list[ChildInfo]:
     """The children in start order, as `ChildInfo` tuples. Switches: always."""
     return [ChildInfo(*entry) for entry in call(sup, ("which_children",), timeout)]
 
 
-def count_children(sup, timeout=None):
+def count_children(sup: Cap, timeout: float | None = None) -> dict[str, int]:
     """A dict of counts: specs, active, supervisors, workers, restarts.
 
     Switches: always.
