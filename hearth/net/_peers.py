@@ -18,23 +18,24 @@ request                ``ok`` value
 Ids are the listener's own numbers for its connections, never reused.
 """
 
-
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hearth.otp import Request
-from hearth.vm import Cap
-from hearth.otp import NOT_FOUND, Service, ServiceError, parse_op, start_supervised
-from hearth.vm import foreign
+from hearth.otp import NOT_FOUND, Request, Service, ServiceError, parse_op, start_supervised
+from hearth.vm import Cap, foreign
 from hearth.vm._terms import brief
+
+if TYPE_CHECKING:
+    from ._connection import Connection
+    from ._listen import Listener
 
 __all__ = ["PEERS", "PeersService", "start_peers_service"]
 
 PEERS = "hearth.net.Peers"
 
 
-def _serial(conn):
+def _serial(conn: Connection) -> int:
     return int(conn.name.rsplit("#", 1)[1])
 
 
@@ -43,11 +44,11 @@ class PeersService(Service):
 
     name = PEERS
 
-    def __init__(self, listener: Any) -> None:
+    def __init__(self, listener: Listener) -> None:
         super().__init__()
         self._listener = listener
 
-    def _live(self):
+    def _live(self) -> list[Connection]:
         conns = [c for c in self._listener.connections if not c.closed and c.got_root.is_set()]
         return sorted(conns, key=_serial)
 
@@ -71,7 +72,7 @@ class PeersService(Service):
         raise ServiceError(NOT_FOUND, f"no connected peer {brief(wanted)}")
 
 
-def start_peers_service(registry: Cap, listener: Any) -> Cap | None:
+def start_peers_service(registry: Cap, listener: Listener) -> Cap | None:
     """Start ``hearth.net.Peers`` for `listener`, supervised, linked to the
     caller and registered in `registry`. Returns its capability.
 

@@ -9,8 +9,6 @@ applications, hot code reload (`reload`), the registry service, and the
 patterns sink, pub-sub, ownership and factory.
 """
 
-from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
-from ._codec import decode, encode
 from ._application import (
     Application,
     load_application,
@@ -23,6 +21,9 @@ from ._application import (
     unload_application,
     which_applications,
 )
+from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
+from ._codec import decode, encode
+from ._depends import DependencyCycle, dependency_order
 from ._errors import (
     AlreadyStarted,
     ApplicationError,
@@ -37,11 +38,31 @@ from ._errors import (
     StartError,
     StartTimeout,
 )
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
-from ._gen_server import stop as stop_server
+from ._factory import create, created_count, start_factory, start_link_factory
+from ._gen_server import (
+    GenServer,
+    start as start_server,
+    start_link as start_link_server,
+    stop as stop_server,
+)
+from ._ownership import Owned, dispose, spawn_owned, transfer
+from ._pubsub import (
+    publish,
+    start_link_pubsub,
+    start_pubsub,
+    subscribe,
+    subscriber_count,
+    unsubscribe,
+)
 from ._registry import start_link_registry, start_registry
+from ._registry_client import (
+    lookup,
+    register,
+    registered,
+    registry_view,
+    unregister,
+)
+from ._reload import ReloadFailure, ReloadResult, clear_reload_errors, reload, reload_errors
 from ._request import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -52,38 +73,6 @@ from ._request import (
     request,
     send_request,
 )
-from ._registry_client import (
-    lookup,
-    register,
-    registered,
-    registry_view,
-    unregister,
-)
-from ._supervisor import (
-    ChildInfo,
-    ChildSpec,
-    count_children,
-    delete_child,
-    restart_child,
-    start_child,
-    supervisor_pids,
-    supervisor_spec,
-    terminate_child,
-    which_children,
-)
-from ._supervisor import start_link as start_link_supervisor
-from ._factory import create, created_count, start_factory, start_link_factory
-from ._ownership import Owned, dispose, spawn_owned, transfer
-from ._pubsub import (
-    publish,
-    start_link_pubsub,
-    start_pubsub,
-    subscribe,
-    subscriber_count,
-    unsubscribe,
-)
-from ._sink import start_link_sink, start_sink
-from ._depends import DependencyCycle, dependency_order
 from ._service import (
     Request,
     Service,
@@ -92,7 +81,20 @@ from ._service import (
     start_registered,
     start_supervised,
 )
-from ._reload import ReloadFailure, ReloadResult, clear_reload_errors, reload, reload_errors
+from ._sink import start_link_sink, start_sink
+from ._supervisor import (
+    ChildInfo,
+    ChildSpec,
+    count_children,
+    delete_child,
+    restart_child,
+    start_child,
+    start_link as start_link_supervisor,
+    supervisor_pids,
+    supervisor_spec,
+    terminate_child,
+    which_children,
+)
 
 __all__ = [
     # request/response

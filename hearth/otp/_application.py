@@ -81,22 +81,19 @@ request                          ``ok`` value; error kinds
 ===============================  ============================================
 """
 
-
 from __future__ import annotations
 
-from typing import Any
 import logging
 from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 from hearth import vm
 from hearth.vm import KILL, MONITOR, Cap, Down, Exit, Message, format_reason
 
 from ._call import call
-from ._errors import ApplicationError, CallError, StartError
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
 from ._depends import DependencyCycle, dependency_order
+from ._errors import ApplicationError, CallError, StartError
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._patterns import INVALID, err, ok, reject, request
 from ._supervisor_spec import (
     RESTART_TYPES,

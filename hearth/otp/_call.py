@@ -12,10 +12,10 @@ destroys it: a late reply then goes to a closed route and is dropped by the
 kernel, so it can never show up later (O2).
 """
 
-
 from __future__ import annotations
 
 from typing import Any
+
 import msgpack
 
 from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process, is_self

@@ -1,9 +1,9 @@
 """The OTP layer's exceptions."""
 
-
 from __future__ import annotations
 
 from typing import Any
+
 from hearth.vm import HearthError
 
 __all__ = [

@@ -27,20 +27,17 @@ process). Err ``invalid_request`` for anything malformed,
 process could not be started. ``("created",)`` → how many it has made.
 """
 
-
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
-import logging
 
 from hearth.vm import LINK, Cap, Message, current_process
 
 from ._call import DEFAULT_TIMEOUT, reply
 from ._errors import StartError
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._ownership import Owned, spawn_owned
 from ._patterns import INVALID, err, ok, reject, request
 

@@ -70,19 +70,18 @@ with no arguments, and the instance is replaced on a hot code switch. Keep
 what must survive in ``state``, not on ``self``.
 """
 
-
 from __future__ import annotations
 
-from typing import Any
 import logging
 import types
+from typing import Any
 
 from hearth.vm import (
     ALL,
     KILL,
-    Cap,
     LINK,
     SEND,
+    Cap,
     Down,
     Exit,
     Message,

@@ -49,15 +49,13 @@ Warden protocol (`call` through the deed; replies as in `_patterns`):
 once the resource is gone, after which the warden exits ``normal``.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 import itertools
 import logging
 from collections import deque
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from hearth import vm
 from hearth.vm import (

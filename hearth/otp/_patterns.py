@@ -25,9 +25,13 @@ Client side, `request` makes the call and `unwrap`s the reply: the value, or
 a `ServiceError` carrying the kind.
 """
 
-import logging
 
-from hearth.vm import SEND, Message
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hearth.vm import SEND, Cap, Message
 
 from ._call import DEFAULT_TIMEOUT, call
 from ._codec import encode
@@ -41,7 +45,12 @@ log = logging.getLogger("hearth.otp.patterns")
 INVALID = INVALID_REQUEST
 
 
-def request(server, req, timeout=DEFAULT_TIMEOUT, error=ServiceError):
+def request(
+    server: Cap,
+    req: Any,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    error: type[ServiceError] = ServiceError,
+) -> Any:
     """`call` `server` with `req` and `unwrap` the reply.
 
     Raises:
@@ -53,7 +62,7 @@ def request(server, req, timeout=DEFAULT_TIMEOUT, error=ServiceError):
     return unwrap(call(server, req, timeout), error)
 
 
-def reject(service, sig, why):
+def reject(service: str, sig: Any, why: str) -> None:
     """Deal with input that is not a request of the service's protocol.
 
     A `Message` whose caps[0] can SEND gets a raw ``invalid_request`` error

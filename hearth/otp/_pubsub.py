@@ -38,19 +38,16 @@ Anything else is answered ``invalid_request`` (or logged, see `_patterns`),
 and the service goes on.
 """
 
-
 from __future__ import annotations
 
-from typing import Any
 import logging
+from typing import Any
 
 from hearth.vm import MONITOR, SEND, Cap, Down, current_process
 
 from ._call import DEFAULT_TIMEOUT, cast
 from ._codec import encode
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._patterns import INVALID, err, ok, reject, request
 
 __all__ = [

@@ -87,17 +87,15 @@ view made through a view gets the intersection of both, so no holder can
 widen what it was given.
 """
 
-
 from __future__ import annotations
 
-from typing import Any
-
-from hearth.vm import Cap
 import logging
+from typing import Any
 
 from hearth.vm import (
     MONITOR,
     SEND,
+    Cap,
     Message,
     cancel_on_exit,
     current_process,

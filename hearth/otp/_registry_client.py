@@ -8,10 +8,11 @@ registry capability is the root one from `start_registry` or a view; with
 MONITOR on it (both have it) a dead registry is noticed at once.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from hearth.vm import Cap
 
 from ._call import DEFAULT_TIMEOUT
@@ -135,12 +136,12 @@ def registry_view(
 # -- one request ------------------------------------------------------------------------
 
 
-def _check_name(name):
+def _check_name(name: object) -> None:
     if type(name) is not str:
         raise TypeError(f"a registry name is a str, not {type(name).__name__}")
 
 
-def _request(registry, term, args, timeout):
+def _request(registry: Cap, term: Any, args: Sequence[Cap], timeout: float | None) -> Any:
     """Send one request and return the ``ok`` value of its reply.
 
     Raises `RegistryError` (or `NameTaken`) for an ``err`` reply.

@@ -30,8 +30,8 @@ module fails to load, and every failure, including a server's failed
 last, at most 1,000) and logged.
 """
 
-
 from __future__ import annotations
+
 import importlib
 import importlib.machinery
 import importlib.util
@@ -41,7 +41,6 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from hearth.vm import ProcessExit, error_reason, format_reason

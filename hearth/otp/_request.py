@@ -10,12 +10,11 @@ answer their calls with these same ok/err maps inside its ``$reply``.
 This module is the one place that builds and reads them.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 import collections
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from hearth import vm
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
@@ -129,7 +128,7 @@ def read_reply(sig: Any) -> Any:
     return unwrap(reply, what="not a reply")
 
 
-def _caps_in(term, depth=0):
+def _caps_in(term: Any, depth: int = 0) -> Iterator[Cap]:
     if type(term) is Cap:
         yield term
     elif depth < 64 and type(term) is tuple:
@@ -217,7 +216,7 @@ def request(
             d.pop(_KEY, None)
 
 
-def _decoded(sig):
+def _decoded(sig: Message) -> Any:
     try:
         return decode(sig.data, sig.caps)
     except DecodeError:

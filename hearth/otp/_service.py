@@ -73,12 +73,11 @@ the reply capability of a deferred reply (released when it answers) and
 any argument it keeps (`Request.keep`).
 """
 
-
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
-import logging
 
 from hearth import vm
 from hearth.vm import MONITOR, SEND, Cap, Message
@@ -98,8 +97,7 @@ from ._request import (
     request,
     send_request,
 )
-from ._supervisor import ChildSpec
-from ._supervisor import start_link as start_link_supervisor
+from ._supervisor import ChildSpec, start_link as start_link_supervisor
 
 __all__ = [
     "INVALID_REQUEST",

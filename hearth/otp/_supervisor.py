@@ -108,11 +108,11 @@ a supervisor is the power to start, stop and restart its children, and
 of them. Never hand one to a guest or a peer.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+
 from hearth import vm
 from hearth.vm import LINK, SEND, Cap, Down, Message, format_reason
 
@@ -250,7 +250,7 @@ def start_link(
         _give_back_box(proc, box)
 
 
-def _take_box(proc):
+def _take_box(proc: vm.Process) -> vm.Mailbox:
     # One start mailbox per process, reused: a supervisor that restarts a
     # child supervisor many times would otherwise create and destroy a
     # mailbox each time.
@@ -263,7 +263,7 @@ def _take_box(proc):
     return box
 
 
-def _give_back_box(proc, box):
+def _give_back_box(proc: vm.Process, box: vm.Mailbox) -> None:
     if box.closed:
         return
     while True:
@@ -274,10 +274,12 @@ def _give_back_box(proc, box):
             cap.release()
         if type(sig) is Down:
             sig.cap.release()
+    if proc.dictionary is None:
+        proc.dictionary = {}
     proc.dictionary[_BOX_KEY] = box
 
 
-def _wait_started(proc, box, sup):
+def _wait_started(proc: vm.Process, box: vm.Mailbox, sup: Cap) -> Cap:
     ref = sup.monitor(box)
     while True:
         sig = box.recv()

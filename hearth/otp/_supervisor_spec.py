@@ -21,16 +21,14 @@ once, in the caller. Classes and functions among a spec's arguments travel
 the same way.
 """
 
-
 from __future__ import annotations
 
-from typing import Any
 import dataclasses
 import inspect
 import secrets
 import sys
 from dataclasses import KW_ONLY, dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hearth.vm import Cap
 

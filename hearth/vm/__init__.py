@@ -7,6 +7,8 @@ tour of this package is docs/design.md. This package imports nothing else
 from Hearth.
 """
 
+from . import _foreign as foreign
+from ._accounts import UNLIMITED, Account, Accounts, GuestLimits, LumpLedger
 from ._api import (
     create_mailbox,
     current_runtime,
@@ -29,7 +31,6 @@ from ._api import (
     try_recv,
     unlink,
 )
-from ._accounts import UNLIMITED, Account, Accounts, GuestLimits, LumpLedger
 from ._clock import Clock, RealClock, VirtualClock
 from ._errors import (
     BadReason,
@@ -77,7 +78,6 @@ from ._reasons import (
     is_normal_exit,
 )
 from ._runtime import Runtime
-from . import _foreign as foreign
 from ._signals import Down, Exit, Message, Signal
 from ._table import Cap
 from ._wasm import (

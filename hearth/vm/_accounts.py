@@ -32,7 +32,6 @@ charged for it, no live guest runs it, and the operator has not pinned it.
 Everything here runs on the hub thread and never switches greenlets.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Hashable

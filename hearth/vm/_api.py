@@ -4,7 +4,6 @@ Each function acts as the process the calling greenlet runs (like Erlang's
 BIFs act as ``self()``) and raises `NotInProcess` anywhere else.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence

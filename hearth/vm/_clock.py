@@ -7,14 +7,13 @@ process of its runtime is blocked: a test of a 30-second timeout then runs
 in microseconds and always the same way.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 import heapq
 import itertools
 import time
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Clock", "RealClock", "VirtualClock"]
 

@@ -4,10 +4,10 @@ Every error a kernel call raises is raised *before* anything is queued or
 changed, so a caller that catches it has lost nothing.
 """
 
-
 from __future__ import annotations
 
 from typing import Any
+
 __all__ = [
     "HearthError",
     "InvalidHandle",

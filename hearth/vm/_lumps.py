@@ -22,14 +22,13 @@ patched in a monkey-patched process and a guest thread that logs can hang.
 Outcomes are counted in `cache_info()` and carried by the exceptions instead.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Iterator
 import os
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import blake3

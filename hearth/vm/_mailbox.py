@@ -6,7 +6,6 @@ process. Only the owner receives from a mailbox; anyone with a capability
 to it may send.
 """
 
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -37,11 +37,8 @@ native ones and nothing here logs (see `_lumps`). Two threads asking for the
 same uncached module wait for one compile rather than doing two.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 import hmac
 import importlib.metadata
 import json
@@ -49,7 +46,9 @@ import os
 import platform
 import sys
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import blake3
 import wasmtime

@@ -10,7 +10,6 @@ killed it returns, and a chain of links is torn down within one pass (rule
 V21) without recursion.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -5,11 +5,11 @@ A reason is an atom (a `str` such as ``"normal"``), ``("shutdown", term)``,
 or any other plain-data term a process chose with `exit(reason)`.
 """
 
-
 from __future__ import annotations
 
-from typing import Any
 import linecache
+from types import TracebackType
+from typing import Any
 
 from ._errors import BadReason
 from ._terms import brief
@@ -50,7 +50,7 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     return ("error", type(exc).__qualname__, _safe_str(exc), format_traceback(exc))
 
 
-def _safe_str(exc):
+def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)
     except Exception:
@@ -61,7 +61,7 @@ _CAUSE = "\nThe above exception was the direct cause of the following exception:
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
 
-def format_traceback(exc):
+def format_traceback(exc: BaseException | None) -> str:
     """Format `exc` and its chain like the interpreter does, minus the
     column carets.
 
@@ -69,7 +69,7 @@ def format_traceback(exc):
     made formatting the reason of a crash cost about 18 µs; this costs about
     4 µs, which matters when thousands of processes crash at once.
     """
-    chain = []
+    chain: list[tuple[BaseException, str]] = []
     seen = set()
     while exc is not None and id(exc) not in seen and len(chain) < 16:
         seen.add(id(exc))
@@ -88,7 +88,7 @@ def format_traceback(exc):
             parts.append(link)
         if exc.__traceback__ is not None:
             parts.append("Traceback (most recent call last):\n")
-            tb = exc.__traceback__
+            tb: TracebackType | None = exc.__traceback__
             while tb is not None:
                 code = tb.tb_frame.f_code
                 lineno = tb.tb_lineno

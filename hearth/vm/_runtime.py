@@ -5,29 +5,24 @@ queue, the clock, and the history of recent exits. Routes of two runtimes
 are never mixed: a capability only ever names a mailbox of its own runtime.
 """
 
-
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from ._accounts import Account
-from ._clock import Clock
-from ._introspect import ProcessInfo
 import itertools
 import logging
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import gevent
 from gevent.event import Event
 from greenlet import getcurrent
 
-from ._accounts import Accounts, GuestLimits
-from ._clock import RealClock, VirtualClock
+from ._accounts import Account, Accounts, GuestLimits
+from ._clock import Clock, RealClock, VirtualClock
 from ._errors import LumpCorrupt, Misuse, ProcessExit
-from ._introspect import ExitRecord, process_info
+from ._introspect import ExitRecord, ProcessInfo, process_info
 from ._lumps import DEFAULT_CACHE_BYTES, LumpId, LumpStore, lump_id as lump_id_of
 from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
@@ -236,7 +231,7 @@ class Runtime:
         return proc.pid
 
     @contextmanager
-    def open_process(self, **options):
+    def open_process(self, **options: Any) -> Iterator[Process]:
         """Attach the calling greenlet as a process for the `with` block.
 
         Tests and embedding code use this to act as a process: spawn, send,

@@ -5,7 +5,6 @@ imported into the receiver's table when the signal is received (rule V5),
 so a signal dropped with a closed mailbox costs no table entry anywhere.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence

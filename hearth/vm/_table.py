@@ -12,7 +12,6 @@ table (else `ForeignCapability`), checks its permission before anything is
 queued (rule V6), and never switches greenlets unless it says so.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Iterable

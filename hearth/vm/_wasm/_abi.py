@@ -19,8 +19,8 @@ import logging
 import operator
 import struct
 
-from wasmtime import FuncType, ValType
 from gevent.monkey import get_original
+from wasmtime import FuncType, ValType
 
 from . import _ffi
 from ._errors import GuestExit, GuestTrap

@@ -4,7 +4,6 @@ A guest is spawned from inside a process, like `hearth.vm.spawn`, and the
 call returns a capability (all permissions) to the guest's parent mailbox.
 """
 
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

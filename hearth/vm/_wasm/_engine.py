@@ -7,7 +7,6 @@ on a `Linker`, so a module is linked once (`GuestModule`, an `InstancePre`)
 and each guest only instantiates it in its own store.
 """
 
-
 from __future__ import annotations
 
 import weakref

@@ -50,8 +50,8 @@ from . import _ffi
 from ._abi import METADATA, RUNNING, current
 from ._bridge import DONE, OK, TRAP, as_batch_thread
 from ._errors import GuestTrap
-from ._handoff import HandoffPort
 from ._handles import HandleTable
+from ._handoff import HandoffPort
 from ._memory import GuestMemory, NoMemory
 
 __all__ = ["Guest", "GuestSpec", "guest_main", "spawn_as", "trap_reason"]
