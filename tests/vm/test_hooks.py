@@ -1,6 +1,8 @@
 """The kernel calls the layers above use instead of its private attributes
 (docs/design.md, "What the upper layers may ask of the kernel")."""
 
+import pytest
+
 from hearth import otp, vm
 from hearth.vm import ALL, KILL, LINK, MONITOR, SEND, Down
 
@@ -100,3 +102,18 @@ def test_supervisors_are_found_by_their_mark_not_by_a_function_name(runtime, pro
     impostor.kill()
     sup.unlink()
     sup.kill()
+
+
+def test_foreign_helpers_act_on_routes_without_private_attributes(proc):
+    from hearth.vm import Message, foreign
+
+    mb = vm.create_mailbox()
+    route, _ = foreign.route_of(mb.make_capability(SEND))
+    foreign.deliver(route, Message(b"from a peer", ()))
+    sig = mb.recv(timeout=1)
+    assert type(sig) is Message and sig.data == b"from a peer"
+    assert not foreign.route_closed(route) and not foreign.owner_exited(route)
+    mb.destroy()
+    assert foreign.route_closed(route) and not foreign.owner_exited(route)
+    with pytest.raises(TypeError):
+        foreign.stand_in(route)
