@@ -28,37 +28,37 @@ NOT_YET = {
 }
 
 
+def _methods(cls):
+    for attr, value in vars(cls).items():
+        if attr.startswith("_") and attr not in ("__init__", "__call__"):
+            continue
+        if isinstance(value, property):
+            yield from (f for f in (value.fget, value.fset) if f is not None)
+        elif isinstance(value, (staticmethod, classmethod)):
+            yield value.__func__
+        elif inspect.isfunction(value):
+            yield value
+
+
 def _public_functions():
     """(qualified name, function) of every function in a package's
     ``__all__`` and every public method or property of a class in it."""
-    seen = set()
     for pkg in PACKAGES:
         module = importlib.import_module(pkg)
         for name in module.__all__:
             obj = getattr(module, name)
-            owner = getattr(obj, "__module__", "") or ""
-            if not owner.startswith("hearth.") or owner in NOT_YET:
+            if getattr(obj, "__module__", None) in NOT_YET:
                 continue
             if inspect.isfunction(obj):
                 found = [obj]
             elif inspect.isclass(obj):
-                found = []
-                for attr, value in vars(obj).items():
-                    if attr.startswith("_") and attr not in ("__init__", "__call__"):
-                        continue
-                    if isinstance(value, property):
-                        found += [f for f in (value.fget, value.fset) if f is not None]
-                    elif isinstance(value, (staticmethod, classmethod)):
-                        found.append(value.__func__)
-                    elif inspect.isfunction(value):
-                        found.append(value)
+                found = list(_methods(obj))
             else:
                 continue
             for fn in found:
-                key = f"{fn.__module__}.{fn.__qualname__}"
-                if key not in seen and fn.__module__.startswith("hearth."):
-                    seen.add(key)
-                    yield key, fn
+                # Dataclasses' generated methods have no source to annotate.
+                if fn.__module__.startswith("hearth.") and fn.__code__.co_filename != "<string>":
+                    yield f"{fn.__module__}.{fn.__qualname__}", fn
 
 
 def _unannotated(fn):
@@ -75,6 +75,13 @@ def test_every_public_function_and_method_is_annotated():
     assert len(functions) > 200  # the walk found the API, not nothing
     gaps = {name: miss for name, fn in functions.items() if (miss := _unannotated(fn))}
     assert gaps == {}
+
+
+def test_the_check_sees_a_missing_annotation():
+    def half(a: int, b):  # b and the return are left bare on purpose
+        return a
+
+    assert _unannotated(half) == ["b", "return"]
 
 
 def test_the_package_says_it_is_typed():
@@ -95,7 +102,7 @@ def _run(argv):
 
 
 def test_mypy_passes_on_vm_otp_and_net(tmp_path):
-    # Settings and the files checked are pyproject.toml's [tool.mypy].
+    # The settings and the files checked are pyproject.toml's [tool.mypy].
     code, text = _run([_tool("mypy"), "--cache-dir", str(tmp_path / "cache")])
     assert code == 0, text
 

@@ -141,6 +141,7 @@ from hearth.otp import (
     registered,
     reload,
     restart_child,
+    supervisor_pids,
     terminate_child,
     encode,
     which_children,
@@ -151,7 +152,6 @@ from hearth.vm._introspect import (
     kill_pid,
     last_owner,
     owner_pid,
-    pids_by_initial_call,
 )
 
 from ._guest_upgrade import upgrade as upgrade_guest_service
@@ -193,7 +193,6 @@ WALK_TIMEOUT = 1.0  # seconds a supervisor has to answer which_children
 _BATCH = 500  # records per follow message
 _OFF_HUB_BYTES = 1 << 20  # lump puts above this hash on a native thread
 
-_SUPERVISOR_CALL = "supervisor_main"  # the initial call of every supervisor process
 _FRONT_CALL = "_front_main"  # the initial call of a guest service's front
 
 _OPS = {
@@ -320,7 +319,7 @@ def _walk_supervisors(runtime):
     for every live supervisor, and the set of supervisors that did not
     answer. Switches: always."""
     out, busy = {}, set()
-    for pid in pids_by_initial_call(runtime, _SUPERVISOR_CALL):
+    for pid in supervisor_pids(runtime):
         cap = capability_to_pid(pid, SEND | MONITOR)
         if cap is None:
             continue

@@ -556,9 +556,7 @@ class _Terminal(SceneResource):
         self.core = core
         # The kernel runs exit hooks before it closes our routes, so the
         # child is reaped before anyone gets our Down, however we die.
-        if self.proc.at_exit is None:
-            self.proc.at_exit = []
-        self.proc.at_exit.append(lambda proc, reason: core.close())
+        vm.on_exit(self.proc, lambda proc, reason: core.close())
         self._reader = vm.spawn_link(_read_loop, core, name="hearth.terminal.reader")
         self._reader_ref = self._reader.monitor()
 

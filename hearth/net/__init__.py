@@ -1,7 +1,8 @@
 """hearth.net — peers: capabilities across WebSocket and the local IPC socket.
 
-Layer 2: imports `hearth.vm`, `hearth.otp` and the native service helper. A capability held by a peer is used like
-a local one (rules N1–N6 and V25 of docs/semantics.md); the tour is
+Layer 2: imports `hearth.vm` and `hearth.otp` only (its service,
+``hearth.net.Peers``, is a `hearth.otp.Service`). A capability held by a
+peer is used like a local one (rules N1–N6 and V25 of docs/semantics.md); the tour is
 docs/network.md.
 
 - `listen(bind, secret=..., root=cap)`: serve peers over WebSocket.
@@ -16,7 +17,12 @@ from ._connect import CertificateError, Peer, connect, default_secret, start_upl
 from ._connection import MAX_OUTBOX, PING_INTERVAL, PING_TIMEOUT, Connection
 from ._errors import AddressInUse, AuthError, ConnectError, NetError
 from ._listen import (
-    HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, Listener, listen, listen_unix, parse_bind,
+    HANDSHAKE_TIMEOUT,
+    MAX_HANDSHAKES,
+    Listener,
+    listen,
+    listen_unix,
+    parse_bind,
 )
 from ._peers import PEERS, PeersService, start_peers_service
 from ._wire import MAX_FRAME, ProtocolError

@@ -1,5 +1,7 @@
 """Errors of the network layer."""
 
+from __future__ import annotations
+
 from hearth.vm import HearthError
 
 __all__ = ["NetError", "ConnectError", "AuthError", "AddressInUse"]

@@ -18,16 +18,24 @@ request                ``ok`` value
 Ids are the listener's own numbers for its connections, never reused.
 """
 
-from hearth.native._service import NOT_FOUND, Service, ServiceError, parse_op, start_supervised
-from hearth.vm import foreign
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hearth.otp import NOT_FOUND, Request, Service, ServiceError, parse_op, start_supervised
+from hearth.vm import Cap, foreign
 from hearth.vm._terms import brief
+
+if TYPE_CHECKING:
+    from ._connection import Connection
+    from ._listen import Listener
 
 __all__ = ["PEERS", "PeersService", "start_peers_service"]
 
 PEERS = "hearth.net.Peers"
 
 
-def _serial(conn):
+def _serial(conn: Connection) -> int:
     return int(conn.name.rsplit("#", 1)[1])
 
 
@@ -36,15 +44,15 @@ class PeersService(Service):
 
     name = PEERS
 
-    def __init__(self, listener):
+    def __init__(self, listener: Listener) -> None:
         super().__init__()
         self._listener = listener
 
-    def _live(self):
+    def _live(self) -> list[Connection]:
         conns = [c for c in self._listener.connections if not c.closed and c.got_root.is_set()]
         return sorted(conns, key=_serial)
 
-    def handle_request(self, request):
+    def handle_request(self, request: Request) -> Any:
         op, fields = parse_op(request.term, {"list": (), "root": ("id",)})
         if op == "list":
             return [{"id": _serial(c), "address": str(c.transport.address),
@@ -64,7 +72,7 @@ class PeersService(Service):
         raise ServiceError(NOT_FOUND, f"no connected peer {brief(wanted)}")
 
 
-def start_peers_service(registry, listener):
+def start_peers_service(registry: Cap, listener: Listener) -> Cap | None:
     """Start ``hearth.net.Peers`` for `listener`, supervised, linked to the
     caller and registered in `registry`. Returns its capability.
 

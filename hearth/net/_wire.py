@@ -41,6 +41,11 @@ of Python objects; error messages show a bounded prefix of the offending
 term (`hearth.vm._terms.brief`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import msgpack
 
 from hearth.vm import ALL, BadReason, check_reason
@@ -80,12 +85,12 @@ class ProtocolError(Exception):
     """The peer broke the protocol; the connection must be dropped."""
 
 
-def pack(ops):
+def pack(ops: Sequence[Any]) -> bytes:
     """One frame holding `ops`. Switches: never."""
     return msgpack.packb(ops, use_bin_type=True)
 
 
-def weight(op):
+def weight(op: Any) -> int:
     """About how many msgpack objects `op` packs into (for splitting
     batches under `MAX_FRAME_ITEMS`). Switches: never."""
     n = 1
@@ -94,7 +99,7 @@ def weight(op):
     return n
 
 
-def _weight(term, depth):
+def _weight(term: Any, depth: int) -> int:
     t = type(term)
     if t is tuple or t is list:
         return 1 + sum(_weight(x, depth + 1) for x in term) if depth < 40 else 1
@@ -104,13 +109,13 @@ def _weight(term, depth):
     return 1
 
 
-def _int(v, what):
+def _int(v: Any, what: str) -> int:
     if type(v) is not int:
         raise ProtocolError(f"{what} must be an integer, not {type(v).__name__}")
     return v
 
 
-def _desc(d):
+def _desc(d: Any) -> Any:
     if type(d) is not tuple or len(d) != 2:
         raise ProtocolError(f"a capability descriptor is [id, perms], not {brief(d)}")
     cid, perms = _int(d[0], "a capability id"), _int(d[1], "permissions")
@@ -119,14 +124,14 @@ def _desc(d):
     return d
 
 
-def _reason(r):
+def _reason(r: Any) -> Any:
     try:
         return check_reason(r)
     except BadReason as e:
         raise ProtocolError(f"bad exit reason: {e}") from None
 
 
-def _check(op):
+def _check(op: Any) -> Any:
     if type(op) is not tuple or not op or type(op[0]) is not int:
         raise ProtocolError(f"an operation is an array starting with its code, not {brief(op)}")
     code, n = op[0], len(op)
@@ -182,7 +187,7 @@ def _check(op):
     return op
 
 
-def unpack(frame):
+def unpack(frame: bytes) -> Sequence[Any]:
     """The checked operations of `frame`. Switches: never.
 
     Raises:

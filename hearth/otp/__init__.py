@@ -1,15 +1,14 @@
 """hearth.otp — OTP behaviours on the kernel.
 
 Layer 1: imports `hearth.vm` only. Request/response (`call`, `cast`,
-`reply`), gen_server (`GenServer`, `start_server`, `start_link_server`,
+`reply`; the envelope of docs/protocols.md: `request`, and `Service` for
+the service side), gen_server (`GenServer`, `start_server`, `start_link_server`,
 `stop_server`),
 supervisors (`ChildSpec`, `start_link_supervisor` and the admin calls),
 applications, hot code reload (`reload`), the registry service, and the
 patterns sink, pub-sub, ownership and factory.
 """
 
-from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
-from ._codec import decode, encode
 from ._application import (
     Application,
     load_application,
@@ -22,6 +21,9 @@ from ._application import (
     unload_application,
     which_applications,
 )
+from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
+from ._codec import decode, encode
+from ._depends import DependencyCycle, dependency_order
 from ._errors import (
     AlreadyStarted,
     ApplicationError,
@@ -36,32 +38,13 @@ from ._errors import (
     StartError,
     StartTimeout,
 )
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
-from ._gen_server import stop as stop_server
-from ._registry import start_link_registry, start_registry
-from ._request import is_reply, read_reply, request, send_request
-from ._registry_client import (
-    lookup,
-    register,
-    registered,
-    registry_view,
-    unregister,
-)
-from ._supervisor import (
-    ChildInfo,
-    ChildSpec,
-    count_children,
-    delete_child,
-    restart_child,
-    start_child,
-    supervisor_spec,
-    terminate_child,
-    which_children,
-)
-from ._supervisor import start_link as start_link_supervisor
 from ._factory import create, created_count, start_factory, start_link_factory
+from ._gen_server import (
+    GenServer,
+    start as start_server,
+    start_link as start_link_server,
+    stop as stop_server,
+)
 from ._ownership import Owned, dispose, spawn_owned, transfer
 from ._pubsub import (
     publish,
@@ -71,8 +54,47 @@ from ._pubsub import (
     subscriber_count,
     unsubscribe,
 )
-from ._sink import start_link_sink, start_sink
+from ._registry import start_link_registry, start_registry
+from ._registry_client import (
+    lookup,
+    register,
+    registered,
+    registry_view,
+    unregister,
+)
 from ._reload import ReloadFailure, ReloadResult, clear_reload_errors, reload, reload_errors
+from ._request import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    is_reply,
+    read_reply,
+    request,
+    send_request,
+)
+from ._service import (
+    Request,
+    Service,
+    parse_op,
+    spawn_service,
+    start_registered,
+    start_supervised,
+)
+from ._sink import start_link_sink, start_sink
+from ._supervisor import (
+    ChildInfo,
+    ChildSpec,
+    count_children,
+    delete_child,
+    restart_child,
+    start_child,
+    start_link as start_link_supervisor,
+    supervisor_pids,
+    supervisor_spec,
+    terminate_child,
+    which_children,
+)
 
 __all__ = [
     # request/response
@@ -88,6 +110,17 @@ __all__ = [
     "send_request",
     "read_reply",
     "is_reply",
+    # the envelope's service side
+    "Service",
+    "Request",
+    "parse_op",
+    "spawn_service",
+    "start_registered",
+    "start_supervised",
+    "INVALID_REQUEST",
+    "INTERNAL_ERROR",
+    "NOT_FOUND",
+    "PERMISSION_DENIED",
     # gen_server
     "GenServer",
     "start_server",
@@ -98,6 +131,7 @@ __all__ = [
     "ChildInfo",
     "start_link_supervisor",
     "supervisor_spec",
+    "supervisor_pids",
     "start_child",
     "terminate_child",
     "restart_child",
@@ -118,7 +152,9 @@ __all__ = [
     "lookup",
     "registered",
     "registry_view",
-    # applications
+    # applications, and the dependency order they and kindling's init share
+    "dependency_order",
+    "DependencyCycle",
     "Application",
     "start_application_controller",
     "start_link_application_controller",

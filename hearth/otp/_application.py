@@ -81,17 +81,19 @@ request                          ``ok`` value; error kinds
 ===============================  ============================================
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 from hearth import vm
 from hearth.vm import KILL, MONITOR, Cap, Down, Exit, Message, format_reason
 
 from ._call import call
+from ._depends import DependencyCycle, dependency_order
 from ._errors import ApplicationError, CallError, StartError
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._patterns import INVALID, err, ok, reject, request
 from ._supervisor_spec import (
     RESTART_TYPES,
@@ -398,42 +400,46 @@ def _release_args(app):
 
 
 def _start_order(loaded, name):
-    """`name` and its dependencies, each after the ones it needs.
+    """`name` and its dependencies, each after the ones it needs, depth
+    first in the order they are listed (as Erlang's ``ensure_all_started``):
+    `dependency_order` sorts them (and finds a cycle), ties broken by where
+    a depth-first walk through the listed dependencies finishes them, which
+    is that order whenever there is no cycle.
 
-    Depth first, iterative (a long chain can't exhaust the stack).
+    Iterative (a long chain can't exhaust the stack).
 
     Raises:
         _Refused: a needed application is not loaded, or a cycle.
     """
-    order, done = [], set()
-    path = [name]  # the chain being visited, for the cycle's report
+    reached = {name: 0}  # application -> when the walk reached it
+    finished = {}  # application -> when the walk finished it
     stack = [(name, iter(loaded[name].applications))]
-    on_path = {name}
     while stack:
         current, deps = stack[-1]
         dep = next(deps, None)
         if dep is None:
             stack.pop()
-            path.pop()
-            on_path.discard(current)
-            done.add(current)
-            order.append(current)
+            finished[current] = len(finished)
             continue
-        if dep in done:
+        if dep in reached:
             continue
-        if dep in on_path:
-            cycle = tuple(path[path.index(dep):]) + (dep,)
-            raise _Refused(
-                "dependency_cycle",
-                "applications depend on each other in a cycle: " + " -> ".join(cycle),
-                ("dependency_cycle", cycle),
-            )
         if dep not in loaded:
             raise _not_loaded(dep, current)
+        reached[dep] = len(reached)
         stack.append((dep, iter(loaded[dep].applications)))
-        path.append(dep)
-        on_path.add(dep)
-    return order
+    try:
+        return dependency_order({n: loaded[n].applications for n in finished},
+                                key=finished.__getitem__)
+    except DependencyCycle as e:
+        # Report it from where the walk entered it (from `name`'s side).
+        chain = e.cycle[:-1]
+        start = min(range(len(chain)), key=lambda i: reached[chain[i]])
+        cycle = (*chain[start:], *chain[:start], chain[start])
+        raise _Refused(
+            "dependency_cycle",
+            "applications depend on each other in a cycle: " + " -> ".join(cycle),
+            ("dependency_cycle", cycle),
+        ) from None
 
 
 def _stop_one(state, r):
@@ -532,7 +538,7 @@ def _release(caps):
 # -- clients ------------------------------------------------------------------------------
 
 
-def start_application_controller(timeout=None):
+def start_application_controller(timeout: float | None = None) -> Cap:
     """Start an application controller; return a capability to it.
 
     Switches: always.
@@ -540,7 +546,7 @@ def start_application_controller(timeout=None):
     return start_server(ApplicationController, timeout=timeout)
 
 
-def start_link_application_controller(timeout=None):
+def start_link_application_controller(timeout: float | None = None) -> Cap:
     """Start an application controller linked to the caller, its parent:
     the caller's death stops every application (in reverse start order),
     and a permanent application's end reaches the caller as the
@@ -552,7 +558,7 @@ def _request(ctl, req, timeout):
     return request(ctl, req, timeout, error=ApplicationError)
 
 
-def load_application(ctl, app, timeout=None):
+def load_application(ctl: Cap, app: Application, timeout: float | None = None) -> Any:
     """Load `app` (an `Application`) into the controller.
 
     Raises:
@@ -567,13 +573,15 @@ def load_application(ctl, app, timeout=None):
     _request(ctl, ("load", _to_term(app)), timeout)
 
 
-def unload_application(ctl, name, timeout=None):
+def unload_application(ctl: Cap, name: str, timeout: float | None = None) -> Any:
     """Forget a stopped application. Raises `ApplicationError` (``not_loaded``,
     ``running``). Switches: always."""
     _request(ctl, ("unload", name), timeout)
 
 
-def start_application(ctl, name, type=None, timeout=None):
+def start_application(
+    ctl: Cap, name: str, type: str | None = None, timeout: float | None = None
+) -> Any:
     """Start `name` and, first, the dependencies not running yet.
 
     Args:
@@ -589,25 +597,25 @@ def start_application(ctl, name, type=None, timeout=None):
     _request(ctl, ("start", name, type), timeout)
 
 
-def stop_application(ctl, name, timeout=None):
+def stop_application(ctl: Cap, name: str, timeout: float | None = None) -> Any:
     """Stop `name`'s tree, then call its ``stop``. Never triggers the type
     rules. Raises `ApplicationError` (``not_started``). Switches: always."""
     _request(ctl, ("stop", name), timeout)
 
 
-def which_applications(ctl, timeout=None):
+def which_applications(ctl: Cap, timeout: float | None = None) -> list[tuple[Any, ...]]:
     """``[(name, description, version)]`` of the running applications, the
     most recently started first. Switches: always."""
     return [tuple(entry) for entry in _request(ctl, ("which_applications",), timeout)]
 
 
-def loaded_applications(ctl, timeout=None):
+def loaded_applications(ctl: Cap, timeout: float | None = None) -> list[tuple[Any, ...]]:
     """``[(name, description, version)]`` of the loaded applications, by
     name. Switches: always."""
     return [tuple(entry) for entry in _request(ctl, ("loaded_applications",), timeout)]
 
 
-def stop_application_controller(ctl, timeout=None):
+def stop_application_controller(ctl: Cap, timeout: float | None = None) -> list[str]:
     """Stop every running application in reverse start order, then the
     controller (which exits ``normal``).
 

@@ -12,9 +12,13 @@ destroys it: a late reply then goes to a closed route and is dropped by the
 kernel, so it can never show up later (O2).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import msgpack
 
-from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process
+from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process, is_self
 from hearth.vm._terms import measure as measure_term
 
 from ._codec import decode, encode
@@ -34,7 +38,7 @@ class From:
 
     __slots__ = ("cap", "tag")
 
-    def __init__(self, cap, tag):
+    def __init__(self, cap: Cap, tag: int) -> None:
         self.cap = cap
         self.tag = tag
 
@@ -63,7 +67,7 @@ def _fallback(*_):
     raise _Fallback
 
 
-_idle_packers = []  # packers not in use; each `_pack` takes one of its own
+_idle_packers: list[Any] = []  # packers not in use; each `_pack` takes one of its own
 _KEEP_BUFFER = 64 * 1024  # a packer that grew past this is not kept
 
 
@@ -116,7 +120,7 @@ def _reply_box(proc):
     return entry
 
 
-def call(server, request, timeout=DEFAULT_TIMEOUT):
+def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
     """Send `request` to `server` and wait for its reply (rule O2).
 
     Args:
@@ -139,7 +143,7 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
     Switches: always (never when it raises ``calling_self``).
     """
     proc = current_process()
-    if type(server) is Cap and getattr(server._route, "_proc", None) is proc:
+    if type(server) is Cap and is_self(server):
         raise CallError(f"calling_self: {request!r} was sent to the calling process itself,"
                         " which can't answer while it waits"[:300], "calling_self")
     d = proc.dictionary
@@ -148,14 +152,14 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
         entry = _reply_box(proc)
     mb = entry[0]
     rt = proc.runtime
-    tag = rt._new_ref()
+    tag = rt.make_ref()
     term = ("$call", tag, request)
     data = _pack(term)
     if data is None:
         data, caps = encode(term, [entry[1]])
     else:
         caps = entry[2]
-    ref = server.monitor(mb) if server._perms & MONITOR else None
+    ref = server.monitor(mb) if server.perms & MONITOR else None
     server.send(data, caps)
     if timeout is None:
         deadline = remaining = None
@@ -172,17 +176,17 @@ def call(server, request, timeout=DEFAULT_TIMEOUT):
             if ref is not None:
                 proc.demonitor(ref, flush=True)
             mb.destroy()
-            proc.dictionary.pop(_KEY, None)
+            (proc.dictionary or {}).pop(_KEY, None)
             raise CallTimeout(f"no reply to {request!r} within {timeout}s", "timeout")
         if type(sig) is Message:
             try:
-                term = _decode(sig.data, sig.caps)
+                got = _decode(sig.data, sig.caps)
             except DecodeError:
-                term = None
-            if type(term) is tuple and len(term) == 3 and term[0] == "$reply" and term[1] == tag:
+                got = None
+            if type(got) is tuple and len(got) == 3 and got[0] == "$reply" and got[1] == tag:
                 if ref is not None:
                     proc.demonitor(ref, flush=True)
-                return term[2]
+                return got[2]
             _release(sig.caps)
         elif type(sig) is Down:
             sig.cap.release()
@@ -197,7 +201,7 @@ def _release(caps):
         cap.release()
 
 
-def cast(server, request):
+def cast(server: Cap, request: Any) -> None:
     """Send `request` without waiting (rule O3). Never blocks, never raises
     for a dead server. Switches: never."""
     term = ("$cast", request)
@@ -209,7 +213,7 @@ def cast(server, request):
         server.send(data)
 
 
-def reply(from_, value):
+def reply(from_: From, value: Any) -> None:
     """Answer a call (now or later) and release the reply capability.
 
     Switches: never.
@@ -217,7 +221,7 @@ def reply(from_, value):
     cap = from_.cap
     term = ("$reply", from_.tag, value)
     data = _pack(term)
-    caps = ()
+    caps: list[Cap] | tuple[()] = ()
     if data is None:
         data, caps = encode(term)
     try:
@@ -226,7 +230,7 @@ def reply(from_, value):
         cap.release()
 
 
-def classify(sig):
+def classify(sig: Any) -> tuple[Any, ...]:
     """Sort a received signal the way a server loop needs it.
 
     Returns one of:
@@ -245,7 +249,7 @@ def classify(sig):
             return ("info", sig)
         if type(term) is tuple and term:
             kind = term[0]
-            if kind == "$call" and len(term) == 3 and sig.caps and sig.caps[0]._perms & SEND:
+            if kind == "$call" and len(term) == 3 and sig.caps and sig.caps[0].perms & SEND:
                 return ("call", From(sig.caps[0], term[1]), term[2])
             if kind == "$cast" and len(term) == 2:
                 return ("cast", term[1])

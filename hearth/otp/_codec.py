@@ -7,7 +7,11 @@ the message's capability list and leaves in its place a msgpack extension
 messages. Arrays decode as tuples (immutable, like Erlang's), maps as dicts.
 """
 
+from __future__ import annotations
+
 import struct
+from collections.abc import Sequence
+from typing import Any
 
 import msgpack
 
@@ -22,7 +26,7 @@ CAP_EXT = 1
 _INDEX = struct.Struct("<I")
 
 
-def encode(term, caps=None):
+def encode(term: Any, caps: list[Cap] | None = None) -> tuple[bytes, list[Cap]]:
     """Return ``(data, caps)`` for `term`.
 
     Args:
@@ -35,7 +39,7 @@ def encode(term, caps=None):
     """
     out = [] if caps is None else list(caps)
 
-    def default(obj):
+    def default(obj: object) -> msgpack.ExtType:
         if type(obj) is Cap:
             out.append(obj)
             return msgpack.ExtType(CAP_EXT, _INDEX.pack(len(out) - 1))
@@ -46,7 +50,7 @@ def encode(term, caps=None):
     return msgpack.packb(term, default=default, use_bin_type=True), out
 
 
-def decode(data, caps=()):
+def decode(data: bytes, caps: Sequence[Cap] = ()) -> Any:
     """Return the term in `data`, with capability extensions replaced by
     the matching `Cap` of `caps`.
 
@@ -64,7 +68,7 @@ def decode(data, caps=()):
     except TermTooBig as e:
         raise DecodeError(f"message refused: {e}") from None
 
-    def ext_hook(code, payload):
+    def ext_hook(code: int, payload: bytes) -> Any:
         if code != CAP_EXT or len(payload) != 4:
             raise DecodeError(f"unknown msgpack extension {code}")
         (index,) = _INDEX.unpack(payload)

@@ -1,5 +1,9 @@
 """The OTP layer's exceptions."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from hearth.vm import HearthError
 
 __all__ = [
@@ -25,7 +29,7 @@ class CallError(HearthError):
     can't go on without the reply let it propagate and crash, as in OTP.
     """
 
-    def __init__(self, message, reason):
+    def __init__(self, message: str, reason: Any) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -56,7 +60,7 @@ class StartError(HearthError):
     dead by the time this is raised.
     """
 
-    def __init__(self, message, reason):
+    def __init__(self, message: str, reason: Any) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -79,7 +83,7 @@ class AlreadyStarted(StartError):
             registry gave one, else plain data naming it (a debug pid, say).
     """
 
-    def __init__(self, name, holder):
+    def __init__(self, name: Any, holder: Any) -> None:
         super().__init__(
             f"name {name!r} is already registered to {holder!r}", ("already_started", repr(holder))
         )
@@ -98,7 +102,7 @@ class ReloadFailed(HearthError):
         reason: an error exit reason (plain data, with the traceback).
     """
 
-    def __init__(self, message, module, reason):
+    def __init__(self, message: str, module: str, reason: Any) -> None:
         super().__init__(message)
         self.module = module
         self.reason = reason
@@ -116,7 +120,7 @@ class ServiceError(HearthError):
         details: the other fields of the error map (a dict, maybe empty).
     """
 
-    def __init__(self, kind, message, details=None):
+    def __init__(self, kind: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.message = message
@@ -144,7 +148,7 @@ class NameTaken(RegistryError):
             the registry did not say.
     """
 
-    def __init__(self, kind, message, name=None, holder=None):
+    def __init__(self, kind: str, message: str, name: Any = None, holder: Any = None) -> None:
         super().__init__(kind, message)
         self.name = name
         self.holder = holder
@@ -160,5 +164,5 @@ class ApplicationError(ServiceError):
     """
 
     @property
-    def reason(self):
+    def reason(self) -> Any:
         return self.details.get("reason")

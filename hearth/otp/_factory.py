@@ -27,15 +27,17 @@ process). Err ``invalid_request`` for anything malformed,
 process could not be started. ``("created",)`` → how many it has made.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from hearth.vm import LINK, Cap, Message, current_process
 
 from ._call import DEFAULT_TIMEOUT, reply
 from ._errors import StartError
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._ownership import Owned, spawn_owned
 from ._patterns import INVALID, err, ok, reject, request
 
@@ -94,7 +96,14 @@ def _create(state, owner, args, from_):
         deed.release()
 
 
-def start_factory(fn, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT, **options):
+def start_factory(
+    fn: Callable[..., object],
+    *args: Any,
+    name: str | None = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    **options: Any,
+) -> Cap:
     """Start a factory of processes running ``fn(*args, *request_args)``.
 
     Args:
@@ -114,7 +123,14 @@ def start_factory(fn, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT, 
     return _start(start_server, fn, args, name, registry, timeout, options)
 
 
-def start_link_factory(fn, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT, **options):
+def start_link_factory(
+    fn: Callable[..., object],
+    *args: Any,
+    name: str | None = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    **options: Any,
+) -> Cap:
     """Like `start_factory`, linked to the caller. Switches: always."""
     return _start(start_link_server, fn, args, name, registry, timeout, options)
 
@@ -125,7 +141,9 @@ def _start(starter, fn, args, name, registry, timeout, options):
     return starter(Factory, fn, options, *args, name=name, registry=registry, timeout=timeout)
 
 
-def create(factory, *args, owner=None, timeout=DEFAULT_TIMEOUT):
+def create(
+    factory: Cap, *args: Any, owner: Cap | None = None, timeout: float | None = DEFAULT_TIMEOUT
+) -> Owned:
     """Ask `factory` for a new process, owned by the caller (or `owner`).
 
     Args:
@@ -144,17 +162,15 @@ def create(factory, *args, owner=None, timeout=DEFAULT_TIMEOUT):
 
     Switches: always.
     """
-    minted = owner is None
-    if minted:
-        owner = current_process().make_capability(LINK)
+    mine = current_process().make_capability(LINK) if owner is None else None
     try:
-        value = request(factory, ("create", owner, args), timeout)
+        value = request(factory, ("create", owner or mine, args), timeout)
     finally:
-        if minted:
-            owner.release()
+        if mine is not None:
+            mine.release()
     return Owned(value["resource"], value["deed"])
 
 
-def created_count(factory, timeout=DEFAULT_TIMEOUT):
+def created_count(factory: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> int:
     """How many processes `factory` has made. Switches: always."""
     return request(factory, ("created",), timeout)

@@ -70,15 +70,18 @@ with no arguments, and the instance is replaced on a hot code switch. Keep
 what must survive in ``state``, not on ``self``.
 """
 
+from __future__ import annotations
+
 import logging
 import types
+from typing import Any
 
 from hearth.vm import (
     ALL,
     KILL,
-    Cap,
     LINK,
     SEND,
+    Cap,
     Down,
     Exit,
     Message,
@@ -89,6 +92,7 @@ from hearth.vm import (
     exit as vm_exit,
     format_reason,
     is_normal_exit,
+    is_self,
 )
 
 from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
@@ -129,36 +133,48 @@ class GenServer:
     """
 
     @classmethod
-    def start(cls, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+    def start(
+        cls,
+        *args: Any,
+        name: Any = None,
+        registry: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> Cap:
         """`start` this class. Switches: always."""
         return _start(cls, args, name, registry, timeout, False)
 
     @classmethod
-    def start_link(cls, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+    def start_link(
+        cls,
+        *args: Any,
+        name: Any = None,
+        registry: Any = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> Cap:
         """`start_link` this class. Switches: always."""
         return _start(cls, args, name, registry, timeout, True)
 
-    def init(self, *args):
+    def init(self, *args: Any) -> Any:
         """Set up the server; runs in the new process before `start` returns."""
         return ("ok", args[0] if len(args) == 1 else (args or None))
 
-    def handle_call(self, request, from_, state):
+    def handle_call(self, request: Any, from_: From, state: Any) -> Any:
         """Answer a `call`."""
         raise NotImplementedError(f"{type(self).__qualname__} does not handle calls: {request!r}")
 
-    def handle_cast(self, request, state):
+    def handle_cast(self, request: Any, state: Any) -> Any:
         """Handle a `cast`."""
         raise NotImplementedError(f"{type(self).__qualname__} does not handle casts: {request!r}")
 
-    def handle_info(self, info, state):
+    def handle_info(self, info: Any, state: Any) -> Any:
         """Handle any other signal: a `Down`, an `Exit`, a foreign `Message`."""
         log.warning("%s got an unexpected signal: %r", type(self).__qualname__, info)
         return ("noreply", state)
 
-    def terminate(self, reason, state):
+    def terminate(self, reason: Any, state: Any) -> Any:
         """Clean up before the server exits with `reason` (rule O4)."""
 
-    def code_change(self, old_vsn, state, extra):
+    def code_change(self, old_vsn: Any, state: Any, extra: Any) -> Any:
         """Migrate `state` from version `old_vsn` to this class's (rule O7)."""
         return ("ok", state)
 
@@ -198,7 +214,13 @@ def _server_class(target):
     raise TypeError(f"start needs a GenServer subclass or a module, not {type(target).__name__}")
 
 
-def start(module_or_class, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start(
+    module_or_class: Any,
+    *args: Any,
+    name: Any = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """Start a server and return once its ``init`` has finished (rule O1).
 
     The server runs ``init(*args)`` in its own new process while the caller
@@ -238,7 +260,13 @@ def start(module_or_class, *args, name=None, registry=None, timeout=DEFAULT_TIME
     return _start(module_or_class, args, name, registry, timeout, False)
 
 
-def start_link(module_or_class, *args, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_link(
+    module_or_class: Any,
+    *args: Any,
+    name: Any = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """Like `start`, and link the server to the caller atomically.
 
     The caller becomes the server's parent: if the server traps exits, an
@@ -274,7 +302,7 @@ def _start(target, args, name, registry, timeout, link):
     proc = current_process()
     rt = proc.runtime
     mb, ack_cap = _ack_box(proc)
-    tag = rt._new_ref()
+    tag = rt.make_ref()
     setup = _Setup(cls, name, registry, tag)
     parent_cap = proc.make_capability(LINK) if link else None
     # A registry service's capability travels to the server's table; a
@@ -283,8 +311,16 @@ def _start(target, args, name, registry, timeout, link):
     options = {"name": name} if isinstance(name, str) else {}
     try:
         server, ref = proc.spawn(
-            _server_main, setup, ack_cap, parent_cap, registry_cap, *args,
-            link=link, monitor=True, mailbox=mb, **options,
+            _server_main,
+            setup,
+            ack_cap,
+            parent_cap,
+            registry_cap,
+            *args,
+            link=link,
+            monitor=True,
+            mailbox=mb,
+            **options,
         )
     finally:
         if parent_cap is not None:
@@ -362,8 +398,12 @@ def _server_main(setup, ack, parent, registry_cap, *args):
     first_timeout = None
     if type(result) is tuple and len(result) == 2 and result[0] == "ok":
         state = result[1]
-    elif (type(result) is tuple and len(result) == 3 and result[0] == "ok"
-          and (result[2] is None or (type(result[2]) in (int, float) and result[2] >= 0))):
+    elif (
+        type(result) is tuple
+        and len(result) == 3
+        and result[0] == "ok"
+        and (result[2] is None or (type(result[2]) in (int, float) and result[2] >= 0))
+    ):
         state, first_timeout = result[1], result[2]
     elif result == "ignore":
         ack.send(*encode(("$ack", tag, "ignore")))
@@ -516,9 +556,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                     result = handle_info(sig, state)
                     if sig.caps:
                         _release(sig.caps, 0)
-            elif (
-                parent is not None and type(sig) is Exit and sig.cap.same_route(parent)
-            ):
+            elif parent is not None and type(sig) is Exit and sig.cap.same_route(parent):
                 # The parent (a supervisor) shuts us down; we trap exits, so
                 # run terminate (rule O4).
                 sig.cap.release()
@@ -561,7 +599,7 @@ def _stop_request(proc, sig):
     if len(caps) != 1 or sig.data[:1] != b"\x92":
         return None
     cap = caps[0]
-    if cap._route is not proc.mailboxes[0] or not cap._perms & KILL:
+    if not cap.names(proc.mailboxes[0]) or not cap.perms & KILL:
         return None
     try:
         term = decode(sig.data, caps)
@@ -573,7 +611,7 @@ def _stop_request(proc, sig):
     return term[1]
 
 
-def stop(server, reason="normal", timeout=None):
+def stop(server: Cap, reason: Any = "normal", timeout: float | None = None) -> str:
     """Stop the server `server` synchronously, as OTP's ``gen_server:stop``.
 
     The server finishes the signal it is handling, then runs
@@ -600,9 +638,12 @@ def stop(server, reason="normal", timeout=None):
     Switches: always (never for ``calling_self`` or missing permissions).
     """
     proc = current_process()
-    if getattr(server._route, "_proc", None) is proc:
-        raise CallError("calling_self: a server can't stop itself with stop; return"
-                        " ('stop', reason, state) from its callback", "calling_self")
+    if is_self(server):
+        raise CallError(
+            "calling_self: a server can't stop itself with stop; return"
+            " ('stop', reason, state) from its callback",
+            "calling_self",
+        )
     proof = server.demote(KILL)  # raises PermissionDenied without KILL
     mb = proc.create_mailbox()
     try:
@@ -615,8 +656,9 @@ def stop(server, reason="normal", timeout=None):
         server.send(data, caps)
         sig = mb.recv(timeout)
         while sig is not None and not (type(sig) is Down and sig.ref == ref):
-            if getattr(sig, "cap", None) is not None:
-                sig.cap.release()
+            held = getattr(sig, "cap", None)
+            if held is not None:
+                held.release()
             for cap in getattr(sig, "caps", ()) or ():
                 cap.release()
             sig = mb.recv(timeout)
@@ -624,8 +666,10 @@ def stop(server, reason="normal", timeout=None):
             raise CallTimeout(f"the server did not stop within {timeout}s", "timeout")
         sig.cap.release()
         if sig.reason != reason:
-            raise ServerExited(f"the server exited with {format_reason(sig.reason)},"
-                               f" not {format_reason(reason)}", sig.reason)
+            raise ServerExited(
+                f"the server exited with {format_reason(sig.reason)}, not {format_reason(reason)}",
+                sig.reason,
+            )
         return "ok"
     finally:
         proof.release()
@@ -647,6 +691,8 @@ def _stop(proc, cls, instance, reason, state, pending):
     if not is_normal_exit(reason):
         log.error(
             "server pid %s (%s) terminating: %s",
-            proc.pid, cls.__qualname__, format_reason(reason, traceback=True),
+            proc.pid,
+            cls.__qualname__,
+            format_reason(reason, traceback=True),
         )
     vm_exit(reason)

@@ -49,10 +49,13 @@ Warden protocol (`call` through the deed; replies as in `_patterns`):
 once the resource is gone, after which the warden exits ``normal``.
 """
 
+from __future__ import annotations
+
 import itertools
 import logging
 from collections import deque
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from hearth import vm
 from hearth.vm import (
@@ -95,7 +98,9 @@ class Owned(NamedTuple):
     deed: Cap
 
 
-def spawn_owned(fn, *args, owner=None, **options):
+def spawn_owned(
+    fn: Callable[..., object], *args: Any, owner: Cap | None = None, **options: Any
+) -> Owned:
     """Spawn ``fn(*args)`` as a resource owned by the caller or `owner`.
 
     The resource dies when its owner exits for any reason (see the module
@@ -186,7 +191,7 @@ def _start_box(proc):
     return box
 
 
-def transfer(deed, new_owner, timeout=DEFAULT_TIMEOUT):
+def transfer(deed: Cap, new_owner: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
     """Hand the resource of `deed` on to `new_owner`.
 
     When this returns, the resource dies with `new_owner` and no longer
@@ -209,7 +214,7 @@ def transfer(deed, new_owner, timeout=DEFAULT_TIMEOUT):
     request(deed, ("transfer", new_owner), timeout)
 
 
-def dispose(deed, shutdown=5.0, timeout=None):
+def dispose(deed: Cap, shutdown: float | None = 5.0, timeout: float | None = None) -> Any:
     """End the resource of `deed` without its exit reaching the owner.
 
     The resource gets the exit signal ``shutdown`` and, if it is still

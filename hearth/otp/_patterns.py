@@ -2,7 +2,8 @@
 
 The services of this layer (pub-sub, factory, the ownership warden, the
 application controller) take requests with `call` and answer them, as
-docs/protocols.md's request/response convention says, with a map:
+docs/protocols.md's request/response convention says, with a map built by
+`_request`'s `ok` and `err` (the envelope's own replies):
 
 - ``{"ok": value}`` on success;
 - ``{"err": {"kind": K, "message": M, ...}}`` on failure: `K` a short
@@ -24,56 +25,32 @@ Client side, `request` makes the call and `unwrap`s the reply: the value, or
 a `ServiceError` carrying the kind.
 """
 
-import logging
 
-from hearth.vm import SEND, Message
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hearth.vm import SEND, Cap, Message
 
 from ._call import DEFAULT_TIMEOUT, call
 from ._codec import encode
 from ._errors import ServiceError
+from ._request import INVALID_REQUEST, err, ok, unwrap
 
 __all__ = ["ServiceError", "ok", "err", "unwrap", "request", "reject", "INVALID"]
 
 log = logging.getLogger("hearth.otp.patterns")
 
-INVALID = "invalid_request"
+INVALID = INVALID_REQUEST
 
 
-def ok(value=None):
-    """A success reply: ``{"ok": value}``. Switches: never."""
-    return {"ok": value}
-
-
-def err(kind, message, **details):
-    """An error reply: ``{"err": {"kind": kind, "message": message, ...}}``.
-
-    Switches: never.
-    """
-    body = {"kind": kind, "message": message}
-    body.update(details)
-    return {"err": body}
-
-
-def unwrap(reply, error=ServiceError):
-    """The value of an ``{"ok": value}`` reply.
-
-    Raises:
-        ServiceError (or `error`, a subclass): an ``{"err": ...}`` reply, or
-            one of neither shape (kind ``invalid_reply``).
-
-    Switches: never.
-    """
-    if type(reply) is dict and len(reply) == 1:
-        if "ok" in reply:
-            return reply["ok"]
-        body = reply.get("err")
-        if type(body) is dict and type(body.get("kind")) is str:
-            details = {k: v for k, v in body.items() if k not in ("kind", "message")}
-            raise error(body["kind"], str(body.get("message", "")), details)
-    raise error("invalid_reply", f"not an ok/err reply: {reply!r}")
-
-
-def request(server, req, timeout=DEFAULT_TIMEOUT, error=ServiceError):
+def request(
+    server: Cap,
+    req: Any,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    error: type[ServiceError] = ServiceError,
+) -> Any:
     """`call` `server` with `req` and `unwrap` the reply.
 
     Raises:
@@ -85,7 +62,7 @@ def request(server, req, timeout=DEFAULT_TIMEOUT, error=ServiceError):
     return unwrap(call(server, req, timeout), error)
 
 
-def reject(service, sig, why):
+def reject(service: str, sig: Any, why: str) -> None:
     """Deal with input that is not a request of the service's protocol.
 
     A `Message` whose caps[0] can SEND gets a raw ``invalid_request`` error

@@ -38,15 +38,16 @@ Anything else is answered ``invalid_request`` (or logged, see `_patterns`),
 and the service goes on.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import Any
 
 from hearth.vm import MONITOR, SEND, Cap, Down, current_process
 
 from ._call import DEFAULT_TIMEOUT, cast
 from ._codec import encode
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._patterns import INVALID, err, ok, reject, request
 
 __all__ = [
@@ -150,7 +151,9 @@ def _publish(state, term):
 # -- the service and its clients ----------------------------------------------------------
 
 
-def start_pubsub(*, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_pubsub(
+    *, name: Any = None, registry: Any = None, timeout: float | None = DEFAULT_TIMEOUT
+) -> Cap:
     """Start a pub-sub service; return a capability (all permissions) to it.
 
     `name` and `registry` register it, as with `start_server`.
@@ -159,12 +162,14 @@ def start_pubsub(*, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
     return start_server(PubSub, name=name, registry=registry, timeout=timeout)
 
 
-def start_link_pubsub(*, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_link_pubsub(
+    *, name: Any = None, registry: Any = None, timeout: float | None = DEFAULT_TIMEOUT
+) -> Cap:
     """Like `start_pubsub`, linked to the caller. Switches: always."""
     return start_link_server(PubSub, name=name, registry=registry, timeout=timeout)
 
 
-def subscribe(pubsub, cap=None, timeout=DEFAULT_TIMEOUT):
+def subscribe(pubsub: Cap, cap: Cap | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
     """Subscribe `cap` (SEND and MONITOR; default: the caller's parent
     mailbox) to `pubsub`.
 
@@ -186,7 +191,9 @@ def subscribe(pubsub, cap=None, timeout=DEFAULT_TIMEOUT):
     return request(pubsub, ("subscribe", cap), timeout)
 
 
-def unsubscribe(pubsub, cap=None, timeout=DEFAULT_TIMEOUT):
+def unsubscribe(
+    pubsub: Cap, cap: Cap | None = None, timeout: float | None = DEFAULT_TIMEOUT
+) -> Any:
     """Unsubscribe `cap`'s route (default: the caller's parent mailbox).
 
     Returns True if it was subscribed. Messages already sent to it stay in
@@ -201,12 +208,12 @@ def unsubscribe(pubsub, cap=None, timeout=DEFAULT_TIMEOUT):
     return request(pubsub, ("unsubscribe", cap), timeout)
 
 
-def publish(pubsub, term):
+def publish(pubsub: Cap, term: Any) -> None:
     """Send `term` to every subscriber of `pubsub` (a `cast`: never blocks,
     never raises for a dead service). Switches: never."""
     cast(pubsub, ("publish", term))
 
 
-def subscriber_count(pubsub, timeout=DEFAULT_TIMEOUT):
+def subscriber_count(pubsub: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> int:
     """How many subscribers `pubsub` has. Switches: always."""
     return request(pubsub, ("subscriber_count",), timeout)

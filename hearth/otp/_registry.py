@@ -65,7 +65,7 @@ Names and deaths (R2)
 
 A name goes when it is unregistered, or when the process owning the
 registered capability's route exits: registering hooks that process's exit
-(`Process.at_exit`), which the kernel runs before it closes any route, so
+(`hearth.vm.on_exit`), which the kernel runs before it closes any route, so
 the name is gone before any `Down` or `Exit` for that process is delivered,
 and can be registered again at once. A name whose mailbox alone is
 destroyed goes at the next request that touches it. Unlike Erlang, one
@@ -87,9 +87,21 @@ view made through a view gets the intersection of both, so no holder can
 widen what it was given.
 """
 
-import logging
+from __future__ import annotations
 
-from hearth.vm import MONITOR, SEND, Message, current_process
+import logging
+from typing import Any
+
+from hearth.vm import (
+    MONITOR,
+    SEND,
+    Cap,
+    Message,
+    cancel_on_exit,
+    current_process,
+    on_exit,
+    route_owner,
+)
 
 from ._codec import decode, encode
 from ._errors import DecodeError
@@ -99,24 +111,12 @@ __all__ = ["NameTable", "start_registry", "start_link_registry"]
 log = logging.getLogger("hearth.otp.registry")
 
 
-def _route_owner(cap):
-    """The live process whose mailbox `cap` names, or None if that mailbox
-    is closed.
-
-    The one place that reaches into kernel internals (`Cap._route`, the
-    mailbox's owner and closed flag). The registry needs the owning
-    `Process` to hook its exit synchronously (R2): learning of a death from
-    a monitor would put a `Down` in the registry's mailbox, which it reads
-    only after other processes may already have seen theirs. The kernel has
-    no public "process behind this capability" call because handing out
-    `Process` objects would leak authority; the registry keeps this one to
-    itself.
-    """
-    route = cap._route
-    proc = route._proc
-    if route._closed or proc.reason is not None:
-        return None
-    return proc
+# The registry needs the `Process` owning a registered route
+# (`hearth.vm.route_owner`) to hook its exit synchronously (R2): learning of
+# a death from a monitor would put a `Down` in the registry's mailbox, which
+# it reads only after other processes may already have seen theirs. Those
+# `Process` objects stay inside the registry.
+_route_owner = route_owner
 
 
 class NameTable:
@@ -133,7 +133,7 @@ class NameTable:
         self._caps = {}  # name -> Cap (in the registry's table)
         self._owner = {}  # name -> Process owning the Cap's route
         self._names_of = {}  # holder Process -> set of its names
-        self._hooks = {}  # holder Process -> its at_exit hook
+        self._hooks = {}  # holder Process -> its exit hook
         self._dropped = []  # Caps of removed names, to release
 
     def lookup(self, name):
@@ -172,10 +172,7 @@ class NameTable:
         names = self._names_of.get(owner)
         if names is None:
             names = self._names_of[owner] = set()
-            hook = self._hooks[owner] = self._make_hook()
-            if owner.at_exit is None:
-                owner.at_exit = []
-            owner.at_exit.append(hook)
+            self._hooks[owner] = on_exit(owner, self._make_hook())
         names.add(name)
         return True
 
@@ -237,9 +234,7 @@ class NameTable:
 
 
 def _unhook(proc, hook):
-    hooks = proc.at_exit
-    if hooks and hook in hooks:
-        hooks.remove(hook)
+    cancel_on_exit(proc, hook)
 
 
 # -- rights (R3) ---------------------------------------------------------------------
@@ -345,9 +340,7 @@ class _Registry:
         self.boxes = [root]  # root first, then views, in creation order
         self.rights = {root: (_ROOT, 0)}  # Mailbox -> (rights, index in boxes)
         self.next = 0  # where the next select starts, for fairness
-        if proc.at_exit is None:
-            proc.at_exit = []
-        proc.at_exit.append(lambda p, r: self.table.close())
+        on_exit(proc, lambda p, r: self.table.close())
 
     def serve(self):
         while True:
@@ -459,7 +452,7 @@ def _main():
     _Registry(current_process()).serve()
 
 
-def start_registry(name="registry", **options):
+def start_registry(name: str = "registry", **options: Any) -> Cap:
     """Spawn a registry service; return its root capability (all rights).
 
     Args:
@@ -475,6 +468,6 @@ def start_registry(name="registry", **options):
     return current_process().spawn(_main, name=name, **options)
 
 
-def start_link_registry(name="registry", **options):
+def start_link_registry(name: str = "registry", **options: Any) -> Cap:
     """Like `start_registry`, linked to the caller. Switches: never."""
     return current_process().spawn(_main, link=True, name=name, **options)

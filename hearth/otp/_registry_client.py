@@ -8,6 +8,11 @@ registry capability is the root one from `start_registry` or a view; with
 MONITOR on it (both have it) a dead registry is noticed at once.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from hearth.vm import Cap
 
 from ._call import DEFAULT_TIMEOUT
@@ -26,7 +31,7 @@ __all__ = [
 
 
 
-def register(registry, name, cap, timeout=DEFAULT_TIMEOUT):
+def register(registry: Cap, name: str, cap: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> None:
     """Register `cap` as `name` (like Erlang's ``register/2``; rule R1).
 
     The name goes when unregistered or when the process owning `cap`'s
@@ -47,7 +52,7 @@ def register(registry, name, cap, timeout=DEFAULT_TIMEOUT):
     _request(registry, {"op": "register", "name": name}, [cap], timeout)
 
 
-def unregister(registry, name, timeout=DEFAULT_TIMEOUT):
+def unregister(registry: Cap, name: str, timeout: float | None = DEFAULT_TIMEOUT) -> None:
     """Remove `name` (like Erlang's ``unregister/1``).
 
     Raises:
@@ -60,7 +65,7 @@ def unregister(registry, name, timeout=DEFAULT_TIMEOUT):
     _request(registry, {"op": "unregister", "name": name}, (), timeout)
 
 
-def lookup(registry, name, timeout=DEFAULT_TIMEOUT):
+def lookup(registry: Cap, name: str, timeout: float | None = DEFAULT_TIMEOUT) -> Cap | None:
     """The capability registered as `name`, or None (like ``whereis/1``).
 
     The returned `Cap` holds one reference in the caller's table; release
@@ -84,7 +89,7 @@ def lookup(registry, name, timeout=DEFAULT_TIMEOUT):
     return cap
 
 
-def registered(registry, timeout=DEFAULT_TIMEOUT):
+def registered(registry: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> list[str]:
     """The registered names the registry capability may see, sorted (like
     Erlang's ``registered/0``).
 
@@ -93,7 +98,14 @@ def registered(registry, timeout=DEFAULT_TIMEOUT):
     return list(_request(registry, {"op": "list"}, (), timeout))
 
 
-def registry_view(registry, *, read_only=False, names=None, hide=None, timeout=DEFAULT_TIMEOUT):
+def registry_view(
+    registry: Cap,
+    *,
+    read_only: bool = False,
+    names: Iterable[str] | None = None,
+    hide: Iterable[str] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """A narrower registry capability (rule R3).
 
     Args:
@@ -124,12 +136,12 @@ def registry_view(registry, *, read_only=False, names=None, hide=None, timeout=D
 # -- one request ------------------------------------------------------------------------
 
 
-def _check_name(name):
+def _check_name(name: object) -> None:
     if type(name) is not str:
         raise TypeError(f"a registry name is a str, not {type(name).__name__}")
 
 
-def _request(registry, term, args, timeout):
+def _request(registry: Cap, term: Any, args: Sequence[Cap], timeout: float | None) -> Any:
     """Send one request and return the ``ok`` value of its reply.
 
     Raises `RegistryError` (or `NameTaken`) for an ``err`` reply.

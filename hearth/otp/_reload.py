@@ -30,6 +30,8 @@ module fails to load, and every failure, including a server's failed
 last, at most 1,000) and logged.
 """
 
+from __future__ import annotations
+
 import importlib
 import importlib.machinery
 import importlib.util
@@ -39,6 +41,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from hearth.vm import ProcessExit, error_reason, format_reason
 
@@ -99,9 +102,9 @@ class ReloadFailure:
     generation: int
     reason: object
     time: float
-    pid: int = None
-    server: str = None
-    name: str = None
+    pid: int | None = None
+    server: str | None = None
+    name: str | None = None
     old_vsn: object = None
     new_vsn: object = None
 
@@ -124,8 +127,8 @@ class ModuleCode:
         self.extra = None
 
 
-_modules = {}  # module name -> ModuleCode
-_failures = deque(maxlen=1000)
+_modules: dict[str, Any] = {}  # module name -> ModuleCode
+_failures: deque[ReloadFailure] = deque(maxlen=1000)
 
 
 def code_entry(module_name):
@@ -180,7 +183,7 @@ def current_version(module_name):
     return 0 if entry is None else entry.generation
 
 
-def reload(module_name, extra=None):
+def reload(module_name: str, extra: Any = None) -> ReloadResult:
     """Load a new version of a module; its servers switch at their next message.
 
     Each running `GenServer` whose class lives in the module, at its next
@@ -332,7 +335,7 @@ def _record(failure):
     _failures.append(failure)
 
 
-def reload_errors(module_name=None):
+def reload_errors(module_name: str | None = None) -> list[ReloadFailure]:
     """Recorded reload failures, oldest first (at most the last 1,000).
 
     Args:
@@ -346,7 +349,7 @@ def reload_errors(module_name=None):
     return [f for f in _failures if f.module == module_name]
 
 
-def clear_reload_errors():
+def clear_reload_errors() -> None:
     """Forget the recorded failures (a tool does this once it showed them).
 
     Switches: never.

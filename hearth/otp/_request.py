@@ -1,13 +1,20 @@
-"""The client side of docs/protocols.md's request/response convention.
+"""docs/protocols.md's request/response envelope: its replies and its
+client side (the server side is `_service`).
 
 A request is a msgpack term (see `_codec`) with the reply capability at
 caps[0] and capability arguments at caps[1..]; the reply is ``{"ok": value}``
-or ``{"err": {"kind": ..., "message": ..., ...}}``. Native services and the
-registry speak it, so guests can too; `call` (in `_call`) is the Python
-servers' richer protocol on top of the same kernel.
+or ``{"err": {"kind": ..., "message": ..., ...}}``. Native services, the
+registry and guests speak it; `call` (in `_call`) is the Python servers'
+protocol on top of the same kernel, and the pattern services (`_patterns`)
+answer their calls with these same ok/err maps inside its ``$reply``.
+This module is the one place that builds and reads them.
 """
 
+from __future__ import annotations
+
 import collections
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from hearth import vm
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
@@ -16,12 +23,70 @@ from ._call import DEFAULT_TIMEOUT
 from ._codec import decode, encode
 from ._errors import CallTimeout, DecodeError, ServerExited, ServiceError
 
-__all__ = ["request", "send_request", "read_reply", "is_reply"]
+__all__ = [
+    "INVALID_REQUEST",
+    "INTERNAL_ERROR",
+    "NOT_FOUND",
+    "PERMISSION_DENIED",
+    "ok",
+    "err",
+    "unwrap",
+    "request",
+    "send_request",
+    "read_reply",
+    "is_reply",
+]
 
-_MESSAGE_LIMIT = 200  # characters of an error text that go on the wire
+# Error kinds every service may answer (docs/protocols.md); services add
+# their own.
+INVALID_REQUEST = "invalid_request"
+INTERNAL_ERROR = "internal_error"
+NOT_FOUND = "not_found"
+PERMISSION_DENIED = "permission_denied"
+
+MESSAGE_LIMIT = 200  # characters of an error text that go on the wire
+_MESSAGE_LIMIT = MESSAGE_LIMIT
 
 
-def send_request(service, term, reply_to, args=()):
+def ok(value: Any = None) -> dict[str, Any]:
+    """A success reply: ``{"ok": value}``. Switches: never."""
+    return {"ok": value}
+
+
+def err(kind: str, message: str, **details: Any) -> dict[str, Any]:
+    """An error reply: ``{"err": {"kind": kind, "message": message, ...}}``.
+
+    Switches: never.
+    """
+    body = {"kind": kind, "message": message}
+    body.update(details)
+    return {"err": body}
+
+
+def unwrap(
+    reply: Any, error: type[ServiceError] = ServiceError, what: str = "not an ok/err reply"
+) -> Any:
+    """The value of an ``{"ok": value}`` reply.
+
+    Raises:
+        ServiceError (or `error`, a subclass): an ``{"err": ...}`` reply
+            (its kind, message and other fields), or one of neither shape
+            (kind ``invalid_reply``, `what` saying so).
+
+    Switches: never.
+    """
+    if type(reply) is dict and len(reply) == 1:
+        if "ok" in reply:
+            return reply["ok"]
+        body = reply.get("err")
+        if type(body) is dict and type(body.get("kind")) is str:
+            details = {k: v for k, v in body.items()
+                       if type(k) is str and k not in ("kind", "message")}
+            raise error(body["kind"], str(body.get("message", "")), details)
+    raise error("invalid_reply", f"{what}: {reply!r}"[:_MESSAGE_LIMIT])
+
+
+def send_request(service: Cap, term: Any, reply_to: Cap, args: Sequence[Cap] = ()) -> None:
     """Send one request: `term` with caps ``[reply_to, *args]``.
 
     For concurrent requests from one process: give each a reply capability
@@ -36,7 +101,7 @@ def send_request(service, term, reply_to, args=()):
     service.send(data, caps)
 
 
-def read_reply(sig):
+def read_reply(sig: Any) -> Any:
     """The ``ok`` value of a reply message; capabilities inside it stay
     held, the message's others are released.
 
@@ -60,18 +125,10 @@ def read_reply(sig):
             held[id(cap)] -= 1
         else:
             cap.release()
-    if type(reply) is dict and len(reply) == 1:
-        if "ok" in reply:
-            return reply["ok"]
-        err = reply.get("err")
-        if type(err) is dict and type(err.get("kind")) is str:
-            details = {k: v for k, v in err.items()
-                       if type(k) is str and k not in ("kind", "message")}
-            raise ServiceError(err["kind"], str(err.get("message", "")), details)
-    raise ServiceError("invalid_reply", f"not a reply: {reply!r}"[:_MESSAGE_LIMIT])
+    return unwrap(reply, what="not a reply")
 
 
-def _caps_in(term, depth=0):
+def _caps_in(term: Any, depth: int = 0) -> Iterator[Cap]:
     if type(term) is Cap:
         yield term
     elif depth < 64 and type(term) is tuple:
@@ -86,7 +143,9 @@ def _caps_in(term, depth=0):
 _KEY = "$otp.request_reply_mailbox"
 
 
-def request(service, term, args=(), timeout=DEFAULT_TIMEOUT):
+def request(
+    service: Cap, term: Any, args: Sequence[Cap] = (), timeout: float | None = DEFAULT_TIMEOUT
+) -> Any:
     """Send one request to `service` and wait for its reply.
 
     The reply comes to a mailbox of the caller's own, kept in its process
@@ -157,14 +216,14 @@ def request(service, term, args=(), timeout=DEFAULT_TIMEOUT):
             d.pop(_KEY, None)
 
 
-def _decoded(sig):
+def _decoded(sig: Message) -> Any:
     try:
         return decode(sig.data, sig.caps)
     except DecodeError:
         return None
 
 
-def is_reply(term):
+def is_reply(term: Any) -> bool:
     """True if `term` has the shape of a reply: ``{"ok": v}`` or
     ``{"err": {"kind": str, ...}}``. Switches: never."""
     if type(term) is not dict or len(term) != 1:

@@ -28,14 +28,18 @@ with `GenServer` callbacks: take your own reference (``cap.inc_ref()``) to
 keep one.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable
+from typing import Any
+
+from hearth.vm import Cap
 
 from ._call import DEFAULT_TIMEOUT
 from ._codec import decode
 from ._errors import DecodeError
-from ._gen_server import GenServer
-from ._gen_server import start as start_server
-from ._gen_server import start_link as start_link_server
+from ._gen_server import GenServer, start as start_server, start_link as start_link_server
 from ._patterns import err, ok
 
 __all__ = ["start_sink", "start_link_sink"]
@@ -46,20 +50,20 @@ log = logging.getLogger("hearth.otp.sink")
 class Sink(GenServer):
     """The sink's server; its state is the handler."""
 
-    def init(self, handler):
+    def init(self, handler: Any) -> Any:
         return ("ok", handler)
 
-    def handle_cast(self, request, handler):
+    def handle_cast(self, request: Any, handler: Any) -> Any:
         _run(handler, request)
         return ("noreply", handler)
 
-    def handle_call(self, request, from_, handler):
+    def handle_call(self, request: Any, from_: Any, handler: Any) -> Any:
         error = _run(handler, request)
         if error is None:
             return ("reply", ok(), handler)
         return ("reply", err("handler_failed", error), handler)
 
-    def handle_info(self, info, handler):
+    def handle_info(self, info: Any, handler: Any) -> Any:
         data = getattr(info, "data", None)
         if data is None:
             return ("noreply", handler)  # a Down or Exit: nothing to hand on
@@ -72,7 +76,7 @@ class Sink(GenServer):
         return ("noreply", handler)
 
 
-def _run(handler, term):
+def _run(handler: Callable[..., object], term: Any) -> str | None:
     """Call the handler; return None, or the text of the error it raised."""
     try:
         handler(term)
@@ -82,7 +86,13 @@ def _run(handler, term):
     return None
 
 
-def start_sink(handler, *, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_sink(
+    handler: Callable[..., object],
+    *,
+    name: Any = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """Start a sink that calls ``handler(term)`` for each message.
 
     Args:
@@ -100,7 +110,13 @@ def start_sink(handler, *, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
     return start_server(Sink, handler, name=name, registry=registry, timeout=timeout)
 
 
-def start_link_sink(handler, *, name=None, registry=None, timeout=DEFAULT_TIMEOUT):
+def start_link_sink(
+    handler: Callable[..., object],
+    *,
+    name: Any = None,
+    registry: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Cap:
     """Like `start_sink`, linked to the caller (for a supervisor).
 
     Switches: always.

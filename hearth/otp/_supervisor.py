@@ -108,8 +108,13 @@ a supervisor is the power to start, stop and restart its children, and
 of them. Never hand one to a guest or a peer.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from hearth import vm
-from hearth.vm import LINK, SEND, Down, Message, format_reason
+from hearth.vm import LINK, SEND, Cap, Down, Message, format_reason
 
 from ._call import call
 from ._codec import decode
@@ -139,20 +144,33 @@ __all__ = [
     "delete_child",
     "which_children",
     "count_children",
+    "BEHAVIOUR",
+    "supervisor_pids",
 ]
+
+#: Every supervisor process carries ``{"behaviour": "supervisor"}`` in its
+#: metadata: what tools (the inspector's tree) find supervisors by.
+BEHAVIOUR = "supervisor"
+
+
+def supervisor_pids(runtime: vm.Runtime) -> list[int]:
+    """The pids of the live supervisors of `runtime`, in order (a process
+    is one if it carries the supervisor mark in its metadata, which
+    `start_link` gives it). Switches: never."""
+    return vm.pids_with_metadata(runtime, "behaviour", BEHAVIOUR)
 
 _BOX_KEY = "$otp.supervisor_start_box"
 
 
 def start_link(
-    children=(),
-    strategy="one_for_one",
-    intensity=1,
-    period=5,
-    auto_shutdown="never",
-    name=None,
-    allowed_starts=None,
-):
+    children: Iterable[ChildSpec] = (),
+    strategy: str = "one_for_one",
+    intensity: int = 1,
+    period: float = 5,
+    auto_shutdown: str = "never",
+    name: str | None = None,
+    allowed_starts: Any = None,
+) -> Cap:
     """Start a supervisor linked to the caller; return once every child has
     started.
 
@@ -223,6 +241,7 @@ def start_link(
             trap_exit=True,
             name=name,
             description=f"supervisor ({strategy})",
+            behaviour=BEHAVIOUR,
         )
         me.release()
         ack.release()
@@ -231,7 +250,7 @@ def start_link(
         _give_back_box(proc, box)
 
 
-def _take_box(proc):
+def _take_box(proc: vm.Process) -> vm.Mailbox:
     # One start mailbox per process, reused: a supervisor that restarts a
     # child supervisor many times would otherwise create and destroy a
     # mailbox each time.
@@ -244,7 +263,7 @@ def _take_box(proc):
     return box
 
 
-def _give_back_box(proc, box):
+def _give_back_box(proc: vm.Process, box: vm.Mailbox) -> None:
     if box.closed:
         return
     while True:
@@ -255,10 +274,12 @@ def _give_back_box(proc, box):
             cap.release()
         if type(sig) is Down:
             sig.cap.release()
+    if proc.dictionary is None:
+        proc.dictionary = {}
     proc.dictionary[_BOX_KEY] = box
 
 
-def _wait_started(proc, box, sup):
+def _wait_started(proc: vm.Process, box: vm.Mailbox, sup: Cap) -> Cap:
     ref = sup.monitor(box)
     while True:
         sig = box.recv()
@@ -294,18 +315,18 @@ def _wait_started(proc, box, sup):
 
 
 def supervisor_spec(
-    id,
-    children,
-    strategy="one_for_one",
-    intensity=1,
-    period=5,
-    auto_shutdown="never",
+    id: Any,
+    children: Sequence[ChildSpec],
+    strategy: str = "one_for_one",
+    intensity: int = 1,
+    period: float = 5,
+    auto_shutdown: str = "never",
     *,
-    restart="permanent",
-    shutdown="infinity",
-    significant=False,
-    allowed_starts=None,
-):
+    restart: str = "permanent",
+    shutdown: Any = "infinity",
+    significant: bool = False,
+    allowed_starts: Any = None,
+) -> ChildSpec:
     """A `ChildSpec` for a child supervisor started with `start_link`
     (`allowed_starts`: that supervisor's, see `start_link`).
 
@@ -326,7 +347,7 @@ def supervisor_spec(
 # -- admin calls: thin wrappers over `call` ---------------------------------------------
 
 
-def start_child(sup, spec_or_args, timeout=None):
+def start_child(sup: Cap, spec_or_args: Any, timeout: float | None = None) -> Any:
     """Add a child: a `ChildSpec`, or under ``simple_one_for_one`` the extra
     arguments (a tuple or list) for the template. See the module docstring
     for the replies; a malformed spec (say ``restart="bogus"``) is answered
@@ -350,12 +371,12 @@ def start_child(sup, spec_or_args, timeout=None):
     return call(sup, request, timeout)
 
 
-def terminate_child(sup, id, timeout=None):
+def terminate_child(sup: Cap, id: Any, timeout: float | None = None) -> Any:
     """Stop a child; ``"ok"`` or ``("error", ...)``. Switches: always."""
     return call(sup, ("terminate_child", id), timeout)
 
 
-def restart_child(sup, id, timeout=None):
+def restart_child(sup: Cap, id: Any, timeout: float | None = None) -> Any:
     """Start a stopped child again; ``("ok", cap)`` or ``("error", ...)``.
 
     Switches: always.
@@ -363,7 +384,7 @@ def restart_child(sup, id, timeout=None):
     return call(sup, ("restart_child", id), timeout)
 
 
-def delete_child(sup, id, timeout=None):
+def delete_child(sup: Cap, id: Any, timeout: float | None = None) -> Any:
     """Forget a stopped child's spec; ``"ok"`` or ``("error", ...)``.
 
     Switches: always.
@@ -371,12 +392,12 @@ def delete_child(sup, id, timeout=None):
     return call(sup, ("delete_child", id), timeout)
 
 
-def which_children(sup, timeout=None):
+def which_children(sup: Cap, timeout: float | None = None) -> list[ChildInfo]:
     """The children in start order, as `ChildInfo` tuples. Switches: always."""
     return [ChildInfo(*entry) for entry in call(sup, ("which_children",), timeout)]
 
 
-def count_children(sup, timeout=None):
+def count_children(sup: Cap, timeout: float | None = None) -> dict[str, int]:
     """A dict of counts: specs, active, supervisors, workers, restarts.
 
     Switches: always.

@@ -21,12 +21,14 @@ once, in the caller. Classes and functions among a spec's arguments travel
 the same way.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import inspect
 import secrets
 import sys
 from dataclasses import KW_ONLY, dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hearth.vm import Cap
 from hearth.vm._terms import brief
@@ -136,28 +138,28 @@ class ChildSpec:
             object.__setattr__(self, "start", tuple(start))
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         """``"spawn"`` for ``start=(fn, args)``, ``"call"`` for a start function."""
         return "spawn" if isinstance(self.start, tuple) else "call"
 
     @property
-    def function(self):
+    def function(self) -> Any:
         """The callable that starts the child."""
         return self.start[0] if isinstance(self.start, tuple) else self.start
 
     @property
-    def arguments(self):
+    def arguments(self) -> tuple[Any, ...]:
         """The arguments the callable gets."""
         return tuple(self.start[1]) if isinstance(self.start, tuple) else self.args
 
     @property
-    def spawn_options(self):
+    def spawn_options(self) -> dict[str, Any]:
         """The spawn options of ``start=(fn, args, options)``, else {}."""
         start = self.start
         return dict(start[2]) if isinstance(start, tuple) and len(start) == 3 else {}
 
     @property
-    def shutdown_value(self):
+    def shutdown_value(self) -> Any:
         """`shutdown`, with None resolved to Erlang's default for `type`."""
         if self.shutdown is None:
             return _DEFAULT_SHUTDOWN.get(self.type, 5.0)
@@ -290,8 +292,9 @@ def _describe(obj):
 
 
 _LOCAL = "$local:"
-_TOKEN_OF = {}  # callable -> its token (module-level callables only: a bounded table)
-_BY_TOKEN = {}  # token -> callable
+# callable -> its token (module-level callables only: a bounded table)
+_TOKEN_OF: dict[Any, str] = {}
+_BY_TOKEN: dict[str, Any] = {}  # token -> callable
 
 
 def _lookup_loaded(module, qualname):

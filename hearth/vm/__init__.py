@@ -7,6 +7,8 @@ tour of this package is docs/design.md. This package imports nothing else
 from Hearth.
 """
 
+from . import _foreign as foreign
+from ._accounts import UNLIMITED, Account, Accounts, GuestLimits, LumpLedger
 from ._api import (
     create_mailbox,
     current_runtime,
@@ -29,7 +31,6 @@ from ._api import (
     try_recv,
     unlink,
 )
-from ._accounts import UNLIMITED, Account, Accounts, GuestLimits, LumpLedger
 from ._clock import Clock, RealClock, VirtualClock
 from ._errors import (
     BadReason,
@@ -46,6 +47,16 @@ from ._errors import (
     PermissionDenied,
     ProcessExit,
     QuotaExceeded,
+)
+from ._hooks import (
+    ExitHook,
+    cancel_on_exit,
+    carrier_of,
+    is_self,
+    make_ref,
+    on_exit,
+    pids_with_metadata,
+    route_owner,
 )
 from ._introspect import ExitRecord, MailboxInfo, ProcessInfo
 from ._lumps import LumpCacheInfo, LumpId, LumpStore, lump_id
@@ -67,7 +78,6 @@ from ._reasons import (
     is_normal_exit,
 )
 from ._runtime import Runtime
-from . import _foreign as foreign
 from ._signals import Down, Exit, Message, Signal
 from ._table import Cap
 from ._wasm import (
@@ -128,6 +138,17 @@ __all__ = [
     "demonitor",
     "trap_exit",
     "set_metadata",
+    # for the layers above: routes' owners, exit hooks, references, and
+    # the kernel's side of remote capabilities (`hearth.net` uses it)
+    "foreign",
+    "ExitHook",
+    "route_owner",
+    "is_self",
+    "on_exit",
+    "cancel_on_exit",
+    "make_ref",
+    "carrier_of",
+    "pids_with_metadata",
     # exit reasons
     "NORMAL",
     "SHUTDOWN",

@@ -32,6 +32,15 @@ charged for it, no live guest runs it, and the operator has not pinned it.
 Everything here runs on the hub thread and never switches greenlets.
 """
 
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._process import Process
+    from ._runtime import Runtime
+    from ._signals import Message
 import collections
 import weakref
 from collections import OrderedDict
@@ -93,7 +102,7 @@ class GuestLimits:
                              f" not {self.cpu_slice!r}")
 
     @property
-    def memory_limit(self):
+    def memory_limit(self) -> int | None:
         """`memory_pages` in bytes, or None."""
         return None if self.memory_pages is None else self.memory_pages * WASM_PAGE
 
@@ -119,13 +128,13 @@ class Account:
         refused: how many spawns and stores its limits refused.
     """
 
-    def __init__(self, accounts, name, limits):
+    def __init__(self, accounts: Accounts, name: str, limits: GuestLimits) -> None:
         self._accounts = accounts
         self.name = name
         self.limits = limits
-        self.guests = set()
+        self.guests: set[Process] = set()
         self.pending = 0
-        self.lumps = OrderedDict()
+        self.lumps: OrderedDict[bytes, int] = OrderedDict()
         self.lump_bytes = 0
         self.closed = False
         self.refused = 0
@@ -137,7 +146,7 @@ class Account:
 
     # -- guests -------------------------------------------------------------------------
 
-    def admit_guest(self):
+    def admit_guest(self) -> None:
         """Check that one more guest may be spawned for this account.
 
         Raises:
@@ -154,19 +163,19 @@ class Account:
                 f"{self.name} has {n} live guests (or spawns under way), the most it may"
                 f" have (max_guests={cap}); wait for one to exit or kill one")
 
-    def reserve_guest(self):
+    def reserve_guest(self) -> None:
         """`admit_guest`, and hold the place until `unreserve_guest`: for a
         spawn that must wait (a module to fetch and compile) before it can
         be made, so that a flood of requests can't all start waiting."""
         self.admit_guest()
         self.pending += 1
 
-    def unreserve_guest(self):
+    def unreserve_guest(self) -> None:
         """Give back a place `reserve_guest` held (right before spawning
         into it, or when the spawn failed)."""
         self.pending -= 1
 
-    def charge_guest(self, proc):
+    def charge_guest(self, proc: Process) -> None:
         """Charge the new guest process `proc` to this account (after
         `admit_guest`). Its exit uncharges it."""
         self.guests.add(proc)
@@ -180,7 +189,7 @@ class Account:
 
     # -- lumps -------------------------------------------------------------------------
 
-    def admit_lump(self, lid, size):
+    def admit_lump(self, lid: bytes, size: int) -> None:
         """Check that a new lump of `size` bytes may be stored for this
         account; lumps it stored that no live guest runs go first if room
         is needed.
@@ -218,7 +227,7 @@ class Account:
             return False
         return True
 
-    def charge_lump(self, lid, size):
+    def charge_lump(self, lid: bytes, size: int) -> None:
         """Record that lump `lid` (`size` bytes) was stored for this account."""
         if lid in self.lumps:
             self.lumps.move_to_end(lid)
@@ -227,7 +236,7 @@ class Account:
         self.lump_bytes += size
         self._accounts.ledger._charge(self, lid)
 
-    def release_lump(self, lid):
+    def release_lump(self, lid: bytes) -> None:
         """Stop charging lump `lid` to this account; the store lets go of it
         if nothing else holds it (`LumpLedger`)."""
         size = self.lumps.pop(lid, None)
@@ -238,7 +247,7 @@ class Account:
 
     # -- the end ---------------------------------------------------------------------------
 
-    def close(self, reason=ACCOUNT_CLOSED):
+    def close(self, reason: Any = ACCOUNT_CLOSED) -> None:
         """The account's peer is gone: kill its guests with `reason`, but
         hand the ones the operator keeps (linked to a live local process of
         host Python) over to the operator; let go of its lumps. Idempotent.
@@ -277,22 +286,23 @@ class LumpLedger:
     and it is not pinned. Its methods run on the hub and never switch.
     """
 
-    def __init__(self, runtime):
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._charged = {}  # LumpId -> set of Accounts
-        self._users = {}  # LumpId -> live guests running it
-        self._pins = collections.Counter()  # LumpId -> how many pins hold it
-        self._owned = set()  # lumps the operator stored too: never collected
+        self._charged: dict[bytes, set[Account]] = {}  # LumpId -> set of Accounts
+        self._users: dict[bytes, int] = {}  # LumpId -> live guests running it
+        # LumpId -> how many pins hold it
+        self._pins: collections.Counter[bytes] = collections.Counter()
+        self._owned: set[bytes] = set()  # lumps the operator stored too: never collected
         self.collected = 0
 
-    def pin(self, lid):
+    def pin(self, lid: bytes) -> None:
         """Keep lump `lid` in the store whoever stored it (the operator's
         say, or a service that names it in lasting state, such as the
         world's persistent entities). Pins are counted: each `pin` needs
         its own `unpin`. Switches: never."""
         self._pins[lid] += 1
 
-    def unpin(self, lid):
+    def unpin(self, lid: bytes) -> None:
         """Undo one `pin`; the lump goes once no pin and nothing else holds
         it. Switches: never."""
         if self._pins[lid] > 1:
@@ -301,22 +311,22 @@ class LumpLedger:
         self._pins.pop(lid, None)
         self._maybe_collect(lid)
 
-    def own(self, lid):
+    def own(self, lid: bytes) -> None:
         """Lump `lid` was stored by the operator (an uncharged
         `LumpStore.put`): it is never collected, even if a peer stored the
         same bytes first. Safe from any thread (one set insertion).
         Switches: never."""
         self._owned.add(lid)
 
-    def in_use(self, lid):
+    def in_use(self, lid: bytes) -> bool:
         """Whether a live guest runs lump `lid`."""
         return self._users.get(lid, 0) > 0
 
-    def tracked(self, lid):
+    def tracked(self, lid: bytes) -> bool:
         """Whether lump `lid` was stored for some account and is still held."""
         return lid in self._charged
 
-    def drop(self, lid):
+    def drop(self, lid: bytes) -> None:
         """Let go of lump `lid` now unless a guest runs it or it is pinned:
         every account stops being charged for it (say, it turned out to be
         no module). Switches: never."""
@@ -325,11 +335,11 @@ class LumpLedger:
         for account in list(self._charged.get(lid, ())):
             account.release_lump(lid)
 
-    def use(self, lid):
+    def use(self, lid: bytes) -> None:
         """A guest running lump `lid` started."""
         self._users[lid] = self._users.get(lid, 0) + 1
 
-    def unuse(self, lid):
+    def unuse(self, lid: bytes) -> None:
         """A guest running lump `lid` exited."""
         n = self._users.get(lid, 0) - 1
         if n > 0:
@@ -369,20 +379,21 @@ class Accounts:
         ledger: the runtime's `LumpLedger`.
     """
 
-    def __init__(self, runtime, peer_limits):
+    def __init__(self, runtime: Runtime, peer_limits: GuestLimits) -> None:
         if not isinstance(peer_limits, GuestLimits):
             raise TypeError(f"guest limits are a GuestLimits, not {type(peer_limits).__name__}")
         self.runtime = runtime
         self.peer_limits = peer_limits
         self.ledger = LumpLedger(runtime)
-        self._by_carrier = weakref.WeakKeyDictionary()
+        self._by_carrier: weakref.WeakKeyDictionary[Any, Account | None] = (
+            weakref.WeakKeyDictionary())
 
-    def open(self, name, limits=None):
+    def open(self, name: str, limits: GuestLimits | None = None) -> Account:
         """A new account, for the operator's own use (say, one per tenant
         that a service of host Python spawns guests for). Switches: never."""
         return Account(self, name, limits if limits is not None else self.peer_limits)
 
-    def of_carrier(self, carrier):
+    def of_carrier(self, carrier: Hashable) -> Account | None:
         """The account of `carrier`: made on first use with `peer_limits`,
         closed when the carrier's ``on_close`` calls back; None if the
         operator trusts it (`set_carrier`). Switches: never."""
@@ -398,20 +409,20 @@ class Accounts:
             on_close(lambda _carrier: account.close())
         return account
 
-    def set_carrier(self, carrier, account):
+    def set_carrier(self, carrier: Hashable, account: Account | None) -> None:
         """Give `carrier` an account of the operator's choosing, before it
         carries anything; None: trusted, nothing is counted or bounded
         (the IPC socket's connections). Switches: never."""
         self._by_carrier[carrier] = account
 
-    def of_route(self, route):
+    def of_route(self, route: Any) -> Account | None:
         """The account of whoever owns `route`: its carrier's for a foreign
         route, else its process's (None for host Python)."""
         if getattr(route, "carrier", None) is not None:
             return self.of_carrier(route.carrier)
         return route._proc.account
 
-    def of_request(self, message, reply_route):
+    def of_request(self, message: Message | None, reply_route: Any) -> Account | None:
         """The account a request is made on behalf of: the message's stamp
         (its peer's, or its guest's), else the reply route's owner's."""
         if message is not None and message.account is not None:

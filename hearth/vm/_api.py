@@ -4,6 +4,15 @@ Each function acts as the process the calling greenlet runs (like Erlang's
 BIFs act as ``self()``) and raises `NotInProcess` anywhere else.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._mailbox import Mailbox
+    from ._runtime import Runtime
+    from ._signals import Signal
 from ._errors import InvalidHandle, ProcessExit
 from ._perms import ALL
 from ._process import current_process
@@ -34,17 +43,17 @@ __all__ = [
 ]
 
 
-def current_runtime():
+def current_runtime() -> Runtime:
     """The runtime of the current process. Switches: never."""
     return current_process().runtime
 
 
-def self_pid():
+def self_pid() -> int:
     """The current process's debug pid (for logs only). Switches: never."""
     return current_process().pid
 
 
-def spawn(fn, *args, **options):
+def spawn(fn: Callable[..., object], *args: Any, **options: Any) -> Cap:
     """Spawn ``fn(*args)``; return a capability to the child (rule V13).
 
     `Cap` arguments are imported into the child's table. Options: `name`,
@@ -53,12 +62,14 @@ def spawn(fn, *args, **options):
     return current_process().spawn(fn, *args, **options)
 
 
-def spawn_link(fn, *args, **options):
+def spawn_link(fn: Callable[..., object], *args: Any, **options: Any) -> Cap:
     """Spawn and link atomically (rule V13). Switches: never."""
     return current_process().spawn(fn, *args, link=True, **options)
 
 
-def spawn_monitor(fn, *args, mailbox=None, **options):
+def spawn_monitor(
+    fn: Callable[..., object], *args: Any, mailbox: Mailbox | None = None, **options: Any
+) -> tuple[Cap, int]:
     """Spawn and monitor atomically; return ``(cap, ref)`` (rule V13).
 
     Switches: never.
@@ -66,18 +77,18 @@ def spawn_monitor(fn, *args, mailbox=None, **options):
     return current_process().spawn(fn, *args, monitor=True, mailbox=mailbox, **options)
 
 
-def _cap(cap):
+def _cap(cap: object) -> Cap:
     if type(cap) is not Cap:
         raise InvalidHandle(f"expected a capability handle (Cap), got {type(cap).__name__}")
     return cap
 
 
-def send(cap, data, caps=()):
+def send(cap: Cap, data: bytes, caps: Iterable[Cap] = ()) -> None:
     """Send bytes and capabilities through `cap` (needs SEND). Switches: never."""
     _cap(cap).send(data, caps)
 
 
-def recv(timeout=None, mailbox=None):
+def recv(timeout: float | None = None, mailbox: Mailbox | None = None) -> Signal | None:
     """Receive the next signal of `mailbox` (default: the parent mailbox).
 
     Returns None on timeout, losing nothing (rule V10). Switches: when empty.
@@ -86,7 +97,7 @@ def recv(timeout=None, mailbox=None):
     return (proc.mailboxes[0] if mailbox is None else mailbox).recv(timeout)
 
 
-def try_recv(mailbox=None):
+def try_recv(mailbox: Mailbox | None = None) -> Signal | None:
     """Receive without blocking: a signal, or None when empty.
 
     Raises `MailboxClosed` when closed and drained. Switches: never.
@@ -95,7 +106,9 @@ def try_recv(mailbox=None):
     return (proc.mailboxes[0] if mailbox is None else mailbox).try_recv()
 
 
-def select(mailboxes, timeout=None):
+def select(
+    mailboxes: Sequence[Mailbox], timeout: float | None = None
+) -> tuple[Mailbox, Signal] | None:
     """Wait on several mailboxes; return ``(mailbox, signal)`` or None.
 
     Switches: when all are empty.
@@ -103,17 +116,17 @@ def select(mailboxes, timeout=None):
     return current_process().select(mailboxes, timeout)
 
 
-def parent_mailbox():
+def parent_mailbox() -> Mailbox:
     """The current process's mailbox 0. Switches: never."""
     return current_process().mailboxes[0]
 
 
-def create_mailbox():
+def create_mailbox() -> Mailbox:
     """A new mailbox of the current process. Switches: never."""
     return current_process().create_mailbox()
 
 
-def make_capability(perms=ALL, mailbox=None):
+def make_capability(perms: int = ALL, mailbox: Mailbox | None = None) -> Cap:
     """Mint a capability to one of the current process's mailboxes (V4).
 
     Switches: never.
@@ -122,12 +135,12 @@ def make_capability(perms=ALL, mailbox=None):
     return (proc.mailboxes[0] if mailbox is None else mailbox).make_capability(perms)
 
 
-def kill(cap):
+def kill(cap: Cap) -> None:
     """Kill the process owning `cap`'s route (needs KILL; V16)."""
     _cap(cap).kill()
 
 
-def exit(*args):
+def exit(*args: Any) -> None:
     """``exit(reason)`` ends the current process with `reason`;
     ``exit(cap, reason)`` sends an exit signal (needs KILL; V17).
 
@@ -144,17 +157,17 @@ def exit(*args):
     _cap(cap).exit(reason)
 
 
-def link(cap):
+def link(cap: Cap) -> None:
     """Link the current process with `cap`'s process (needs LINK; V18)."""
     _cap(cap).link()
 
 
-def unlink(cap):
+def unlink(cap: Cap) -> None:
     """Remove a link (needs LINK; V18). Switches: never."""
     _cap(cap).unlink()
 
 
-def monitor(cap, mailbox=None):
+def monitor(cap: Cap, mailbox: Mailbox | None = None) -> int:
     """Monitor `cap`'s route (needs MONITOR); return the reference (V22).
 
     Switches: never.
@@ -162,7 +175,7 @@ def monitor(cap, mailbox=None):
     return _cap(cap).monitor(mailbox)
 
 
-def demonitor(ref, flush=False):
+def demonitor(ref: int, flush: bool = False) -> bool:
     """Stop a monitor; `flush` also drops its queued Down (V24).
 
     Switches: never.
@@ -170,7 +183,7 @@ def demonitor(ref, flush=False):
     return current_process().demonitor(ref, flush)
 
 
-def trap_exit(flag):
+def trap_exit(flag: bool) -> bool:
     """Set whether exit signals become `Exit` messages; return the old value.
 
     Switches: never.
@@ -178,6 +191,6 @@ def trap_exit(flag):
     return current_process().trap_exit(flag)
 
 
-def set_metadata(**fields):
+def set_metadata(**fields: Any) -> None:
     """Set the current process's metadata (name, description, authors, ...)."""
     current_process().set_metadata(**fields)

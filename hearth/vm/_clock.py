@@ -7,9 +7,13 @@ process of its runtime is blocked: a test of a 30-second timeout then runs
 in microseconds and always the same way.
 """
 
+from __future__ import annotations
+
 import heapq
 import itertools
 import time
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Clock", "RealClock", "VirtualClock"]
 
@@ -25,11 +29,11 @@ class Clock:
     # two scheduler drains (so arming it at the end of the drain is the same).
     timers_fire_between_drains = False
 
-    def now(self):
+    def now(self) -> float:
         """Seconds on this clock's own scale. Switches: never."""
         raise NotImplementedError
 
-    def call_at(self, deadline, callback, *args):
+    def call_at(self, deadline: float, callback: Callable[..., object], *args: Any) -> Any:
         """Run `callback(*args)` once `now() >= deadline`; return a handle
         whose ``cancel()`` stops it. Switches: never."""
         raise NotImplementedError
@@ -57,14 +61,14 @@ class RealClock(Clock):
 
     timers_fire_between_drains = True
 
-    def __init__(self):
-        self._loop = None
-        self.now = time.monotonic
+    def __init__(self) -> None:
+        self._loop: Any = None
+        self.now = time.monotonic  # type: ignore[method-assign]  # the fastest now()
 
     def _attach(self, runtime):
         self._loop = runtime.hub.loop
 
-    def call_at(self, deadline, callback, *args):
+    def call_at(self, deadline: float, callback: Callable[..., object], *args: Any) -> Any:
         delay = max(0.0, deadline - time.monotonic())
         watcher = self._loop.timer(delay)
         watcher.start(callback, *args)
@@ -90,9 +94,9 @@ class VirtualClock(Clock):
             pending, jump to the earliest deadline at once.
     """
 
-    def __init__(self, start=0.0, *, autojump=False):
+    def __init__(self, start: float = 0.0, *, autojump: bool = False) -> None:
         self._now = float(start)
-        self._heap = []
+        self._heap: list[Any] = []
         self._seq = itertools.count()
         self.autojump = autojump
         self._runtime = None
@@ -100,22 +104,22 @@ class VirtualClock(Clock):
     def _attach(self, runtime):
         self._runtime = runtime
 
-    def now(self):
+    def now(self) -> float:
         return self._now
 
-    def call_at(self, deadline, callback, *args):
+    def call_at(self, deadline: float, callback: Callable[..., object], *args: Any) -> Any:
         entry = [deadline, next(self._seq), callback, args]
         heapq.heappush(self._heap, entry)
         return _VirtualTimer(entry)
 
-    def next_deadline(self):
+    def next_deadline(self) -> float | None:
         """The earliest pending deadline, or None. Switches: never."""
         heap = self._heap
         while heap and heap[0][2] is None:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def advance(self, seconds):
+    def advance(self, seconds: float) -> None:
         """Move the clock forward and fire every timer now due, in order.
 
         Switches: never (the fired callbacks only make processes runnable).
@@ -124,7 +128,7 @@ class VirtualClock(Clock):
             raise ValueError("a clock never goes backwards")
         self._fire_until(self._now + seconds)
 
-    def jump(self):
+    def jump(self) -> bool:
         """Jump to the next deadline and fire it; False if none is pending.
 
         Switches: never.

@@ -4,6 +4,10 @@ Every error a kernel call raises is raised *before* anything is queued or
 changed, so a caller that catches it has lost nothing.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 __all__ = [
     "HearthError",
     "InvalidHandle",
@@ -100,7 +104,7 @@ class LumpNotFound(HearthError, LookupError):
     before anyone asks the store for them. Carries the id as ``lump_id``.
     """
 
-    def __init__(self, lump_id):
+    def __init__(self, lump_id: bytes) -> None:
         super().__init__(f"no lump {lump_id.hex()}")
         self.lump_id = lump_id
 
@@ -118,7 +122,13 @@ class LumpCorrupt(HearthError):
     and ``actual_id`` (the digest of the bytes found).
     """
 
-    def __init__(self, lump_id, actual_id, quarantine_path=None, what="lump"):
+    def __init__(
+        self,
+        lump_id: bytes,
+        actual_id: bytes,
+        quarantine_path: str | None = None,
+        what: str = "lump",
+    ) -> None:
         where = f"; moved to {quarantine_path}" if quarantine_path else ""
         super().__init__(
             f"{what} {lump_id.hex()} is corrupt: its bytes hash to {actual_id.hex()}{where}"
@@ -137,7 +147,7 @@ class ModuleError(HearthError):
     ``detail``, wasmtime's own message.
     """
 
-    def __init__(self, lump_id, detail):
+    def __init__(self, lump_id: bytes, detail: str) -> None:
         super().__init__(f"lump {lump_id.hex()} is not a usable wasm module: {detail}")
         self.lump_id = lump_id
         self.detail = detail
@@ -161,6 +171,6 @@ class ProcessExit(BaseException):
     the kernel raises it again at the process's next kernel call.
     """
 
-    def __init__(self, reason):
+    def __init__(self, reason: Any) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -44,6 +44,10 @@ from ._process import Process
 from ._reasons import KILLED, NOPROC
 
 __all__ = [
+    "deliver",
+    "route_closed",
+    "owner_exited",
+    "stand_in",
     "ForeignRoute",
     "ForeignProcess",
     "new_foreign_route",
@@ -229,7 +233,37 @@ def import_route(route, perms):
     return current_process().table._import(route, int(perms))
 
 
+def route_closed(route):
+    """True if `route` (a mailbox, or a foreign route) is closed.
+    Switches: never."""
+    return route._closed
+
+
+def owner_exited(route):
+    """True if the process owning `route` has exited (for a closed route:
+    it died, rather than only this mailbox going). Switches: never."""
+    return route._proc.reason is not None
+
+
+def stand_in(route):
+    """The `ForeignProcess` standing in for the remote process behind the
+    foreign `route`: the sender a peer's link or exit signal acts as. The
+    caller keeps `route` referenced while it uses it (the stand-in holds
+    its route only weakly). Switches: never."""
+    if type(route) is not ForeignRoute:
+        raise TypeError(f"not a foreign route: {route!r}")
+    return route._proc
+
+
 # -- acting on local routes for a peer -----------------------------------------
+
+
+def deliver(route, message):
+    """Queue `message` (a `Message` whose caps are (route, perms) pairs) on
+    the local `route` on behalf of a peer that holds SEND to it (rule V8:
+    a closed route drops it). Switches: never."""
+    route._deliver(message)
+
 
 
 def remote_kill(route):

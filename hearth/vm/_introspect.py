@@ -4,6 +4,14 @@ Everything here is plain data copied out of the live structures, so a tool
 can hold it, sort it or send it over a socket without touching a process.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._process import Process
+    from ._runtime import Runtime
+    from ._table import Cap
 from dataclasses import dataclass, field
 
 __all__ = ["MailboxInfo", "ProcessInfo", "ExitRecord", "process_info"]
@@ -38,7 +46,7 @@ class ProcessInfo:
     reason: object = None
 
     @property
-    def mailbox_depth(self):
+    def mailbox_depth(self) -> int:
         """Signals queued across all the process's mailboxes."""
         return sum(m.depth for m in self.mailboxes)
 
@@ -54,24 +62,24 @@ class ExitRecord:
     observed: bool = field(default=True)
 
 
-def _pid_of(owner):
+def _pid_of(owner: Any) -> int | None:
     return getattr(owner, "pid", None)
 
 
-def process_info(proc):
+def process_info(proc: Process) -> ProcessInfo:
     """Snapshot one live process. Switches: never."""
     mailboxes = tuple(
         MailboxInfo(mb.handle, mb.route_id, len(mb._queue), mb._closed)
         for mb in proc.mailboxes
         if mb is not None
     )
-    monitored_by = []
+    monitored_by: list[tuple[int, int | None]] = []
     for mb in proc.mailboxes:
         if mb is not None and mb._monitors:
             # A watcher of the network layer stands in for a remote
             # monitor: it has no owning process here, so no pid (None).
             monitored_by.extend((ref, _pid_of(w._proc)) for ref, w in mb._monitors.items())
-    monitors = ()
+    monitors: tuple[tuple[int, int | None], ...] = ()
     if proc.monitors:
         monitors = tuple(
             sorted((ref, _pid_of(target._proc)) for ref, (_, target) in proc.monitors.items())
@@ -112,7 +120,7 @@ def process_info(proc):
 # import them from here, and never hand their power to a guest.
 
 
-def owner_pid(cap):
+def owner_pid(cap: Cap) -> int | None:
     """The debug pid of the live process whose mailbox `cap` names, or None
     if that mailbox is closed. Switches: never."""
     route = cap._route
@@ -122,7 +130,7 @@ def owner_pid(cap):
     return _pid_of(proc)
 
 
-def last_owner(cap):
+def last_owner(cap: Cap) -> tuple[int | None, Any]:
     """``(pid, reason)`` of the process whose mailbox `cap` names, live or
     dead: reason None while it lives (or is still unwinding). For tools
     that must tell "this process exited, with this reason" from "no such
@@ -131,13 +139,13 @@ def last_owner(cap):
     return _pid_of(proc), getattr(proc, "reason", None)
 
 
-def process_alive(runtime, pid):
+def process_alive(runtime: Runtime, pid: int) -> bool:
     """True if `pid` names a live process of `runtime`. Switches: never."""
     proc = runtime._processes.get(pid)
     return proc is not None and proc.reason is None
 
 
-def capability_to_pid(pid, perms):
+def capability_to_pid(pid: int, perms: int) -> Cap | None:
     """Mint, in the calling process's table, a capability with `perms` to
     mailbox 0 of the live process `pid` of the caller's runtime; None if
     there is no such live process.
@@ -155,7 +163,7 @@ def capability_to_pid(pid, perms):
     return me.table._import(target.mailboxes[0], int(perms))
 
 
-def kill_pid(pid):
+def kill_pid(pid: int) -> bool:
     """Kill the live process `pid` of the caller's runtime (reason
     ``killed``, untrappable, rule V16); False if there is no such live
     process.
@@ -175,7 +183,7 @@ def kill_pid(pid):
     return True
 
 
-def pids_by_initial_call(runtime, initial_call):
+def pids_by_initial_call(runtime: Runtime, initial_call: str) -> list[int]:
     """The live processes of `runtime` whose initial call is `initial_call`
     (a function's qualified name), by pid, without snapshotting every
     process (the inspector finds supervisors this way). Switches: never."""

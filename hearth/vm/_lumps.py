@@ -22,10 +22,13 @@ patched in a monkey-patched process and a guest thread that logs can hang.
 Outcomes are counted in `cache_info()` and carried by the exceptions instead.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import blake3
@@ -84,7 +87,7 @@ class LumpId(bytes):
         return super().__new__(cls, raw)
 
     @classmethod
-    def from_hex(cls, text):
+    def from_hex(cls, text: str) -> LumpId:
         """Parse the 64-character lowercase or uppercase hex form of an id.
 
         Raises:
@@ -116,7 +119,7 @@ def _digest(data):
     return blake3.blake3(data).digest()
 
 
-def lump_id(data):
+def lump_id(data: bytes | bytearray | memoryview) -> LumpId:
     """The id `data` has, or would have, as a lump. Switches: never.
 
     Raises:
@@ -170,20 +173,21 @@ class LumpStore:
         OSError: `root` can't be created.
     """
 
-    def __init__(self, root=None, cache_bytes=DEFAULT_CACHE_BYTES):
+    def __init__(self, root: str | None = None, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         if cache_bytes < 0:
             raise ValueError(f"cache_bytes must be >= 0, not {cache_bytes}")
         self._lock = _NativeLock()
         self._root = None if root is None else os.fspath(root)
         self._max_bytes = None if root is None else int(cache_bytes)
-        self._cache = OrderedDict()  # LumpId -> bytes; everything when memory-only
+        # LumpId -> bytes; everything when memory-only
+        self._cache: OrderedDict[LumpId, bytes] = OrderedDict()
         self._cached_bytes = 0
         self._hits = self._misses = self._quarantined = 0
         if self._root is not None:
             os.makedirs(self._root, exist_ok=True)
 
     @property
-    def root(self):
+    def root(self) -> str | None:
         """The store's directory, or None for a memory-only store."""
         return self._root
 
@@ -216,17 +220,18 @@ class LumpStore:
 
     #: Called with the id of every lump stored by a `put` that is not
     #: `charged` (the runtime's lump ledger marks it the operator's).
-    on_put = None
+    on_put: Callable[[LumpId], None] | None = None
 
-    def put(self, data, *, expect=None, charged=False):
+    def put(self, data: bytes | bytearray | memoryview, *, expect: bytes | None = None,
+            charged: bool = False) -> LumpId:
         """Store `data` as a lump and return its id. Switches: never.
 
         Idempotent: storing bytes that are already in the store writes
-        nothing (the file there is read back and compared; a file with
-        other bytes is quarantined and written again). A new lump is written to a temporary file in its final
-        directory, fsynced, and renamed into place, so a crash leaves either
-        the whole lump or none of it (and perhaps a ``.tmp-*`` file, which
-        every other call ignores).
+        nothing (the file there is read back and compared; a file with other
+        bytes is quarantined and written again). A new lump is written to a
+        temporary file in its final directory, fsynced, and renamed into
+        place, so a crash leaves either the whole lump or none of it (and
+        perhaps a ``.tmp-*`` file, which every other call ignores).
 
         Args:
             data: the bytes (bytearray and memoryview are copied first).
@@ -271,7 +276,7 @@ class LumpStore:
             self._remember(lid, data)
         return lid
 
-    def get(self, lump_id):
+    def get(self, lump_id: bytes) -> bytes:
         """The data of the lump `lump_id`. Switches: never.
 
         From the memory cache, or else read from disk and checked against its
@@ -308,7 +313,7 @@ class LumpStore:
             self._remember(lid, data)
         return data
 
-    def has(self, lump_id):
+    def has(self, lump_id: bytes) -> bool:
         """Whether the store holds the lump; the data is not checked. Switches: never."""
         lid = LumpId(lump_id)
         with self._lock:
@@ -318,7 +323,7 @@ class LumpStore:
 
     __contains__ = has
 
-    def size(self, lump_id):
+    def size(self, lump_id: bytes) -> int:
         """The lump's length in bytes, without reading or checking it. Switches: never.
 
         Raises:
@@ -336,7 +341,7 @@ class LumpStore:
         except FileNotFoundError:
             raise LumpNotFound(lid) from None
 
-    def ids(self):
+    def ids(self) -> Iterator[LumpId]:
         """Iterate over the ids of every lump in the store. Switches: never.
 
         Reads one directory at a time, so lumps stored while it runs may or
@@ -359,7 +364,7 @@ class LumpStore:
                 if len(name) == 2 * ID_BYTES - 2 and _HEX.fullmatch(name):
                     yield LumpId(bytes.fromhex(top + name))
 
-    def discard(self, lump_id):
+    def discard(self, lump_id: bytes) -> bool:
         """Delete the lump `lump_id` from memory and disk, if it is there.
 
         For the runtime's lump ledger, which knows nothing holds the lump
@@ -382,7 +387,7 @@ class LumpStore:
                 return data is not None
         return True
 
-    def cache_info(self):
+    def cache_info(self) -> LumpCacheInfo:
         """A snapshot of the store's counters (`LumpCacheInfo`). Switches: never."""
         with self._lock:
             return LumpCacheInfo(

@@ -6,6 +6,14 @@ process. Only the owner receives from a mailbox; anyone with a capability
 to it may send.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._process import Process
+    from ._signals import Signal
+    from ._table import Cap
 from collections import deque
 
 from greenlet import getcurrent
@@ -35,13 +43,13 @@ class Mailbox:
         "_monitors",
     )
 
-    def __init__(self, proc, route_id, handle):
+    def __init__(self, proc: Process, route_id: int, handle: int) -> None:
         self._proc = proc
         self.route_id = route_id
         self.handle = handle
-        self._queue = deque()
-        self._waiter = None
-        self._thread_waiter = None  # a guest thread parked here (see _wasm._handoff)
+        self._queue: deque[Any] = deque()
+        self._waiter: Process | None = None
+        self._thread_waiter: Any = None  # a guest thread parked here (see _wasm._handoff)
         self._closed = False
         self._monitors = None  # ref -> watching Mailbox, made on first use
 
@@ -73,7 +81,7 @@ class Mailbox:
         return proc
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True once destroyed or once the process exited."""
         return self._closed
 
@@ -81,7 +89,7 @@ class Mailbox:
         """Signals queued and not yet received."""
         return len(self._queue)
 
-    def recv(self, timeout=None):
+    def recv(self, timeout: float | None = None) -> Signal | None:
         """Wait for the next signal and return it (rule V10).
 
         Args:
@@ -104,7 +112,7 @@ class Mailbox:
             return sig
         return proc._wait_one(self, timeout)
 
-    def try_recv(self):
+    def try_recv(self) -> Signal | None:
         """Return the next signal, or None if the queue is empty.
 
         Raises:
@@ -123,7 +131,7 @@ class Mailbox:
             raise MailboxClosed(f"mailbox {self.handle} is closed")
         return None
 
-    def make_capability(self, perms=ALL):
+    def make_capability(self, perms: int = ALL) -> Cap:
         """Mint a capability to this mailbox with any permissions (V4).
 
         Adds one reference to the returned handle. Switches: never.
@@ -136,14 +144,14 @@ class Mailbox:
             raise InvalidHandle(f"mailbox {self.handle} is destroyed")
         return proc.table._import(self, perms)
 
-    def monitor(self, cap):
+    def monitor(self, cap: Cap) -> int:
         """Let this mailbox receive a `Down` when `cap`'s route closes.
 
         Equivalent to ``cap.monitor(self)``. Returns the reference.
         """
         return cap.monitor(self)
 
-    def destroy(self):
+    def destroy(self) -> None:
         """Close this mailbox's route (rule V11).
 
         Monitors of the route get `Down` with reason ``closed``; the process

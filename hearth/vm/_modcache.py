@@ -37,6 +37,8 @@ native ones and nothing here logs (see `_lumps`). Two threads asking for the
 same uncached module wait for one compile rather than doing two.
 """
 
+from __future__ import annotations
+
 import hmac
 import importlib.metadata
 import json
@@ -44,14 +46,16 @@ import os
 import platform
 import sys
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import blake3
 import wasmtime
 from gevent import monkey
 
 from ._errors import ModuleError
-from ._lumps import LumpId
+from ._lumps import LumpId, LumpStore
 
 __all__ = [
     "ModuleCache",
@@ -97,7 +101,7 @@ def _checked(settings):
     return settings
 
 
-def make_engine(settings=None):
+def make_engine(settings: Mapping[str, Any] | None = None) -> wasmtime.Engine:
     """A `wasmtime.Engine` whose `Config` has `settings` applied.
 
     Args:
@@ -116,7 +120,9 @@ def make_engine(settings=None):
     return wasmtime.Engine(config)
 
 
-def engine_fingerprint(settings=None, *, wasmtime_version=None):
+def engine_fingerprint(
+    settings: Mapping[str, Any] | None = None, *, wasmtime_version: str | None = None
+) -> str:
     """A short hex name for the code an engine with `settings` compiles.
 
     It changes with the wasmtime version, the machine and OS, the settings,
@@ -175,8 +181,15 @@ class ModuleCache:
         OSError: the modules directory or its key can't be created or read.
     """
 
-    def __init__(self, engine, store, root=None, *, max_modules=DEFAULT_MAX_MODULES,
-                 engine_settings=None):
+    def __init__(
+        self,
+        engine: wasmtime.Engine,
+        store: LumpStore,
+        root: str | None = None,
+        *,
+        max_modules: int = DEFAULT_MAX_MODULES,
+        engine_settings: Mapping[str, Any] | None = None,
+    ) -> None:
         if not isinstance(engine, wasmtime.Engine):
             raise TypeError(f"engine must be a wasmtime.Engine, not {type(engine).__name__}")
         if max_modules < 0:
@@ -186,8 +199,8 @@ class ModuleCache:
         self._max = int(max_modules)
         self._fingerprint = engine_fingerprint(engine_settings)
         self._lock = _NativeLock()
-        self._modules = OrderedDict()  # LumpId -> wasmtime.Module
-        self._inflight = {}  # LumpId -> native lock held by the thread loading it
+        self._modules: OrderedDict[bytes, wasmtime.Module] = OrderedDict()  # by LumpId
+        self._inflight: dict[bytes, Any] = {}  # LumpId -> native lock held by the thread loading it
         self._hits = self._deserialized = self._compiled = 0
         self._rejected = self._write_errors = 0
         self._last_problem = None
@@ -199,15 +212,15 @@ class ModuleCache:
             self._key = _load_key(self._dir)
 
     @property
-    def engine(self):
+    def engine(self) -> wasmtime.Engine:
         return self._engine
 
     @property
-    def store(self):
+    def store(self) -> LumpStore:
         return self._store
 
     @property
-    def fingerprint(self):
+    def fingerprint(self) -> str:
         """The engine fingerprint in this cache's file names."""
         return self._fingerprint
 
@@ -215,7 +228,7 @@ class ModuleCache:
         where = self._dir if self._dir is not None else "memory"
         return f"<ModuleCache {where} engine {self._fingerprint}>"
 
-    def get(self, lump_id):
+    def get(self, lump_id: bytes) -> wasmtime.Module:
         """The compiled module of lump `lump_id`. Switches: never.
 
         Blocks the calling OS thread while it reads a file or compiles: a
@@ -257,7 +270,7 @@ class ModuleCache:
                     del self._inflight[lid]
         return module
 
-    def cache_info(self):
+    def cache_info(self) -> ModuleCacheInfo:
         """A snapshot of the cache's counters (`ModuleCacheInfo`). Switches: never."""
         with self._lock:
             return ModuleCacheInfo(
@@ -271,7 +284,7 @@ class ModuleCache:
                 self._last_problem,
             )
 
-    def discard(self, lump_id):
+    def discard(self, lump_id: bytes) -> None:
         """Forget the compiled module of `lump_id`, in memory and on disk
         (its lump was deleted). Switches: never."""
         lid = LumpId(lump_id)
@@ -284,7 +297,7 @@ class ModuleCache:
             except FileNotFoundError:
                 pass
 
-    def path_of(self, lump_id):
+    def path_of(self, lump_id: bytes) -> str | None:
         """Where the compiled file of `lump_id` for this engine lives, or None."""
         if self._dir is None:
             return None

@@ -10,6 +10,15 @@ killed it returns, and a chain of links is torn down within one pass (rule
 V21) without recursion.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._runtime import Runtime
+    from ._signals import Signal
+    from ._table import Cap
 from greenlet import getcurrent, greenlet
 
 from ._errors import (
@@ -30,14 +39,14 @@ from ._table import Table
 __all__ = ["Process", "current_process", "current_process_or_none"]
 
 # Greenlets attached with Runtime.open_process(): greenlet -> Process.
-_attached = {}
+_attached: dict[greenlet, Process] = {}
 
 
 class _ProcessGreenlet(greenlet):
     __slots__ = ("_hearth_process",)
 
 
-def current_process():
+def current_process() -> Process:
     """The process the calling greenlet runs. Switches: never.
 
     Raises:
@@ -56,7 +65,7 @@ def current_process():
         return proc
 
 
-def current_process_or_none():
+def current_process_or_none() -> Process | None:
     """Like `current_process`, but None outside a process."""
     g = getcurrent()
     try:
@@ -110,7 +119,22 @@ class Process:
 
     foreign = False  # True for the stand-ins of `hearth.vm._foreign`
 
-    def __init__(self, runtime, pid, g, metadata):
+    reason: Any
+    links: set[Process] | None
+    monitors: dict[int, tuple[Mailbox, Mailbox]] | None
+    metadata: dict[str, Any] | None
+    at_exit: list[Callable[[Process, Any], object]] | None
+    initial_call: str | None
+    dictionary: dict[str, Any] | None
+    free_mailboxes: list[int] | None
+    timer: Any
+    guest: Any
+    account: Any
+    _start: Any
+
+    def __init__(
+        self, runtime: Runtime, pid: int, g: greenlet | None, metadata: dict[str, Any] | None
+    ) -> None:
         self.runtime = runtime
         self.pid = pid
         self.greenlet = g
@@ -139,11 +163,11 @@ class Process:
     # -- identity -------------------------------------------------------------
 
     @property
-    def name(self):
+    def name(self) -> str | None:
         return self.metadata.get("name") if self.metadata else None
 
     @property
-    def alive(self):
+    def alive(self) -> bool:
         return self.reason is None
 
     def __repr__(self):
@@ -182,11 +206,11 @@ class Process:
 
     # -- mailboxes and receiving --------------------------------------------------
 
-    def parent_mailbox(self):
+    def parent_mailbox(self) -> Mailbox:
         """Mailbox 0, which lives as long as the process. Switches: never."""
         return self.mailboxes[0]
 
-    def create_mailbox(self):
+    def create_mailbox(self) -> Mailbox:
         """A new mailbox of this process (rule V11). Switches: never."""
         self._check_self()
         free = self.free_mailboxes
@@ -198,7 +222,7 @@ class Process:
             self.mailboxes.append(mb)
         return mb
 
-    def mailbox(self, handle):
+    def mailbox(self, handle: int) -> Mailbox:
         """The live mailbox with this handle.
 
         Raises:
@@ -241,7 +265,9 @@ class Process:
             finally:
                 mb._waiter = None
 
-    def select(self, mailboxes, timeout=None):
+    def select(
+        self, mailboxes: Sequence[Mailbox], timeout: float | None = None
+    ) -> tuple[Mailbox, Signal] | None:
         """Wait on several mailboxes; return ``(mailbox, signal)`` (V10).
 
         Earlier mailboxes in the list win when several have signals.
@@ -281,12 +307,12 @@ class Process:
                 for mb in mailboxes:
                     mb._waiter = None
 
-    def make_capability(self, perms=ALL):
+    def make_capability(self, perms: int = ALL) -> Cap:
         """A capability to this process's parent mailbox (like Erlang's
         ``self()``, but with chosen permissions). Switches: never."""
         return self.mailboxes[0].make_capability(perms)
 
-    def trap_exit(self, flag):
+    def trap_exit(self, flag: bool) -> bool:
         """Set whether exit signals arrive as `Exit` messages; return the
         old value. Switches: never."""
         self._check_self()
@@ -294,7 +320,7 @@ class Process:
         self.trap_exit_flag = bool(flag)
         return old
 
-    def set_metadata(self, **fields):
+    def set_metadata(self, **fields: Any) -> None:
         """Set metadata fields (name, description, authors, repository,
         homepage, license, ...). Switches: never."""
         self._check_self()
@@ -304,7 +330,15 @@ class Process:
 
     # -- spawning -------------------------------------------------------------------
 
-    def spawn(self, fn, *args, link=False, monitor=False, mailbox=None, **options):
+    def spawn(
+        self,
+        fn: Callable[..., object],
+        *args: Any,
+        link: bool = False,
+        monitor: bool = False,
+        mailbox: Mailbox | None = None,
+        **options: Any,
+    ) -> Any:
         """Spawn a process running ``fn(*args)``; return a capability (all
         permissions) to its parent mailbox, at once (rule V13).
 
@@ -395,7 +429,7 @@ class Process:
         self.monitors[ref] = (watcher, target)
         return ref
 
-    def demonitor(self, ref, flush=False):
+    def demonitor(self, ref: int, flush: bool = False) -> bool:
         """Stop a monitor; with `flush`, also remove its queued `Down` (V24).
 
         Returns True if the monitor was still active. Switches: never.

@@ -5,7 +5,11 @@ A reason is an atom (a `str` such as ``"normal"``), ``("shutdown", term)``,
 or any other plain-data term a process chose with `exit(reason)`.
 """
 
+from __future__ import annotations
+
 import linecache
+from types import TracebackType
+from typing import Any
 
 from ._errors import BadReason
 from ._terms import brief
@@ -37,7 +41,7 @@ CLOSED = "closed"
 _ATOMS = (str, int, float, bytes, bool, type(None))
 
 
-def error_reason(exc):
+def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     """Return the exit reason of a process that raised `exc`.
 
     The reason is ``("error", type name, message, formatted traceback)``: it
@@ -46,7 +50,7 @@ def error_reason(exc):
     return ("error", type(exc).__qualname__, _safe_str(exc), format_traceback(exc))
 
 
-def _safe_str(exc):
+def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)
     except Exception:
@@ -57,7 +61,7 @@ _CAUSE = "\nThe above exception was the direct cause of the following exception:
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
 
-def format_traceback(exc):
+def format_traceback(exc: BaseException | None) -> str:
     """Format `exc` and its chain like the interpreter does, minus the
     column carets.
 
@@ -65,7 +69,7 @@ def format_traceback(exc):
     made formatting the reason of a crash cost about 18 µs; this costs about
     4 µs, which matters when thousands of processes crash at once.
     """
-    chain = []
+    chain: list[tuple[BaseException, str]] = []
     seen = set()
     while exc is not None and id(exc) not in seen and len(chain) < 16:
         seen.add(id(exc))
@@ -84,7 +88,7 @@ def format_traceback(exc):
             parts.append(link)
         if exc.__traceback__ is not None:
             parts.append("Traceback (most recent call last):\n")
-            tb = exc.__traceback__
+            tb: TracebackType | None = exc.__traceback__
             while tb is not None:
                 code = tb.tb_frame.f_code
                 lineno = tb.tb_lineno
@@ -94,11 +98,12 @@ def format_traceback(exc):
                     parts.append(f"    {line}\n")
                 tb = tb.tb_next
         text = _safe_str(exc)
-        parts.append(f"{type(exc).__qualname__}: {text}\n" if text else f"{type(exc).__qualname__}\n")
+        name = type(exc).__qualname__
+        parts.append(f"{name}: {text}\n" if text else f"{name}\n")
     return "".join(parts)
 
 
-def check_reason(reason, _depth=0):
+def check_reason(reason: Any, _depth: int = 0) -> Any:
     """Return `reason` if it is plain data, else raise `BadReason`.
 
     Lists become tuples so that reasons compare equal after a round trip
@@ -127,12 +132,12 @@ def check_reason(reason, _depth=0):
     )
 
 
-def is_error(reason):
+def is_error(reason: Any) -> bool:
     """True if `reason` is the reason of a process that raised an exception."""
     return type(reason) is tuple and len(reason) == 4 and reason[0] == "error"
 
 
-def is_normal_exit(reason):
+def is_normal_exit(reason: Any) -> bool:
     """True for ``normal``, ``shutdown`` and ``("shutdown", term)``.
 
     These are the reasons OTP treats as an orderly stop (no crash report, and
@@ -143,7 +148,7 @@ def is_normal_exit(reason):
     return type(reason) is tuple and len(reason) == 2 and reason[0] == SHUTDOWN
 
 
-def format_reason(reason, *, traceback=False):
+def format_reason(reason: Any, *, traceback: bool = False) -> str:
     """Return a one-line (or, with `traceback`, full) human text for a reason."""
     if is_error(reason):
         _, name, message, tb = reason

@@ -5,20 +5,24 @@ queue, the clock, and the history of recent exits. Routes of two runtimes
 are never mixed: a capability only ever names a mailbox of its own runtime.
 """
 
+from __future__ import annotations
+
 import itertools
 import logging
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import gevent
 from gevent.event import Event
 from greenlet import getcurrent
 
-from ._accounts import Accounts, GuestLimits
-from ._clock import RealClock, VirtualClock
+from ._accounts import Account, Accounts, GuestLimits
+from ._clock import Clock, RealClock, VirtualClock
 from ._errors import LumpCorrupt, Misuse, ProcessExit
-from ._introspect import ExitRecord, process_info
+from ._introspect import ExitRecord, ProcessInfo, process_info
 from ._lumps import DEFAULT_CACHE_BYTES, LumpId, LumpStore, lump_id as lump_id_of
 from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
@@ -65,26 +69,26 @@ class Runtime:
     def __init__(
         self,
         *,
-        clock=None,
-        seed=None,
-        exit_history=1000,
-        data_dir=None,
-        lump_cache_bytes=DEFAULT_CACHE_BYTES,
-        engine_settings=None,
-        guest_limits=None,
-    ):
+        clock: Clock | None = None,
+        seed: int | None = None,
+        exit_history: int = 1000,
+        data_dir: str | None = None,
+        lump_cache_bytes: int = DEFAULT_CACHE_BYTES,
+        engine_settings: dict[str, Any] | None = None,
+        guest_limits: GuestLimits | None = None,
+    ) -> None:
         self.hub = gevent.get_hub()
         self.clock = clock if clock is not None else RealClock()
         self.clock._attach(self)
         self._sched = Scheduler(self.hub, self.clock, seed)
         if isinstance(self.clock, VirtualClock) and self.clock.autojump:
             self._sched.enable_autojump(self.clock.jump)
-        self._processes = {}  # pid -> Process whose greenlet has not finished
+        self._processes: dict[int, Process] = {}  # pid -> Process whose greenlet has not finished
         self._new_pid = itertools.count(1).__next__
         self._new_route_id = itertools.count(1).__next__
         self._new_ref = itertools.count(1).__next__
-        self._exits = deque(maxlen=exit_history)
-        self.crashes = []  # ExitRecords of crashes nobody was told of
+        self._exits: deque[ExitRecord] = deque(maxlen=exit_history)
+        self.crashes: list[ExitRecord] = []  # ExitRecords of crashes nobody was told of
         self._closed = False
         self.data_dir = data_dir
         self.lumps = LumpStore(
@@ -94,14 +98,26 @@ class Runtime:
         # Callables ``(lump_id, timeout) -> bytes or None`` that ask a peer
         # for a lump this store lacks: `fetch_lump` tries them in turn
         # (hearth.net's connections add themselves).
-        self.lump_fetchers = []
+        self.lump_fetchers: list[Callable[..., Any]] = []
         self.accounts = Accounts(self, guest_limits if guest_limits is not None else GuestLimits())
         self.lumps.on_put = self.accounts.ledger.own
         self._engine_settings = _guest_engine_settings(engine_settings)
-        self._engine = None
-        self._modules = None
+        self._engine: Any = None
+        self._modules: ModuleCache | None = None
 
-    def fetch_lump(self, lump_id, timeout=30.0, *, account=None, accept=None):
+    def make_ref(self) -> int:
+        """A fresh reference, an int unique in this runtime (see
+        `hearth.vm.make_ref`). Switches: never."""
+        return self._new_ref()
+
+    def fetch_lump(
+        self,
+        lump_id: bytes,
+        timeout: float = 30.0,
+        *,
+        account: Account | None = None,
+        accept: Callable[[bytes], object] | None = None,
+    ) -> bool:
         """Make sure the lump store holds `lump_id`, asking the peers in
         `lump_fetchers` for it if not (rule N6). What a peer sends is stored
         only if it hashes to `lump_id`, passes `accept`, and fits the
@@ -164,14 +180,14 @@ class Runtime:
     # -- wasm (made on first use: runtimes that run no guest make no engine) --
 
     @property
-    def engine(self):
+    def engine(self) -> Any:
         """The runtime's wasmtime `Engine`, made on first use."""
         if self._engine is None:
             self._engine = make_engine(self._engine_settings)
         return self._engine
 
     @property
-    def modules(self):
+    def modules(self) -> ModuleCache:
         """The compiled-module cache (by lump id), made on first use."""
         if self._modules is None:
             self._modules = ModuleCache(
@@ -205,7 +221,7 @@ class Runtime:
         self._processes[proc.pid] = proc
         return proc
 
-    def spawn(self, fn, *args, **options):
+    def spawn(self, fn: Callable[..., object], *args: Any, **options: Any) -> int:
         """Spawn a process from outside any process; return its debug pid.
 
         For boot code (init) and embedding. Inside a process use
@@ -216,7 +232,7 @@ class Runtime:
         return proc.pid
 
     @contextmanager
-    def open_process(self, **options):
+    def open_process(self, **options: Any) -> Iterator[Process]:
         """Attach the calling greenlet as a process for the `with` block.
 
         Tests and embedding code use this to act as a process: spawn, send,
@@ -387,7 +403,7 @@ class Runtime:
             return 1
         return 0
 
-    def wait_all_blocked(self, timeout=10.0):
+    def wait_all_blocked(self, timeout: float = 10.0) -> None:
         """Wait until every process (but the caller, if it is one) is blocked
         in a kernel receive, with nothing runnable.
 
@@ -418,7 +434,7 @@ class Runtime:
 
     # -- shutting down -----------------------------------------------------------------
 
-    def shutdown(self, timeout=5.0):
+    def shutdown(self, timeout: float = 5.0) -> list[Process]:
         """Kill every process (``killed``) and wait for their greenlets to end.
 
         The runtime accepts no new process afterwards. Switches: always.
@@ -445,26 +461,26 @@ class Runtime:
         return [p for p in self._processes.values() if p is not me]
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._closed
 
     # -- introspection ------------------------------------------------------------------
 
     @property
-    def seed(self):
+    def seed(self) -> int:
         """The scheduler's seed, or None."""
         return self._sched.seed
 
-    def processes(self):
+    def processes(self) -> list[ProcessInfo]:
         """Snapshots of every live process, by pid. Switches: never."""
         return [process_info(p) for p in sorted(self._processes.values(), key=lambda p: p.pid)]
 
-    def process_info(self, pid):
+    def process_info(self, pid: int) -> ProcessInfo | None:
         """A snapshot of one process, or None if it is gone. Switches: never."""
         proc = self._processes.get(pid)
         return None if proc is None else process_info(proc)
 
-    def exits(self):
+    def exits(self) -> list[ExitRecord]:
         """The recent exits, oldest first (bounded). Switches: never."""
         return list(self._exits)
 

@@ -5,7 +5,15 @@ imported into the receiver's table when the signal is received (rule V5),
 so a signal dropped with a closed mailbox costs no table entry anywhere.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from ._perms import NONE
+
+if TYPE_CHECKING:
+    from ._accounts import Account
 
 __all__ = ["Signal", "Message", "Down", "Exit"]
 
@@ -34,7 +42,7 @@ class Message(Signal):
 
     __slots__ = ("data", "caps", "account")
 
-    def __init__(self, data, caps, account=None):
+    def __init__(self, data: bytes, caps: Sequence[Any], account: Account | None = None) -> None:
         self.data = data
         self.caps = caps
         self.account = account
@@ -61,7 +69,7 @@ class Down(Signal):
 
     __slots__ = ("ref", "cap", "reason")
 
-    def __init__(self, ref, cap, reason):
+    def __init__(self, ref: int, cap: Any, reason: Any) -> None:
         self.ref = ref
         self.cap = cap
         self.reason = reason
@@ -83,7 +91,7 @@ class Exit(Signal):
 
     __slots__ = ("cap", "reason")
 
-    def __init__(self, cap, reason):
+    def __init__(self, cap: Any, reason: Any) -> None:
         self.cap = cap
         self.reason = reason
 

@@ -12,6 +12,13 @@ table (else `ForeignCapability`), checks its permission before anything is
 queued (rule V6), and never switches greenlets unless it says so.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._mailbox import Mailbox
 from greenlet import getcurrent
 
 from ._errors import (
@@ -43,7 +50,7 @@ class Cap:
 
     __slots__ = ("_table", "handle", "_route", "_perms", "_refs")
 
-    def __init__(self, table, handle, route, perms):
+    def __init__(self, table: Table, handle: int, route: Any, perms: int) -> None:
         self._table = table
         self.handle = handle
         self._route = route
@@ -75,33 +82,46 @@ class Cap:
     # -- reading -----------------------------------------------------------
 
     @property
-    def permissions(self):
+    def permissions(self) -> Perm:
         """The permission bits, as a `Perm`. Switches: never."""
         self._check(NONE)
         return Perm(self._perms)
 
     @property
-    def route_id(self):
+    def perms(self) -> int:
+        """The permission bits, as an int, without the ownership and
+        liveness checks of `permissions` (reading them grants nothing; the
+        hot paths of `hearth.otp` test a bit per message). Switches: never."""
+        return self._perms
+
+    def names(self, mailbox: Mailbox) -> bool:
+        """True if this capability names `mailbox` (a `Mailbox` of the
+        caller's, say: proof that a request's sender holds a capability to
+        it). Switches: never."""
+        return self._route is mailbox
+
+    @property
+    def route_id(self) -> int:
         """The id of the route this names (for logs and tools only)."""
         return self._route.route_id
 
     @property
-    def refs(self):
+    def refs(self) -> int:
         """How many references the table holds to this handle."""
         return self._refs
 
-    def same_route(self, other):
+    def same_route(self, other: object) -> bool:
         """True if `other` names the same route (whatever the permissions)."""
         return isinstance(other, Cap) and other._route is self._route
 
     # -- table operations ----------------------------------------------------
 
-    def inc_ref(self):
+    def inc_ref(self) -> None:
         """Add a reference to this handle. Switches: never."""
         self._check(NONE)
         self._refs += 1
 
-    def release(self):
+    def release(self) -> None:
         """Drop one reference; the last one frees the handle. Switches: never.
 
         Raises:
@@ -110,7 +130,7 @@ class Cap:
         self._check(NONE)
         self._table._dec_ref(self)
 
-    def demote(self, perms):
+    def demote(self, perms: int) -> Cap:
         """Return a handle to the same route with a subset of the permissions.
 
         Adds one reference to the returned handle (rule V3). Switches: never.
@@ -126,7 +146,7 @@ class Cap:
 
     # -- acting on the route -------------------------------------------------
 
-    def send(self, data, caps=()):
+    def send(self, data: bytes, caps: Iterable[Cap] = ()) -> None:
         """Queue a message of bytes and capabilities on the route (rule V8).
 
         The sender keeps its own references; the receiver gets its own when
@@ -151,7 +171,7 @@ class Cap:
         proc.n_out += 1
         self._route._deliver(Message(data, routes))
 
-    def kill(self):
+    def kill(self) -> None:
         """Kill the process owning the route; it dies with ``killed`` (V16).
 
         Untrappable. Switches: never, unless the kill reaches the caller
@@ -163,7 +183,7 @@ class Cap:
         proc = self._check(KILL)
         proc._kill(self._route._proc)
 
-    def exit(self, reason):
+    def exit(self, reason: Any) -> None:
         """Send an exit signal with `reason` to the owning process (V17).
 
         Switches: never, unless the signal reaches the caller.
@@ -175,7 +195,7 @@ class Cap:
         proc = self._check(KILL)
         proc._send_exit(self._route._proc, reason)
 
-    def link(self):
+    def link(self) -> None:
         """Link the caller with the process owning the route (V18, V20).
 
         Raises:
@@ -184,7 +204,7 @@ class Cap:
         proc = self._check(LINK)
         proc._link(self._route._proc)
 
-    def unlink(self):
+    def unlink(self) -> None:
         """Remove the link with the owning process, if any (V18).
 
         Raises:
@@ -193,7 +213,7 @@ class Cap:
         proc = self._check(LINK)
         proc._unlink(self._route._proc)
 
-    def monitor(self, mailbox=None):
+    def monitor(self, mailbox: Mailbox | None = None) -> int:
         """Monitor the route; `mailbox` (default: the parent mailbox) gets
         one `Down` when it closes. Returns the monitor reference (V22).
 

@@ -20,11 +20,10 @@ def origin(cap):
     """The connection a capability came through (its carrier), or None for
     a route of this runtime.
 
-    Bounds per peer need to know which peer a capability belongs to; the
-    kernel keeps that on a foreign route as its `carrier` (see
-    hearth/vm/_foreign.py) and offers no public accessor yet.
+    Bounds per peer need to know which peer a capability belongs to
+    (`hearth.vm.carrier_of`).
     """
-    return getattr(cap._route, "carrier", None)
+    return vm.carrier_of(cap)
 
 
 class Forwarded:

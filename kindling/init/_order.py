@@ -1,8 +1,12 @@
 """Start order: sort services by their ``needs``, and find the ones that
 can't start (a missing dependency, a cycle, a failed dependency).
 
-Pure functions over manifests; nothing switches greenlets.
+Pure functions over manifests; nothing switches greenlets. The ordering
+itself is `hearth.otp.dependency_order` (on `graphlib`), the one
+applications use too.
 """
+
+from hearth.otp import DependencyCycle, dependency_order
 
 __all__ = ["plan"]
 
@@ -21,47 +25,38 @@ def plan(manifests, failed, native):
     Returns:
         ``(order, failures)``: the names to start, dependencies first (ties
         broken by name, so the order is stable), and name -> reason for
-        every candidate that must not start.
+        every candidate that must not start. Every member of a cycle fails
+        with ``dependency cycle a -> b -> a`` (the cycle from its first
+        name), and the rest is ordered without it.
 
     Switches: never.
     """
     failures = {}
-    order = []
-    state = {}  # name -> "visiting" | "done"
-
-    def visit(name, path):
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "visiting":
-            cycle = path[path.index(name):] + [name]
-            text = "dependency cycle " + " -> ".join(cycle)
-            for member in cycle:
+    needs = {name: manifests[name].needs for name in manifests}
+    while True:
+        try:
+            ordered = dependency_order(needs)
+            break
+        except DependencyCycle as e:
+            # Each member of the cycle fails naming it; its dependents fail
+            # below, naming the member they need. Then order the rest.
+            text = "dependency cycle " + " -> ".join(e.cycle)
+            for member in e.cycle:
                 failures.setdefault(member, text)
-            return
-        state[name] = "visiting"
-        path.append(name)
+                needs.pop(member, None)
+    order = []
+    for name in ordered:
         reason = None
         for need in manifests[name].needs:
             if need in manifests:
-                visit(need, path)
                 if need in failures and reason is None:
                     reason = f"dependency {need} not started: {failures[need]}"
             elif need in failed:
                 reason = reason or f"dependency {need} not started: {failed[need]}"
             elif need not in native:
                 reason = reason or f"missing dependency {need}"
-        path.pop()
-        state[name] = "done"
-        if name in failures:
-            return  # a member of a cycle
         if reason is not None:
             failures[name] = reason
         else:
             order.append(name)
-
-    for name in sorted(manifests):
-        visit(name, [])
-    # A member of a cycle may have been appended before the cycle closed
-    # through a later sibling; drop anything that failed after all.
-    order = [n for n in order if n not in failures]
     return order, failures

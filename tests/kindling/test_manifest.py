@@ -135,3 +135,11 @@ def test_a_cycle_fails_each_member_naming_the_cycle():
 def test_a_dependency_with_a_bad_manifest_fails_its_dependents():
     order, failures = _plan(_m("a", "bad"), failed={"bad": "malformed service.toml"})
     assert order == [] and failures["a"] == "dependency bad not started: malformed service.toml"
+
+
+def test_two_cycles_each_fail_their_members_and_the_rest_is_ordered():
+    order, failures = _plan(_m("a", "b"), _m("b", "a"), _m("x", "y"), _m("y", "x"),
+                            _m("app", "lib"), _m("lib"))
+    assert order == ["lib", "app"]
+    assert failures == {"a": "dependency cycle a -> b -> a", "b": "dependency cycle a -> b -> a",
+                        "x": "dependency cycle x -> y -> x", "y": "dependency cycle x -> y -> x"}

@@ -19,8 +19,8 @@ import logging
 import operator
 import struct
 
-from wasmtime import FuncType, ValType
 from gevent.monkey import get_original
+from wasmtime import FuncType, ValType
 
 from . import _ffi
 from ._errors import GuestExit, GuestTrap
@@ -91,7 +91,7 @@ class HostFunc:
         return f"({', '.join(self.params)}) -> {self.results[0] if self.results else '()'}"
 
 
-registry = []  # every HostFunc, in declaration order
+registry: list = []  # every HostFunc, in declaration order
 
 
 def hostfunc(module, name, params=(), results=(), phases=RUNNING):

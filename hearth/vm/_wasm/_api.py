@@ -4,6 +4,14 @@ A guest is spawned from inside a process, like `hearth.vm.spawn`, and the
 call returns a capability (all permissions) to the guest's parent mailbox.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._mailbox import Mailbox
+    from .._runtime import Runtime
+    from ._engine import GuestModule
 from .._errors import PayloadError
 from .._process import current_process
 from .._table import Cap
@@ -14,7 +22,7 @@ from ._host import GuestSpec, spawn_as
 __all__ = ["load_module", "spawn_guest", "spawn_guest_link", "spawn_guest_monitor"]
 
 
-def load_module(source, *, runtime=None):
+def load_module(source: Any, *, runtime: Runtime | None = None) -> GuestModule:
     """Compile and link a guest module for a runtime (default: the current
     process's).
 
@@ -43,8 +51,18 @@ def load_module(source, *, runtime=None):
     return wasm_host(runtime).load(source)
 
 
-def spawn_guest(module, *caps, index=None, link=False, monitor=False, mailbox=None,
-                memory_limit=None, cpu_slice=None, account=None, **options):
+def spawn_guest(
+    module: GuestModule,
+    *caps: Cap,
+    index: int | None = None,
+    link: bool = False,
+    monitor: bool = False,
+    mailbox: Mailbox | None = None,
+    memory_limit: int | None = None,
+    cpu_slice: float | None = None,
+    account: Any = None,
+    **options: Any,
+) -> Any:
     """Spawn a wasm guest process; return a capability to it (rule V13).
 
     The guest runs on its own OS thread: ``_hearth_metadata``, then
@@ -111,12 +129,14 @@ def spawn_guest(module, *caps, index=None, link=False, monitor=False, mailbox=No
     return spawn_as(proc, spec, caps, link=link, monitor=monitor, mailbox=mailbox, **options)
 
 
-def spawn_guest_link(module, *caps, **options):
+def spawn_guest_link(module: GuestModule, *caps: Cap, **options: Any) -> Cap:
     """`spawn_guest` and link atomically (rule V13). Switches: never."""
     return spawn_guest(module, *caps, link=True, **options)
 
 
-def spawn_guest_monitor(module, *caps, mailbox=None, **options):
+def spawn_guest_monitor(
+    module: GuestModule, *caps: Cap, mailbox: Mailbox | None = None, **options: Any
+) -> tuple[Cap, int]:
     """`spawn_guest` and monitor atomically; return ``(cap, ref)`` (V13).
 
     Switches: never.

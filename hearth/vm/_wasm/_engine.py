@@ -7,7 +7,10 @@ on a `Linker`, so a module is linked once (`GuestModule`, an `InstancePre`)
 and each guest only instantiates it in its own store.
 """
 
+from __future__ import annotations
+
 import weakref
+from typing import Any
 
 import wasmtime
 
@@ -52,7 +55,7 @@ class GuestModule:
 
     __slots__ = ("host", "module", "lump_id", "pre", "functions", "__weakref__")
 
-    def __init__(self, host, module, lump_id):
+    def __init__(self, host: Any, module: wasmtime.Module, lump_id: bytes) -> None:
         self.host = host
         self.module = module
         self.lump_id = lump_id
@@ -74,7 +77,7 @@ class GuestModule:
                         f" {_text(wanted)}, not {_text(signature)}",
                     )
 
-    def has(self, name):
+    def has(self, name: str) -> bool:
         """Whether the module exports the function `name`."""
         return name in self.functions
 

@@ -6,6 +6,8 @@ host call's outcome from the call's Python code back to the trampoline that
 turns it into a wasm trap (see `_abi.py`), where wasmtime unwinds the guest.
 """
 
+from __future__ import annotations
+
 from .._errors import HearthError, ModuleError
 
 __all__ = ["GuestModuleError", "GuestTrap", "GuestExit"]
@@ -22,7 +24,7 @@ class GuestModuleError(ModuleError):
     ``lump_id`` None for a module handed over already compiled.
     """
 
-    def __init__(self, lump_id, detail):
+    def __init__(self, lump_id: bytes, detail: str) -> None:
         name = lump_id.hex() if lump_id is not None else "(compiled, no lump)"
         HearthError.__init__(self, f"module {name}: {detail}")
         self.lump_id = lump_id

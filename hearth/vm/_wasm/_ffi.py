@@ -14,8 +14,7 @@ wasmtime-py.
 import ctypes
 from ctypes import POINTER, c_char_p, c_size_t, c_uint8, c_uint64, c_void_p
 
-from wasmtime import Trap, WasmtimeError
-from wasmtime import _ffi as ffi
+from wasmtime import Trap, WasmtimeError, _ffi as ffi
 
 __all__ = [
     "HOST_CALLBACK",

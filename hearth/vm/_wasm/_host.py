@@ -32,10 +32,10 @@ epoch callback on its own thread. The guest's `called` flag is set by
 every host call; the callback clears it and notes the guest thread's CPU
 time. Found clear (no host call since), and the thread's CPU time since
 that note over the slice, and the guest traps. The callback never touches
-gevent or the kernel (it runs on the guest thread, inside wasm): it reads
-a flag and the thread's clock. CPU time, not wall time, so a guest waiting for a CPU is never blamed; the
-check runs once a tick, so a guest is stopped between one slice and one
-slice plus a tick of CPU after its last host call.
+gevent or the kernel (it runs on the guest thread, inside wasm): it reads a
+flag and the thread's clock. CPU time, not wall time, so a guest waiting for
+a CPU is never blamed; the check runs once a tick, so a guest is stopped
+between one slice and one slice plus a tick of CPU after its last host call.
 """
 
 import time
@@ -50,8 +50,8 @@ from . import _ffi
 from ._abi import METADATA, RUNNING, current
 from ._bridge import DONE, OK, TRAP, as_batch_thread
 from ._errors import GuestTrap
-from ._handoff import HandoffPort
 from ._handles import HandleTable
+from ._handoff import HandoffPort
 from ._memory import GuestMemory, NoMemory
 
 __all__ = ["Guest", "GuestSpec", "guest_main", "spawn_as", "trap_reason"]
