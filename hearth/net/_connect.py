@@ -275,7 +275,7 @@ def start_uplink(url, *, registry, name, secret=None, root=None, retry=RETRY, li
 
 def _uplink(url, secret, root, registry, name, retry, options):
     """The uplink process's body (`start_uplink`). Switches: always."""
-    from hearth import otp, vm
+    from hearth import vm
 
     vm.set_metadata(description=f"keeps {name} connected to {url}")
     delay = retry[0]
