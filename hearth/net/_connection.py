@@ -444,7 +444,7 @@ class Connection:
 
     def _desc(self, route, perms):
         """The wire descriptor of (route, perms), exporting it if needed."""
-        if type(route) is foreign.ForeignRoute and route.carrier is self:
+        if foreign.carrier(route) is self:
             return (-route.ident, perms)
         key = (route, perms)
         eid = self._export_index.get(key)
@@ -460,10 +460,10 @@ class Connection:
             exp = self.exports[eid] = _Export(route, perms)
             self._export_index[key] = eid
             if perms & (P_MONITOR | P_LINK):
-                if route._closed:
+                if foreign.route_closed(route):
                     # Closed already: the peer hears it right after this op.
                     gevent.get_hub().loop.run_callback(
-                        self._export_closed, eid, route, NOPROC, route._proc.reason is not None)
+                        self._export_closed, eid, route, NOPROC, foreign.owner_exited(route))
                 else:
                     exp.watch = foreign.watch(
                         self.runtime, route, partial(self._export_closed, eid))
@@ -539,7 +539,7 @@ class Connection:
         always one of the peer's own capabilities (a positive id). A
         negative id would name one of *our* exports, making a process of
         this side the sender: refused before anything happens. The caller
-        must keep the route in a variable while it uses ``route._proc``:
+        must keep the route in a variable while it uses its stand-in:
         the stand-in holds its route only weakly."""
         if desc[0] < 0:
             raise ProtocolError(f"{what} names a process of this side as its sender"
@@ -603,7 +603,8 @@ class Connection:
             routes = [self._import(d) for d in op[3]] if op[3] else ()
             if exp is not None:
                 # Stamped with this peer's account: what it asks for is charged to it.
-                exp.route._deliver(Message(op[2], routes, self.runtime.accounts.of_carrier(self)))
+                foreign.deliver(exp.route,
+                                Message(op[2], routes, self.runtime.accounts.of_carrier(self)))
         elif code == RELEASE:
             exp = self.exports.get(op[1])
             if exp is None:
@@ -637,22 +638,22 @@ class Connection:
             sender = self._sender(op[2], "EXIT")
             exp = self._export(op[1], P_KILL)
             if exp is not None:
-                foreign.remote_exit(sender._proc, exp.route, op[3])
+                foreign.remote_exit(foreign.stand_in(sender), exp.route, op[3])
         elif code == LINK:
             sender = self._sender(op[2], "LINK")
             exp = self._export(op[1], P_LINK)
             if exp is not None:
-                foreign.remote_link(sender._proc, exp.route)
+                foreign.remote_link(foreign.stand_in(sender), exp.route)
         elif code == UNLINK:
             sender = self._sender(op[2], "UNLINK")
             exp = self._export(op[1], P_LINK)
             if exp is not None:
-                foreign.remote_unlink(sender._proc, exp.route)
+                foreign.remote_unlink(foreign.stand_in(sender), exp.route)
         elif code == LINK_EXIT:
             sender = self._sender(op[2], "LINK_EXIT")
             exp = self._export(op[1], 0)
             if exp is not None:
-                foreign.remote_link_exit(sender._proc, exp.route, op[3])
+                foreign.remote_link_exit(foreign.stand_in(sender), exp.route, op[3])
         elif code == LUMP_WANT:
             self._send_lump(op[1], op[2])
         elif code == LUMP:

@@ -44,6 +44,7 @@ from ._process import Process
 from ._reasons import KILLED, NOPROC
 
 __all__ = [
+    "carrier",
     "deliver",
     "route_closed",
     "owner_exited",
@@ -231,6 +232,12 @@ def import_route(route, perms):
     from ._process import current_process
 
     return current_process().table._import(route, int(perms))
+
+
+def carrier(route):
+    """The carrier (connection) of a foreign `route`; None for a route of
+    this runtime. Switches: never."""
+    return route.carrier if type(route) is ForeignRoute else None
 
 
 def route_closed(route):
