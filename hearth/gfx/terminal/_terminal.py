@@ -1,7 +1,7 @@
 """``hearth.terminal.TerminalFactory``: a program in a pty, shown on a
 textured quad in the world (docs/protocols.md).
 
-Requests to the factory (the envelope of `_service`):
+Requests to the factory (the envelope of `hearth.native._service`):
 
 ``["create", state]``
     ``{"op": "create", "state": state}``. `state` is a map:
@@ -21,7 +21,7 @@ Requests to the factory (the envelope of `_service`):
     ok: a terminal capability (SEND, MONITOR, KILL). A command that can't be
     run is ``not_found`` or ``permission_denied``.
 
-Updates to a terminal (requests, ok nil, or sinks; see `_gl_resource`):
+Updates to a terminal (requests, ok nil, or sinks; see `_resource`):
 
 ``["input", text]``
     type `text` (a str, or a bin of raw bytes) into the pty.
@@ -67,19 +67,19 @@ from gevent.monkey import get_original
 
 from hearth import vm
 from hearth.vm import Down
-
-from ._canvas import _transform as _placement
-from ._gl_formats import MAX_TEXTURE_SIZE
-from ._gl_resource import ResourceFactory, SceneResource, owner_of
-from ._gl_scene import Canvas
-from ._gl_text import FontCache
-from ._service import (
+from hearth.native._service import (
     INVALID_REQUEST,
     NOT_FOUND,
     PERMISSION_DENIED,
     ServiceError,
     parse_op,
 )
+
+from .._canvas import _transform as _placement
+from .._formats import MAX_TEXTURE_SIZE
+from .._resource import ResourceFactory, SceneResource, owner_of
+from .._scene import Canvas
+from .._text import FontCache
 
 __all__ = ["TERMINAL_FACTORY", "TerminalFactory", "DEFAULT_PALETTE"]
 

@@ -38,8 +38,7 @@ import numpy as np
 
 from hearth.otp import ServiceError
 from hearth.vm import LumpCorrupt, LumpId, LumpNotFound
-
-from ._service import INVALID_REQUEST, NOT_FOUND
+from hearth.native._service import INVALID_REQUEST, NOT_FOUND
 
 __all__ = [
     "INVALID_LUMP",

@@ -15,8 +15,7 @@ import math
 import numpy as np
 
 from hearth.otp import ServiceError
-
-from ._service import INVALID_REQUEST
+from hearth.native._service import INVALID_REQUEST
 
 __all__ = [
     "IDENTITY",
