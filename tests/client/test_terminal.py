@@ -22,7 +22,7 @@ import pytest
 from hearth import vm
 from hearth.gfx._resource import OWNER_GONE
 from hearth.native._service import INVALID_REQUEST, NOT_FOUND, request
-from hearth.gfx.terminal._terminal import DEFAULT_PALETTE
+from hearth.gfx.terminal import DEFAULT_PALETTE
 from hearth.otp import ServiceError
 
 from ._scenes import wire
