@@ -1,4 +1,4 @@
-"""Benchmarks of the client (hearth/native/_window.py and friends), under
+"""Benchmarks of the client (hearth/gfx/_window.py and friends), under
 a real window (Xvfb and Mesa's llvmpipe when there is no display).
 
 - ``client_objects``: frame time with 1,000 lit objects (one cube mesh,

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from hearth.otp import ServiceError
 from hearth.native._service import INVALID_REQUEST
+from hearth.otp import ServiceError
 
 __all__ = [
     "IDENTITY",

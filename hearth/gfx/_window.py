@@ -50,8 +50,6 @@ import gevent  # noqa: E402
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
-from hearth.otp import encode  # noqa: E402
-from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402
 from hearth.native._service import (  # noqa: E402
     INVALID_REQUEST,
     PERMISSION_DENIED,
@@ -59,6 +57,8 @@ from hearth.native._service import (  # noqa: E402
     ServiceError,
     parse_op,
 )
+from hearth.otp import encode  # noqa: E402
+from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402
 
 from .gl._draw import GLRenderer  # noqa: E402
 from ._events import Translator  # noqa: E402

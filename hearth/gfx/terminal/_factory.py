@@ -62,8 +62,8 @@ import os
 import numpy as np
 
 from hearth import vm
-from hearth.vm import Down
 from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
+from hearth.vm import Down
 
 from .._canvas import _transform as _placement
 from .._resource import ResourceFactory, SceneResource, owner_of
