@@ -1,4 +1,4 @@
-"""Benchmarks of the client (hearth/native/_window.py and friends), under
+"""Benchmarks of the client (hearth/gfx/_window.py and friends), under
 a real window (Xvfb and Mesa's llvmpipe when there is no display).
 
 - ``client_objects``: frame time with 1,000 lit objects (one cube mesh,
@@ -75,8 +75,8 @@ def _x_display():
 def _client(fps=None):
     """A runtime, a process of the bench's, the client's services over a
     fresh window: yields ``(display, caps, lumps)``."""
-    from hearth.native._gl_services import start_client_services
-    from hearth.native._window import open_display
+    from hearth.gfx._services import start_client_services
+    from hearth.gfx._window import open_display
 
     with _x_display():
         display = open_display(SIZE, title="hearth bench", resizable=False)
@@ -100,7 +100,7 @@ def _request(cap, term, args=()):
 
 
 def _cube():
-    from hearth.native._gl_formats import cube_mesh, decode_mesh
+    from hearth.gfx._formats import cube_mesh, decode_mesh
     lump = cube_mesh()
     return lump, decode_mesh(lump)
 
@@ -153,10 +153,10 @@ class _Bare:
     def __init__(self, mesh):
         from OpenGL import GL
 
-        from hearth.native._gl_draw import _vao
-        from hearth.native._gl_shaders import MESH, Program
+        from hearth.gfx.gl._draw import _vao
+        from hearth.gfx.gl._shaders import MESH, Program
 
-        from hearth.native._gl_fast import FastGL
+        from hearth.gfx.gl._fast import FastGL
 
         self.GL = GL
         self.fast = FastGL()
@@ -166,7 +166,7 @@ class _Bare:
     def frame_ms(self, models, albedos, view_proj, draw_more=None, raw=False):
         """Milliseconds a frame over FRAMES_SECONDS; `raw`: the per-object
         calls through the same raw entry points as the client's
-        (`_gl_fast`), with pointers computed beforehand."""
+        (`hearth.gfx.gl._fast`), with pointers computed beforehand."""
         import pygame
         GL = self.GL
         fast = self.fast
@@ -211,7 +211,7 @@ class _Bare:
 
 
 def _view_proj():
-    from hearth.native._gl_math import perspective_infinite
+    from hearth.gfx._math import perspective_infinite
     proj = perspective_infinite(60.0, SIZE[0] / SIZE[1], 0.1).reshape(4, 4).T
     return np.ascontiguousarray((proj @ _view()).T.reshape(16), dtype=np.float32)
 
@@ -239,7 +239,7 @@ def client_objects(repeat):
         owner = vm.make_capability(vm.MONITOR)
         _request(renderer, ["add_directional_light", [1, 1, 1], 1.0, [0.5, -1, -0.3]], [owner])
         mesh_id = bytes(lumps.put(lump))
-        from hearth.native._gl_formats import encode_material
+        from hearth.gfx._formats import encode_material
         mats = [bytes(lumps.put(encode_material(c))) for c in colors]
         for i, m in enumerate(transforms):
             _request(renderer, ["add_object", mesh_id, mats[i % len(mats)], _wire(m)], [owner])
@@ -292,7 +292,7 @@ def _blitter(window, canvases, ready):
 
 
 def _canvas_transform(i):
-    from hearth.native._gl_math import placement_matrix
+    from hearth.gfx._math import placement_matrix
     x, y = i % 10, i // 10
     return placement_matrix((x - 4.5, y - 2.0, 0.0), (0, 0, 0, 1), (0.45, 0.45, 1.0))
 
@@ -300,7 +300,7 @@ def _canvas_transform(i):
 @benchmark("client_canvases", repeat=5)
 def client_canvases(repeat):
     """Frame time with 50 canvases each blitted every frame vs a bare loop's uploads."""
-    from hearth.native._gl_draw import _texture_2d
+    from hearth.gfx.gl._draw import _texture_2d
     with _client() as (display, caps, lumps):
         window, factory = caps["hearth.Window"], caps["hearth.canvas.CanvasFactory"]
         _request(window, ["set_camera", 60.0, 0.1, _wire(_view())])
@@ -318,8 +318,8 @@ def client_canvases(repeat):
 
         from OpenGL import GL
 
-        from hearth.native._gl_draw import _QUAD, _QUAD_INDICES, _vao
-        from hearth.native._gl_shaders import CANVAS, Program
+        from hearth.gfx.gl._draw import _QUAD, _QUAD_INDICES, _vao
+        from hearth.gfx.gl._shaders import CANVAS, Program
         program = Program(CANVAS)
         quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
         textures = [_texture_2d(CANVAS_PX, CANVAS_PX, base, False) for _ in range(N_CANVASES)]

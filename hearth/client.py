@@ -43,14 +43,8 @@ import gevent.event  # noqa: E402
 from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
-from hearth.native import (  # noqa: E402
-    WINDOW,
-    open_display,
-    request,
-    start_client_services,
-    start_time_services,
-    start_wasm_spawner,
-)
+from hearth.gfx import WINDOW, open_display, start_client_services  # noqa: E402
+from hearth.native import request, start_time_services, start_wasm_spawner  # noqa: E402
 
 DEFAULT_INIT = "kindling.init:boot"
 

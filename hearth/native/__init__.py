@@ -1,12 +1,14 @@
-"""hearth.native — native services (time, filesystem, window, renderer, ...).
+"""hearth.native — the headless native services (time, files, wasm spawner, ...).
 
-Layer 2: imports `hearth.vm` and `hearth.otp` only. Every service's messages
-are in docs/protocols.md. Here: the request/response service helper
-(`Service`, `request`), the time services (`start_time_services`), the filesystem
-(`start_filesystem`), the wasm spawner (`start_wasm_spawner`), upgradable guest services
-(`start_guest_service`, `upgrade_guest_service`), the inspector (`start_inspector`) and,
-loaded on first use for `hearth-client`, the window, renderer, canvases, debug draw
-and terminals.
+Layer 2: imports `hearth.vm` and `hearth.otp` only, never `hearth.gfx` (the
+client's window, renderer, canvases, debug draw and terminals): what
+`hearth-server` and the tools load has no pygame, OpenGL or pyte in it.
+Every service's messages are in docs/protocols.md. Here: the
+request/response service helper (`Service`, `request`), the time services
+(`start_time_services`), the filesystem (`start_filesystem`), the wasm
+spawner (`start_wasm_spawner`), upgradable guest services
+(`start_guest_service`, `upgrade_guest_service`), the inspector
+(`start_inspector`) and the lump transfers it serves.
 """
 
 from ._service import (
@@ -116,34 +118,3 @@ __all__ = [
     "LogBuffer",
     "start_inspector",
 ]
-
-# The client's services load numpy, pygame and OpenGL: imported on first
-# use, so that hearth-server and the tools never load them.
-_LAZY = {
-    "RENDERER": "_renderer", "Renderer": "_renderer",
-    "CANVAS_FACTORY": "_canvas", "CanvasFactory": "_canvas",
-    "DEBUG_DRAW_FACTORY": "_debug_draw", "DebugDrawFactory": "_debug_draw",
-    "encode_lines": "_debug_draw",
-    "INVALID_LUMP": "_gl_formats", "encode_mesh": "_gl_formats",
-    "encode_texture": "_gl_formats", "encode_material": "_gl_formats",
-    "cube_mesh": "_gl_formats",
-    "TERMINAL_FACTORY": "_terminal", "TerminalFactory": "_terminal",
-    "DEFAULT_PALETTE": "_terminal",
-    "WINDOW": "_window", "CLOSED": "_window", "Display": "_window", "Window": "_window",
-    "open_display": "_window",
-    "CLIENT_SERVICES": "_gl_services", "ClientServices": "_gl_services",
-    "start_client_services": "_gl_services",
-}
-__all__ += list(_LAZY)
-
-
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-

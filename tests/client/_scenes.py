@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from hearth.native._gl_formats import cube_mesh, encode_material, encode_mesh
+from hearth.gfx._formats import cube_mesh, encode_material, encode_mesh
 
 __all__ = ["cube_mesh", "quad_mesh", "material", "translate", "wire", "encode_mesh"]
-from hearth.native._gl_math import perspective_infinite
+from hearth.gfx._math import perspective_infinite
 
 BACKGROUND = np.array([0, 0, 0], dtype=np.uint8)
 

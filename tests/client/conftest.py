@@ -82,8 +82,8 @@ def client(xvfb, runtime, proc, request):
     they can (no frame is waited for longer than it takes to draw), or at
     the frames a second given by indirect parametrization."""
     fps = getattr(request, "param", None)
-    from hearth.native._gl_services import start_client_services
-    from hearth.native._window import open_display
+    from hearth.gfx._services import start_client_services
+    from hearth.gfx._window import open_display
 
     display = open_display(SIZE, title="hearth test", resizable=False)
     try:

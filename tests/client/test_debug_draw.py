@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hearth import vm
-from hearth.native._debug_draw import encode_lines
+from hearth.gfx._debug_draw import encode_lines
 from hearth.native._service import INVALID_REQUEST, request
 from hearth.otp import ServiceError
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hearth import vm
-from hearth.native._gl_formats import INVALID_LUMP
+from hearth.gfx._formats import INVALID_LUMP
 from hearth.native._service import INVALID_REQUEST, NOT_FOUND, request
 from hearth.otp import ServiceError
 
@@ -136,7 +136,7 @@ def test_turning_a_light_off_leaves_ambient_light_only(scene, owner):
 
 def test_a_skybox_fills_the_background(scene):
     faces = [bytes([40 * i, 255 - 40 * i, 100, 255]) * 4 for i in range(6)]
-    from hearth.native._gl_formats import encode_texture
+    from hearth.gfx._formats import encode_texture
     request(scene.renderer, ["set_skybox", scene.lump(encode_texture(2, 2, faces=faces))])
     px = scene.screenshot()
     assert _covered(px).all()
@@ -172,7 +172,7 @@ def test_bad_input_gets_an_error_reply_and_the_frame_is_unchanged(scene, owner, 
 
 
 def test_a_malformed_mesh_lump_is_refused_with_its_reason(scene):
-    from hearth.native._gl_formats import encode_mesh
+    from hearth.gfx._formats import encode_mesh
     bad = encode_mesh([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [0, 1, 7])
     with pytest.raises(ServiceError) as info:
         scene.add(bad)
@@ -190,7 +190,7 @@ def test_a_nan_update_to_an_object_is_refused_and_it_stays_put(scene):
 
 
 def test_a_material_texture_is_drawn_with_its_top_row_at_uv_zero(scene):
-    from hearth.native._gl_formats import encode_material, encode_mesh, encode_texture
+    from hearth.gfx._formats import encode_material, encode_mesh, encode_texture
     # A 1x2 texture: top row red, bottom row green, on a quad whose top
     # vertices have v = 0 (glTF's convention).
     texture = scene.lump(encode_texture(1, 2, rgba=b"\xff\x00\x00\xff\x00\xff\x00\xff"))

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 from hearth import vm
-from hearth.native._gl_resource import OWNER_GONE
+from hearth.gfx._resource import OWNER_GONE
 from hearth.native._service import INVALID_REQUEST, NOT_FOUND, request
-from hearth.native._terminal import DEFAULT_PALETTE
+from hearth.gfx.terminal import DEFAULT_PALETTE
 from hearth.otp import ServiceError
 
 from ._scenes import wire

@@ -1,6 +1,6 @@
 """demo-scene: lit objects and a canvas, animated by the window's redraws.
 
-It makes a cube mesh lump (`hearth.native.cube_mesh`) and a few material
+It makes a cube mesh lump (`hearth.gfx.cube_mesh`) and a few material
 lumps (the formats of docs/client.md), adds a sun and ambient light, a ring of cubes and one
 spinning in the middle, and a canvas whose bouncing square is blitted
 every frame. Everything it adds belongs to its mailbox 0, so it all goes
@@ -13,7 +13,8 @@ import msgpack
 import numpy as np
 
 from hearth import vm
-from hearth.native import cube_mesh, request
+from hearth.gfx import cube_mesh
+from hearth.native import request
 from hearth.otp import decode, lookup
 
 CANVAS_W, CANVAS_H = 64, 32

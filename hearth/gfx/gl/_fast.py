@@ -11,7 +11,7 @@ the pointer wrapped for it. Call only with a context current.
 
 import ctypes
 
-from ._gl import GL
+from . import GL
 
 __all__ = ["FastGL", "pointer"]
 

@@ -7,11 +7,12 @@ from typing import NamedTuple
 
 from hearth import vm
 
+from hearth.native._service import start_supervised
+
 from ._canvas import CANVAS_FACTORY, CanvasFactory
 from ._debug_draw import DEBUG_DRAW_FACTORY, DebugDrawFactory
 from ._renderer import RENDERER, Renderer
-from ._service import start_supervised
-from ._terminal import TERMINAL_FACTORY, TerminalFactory
+from .terminal import TERMINAL_FACTORY, TerminalFactory
 from ._window import WINDOW, Window
 
 __all__ = ["CLIENT_SERVICES", "ClientServices", "start_client_services"]

@@ -1,4 +1,4 @@
-"""Monospace text as pixels: the cells of a terminal, for `_terminal`.
+"""Monospace text as pixels: the cells of a terminal, for `hearth.gfx.terminal`.
 
 A `CellFont` is one font at one size cut into equal cells. Each glyph is
 rendered once by pygame.font into a coverage mask of one cell (cached), and

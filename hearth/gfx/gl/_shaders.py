@@ -3,9 +3,9 @@
 Call only from the frame loop, with the window's context current.
 """
 
-from ._gl import GL
+from . import GL
 
-from ._gl_scene import MAX_LIGHTS
+from .._scene import MAX_LIGHTS
 
 __all__ = ["Program", "MESH", "CANVAS", "LINES", "SKYBOX", "compile_program"]
 

@@ -1,7 +1,7 @@
 """``hearth.canvas.CanvasFactory``: textured quads in the world whose
 pixels are replaced or blitted (docs/protocols.md).
 
-Requests to the factory (the envelope of `_service`):
+Requests to the factory (the envelope of `hearth.native._service`):
 
 ``["create", position, pixels, sampling]``
     ``{"op": "create", "position": p, "pixels": px, "sampling": s}``.
@@ -12,7 +12,7 @@ Requests to the factory (the envelope of `_service`):
     `sampling`: ``"nearest"`` (default) or ``"linear"``. ok: a canvas
     capability (SEND, MONITOR, KILL).
 
-Updates to a canvas (requests, ok nil, or sinks; see `_gl_resource`):
+Updates to a canvas (requests, ok nil, or sinks; see `_resource`):
 
 ``["relocate", position]``; ``["resize", pixels]`` (replace every pixel,
 at any size); ``["blit", x, y, pixels]``: draw `pixels` with its top-left
@@ -29,13 +29,13 @@ killed. Bad input (a wrong-sized pixel buffer, a NaN origin) is
 
 import numpy as np
 
+from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
 from hearth.vm._terms import brief
 
-from ._gl_formats import MAX_TEXTURE_SIZE, check_rgba
-from ._gl_math import check_quaternion, check_vector, placement_matrix
-from ._gl_resource import ResourceFactory, SceneResource, owner_of
-from ._gl_scene import Canvas
-from ._service import INVALID_REQUEST, ServiceError, parse_op
+from ._formats import MAX_TEXTURE_SIZE, check_rgba
+from ._math import check_quaternion, check_vector, placement_matrix
+from ._resource import ResourceFactory, SceneResource, owner_of
+from ._scene import Canvas
 
 __all__ = ["CANVAS_FACTORY", "CanvasFactory"]
 

@@ -14,10 +14,9 @@ import math
 
 import numpy as np
 
+from hearth.native._service import INVALID_REQUEST
 from hearth.otp import ServiceError
 from hearth.vm._terms import brief
-
-from ._service import INVALID_REQUEST
 
 __all__ = [
     "IDENTITY",

@@ -7,7 +7,7 @@ write into one `Scene`, a plain Python structure that the window's frame
 loop reads to draw. It is the client's ETS table: shared by the native
 services of one OS process, never reached by guests, and only ever touched
 between greenlet switches (nothing here switches), so no lock is needed.
-OpenGL is touched only by the frame loop (`_gl_draw`), which uploads what
+OpenGL is touched only by the frame loop (`gl._draw`), which uploads what
 changed since the last frame.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._gl_math import IDENTITY
+from ._math import IDENTITY
 
 __all__ = ["Scene", "Camera", "SceneObject", "Light", "Canvas", "DebugDraw", "MAX_LIGHTS"]
 
@@ -49,7 +49,7 @@ class _Placed:
 class SceneObject(_Placed):
     """A mesh drawn with a material at a transform ((16,) float32,
     column-major). The data pointers of the transform and the albedo are
-    kept for the frame loop's raw GL calls (`_gl_fast`)."""
+    kept for the frame loop's raw GL calls (`gl._fast`)."""
 
     __slots__ = ("mesh", "material", "albedo_ptr")
 

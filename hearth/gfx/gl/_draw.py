@@ -13,11 +13,11 @@ import ctypes
 
 import numpy as np
 
-from ._gl import GL
-from ._gl_fast import FastGL
-from ._gl_math import perspective_infinite
-from ._gl_scene import MAX_LIGHTS
-from ._gl_shaders import CANVAS, LINES, MESH, SKYBOX, Program
+from . import GL
+from ._fast import FastGL
+from .._math import perspective_infinite
+from .._scene import MAX_LIGHTS
+from ._shaders import CANVAS, LINES, MESH, SKYBOX, Program
 
 __all__ = ["GLRenderer"]
 

@@ -27,7 +27,7 @@ names) and its fields:
 Nothing here switches greenlets.
 """
 
-from . import _gl  # noqa: F401, I001 - first: configures PyOpenGL, hides pygame's banner
+from . import gl  # noqa: F401, I001 - first: configures PyOpenGL, hides pygame's banner
 
 import pygame  # noqa: E402
 

@@ -36,11 +36,10 @@ from typing import NamedTuple
 import msgpack
 import numpy as np
 
+from hearth.native._service import INVALID_REQUEST, NOT_FOUND
 from hearth.otp import ServiceError
 from hearth.vm import LumpCorrupt, LumpId, LumpNotFound
 from hearth.vm._terms import brief
-
-from ._service import INVALID_REQUEST, NOT_FOUND
 
 __all__ = [
     "INVALID_LUMP",

@@ -12,10 +12,10 @@ or just once (``fps=None``: as fast as it can, for benchmarks). pygame and
 OpenGL calls never block, so every other process keeps running between
 frames.
 
-Requests (the envelope of `_service`; any op form of `parse_op`):
+Requests (the envelope of `hearth.native._service`; any op form of `parse_op`):
 
 ``["subscribe", cap]``
-    send window events (`_gl_events`) to `cap` (SEND and MONITOR); a
+    send window events (`_events`) to `cap` (SEND and MONITOR); a
     subscriber whose route closes is dropped. ok: true, or false if it was
     subscribed already.
 ``["unsubscribe", cap]``
@@ -44,26 +44,26 @@ Closing the window sends ``close_requested`` to subscribers and calls the
 import time
 from collections import deque
 
-from ._gl import GL  # noqa: I001 - first: it configures PyOpenGL
+from .gl import GL  # noqa: I001 - first: it configures PyOpenGL
 
 import gevent  # noqa: E402
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
-from hearth.otp import encode  # noqa: E402
-from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402
-
-from ._gl_draw import GLRenderer  # noqa: E402
-from ._gl_events import Translator  # noqa: E402
-from ._gl_math import check_matrix, check_number  # noqa: E402
-from ._gl_scene import Scene  # noqa: E402
-from ._service import (  # noqa: E402
+from hearth.native._service import (  # noqa: E402
     INVALID_REQUEST,
     PERMISSION_DENIED,
     Service,
     ServiceError,
     parse_op,
 )
+from hearth.otp import encode  # noqa: E402
+from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402
+
+from .gl._draw import GLRenderer  # noqa: E402
+from ._events import Translator  # noqa: E402
+from ._math import check_matrix, check_number  # noqa: E402
+from ._scene import Scene  # noqa: E402
 
 __all__ = ["WINDOW", "CLOSED", "Display", "Window", "open_display"]
 

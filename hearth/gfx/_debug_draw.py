@@ -1,11 +1,11 @@
 """``hearth.DebugDrawFactory``: line lists with per-vertex colors
 (docs/protocols.md).
 
-Requests to the factory (the envelope of `_service`): ``"new"`` (owner in
+Requests to the factory (the envelope of `hearth.native._service`): ``"new"`` (owner in
 caps[1], else the reply capability, which needs MONITOR). ok: a debug draw
 capability (SEND, MONITOR, KILL), empty and shown.
 
-Updates to a debug draw (requests, ok nil, or sinks; see `_gl_resource`):
+Updates to a debug draw (requests, ok nil, or sinks; see `_resource`):
 
 ``["contents", positions, colors, indices]``
     ``{"op": "contents", ...}``: `positions` a bin of float32 × 3 per
@@ -23,10 +23,10 @@ Lines are unlit and depth-tested, one pixel wide. Bad contents are
 import numpy as np
 
 from hearth import vm
+from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
 
-from ._gl_resource import ResourceFactory, SceneResource, owner_of
-from ._gl_scene import DebugDraw
-from ._service import INVALID_REQUEST, ServiceError, parse_op
+from ._resource import ResourceFactory, SceneResource, owner_of
+from ._scene import DebugDraw
 
 __all__ = ["DEBUG_DRAW_FACTORY", "DebugDrawFactory", "encode_lines"]
 

@@ -17,15 +17,14 @@ those of `_service.parse_op`.
 import logging
 
 from hearth import vm
+from hearth.native._service import INVALID_REQUEST, Service, spawn_service
 from hearth.otp import ServiceError, decode
 from hearth.vm import KILL, MONITOR, SEND, Down
-
-from ._service import INVALID_REQUEST, Service, spawn_service
 
 __all__ = ["SceneResource", "RESOURCE_PERMS", "OWNER_GONE", "owner_of", "ResourceWatch",
            "ResourceFactory"]
 
-log = logging.getLogger("hearth.native")
+log = logging.getLogger("hearth.gfx")
 
 RESOURCE_PERMS = SEND | MONITOR | KILL
 OWNER_GONE = ("shutdown", "owner_gone")

@@ -1,12 +1,12 @@
 """``hearth.Renderer``: lit objects, directional lights, ambient light and
 a skybox (docs/protocols.md).
 
-Requests (the envelope of `_service`; any op form of `parse_op`):
+Requests (the envelope of `hearth.native._service`; any op form of `parse_op`):
 
 ``["add_object", mesh, material, transform]``
     ``{"op": "add_object", "mesh": id, "material": id?, "transform": m?}``.
     `mesh` and `material` are lump ids (32 bytes of bin; formats in
-    `_gl_formats`); material nil is plain white. `transform` is 16 numbers,
+    `_formats`); material nil is plain white. `transform` is 16 numbers,
     column-major (default identity), or 64 bytes of little-endian float32.
     ``skeleton`` is accepted and not used yet. ok: an object capability.
 ``["add_directional_light", color, intensity, direction]``
@@ -19,7 +19,7 @@ Requests (the envelope of `_service`; any op form of `parse_op`):
 
 An object or light capability has SEND, MONITOR and KILL. Killing it
 removes the object or light (from the next frame once its process has
-ended). Updates, as requests or sinks (`_gl_resource`):
+ended). Updates, as requests or sinks (`_resource`):
 
 object: ``["set_transform", m]``.
 light: ``["set_color", [r, g, b]]``, ``["set_intensity", x]``,
@@ -40,19 +40,7 @@ import numpy as np
 
 from hearth import vm
 
-from ._gl_formats import (
-    WHITE_MATERIAL,
-    LumpMissing,
-    check_lump_id,
-    decode_material,
-    decode_mesh,
-    decode_texture,
-    read_lump,
-)
-from ._gl_math import IDENTITY, check_matrix, check_number, check_vector
-from ._gl_resource import ResourceFactory, SceneResource, owner_of
-from ._gl_scene import Light, SceneObject
-from ._service import (
+from hearth.native._service import (
     _DEFERRED,
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -61,9 +49,22 @@ from ._service import (
     parse_op,
 )
 
+from ._formats import (
+    WHITE_MATERIAL,
+    LumpMissing,
+    check_lump_id,
+    decode_material,
+    decode_mesh,
+    decode_texture,
+    read_lump,
+)
+from ._math import IDENTITY, check_matrix, check_number, check_vector
+from ._resource import ResourceFactory, SceneResource, owner_of
+from ._scene import Light, SceneObject
+
 __all__ = ["RENDERER", "Renderer"]
 
-log = logging.getLogger("hearth.native")
+log = logging.getLogger("hearth.gfx")
 
 RENDERER = "hearth.Renderer"
 _CACHE = 256  # decoded lumps kept per kind

@@ -1,0 +1,353 @@
+"""``hearth.terminal.TerminalFactory``: a program in a pty, shown on a
+textured quad in the world (docs/protocols.md).
+
+Requests to the factory (the envelope of `hearth.native._service`):
+
+``["create", state]``
+    ``{"op": "create", "state": state}``. `state` is a map:
+
+    - ``position`` (required): ``{"origin": [x, y, z], "orientation":
+      [x, y, z, w], "half_size": [w, h]}``, as a canvas's.
+    - ``opacity``: 0..1 (default 1), the alpha of every pixel.
+    - ``padding``: the margin around the text, in ems (default 0.5, at most 8).
+    - ``units_per_em``: the text's pixels per em, 6..128 (default 16): the
+      resolution of the texture, not the quad's size.
+    - ``palette``: 18 colors ``[r, g, b]`` in 0..1: the 16 ANSI colors,
+      then the default foreground and background (default: xterm's).
+    - ours: ``command``: the argv to run (default ``[$SHELL]``, else
+      ``/bin/sh``); ``columns``, ``rows``: the grid, 1..500 x 1..200
+      (default 80 x 24).
+
+    ok: a terminal capability (SEND, MONITOR, KILL). A command that can't be
+    run is ``not_found`` or ``permission_denied``.
+
+Updates to a terminal (requests, ok nil, or sinks; see `_resource`):
+
+``["input", text]``
+    type `text` (a str, or a bin of raw bytes) into the pty.
+``["state", state]``
+    any of the keys above but ``command``: ``position`` moves it, ``opacity``
+    and ``palette`` recolor it, ``columns``/``rows`` resize the pty (the
+    program gets SIGWINCH), ``units_per_em``/``padding`` re-cut the texture.
+``"quit"``
+    ends the program and the terminal (as killing its capability does).
+``"screen"`` (ours; a request)
+    ok: ``{"lines": [str, ...], "cursor": [x, y], "columns", "rows",
+    "pid", "size": [w, h], "cell": [w, h]}``: the text on the screen, the
+    child's pid, and the texture's and a cell's sizes in pixels.
+
+The program runs in its own session with the pty as its controlling
+terminal, ``TERM=xterm-256color``, and the pty's window size set to the
+grid. Its output goes through a `pyte` screen (a VT102 emulator with 256
+colors); the lines that changed are painted into the quad's pixels and only
+their rectangle is uploaded at the next frame (the canvas path). When the
+program exits (its end of the pty closes) the terminal ends with reason
+``normal``. When the terminal ends any other way (``"quit"``, killing its
+capability, its owner's death) the program's process group gets SIGHUP;
+one that is still there after 0.1 s gets SIGKILL; either way it is reaped
+before the terminal's Down is sent.
+
+The pieces: `_pty` (the pty and the child), `_screen` (the VT screen),
+`_draw` (its pixels); here, the factory, the terminal's process and the
+checks of a state map.
+
+Bad input (a wrong type, an unknown op or key, a palette of the wrong
+length, a zero or too large grid) is ``invalid_request`` and changes
+nothing.
+"""
+
+import math
+import os
+
+import numpy as np
+
+from hearth import vm
+from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
+from hearth.vm import Down
+
+from .._canvas import _transform as _placement
+from .._resource import ResourceFactory, SceneResource, owner_of
+from .._scene import Canvas
+from .._text import FontCache
+from ._draw import Layout, blank, check_layout, paint
+from ._pty import Pty, read_loop
+from ._screen import DEFAULT_PALETTE, Screen
+
+__all__ = ["TERMINAL_FACTORY", "TerminalFactory", "DEFAULT_PALETTE"]
+
+TERMINAL_FACTORY = "hearth.terminal.TerminalFactory"
+
+MAX_COLUMNS, MAX_ROWS = 500, 200
+
+_STATE_KEYS = {"position", "opacity", "padding", "units_per_em", "palette", "columns", "rows"}
+_DEFAULTS = {"opacity": 1.0, "padding": 0.5, "units_per_em": 16, "palette": DEFAULT_PALETTE,
+             "columns": 80, "rows": 24}
+
+
+def _bad(message):
+    return ServiceError(INVALID_REQUEST, message)
+
+
+# -- checking ------------------------------------------------------------------------------
+
+
+def _number(value, what, low, high):
+    if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
+        raise _bad(f"{what} must be a number in {low}..{high}, not {value!r}"[:200])
+    return float(value)
+
+
+def _count(value, what, high):
+    if type(value) is not int or not 1 <= value <= high:
+        raise _bad(f"{what} must be an int in 1..{high}, not {value!r}"[:200])
+    return value
+
+
+def _palette(value):
+    if type(value) not in (tuple, list) or len(value) != 18:
+        raise _bad("palette is an array of 18 colors: 16 ANSI, foreground, background")
+    out = np.empty((18, 3), np.uint8)
+    for i, color in enumerate(value):
+        if type(color) not in (tuple, list) or len(color) != 3:
+            raise _bad(f"palette color {i} must be [r, g, b] in 0..1")
+        out[i] = [round(_number(c, f"palette color {i}", 0, 1) * 255) for c in color]
+    return out
+
+
+def _command(value):
+    if (type(value) not in (tuple, list) or not value
+            or any(type(a) is not str or "\0" in a for a in value) or not value[0]):
+        raise _bad("command is a non-empty array of strs (an argv)")
+    return list(value)
+
+
+def _check_state(state, creating):
+    """The checked fields of a state map (only those given, or with the
+    defaults when `creating`)."""
+    if type(state) is not dict:
+        raise _bad("state is a map")
+    allowed = _STATE_KEYS | {"command"} if creating else _STATE_KEYS
+    unknown = [k for k in state if k not in allowed]
+    if unknown:
+        raise _bad(f"unknown state key(s) {unknown!r}; known: {sorted(allowed)}"[:200])
+    if creating:
+        if "position" not in state:
+            raise _bad("create needs a position")
+        state = {**_DEFAULTS, **state}
+    out = {}
+    if "position" in state:
+        out["transform"] = _placement(state["position"])
+    if "opacity" in state:
+        out["opacity"] = _number(state["opacity"], "opacity", 0, 1)
+    if "padding" in state:
+        out["padding"] = _number(state["padding"], "padding", 0, 8)
+    if "units_per_em" in state:
+        out["units_per_em"] = round(_number(state["units_per_em"], "units_per_em", 6, 128))
+    if "palette" in state:
+        out["palette"] = _palette(state["palette"])
+    if "columns" in state:
+        out["columns"] = _count(state["columns"], "columns", MAX_COLUMNS)
+    if "rows" in state:
+        out["rows"] = _count(state["rows"], "rows", MAX_ROWS)
+    if creating:
+        shell = os.environ.get("SHELL") or "/bin/sh"
+        out["command"] = _command(state.get("command", [shell]))
+    return out
+
+
+# -- the terminal itself -------------------------------------------------------------------
+
+
+class _Core:
+    """One terminal's state, shared by its process and its reader process
+    (and, for `close`, its factory): the pty (`Pty`), the screen
+    (`Screen`) and the canvas it is drawn on. Nothing here switches
+    greenlets.
+
+    Attributes:
+        pty: the `Pty`; ``pty.pid`` is the child's pid.
+        closed: True once `close` ran.
+    """
+
+    def __init__(self, scene, rid, fonts, fields):
+        self.scene = scene
+        self.rid = rid
+        self.fonts = fonts
+        self.closed = False
+        self.pty = Pty()
+        self.padding = fields["padding"]
+        self.units_per_em = fields["units_per_em"]
+        self.layout = Layout(fonts.get(self.units_per_em), self._pad(), fields["opacity"],
+                             fields["palette"])
+        self.screen = Screen(fields["columns"], fields["rows"], self._answer)
+        self.canvas = Canvas(fields["transform"], blank(self.layout, self.screen), linear=True)
+
+    def start(self, argv):
+        """Run `argv` in a new pty. Raises ServiceError."""
+        self.pty.start(argv, self.screen.columns, self.screen.rows, *self._grid_pixels())
+
+    def _grid_pixels(self):
+        font = self.layout.font
+        return self.screen.columns * font.cell_w, self.screen.rows * font.cell_h
+
+    def close(self):
+        """End it all: the canvas leaves the scene, the pty closes, the
+        child is ended and reaped. Idempotent. Switches: never."""
+        if self.closed:
+            return
+        self.closed = True
+        self.scene.remove_canvas(self.rid)
+        self.pty.close()
+
+    def write(self, data):
+        """Type `data` into the pty. Raises ServiceError when too much
+        is waiting already."""
+        self.pty.write(data)
+
+    def _answer(self, data):
+        try:
+            self.pty.write(data)
+        except ServiceError:
+            pass  # a program flooding us with queries loses some answers
+
+    def feed(self, data):
+        """The program wrote `data`: update the screen and repaint the
+        lines that changed."""
+        self.screen.feed(data)
+        self.paint()
+
+    def paint(self):
+        """Paint the screen's dirty lines (and the cursor's) into the canvas."""
+        paint(self.canvas, self.layout, self.screen)
+
+    def _pad(self):
+        return round(self.padding * self.units_per_em)
+
+    def check_layout(self, fields):
+        """Raise ServiceError if `fields` would make a texture too large."""
+        check_layout(self.fonts, fields.get("units_per_em", self.units_per_em),
+                     fields.get("columns", self.screen.columns),
+                     fields.get("rows", self.screen.rows), fields.get("padding", self.padding))
+
+    def apply(self, fields):
+        """Apply checked fields (`_check_state`, `check_layout`)."""
+        layout = self.layout
+        if "transform" in fields:
+            self.canvas.transform = fields["transform"]
+        relayout = False
+        if "units_per_em" in fields:
+            self.units_per_em = fields["units_per_em"]
+            layout.font = self.fonts.get(self.units_per_em)
+            relayout = True
+        if "padding" in fields:
+            self.padding = fields["padding"]
+            relayout = True
+        layout.pad = self._pad()
+        columns = fields.get("columns", self.screen.columns)
+        rows = fields.get("rows", self.screen.rows)
+        if (columns, rows) != (self.screen.columns, self.screen.rows):
+            self.screen.resize(columns, rows)
+            relayout = True
+        if relayout:
+            self.pty.resize(columns, rows, *self._grid_pixels())
+        if "opacity" in fields:
+            layout.opacity = fields["opacity"]
+        if "palette" in fields:
+            layout.palette = fields["palette"]
+        if relayout or "opacity" in fields or "palette" in fields:
+            self.canvas.pixels = blank(layout, self.screen)
+            self.canvas.dirty.clear()
+            self.canvas.reallocate = True
+            self.paint()
+
+    def snapshot(self):
+        h, w = self.canvas.pixels.shape[:2]
+        font = self.layout.font
+        return {"lines": self.screen.text(), "cursor": self.screen.cursor(),
+                "columns": self.screen.columns, "rows": self.screen.rows, "pid": self.pty.pid,
+                "size": [w, h], "cell": [font.cell_w, font.cell_h]}
+
+
+# -- processes -----------------------------------------------------------------------------
+
+
+class _Terminal(SceneResource):
+    name = "hearth.terminal"
+    OPS = {"input": ("text",), "state": ("state",), "quit": (), "screen": ()}
+
+    def __init__(self, owner, core, rid):
+        super().__init__(owner, core.scene, rid)
+        self.core = core
+        # The kernel runs exit hooks before it closes our routes, so the
+        # child is reaped before anyone gets our Down, however we die.
+        vm.on_exit(self.proc, lambda proc, reason: core.close())
+        self._reader = vm.spawn_link(read_loop, core.pty, core.feed,
+                                     name="hearth.terminal.reader")
+        self._reader_ref = self._reader.monitor()
+
+    def handle_request(self, request):
+        op, fields = parse_op(request.term, self.OPS)
+        core = self.core
+        if op == "input":
+            text = fields["text"]
+            if type(text) is str:
+                text = text.encode()
+            elif type(text) is not bytes:
+                raise _bad("input takes a str or a bin")
+            core.write(text)
+        elif op == "state":
+            checked = _check_state(fields["state"], creating=False)
+            core.check_layout(checked)
+            core.apply(checked)
+        elif op == "screen":
+            return core.snapshot()
+        else:  # quit
+            if request.reply_to is not None:
+                request.reply(None)
+            self._end()
+        return None
+
+    def _end(self):
+        # Unlinked first: the reader's death must not be ours.
+        self._reader.unlink()
+        self._reader.kill()
+        self.core.close()
+        vm.exit(vm.NORMAL)
+
+    def handle_info(self, sig):
+        if type(sig) is Down and sig.ref == self._reader_ref:
+            sig.cap.release()
+            self.core.close()  # the program ended: reap it
+            vm.exit(vm.NORMAL)
+        super().handle_info(sig)
+
+    def remove(self):
+        self.core.close()
+
+
+class TerminalFactory(ResourceFactory):
+    """``hearth.terminal.TerminalFactory`` over `scene`."""
+
+    name = TERMINAL_FACTORY
+
+    def __init__(self, scene):
+        super().__init__(scene)
+        self.fonts = FontCache()
+
+    def handle_request(self, request):
+        _, fields = parse_op(request.term, {"create": ("state",)})
+        checked = _check_state(fields["state"], creating=True)
+        owner = owner_of(request)
+        scene = self.scene
+        check_layout(self.fonts, checked["units_per_em"], checked["columns"], checked["rows"],
+                     checked["padding"])
+        rid = scene.new_id()
+        core = _Core(scene, rid, self.fonts, checked)
+        core.start(checked["command"])
+        try:
+            core.paint()
+            scene.canvases[rid] = core.canvas
+            self.give(request, _Terminal, owner, core, rid, core.close)
+        except BaseException:
+            core.close()
+            raise
