@@ -95,6 +95,7 @@ comes as ``81 a2 6f 6b d6 01 00 00 00 00`` (``{"ok": caps[0]}``) with the
 resource's capability as the reply's caps[0].
 """
 
+import collections
 import heapq
 import itertools
 import math
@@ -156,8 +157,24 @@ def _seconds(value):
 # -- hearth.Sleep --------------------------------------------------------------------------
 
 
+#: Sleeps one peer may have pending at once (its guests' included).
+MAX_SLEEPS_PER_PEER = 1024
+
+#: Timers and stopwatches one peer may have live at once.
+MAX_RESOURCES_PER_PEER = 256
+
+#: Ticks a timer holds for a peer before it answers ``quota_exceeded``.
+MAX_TICKS_PER_PEER_TIMER = 1024
+
+QUOTA_EXCEEDED = "quota_exceeded"
+
+
 class Sleep(Service):
-    """``hearth.Sleep``: one process, a heap of (deadline, order, request)."""
+    """``hearth.Sleep``: one process, a heap of (deadline, order, request).
+
+    A peer may have `MAX_SLEEPS_PER_PEER` sleeps pending; the sleeps of a
+    peer that is gone are dropped, at the latest when the heap has doubled
+    since they were last looked for."""
 
     name = SLEEP
 
@@ -165,11 +182,42 @@ class Sleep(Service):
         super().__init__()
         self._heap = []
         self._order = itertools.count()
+        self._per_peer = collections.Counter()  # Account -> pending sleeps
+        self._purge_at = 2 * MAX_SLEEPS_PER_PEER
 
     def handle_request(self, request):
         seconds = _seconds(request.term)
+        account = request.account
+        if account is not None:
+            if self._per_peer[account] >= MAX_SLEEPS_PER_PEER:
+                raise ServiceError(QUOTA_EXCEEDED, f"a peer may have {MAX_SLEEPS_PER_PEER}"
+                                   " sleeps pending at once")
+            self._per_peer[account] += 1
         deadline = self.clock.now() + seconds
         heapq.heappush(self._heap, (deadline, next(self._order), request.defer()))
+        if len(self._heap) >= self._purge_at:
+            self._purge()
+
+    def _purge(self):
+        """Drop the pending sleeps of peers that are gone."""
+        kept = []
+        for entry in self._heap:
+            account = entry[2].account
+            if account is not None and account.closed:
+                self._done(entry[2])
+                entry[2].reply_to.release()
+            else:
+                kept.append(entry)
+        heapq.heapify(kept)
+        self._heap = kept
+        self._purge_at = max(2 * MAX_SLEEPS_PER_PEER, 2 * len(kept))
+
+    def _done(self, request):
+        account = request.account
+        if account is not None:
+            self._per_peer[account] -= 1
+            if not self._per_peer[account]:
+                del self._per_peer[account]
 
     def next_deadline(self):
         return self._heap[0][0] if self._heap else None
@@ -177,7 +225,9 @@ class Sleep(Service):
     def handle_deadline(self, now):
         heap = self._heap
         while heap and heap[0][0] <= now:
-            heapq.heappop(heap)[2].reply(None)
+            request = heapq.heappop(heap)[2]
+            self._done(request)
+            request.reply(None)
 
 
 # -- resources: timers and stopwatches --------------------------------------------------------
@@ -212,6 +262,9 @@ class _Timer(_Resource):
     def handle_request(self, request):
         _, fields = parse_op(request.term, {"tick": ("seconds",)})
         seconds = _seconds(fields["seconds"])
+        if request.account is not None and len(self._pending) >= MAX_TICKS_PER_PEER_TIMER:
+            raise ServiceError(QUOTA_EXCEEDED, f"a timer holds {MAX_TICKS_PER_PEER_TIMER}"
+                               " ticks for a peer at once")
         self._scheduled += seconds
         self._pending.append((self._scheduled, request.defer()))
 
@@ -239,26 +292,50 @@ class _Stopwatch(_Resource):
 
 
 class _Factory(Service):
-    """Answers "new" with a fresh resource process owned by the requester."""
+    """Answers "new" with a fresh resource process owned by the requester.
+
+    A peer's resource must be owned by a route of the peer's own, and a
+    peer may have `MAX_RESOURCES_PER_PEER` of them live at once."""
 
     resource = None  # the _Resource subclass
+
+    def __init__(self):
+        super().__init__()
+        self._held = {}  # monitor ref -> the Account a live resource counts for
+        self._per_peer = collections.Counter()
 
     def handle_request(self, request):
         parse_op(request.term, {"new": ()})
         owner = request.args[0] if request.args else request.reply_to
+        where = "caps[1]" if request.args else "the reply capability (no caps[1])"
         if not owner.permissions & MONITOR:
-            where = "caps[1]" if request.args else "the reply capability (no caps[1])"
             raise ServiceError(
                 INVALID_REQUEST,
                 f"the owner, {where}, needs MONITOR: the resource lives as long as its route",
             )
+        request.check_own(owner, f"the owner, {where},")
+        account = request.account
+        if account is not None and self._per_peer[account] >= MAX_RESOURCES_PER_PEER:
+            raise ServiceError(QUOTA_EXCEEDED, f"a peer may have {MAX_RESOURCES_PER_PEER}"
+                               " timers and stopwatches of each kind live at once")
         cap = spawn_service(self.resource, owner, self.clock.now())
+        if account is not None:
+            self._held[cap.monitor()] = account
+            self._per_peer[account] += 1
         given = cap.demote(RESOURCE_PERMS)
         cap.release()
         try:
             request.reply(given)
         finally:
             given.release()
+
+    def handle_info(self, sig):
+        account = self._held.pop(sig.ref, None) if type(sig) is Down else None
+        if account is not None:
+            self._per_peer[account] -= 1
+            if not self._per_peer[account]:
+                del self._per_peer[account]
+        super().handle_info(sig)
 
 
 class TimerFactory(_Factory):

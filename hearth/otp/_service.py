@@ -80,7 +80,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from hearth import vm
-from hearth.vm import MONITOR, SEND, Cap, Message
+from hearth.vm import MONITOR, SEND, Cap, Message, account_of
 from hearth.vm._terms import brief
 
 from ._codec import decode, encode
@@ -201,18 +201,33 @@ class Request:
         term: the decoded data (capabilities in it are `Cap`s of `args`
             or `reply_to`).
         args: caps[1..], a tuple of `Cap`.
+        account: the `Account` the request was sent for (a peer's, or its
+            guests'; `Message.account`), or None from the operator's side.
     """
 
-    __slots__ = ("reply_to", "term", "args", "_state", "_kept")
+    __slots__ = ("reply_to", "term", "args", "account", "_state", "_kept")
 
     _kept: list[Cap] | None
 
-    def __init__(self, reply_to: Cap, args: Sequence[Cap]) -> None:
+    def __init__(self, reply_to: Cap, args: Sequence[Cap], account: Any = None) -> None:
         self.reply_to = reply_to
         self.term = None
         self.args = args
+        self.account = account
         self._state = _OPEN
         self._kept = None
+
+    def check_own(self, cap: Cap, what: str) -> None:
+        """Refuse (``invalid_request``) a request sent for a peer that names
+        `cap`, as `what` (an owner, a subscriber), when `cap` is not a route
+        of that peer's own (its exports, its guests' mailboxes): one the
+        server handed it would make a service hold things for the server's
+        own processes, outliving the peer and escaping its bounds.
+        Switches: never."""
+        if self.account is not None and account_of(cap) is not self.account:
+            raise ServiceError(INVALID_REQUEST, f"{what} must be a route of your own (a"
+                               " capability of yours or of your guests'), not one the server"
+                               " gave you: a peer acts only for itself")
 
     def defer(self) -> Request:
         """Answer later: the loop neither replies nor releases `reply_to`.
@@ -352,7 +367,17 @@ class Service:
             for cap in caps:
                 cap.release()
             return
-        req = Request(caps[0], caps[1:])
+        account = getattr(sig, "account", None)
+        if account is not None and account_of(caps[0]) is not account:
+            # A peer's request whose answer would go to a route that is not
+            # the peer's (one the server handed it): not answered, so a peer
+            # can't aim a service's replies at the server's own processes.
+            log.debug("%s (pid %s) dropped a peer's request whose reply capability is not"
+                      " the peer's", self.name, self.proc.pid)
+            for cap in caps:
+                cap.release()
+            return
+        req = Request(caps[0], caps[1:], account)
         try:
             try:
                 try:

@@ -50,6 +50,7 @@ from ._errors import (
 )
 from ._hooks import (
     ExitHook,
+    account_of,
     cancel_on_exit,
     carrier_of,
     is_self,
@@ -147,6 +148,7 @@ __all__ = [
     "on_exit",
     "cancel_on_exit",
     "make_ref",
+    "account_of",
     "carrier_of",
     "pids_with_metadata",
     # exit reasons

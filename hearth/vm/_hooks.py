@@ -110,6 +110,17 @@ def carrier_of(cap: Cap) -> object | None:
     return getattr(cap._route, "carrier", None)
 
 
+def account_of(cap: Cap) -> Any:
+    """The `Account` whose capability `cap` is: its peer's for a route a
+    peer exported, its process's for a local route (a peer's guest's
+    mailbox is the peer's), None for the operator's own processes and
+    trusted connections. A request stamped with an account
+    (`Message.account`) may name as its reply or owner only routes of that
+    same account: a peer acts only for itself. Switches: never."""
+    route = cap._route
+    return current_process().runtime.accounts.of_route(route)
+
+
 def pids_with_metadata(runtime: Runtime, key: str, value: object) -> list[int]:
     """The live processes of `runtime` whose metadata has ``key: value``,
     by pid, without snapshotting every process (the inspector finds

@@ -9,11 +9,9 @@ Nothing here switches except the forwarder's loop.
 import msgpack
 
 from hearth import vm
-from hearth.native import INVALID_REQUEST
-from hearth.otp import ServiceError
 from hearth.vm import Down, Message
 
-__all__ = ["origin", "same_side", "describe", "Forwarded", "forward"]
+__all__ = ["origin", "describe", "Forwarded", "forward"]
 
 
 def origin(cap):
@@ -55,25 +53,6 @@ def forward(world, entity_id, name):
             sig.cap.release()
             if type(sig) is Down:
                 return  # the world is gone: so is this entity
-
-
-def same_side(cap, reply_to, what):
-    """The peer connection `cap` came through, or None for a route of this
-    runtime; refuses a request answered on a peer whose `cap` is a route of
-    this runtime.
-
-    A peer holds routes of this runtime only because the server gave them
-    (the registry view, ``hearth.World`` itself, a service): as an owner
-    such a route would make an entity live as long as the server and
-    escape the peer's bound; as a subscriber it would aim the world's
-    events at a service. Honest peers pass their own routes.
-    """
-    where = origin(cap)
-    if where is None and origin(reply_to) is not None:
-        raise ServiceError(INVALID_REQUEST, f"the {what}, caps[1], must be a route of your own"
-                           " (from a peer, a capability of the peer's), not one the server"
-                           " gave you")
-    return where
 
 
 def describe(owner):

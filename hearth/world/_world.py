@@ -34,7 +34,7 @@ from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service
 from hearth.otp import ServiceError, register
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
 
-from ._doors import Forwarded, describe, forward, same_side
+from ._doors import Forwarded, describe, forward
 from ._entity import Entity, check_changes, check_fields
 from ._log import WorldLog
 from ._subscribers import LIMIT_REACHED, Subscribers
@@ -92,7 +92,7 @@ class World(Service):
         self._doors = {}  # id -> the forwarder's full capability
         self._owned = {}  # id -> _Owned
         self._by_ref = {}  # an owner's monitor ref -> its entity id
-        self._per_origin = collections.Counter()  # foreign origin -> entities
+        self._per_origin = collections.Counter()  # a peer's Account -> its entities
         self._subscribers = Subscribers(self.limits, self._own, self._public_mb)
         self._next_id = 1
         self._via = None
@@ -279,7 +279,8 @@ class World(Service):
             raise ServiceError(LIMIT_REACHED, f"the world is full ({lim.entities} entities)")
         origin = None
         if owner is not None:
-            origin = same_side(owner, req.reply_to, "owner")
+            req.check_own(owner, "the owner, caps[1],")
+            origin = req.account
             if origin is not None and self._per_origin[origin] >= lim.entities_per_peer:
                 raise ServiceError(LIMIT_REACHED, f"a peer may own at most"
                                    f" {lim.entities_per_peer} entities")
@@ -383,7 +384,8 @@ class World(Service):
                                " caps[1] (SEND to get the events, MONITOR so a dead one is"
                                " dropped)")
         sub = req.args[0]
-        origin = same_side(sub, req.reply_to, "subscriber")
+        req.check_own(sub, "the subscriber, caps[1],")
+        origin = req.account
         self._subscribers.check(sub, origin)
         req.keep(sub)
         # The current world first, so a late joiner sees it; then changes.
