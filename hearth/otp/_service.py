@@ -110,6 +110,7 @@ __all__ = [
     "parse_op",
     "spawn_service",
     "start_registered",
+    "register_linked",
     "start_supervised",
     "send_request",
     "read_reply",
@@ -458,7 +459,22 @@ def start_registered(registry: Cap, name: str, cls: type[Service], *args: Any) -
 
     Switches: always.
     """
-    cap = spawn_service(cls, *args, link=True, name=name)
+    return register_linked(registry, name, spawn_service(cls, *args, link=True, name=name))
+
+
+def register_linked(registry: Cap, name: str, cap: Cap) -> Cap:
+    """Register a SEND|MONITOR capability of `cap` (a process just spawned
+    linked to the caller) as `name`; if the registry refuses, unlink and
+    kill the process first, so nothing is left running, then raise.
+
+    Returns:
+        `cap`.
+
+    Raises:
+        NameTaken: the name is held by another process.
+
+    Switches: always.
+    """
     public = cap.demote(REGISTERED_PERMS)
     try:
         register(registry, name, public)

@@ -106,16 +106,7 @@ def load_service_module(name, path):
 
 
 def _register(registry, name, cap):
-    public = cap.demote(REGISTERED_PERMS)
-    try:
-        otp.register(registry, name, public)
-    except BaseException:
-        cap.unlink()
-        cap.kill()
-        raise
-    finally:
-        public.release()
-    return cap
+    return otp.register_linked(registry, name, cap)
 
 
 def start_python_service(registry, name, path, function, view):
