@@ -75,7 +75,6 @@ log = logging.getLogger("kindling.init")
 INIT_NAME = "hearth.init"
 SERVICE_INTENSITY = 3
 SERVICE_PERIOD = 5
-REGISTERED_PERMS = SEND | MONITOR
 MODULE_PREFIX = "kindling.services."
 
 
