@@ -19,10 +19,14 @@ Every handshake frame is tiny: `MAX_HANDSHAKE_FRAME` bytes at most, refused
 from its header before it is read or unpacked.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 import msgpack
 
@@ -30,8 +34,8 @@ from hearth.vm._terms import brief
 
 from ._errors import AuthError
 
-__all__ = ["VERSION", "MAX_HANDSHAKE_FRAME", "Throttle", "server_hello", "client_auth", "check_client",
-           "server_welcome", "denied", "check_welcome"]
+__all__ = ["VERSION", "MAX_HANDSHAKE_FRAME", "Throttle", "server_hello", "client_auth",
+           "check_client", "server_welcome", "denied", "check_welcome"]
 
 VERSION = 1
 _NONCE = 32
@@ -41,11 +45,11 @@ _NONCE = 32
 MAX_HANDSHAKE_FRAME = 1024
 
 
-def _proof(secret, label, a, b):
+def _proof(secret: bytes, label: bytes, a: bytes, b: bytes) -> bytes:
     return hmac.new(secret, label + a + b, hashlib.sha256).digest()
 
 
-def _load(frame, what):
+def _load(frame: bytes, what: str) -> tuple[Any, ...]:
     try:
         if len(frame) > MAX_HANDSHAKE_FRAME:
             raise ValueError("too big")
@@ -57,13 +61,13 @@ def _load(frame, what):
     return msg
 
 
-def server_hello():
+def server_hello() -> tuple[bytes, bytes]:
     """``(frame, nonce)``: the server's first frame."""
     nonce = os.urandom(_NONCE)
     return msgpack.packb(["hearth", VERSION, nonce], use_bin_type=True), nonce
 
 
-def client_auth(hello, secret):
+def client_auth(hello: bytes, secret: bytes) -> tuple[bytes, bytes, bytes]:
     """The client's answer to `hello`: ``(frame, client_nonce, server_nonce)``.
 
     Raises:
@@ -80,7 +84,7 @@ def client_auth(hello, secret):
     return msgpack.packb(["auth", nonce, proof], use_bin_type=True), nonce, server_nonce
 
 
-def check_client(frame, secret, server_nonce):
+def check_client(frame: bytes, secret: bytes, server_nonce: bytes) -> bytes:
     """The client's nonce if its proof is right. Raises `AuthError` if not."""
     msg = _load(frame, "the client's answer")
     if (len(msg) != 3 or msg[0] != "auth" or type(msg[1]) is not bytes
@@ -92,18 +96,19 @@ def check_client(frame, secret, server_nonce):
     return msg[1]
 
 
-def server_welcome(secret, server_nonce, client_nonce):
+def server_welcome(secret: bytes, server_nonce: bytes, client_nonce: bytes) -> bytes:
     """The server's last frame after a good proof."""
     proof = _proof(secret, b"hearth server", client_nonce, server_nonce)
     return msgpack.packb(["welcome", proof], use_bin_type=True)
 
 
-def denied(message):
+def denied(message: str) -> bytes:
     """The server's last frame after a bad proof."""
     return msgpack.packb(["denied", message], use_bin_type=True)
 
 
-def check_welcome(frame, secret, server_nonce, client_nonce):
+def check_welcome(frame: bytes, secret: bytes, server_nonce: bytes,
+                  client_nonce: bytes) -> None:
     """Check the server's answer. Raises `AuthError` with the server's
     message when denied, or when the server's own proof is wrong."""
     msg = _load(frame, "the server's answer")
@@ -130,13 +135,16 @@ class Throttle:
     forgotten first). The IPC socket has none: its owner is never slowed.
     """
 
-    def __init__(self, base=0.1, cap=5.0, window=60.0, max_addresses=10000, clock=time.monotonic):
+    def __init__(self, base: float = 0.1, cap: float = 5.0, window: float = 60.0,
+                 max_addresses: int = 10000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.base, self.cap, self.window = base, cap, window
         self.max_addresses = max_addresses
         self._clock = clock
-        self._failures = {}  # address -> (count, last failure time), oldest first
+        # address -> (count, last failure time), oldest first
+        self._failures: dict[str, tuple[int, float]] = {}
 
-    def count(self, address):
+    def count(self, address: str) -> int:
         """Failures from `address` that still count."""
         entry = self._failures.get(address)
         if entry is None:
@@ -146,7 +154,7 @@ class Throttle:
             return 0
         return entry[0]
 
-    def delay(self, address):
+    def delay(self, address: str) -> float:
         """Seconds the next failure from `address` would wait for its answer
         (none for a first failure: a typo is answered at once)."""
         count = self.count(address)
@@ -155,7 +163,7 @@ class Throttle:
         # The exponent stops growing long before a float would overflow.
         return min(self.cap, self.base * 2.0 ** min(count - 1, 64))
 
-    def failed(self, address):
+    def failed(self, address: str) -> float:
         """Count a failure from `address`; the seconds to wait before it is
         answered."""
         delay = self.delay(address)

@@ -1,20 +1,27 @@
 """The connecting side: `connect` to a server (or to a runtime's IPC
 socket) and get its root capability."""
 
+from __future__ import annotations
+
 import logging
 import os
 import socket
 import ssl
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import SplitResult, urlsplit
 
 import gevent
 
-from hearth.vm import current_process, foreign
+from hearth.vm import Cap, current_process, foreign
 
 from . import _auth
 from ._connection import MAX_OUTBOX, Connection
 from ._errors import AuthError, ConnectError
 from ._transport import StreamTransport, WebSocketClientTransport
+
+if TYPE_CHECKING:
+    from ._transport import Transport
 
 __all__ = ["Peer", "connect", "start_uplink", "CertificateError"]
 
@@ -36,41 +43,42 @@ class Peer:
         connection: the `Connection`.
     """
 
-    def __init__(self, connection, root):
+    def __init__(self, connection: Connection, root: Cap | None) -> None:
         self.connection = connection
         self.root = root
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self.connection.closed
 
     @property
-    def reason(self):
+    def reason(self) -> str | None:
         """Why the connection ended (None while it is up)."""
         return self.connection.reason if self.connection.closed else None
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: float | None = None) -> bool:
         """Wait until the connection ends; True if it did. Switches: always."""
         return self.connection.wait(timeout)
 
-    def close(self):
+    def close(self) -> None:
         """Close the connection and wait (briefly) for its greenlets to end.
         Every capability that came through it closes with ``noconnection``.
         Switches: always."""
         self.connection.close()
         self.connection.join()
 
-    def __enter__(self):
+    def __enter__(self) -> Peer:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Peer {self.connection!r}>"
 
 
-def _tls_context(ssl_context, cafile):
+def _tls_context(ssl_context: ssl.SSLContext | None,
+                 cafile: str | os.PathLike[str] | None) -> ssl.SSLContext:
     """The `ssl.SSLContext` a ``wss://`` URL is checked with: the one given,
     else the system's trust store (which ``$SSL_CERT_FILE`` replaces) plus
     `cafile`'s certificates, if any."""
@@ -85,7 +93,7 @@ def _tls_context(ssl_context, cafile):
     return context
 
 
-def _refused_certificate(url, e):
+def _refused_certificate(url: str, e: BaseException) -> CertificateError:
     parts = [getattr(e, "reason", None), getattr(e, "verify_message", None)]
     why = ": ".join(p for p in parts if p) or str(e)
     return CertificateError(
@@ -94,7 +102,7 @@ def _refused_certificate(url, e):
         " Python)")
 
 
-def _bad_status(url, e):
+def _bad_status(url: str, e: BaseException) -> ConnectError:
     status = getattr(e, "status_code", None)
     hint = ""
     if status in (200, 301, 302, 404):
@@ -105,7 +113,8 @@ def _bad_status(url, e):
     return ConnectError(f"can't connect to {url}: the server answered HTTP {status}{hint}")
 
 
-def _open(url, timeout, ssl_context, cafile=None):
+def _open(url: str, timeout: float, ssl_context: ssl.SSLContext | None,
+          cafile: str | os.PathLike[str] | None = None) -> Transport:
     parts = urlsplit(url)
     if parts.scheme == "unix":
         path = parts.path or parts.netloc
@@ -126,9 +135,9 @@ def _open(url, timeout, ssl_context, cafile=None):
     context = _tls_context(ssl_context, cafile) if parts.scheme == "wss" else None
     sslopt = {"context": context} if context is not None else None
     try:
-        sock = _literal_socket(parts, timeout, context)
+        literal = _literal_socket(parts, timeout, context)
         ws = websocket.create_connection(url, timeout=timeout, sslopt=sslopt,
-                                         enable_multithread=False, socket=sock)
+                                         enable_multithread=False, socket=literal)
     except ssl.SSLCertVerificationError as e:
         raise _refused_certificate(url, e) from None
     except websocket.WebSocketBadStatusException as e:
@@ -139,12 +148,15 @@ def _open(url, timeout, ssl_context, cafile=None):
     return WebSocketClientTransport(ws, parts.netloc)
 
 
-def _literal_socket(parts, timeout, ssl_context):
+def _literal_socket(parts: SplitResult, timeout: float,
+                    ssl_context: ssl.SSLContext | None) -> socket.socket | None:
     """A connected socket if the URL's host is an IP address, else None
     (websocket-client then resolves the name itself, on gevent's resolver)."""
     import ipaddress
 
     host = parts.hostname
+    if host is None:
+        return None
     try:
         ip = ipaddress.ip_address(host)
     except (TypeError, ValueError):
@@ -160,6 +172,7 @@ def _literal_socket(parts, timeout, ssl_context):
         raise
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if parts.scheme == "wss":  # websocket-client leaves a socket it is given as it is
+        assert ssl_context is not None  # `_open` makes one for wss://
         try:
             sock = ssl_context.wrap_socket(sock, server_hostname=host)
         except OSError:
@@ -168,8 +181,10 @@ def _literal_socket(parts, timeout, ssl_context):
     return sock
 
 
-def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None, cafile=None,
-            max_outbox=MAX_OUTBOX, ping_interval=None, ping_timeout=None):
+def connect(url: str, *, secret: bytes | str | None = None, root: Cap | None = None,
+            timeout: float = 10.0, ssl_context: ssl.SSLContext | None = None,
+            cafile: str | os.PathLike[str] | None = None, max_outbox: int = MAX_OUTBOX,
+            ping_interval: float | None = None, ping_timeout: float | None = None) -> Peer:
     """Connect to the peer at `url` and return a `Peer` holding its root.
 
     Must be called in a process: the peer's root capability is imported
@@ -232,7 +247,8 @@ def connect(url, *, secret=None, root=None, timeout=10.0, ssl_context=None, cafi
     return Peer(conn, cap)
 
 
-def default_secret(env="HEARTH_SECRET", file_env="HEARTH_SECRET_FILE"):
+def default_secret(env: str = "HEARTH_SECRET",
+                   file_env: str = "HEARTH_SECRET_FILE") -> bytes | None:
     """The shared secret from ``$HEARTH_SECRET_FILE`` (a file's first line)
     or else ``$HEARTH_SECRET``; None if neither is set."""
     path = os.environ.get(file_env)
@@ -247,8 +263,9 @@ def default_secret(env="HEARTH_SECRET", file_env="HEARTH_SECRET_FILE"):
 RETRY = (0.5, 30.0)
 
 
-def start_uplink(url, *, registry, name, secret=None, root=None, retry=RETRY, link=True,
-                 **options):
+def start_uplink(url: str, *, registry: Cap, name: str, secret: bytes | str | None = None,
+                 root: Cap | None = None, retry: tuple[float, float] = RETRY, link: bool = True,
+                 **options: Any) -> Cap:
     """Stay connected to `url` from a process of its own, and keep the
     peer's root registered in `registry` as `name` while connected.
 
@@ -273,7 +290,8 @@ def start_uplink(url, *, registry, name, secret=None, root=None, retry=RETRY, li
                     name=f"uplink {name}", link=link)
 
 
-def _uplink(url, secret, root, registry, name, retry, options):
+def _uplink(url: str, secret: bytes | str | None, root: Cap | None, registry: Cap, name: str,
+            retry: tuple[float, float], options: Mapping[str, Any]) -> NoReturn:
     """The uplink process's body (`start_uplink`). Switches: always."""
     from hearth import vm
 
@@ -300,7 +318,7 @@ def _uplink(url, secret, root, registry, name, retry, options):
         peer.close()
 
 
-def _serve_uplink(peer, registry, name, url):
+def _serve_uplink(peer: Peer, registry: Cap, name: str, url: str) -> None:
     """Register the peer's root; return when the connection is lost."""
     from hearth import otp, vm
 
@@ -321,12 +339,12 @@ def _serve_uplink(peer, registry, name, url):
         peer.root.release()
 
 
-def _release(sig):
+def _release(sig: object) -> None:
     for cap in getattr(sig, "caps", None) or ():
         cap.release()
 
 
-def _idle(seconds):
+def _idle(seconds: float) -> None:
     """Wait `seconds`, releasing whatever arrives meanwhile."""
     import time
 

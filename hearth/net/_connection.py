@@ -48,11 +48,15 @@ another; `forward` and the other carrier calls run inside the kernel
 operations of whatever process acted, and never switch.
 """
 
+from __future__ import annotations
+
 import itertools
 import logging
 import time
 import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 import gevent
 from gevent.event import AsyncResult, Event
@@ -68,16 +72,39 @@ from hearth.vm import (
     LumpNotFound,
     Message,
     PayloadError,
+    foreign,
 )
-from hearth.vm import foreign
 
 from ._wire import (
-    CLOSED, ERROR, EXIT, FRAME_OPS, KILL, LINK, LINK_EXIT, LUMP, LUMP_WANT, MAX_CAPS,
-    MAX_FRAME, MAX_FRAME_ITEMS, MSG, RELEASE, ROOT, UNLINK, ProtocolError, pack, unpack,
+    CLOSED,
+    ERROR,
+    EXIT,
+    FRAME_OPS,
+    KILL,
+    LINK,
+    LINK_EXIT,
+    LUMP,
+    LUMP_WANT,
+    MAX_CAPS,
+    MAX_FRAME,
+    MAX_FRAME_ITEMS,
+    MSG,
+    RELEASE,
+    ROOT,
+    UNLINK,
+    ProtocolError,
+    pack,
+    unpack,
     weight,
 )
 
-__all__ = ["Connection", "MAX_OUTBOX", "PING_INTERVAL", "PING_TIMEOUT", "MAX_IMPORTS", "MAX_EXPORTS", "MAX_CLOSED_IMPORTS"]
+if TYPE_CHECKING:
+    from hearth.vm import Process, Runtime
+
+    from ._transport import PingingTransport, Transport
+
+__all__ = ["Connection", "MAX_OUTBOX", "PING_INTERVAL", "PING_TIMEOUT", "MAX_IMPORTS",
+           "MAX_EXPORTS", "MAX_CLOSED_IMPORTS"]
 
 log = logging.getLogger("hearth.net")
 
@@ -122,7 +149,12 @@ _ids = itertools.count(1)
 class _Export:
     __slots__ = ("route", "perms", "count", "watch")
 
-    def __init__(self, route, perms):
+    route: Any  # a route of this runtime (a Mailbox, or a ForeignRoute of another carrier)
+    perms: int
+    count: int
+    watch: Any  # foreign.watch's handle, or None
+
+    def __init__(self, route: Any, perms: int) -> None:
         self.route = route
         self.perms = perms
         self.count = 0
@@ -132,7 +164,10 @@ class _Export:
 class _Import:
     __slots__ = ("ref", "count")
 
-    def __init__(self, ref):
+    ref: weakref.ref[Any]
+    count: int
+
+    def __init__(self, ref: weakref.ref[Any]) -> None:
         self.ref = ref
         self.count = 1
 
@@ -146,48 +181,51 @@ class Connection:
         closed: True once lost or closed; `reason` says why.
     """
 
-    def __init__(self, runtime, transport, root=None, max_outbox=MAX_OUTBOX,
-                 log_level=logging.INFO, ping_interval=None, ping_timeout=None):
+    def __init__(self, runtime: Runtime, transport: Transport,
+                 root: tuple[Any, int] | None = None, max_outbox: int = MAX_OUTBOX,
+                 log_level: int = logging.INFO, ping_interval: float | None = None,
+                 ping_timeout: float | None = None) -> None:
         self.runtime = runtime
         # None: the module's defaults when the connection is made; 0: no pings.
         self.ping_interval = PING_INTERVAL if ping_interval is None else ping_interval
         self.ping_timeout = PING_TIMEOUT if ping_timeout is None else ping_timeout
-        self._keeper = None
+        self._keeper: Any = None  # the keepalive greenlet
         self.transport = transport
         self.name = f"{transport.address}#{next(_ids)}"
         self.max_outbox = max_outbox
         self.log_level = log_level  # of the connection's normal comings and goings
         self._root = root  # (route, perms) we hand the peer, or None
-        self.exports = {}
-        self._export_index = {}
+        self.exports: dict[int, _Export] = {}
+        self._export_index: dict[tuple[Any, int], int] = {}
         self._next_export = 1
-        self.imports = {}
-        self._closed_imports = {}  # id -> None, oldest first
-        self._out = []
+        self.imports: dict[int, _Import] = {}
+        self._closed_imports: dict[int, None] = {}  # id -> None, oldest first
+        self._out: list[tuple[Any, ...]] = []
         self._out_bytes = 0
         self._wake = Event()
         self._woken = False
         self._sending = False
         self.closed = False
-        self.reason = None
-        self.remote_root = None
+        self.reason: str | None = None
+        self.remote_root: Any = None  # a ForeignRoute, or None
         self.got_root = Event()
         self.done = Event()
-        self._lump_requests = {}
+        self._lump_requests: dict[int, Any] = {}  # request id -> AsyncResult
         self._next_request = 1
-        self._on_close = []
+        self._on_close: list[Callable[[Connection], object]] = []
         self.frames_in = self.frames_out = self.ops_in = self.ops_out = 0
-        self._reader = self._writer = None
-        self._grace = None  # the timer that closes the socket under a stuck writer
+        self._reader: Any = None  # greenlets
+        self._writer: Any = None
+        self._grace: Any = None  # the timer that closes the socket under a stuck writer
         self._drained = Event()  # set whenever the writer takes the queue
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = f" closed ({self.reason})" if self.closed else ""
         return f"<Connection {self.name}{state}>"
 
     # -- life ------------------------------------------------------------------------
 
-    def start(self, read_here=False):
+    def start(self, read_here: bool = False) -> None:
         """Send our root, start the writer, and read: in a new greenlet, or
         in the calling one (then this returns when the connection ends).
 
@@ -204,14 +242,14 @@ class Connection:
         else:
             self._reader = gevent.spawn(self._read_loop)
 
-    def on_close(self, callback):
+    def on_close(self, callback: Callable[[Connection], object]) -> None:
         """Call ``callback(connection)`` once the connection ends."""
         if self.closed:
             callback(self)
         else:
             self._on_close.append(callback)
 
-    def close(self, message=None, notify=True):
+    def close(self, message: str | None = None, notify: bool = True) -> None:
         """End the connection: imports close with ``noconnection``, exports
         are freed, and with `notify` the peer is told `message` before the
         socket closes. Idempotent. Switches: never.
@@ -258,15 +296,21 @@ class Connection:
             except Exception:
                 log.exception("close callback of %s failed", self.name)
 
-    def _force_close(self):
-        self.transport.close(self.reason if self.reason != "closed" else "")
+    def _force_close(self) -> None:
+        self.transport.close(self._goodbye())
 
-    def _keepalive(self, interval, timeout):
+    def _goodbye(self) -> str:
+        """What closing the transport tells the peer: the reason (set by
+        then), but nothing for a plain close."""
+        reason = self.reason
+        return reason if reason is not None and reason != "closed" else ""
+
+    def _keepalive(self, interval: float, timeout: float) -> None:
         """Ping the peer every `interval` seconds; drop it if nothing was
         heard from it within `timeout` seconds of the oldest unanswered
         ping. Switches: always."""
-        transport = self.transport
-        pending = None  # when the oldest ping not answered yet went out
+        transport = cast("PingingTransport", self.transport)
+        pending: float | None = None  # when the oldest ping not answered yet went out
         while not self.done.wait(interval):
             now = time.monotonic()
             if pending is not None and transport.heard >= pending:
@@ -286,14 +330,14 @@ class Connection:
                 self._lost(f"a ping failed: {e or type(e).__name__}")
                 return
 
-    def _lost(self, why):
+    def _lost(self, why: str) -> None:
         if not self.closed:
             log.log(self.log_level, "connection %s lost: %s", self.name, why)
             self.close(why, notify=False)
 
     # -- the writer ------------------------------------------------------------------
 
-    def _push(self, op, size, asked=False):
+    def _push(self, op: tuple[Any, ...], size: int, asked: bool = False) -> None:
         """Queue `op` (about `size` bytes). `asked`: the peer asked for it
         (a lump), so the outbox limit holds even while the writer is idle."""
         if self.closed:
@@ -313,11 +357,12 @@ class Connection:
             self._woken = True
             self._wake.set()
 
-    def _frames(self, ops):
+    def _frames(self, ops: Iterable[tuple[Any, ...]]) -> Iterator[tuple[bytes, int]]:
         """`ops` packed into frames: at most `FRAME_OPS` operations and
         half of `MAX_FRAME_ITEMS` objects each, split further while a frame
         would exceed `MAX_FRAME`."""
-        chunk, items, budget = [], 1, MAX_FRAME_ITEMS // 2
+        chunk: list[tuple[Any, ...]] = []
+        items, budget = 1, MAX_FRAME_ITEMS // 2
         for op in ops:
             w = weight(op)
             if chunk and (len(chunk) >= FRAME_OPS or items + w > budget):
@@ -328,7 +373,7 @@ class Connection:
         if chunk:
             yield from self._sized(chunk)
 
-    def _sized(self, chunk):
+    def _sized(self, chunk: list[tuple[Any, ...]]) -> Iterator[tuple[bytes, int]]:
         frame = pack(chunk)
         if len(frame) <= MAX_FRAME or len(chunk) == 1:
             yield frame, len(chunk)
@@ -337,7 +382,7 @@ class Connection:
             yield from self._sized(chunk[:half])
             yield from self._sized(chunk[half:])
 
-    def _write_loop(self):
+    def _write_loop(self) -> None:
         transport = self.transport
         while True:
             self._wake.wait()
@@ -371,12 +416,12 @@ class Connection:
             if self.closed and not self._out:
                 if self._grace is not None:
                     self._grace.close()
-                transport.close(self.reason if self.reason != "closed" else "")
+                transport.close(self._goodbye())
                 return
 
     # -- the reader ---------------------------------------------------------------------
 
-    def _read_loop(self):
+    def _read_loop(self) -> None:
         recv = self.transport.recv
         dispatch = self._dispatch
         try:
@@ -412,7 +457,7 @@ class Connection:
             if self.closed:
                 self.done.set()
 
-    def _pause(self):
+    def _pause(self) -> None:
         """Between operations of the reader: yield to the hub, and while
         more than half the outbox waits for the peer (answers to what it
         asked, say), read nothing more from it until the writer has taken
@@ -429,20 +474,20 @@ class Connection:
                 self.close(f"the peer is not reading: over {self.max_outbox // 2} bytes queued"
                            f" for {DRAIN_TIMEOUT:g} s")
 
-    def join(self, timeout=5.0):
+    def join(self, timeout: float | None = 5.0) -> None:
         """Wait until the reader and writer greenlets are gone (after
         `close`). Switches: always."""
         greenlets = [g for g in (self._reader, self._writer, self._keeper) if g is not None]
         if greenlets:
             gevent.joinall(greenlets, timeout=timeout)
 
-    def wait(self, timeout=None):
-        """Wait until the connection ends. Switches: always."""
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the connection ends; True if it did. Switches: always."""
         return self.done.wait(timeout)
 
     # -- exporting ----------------------------------------------------------------------
 
-    def _desc(self, route, perms):
+    def _desc(self, route: Any, perms: int) -> tuple[int, int]:
         """The wire descriptor of (route, perms), exporting it if needed."""
         if foreign.carrier(route) is self:
             return (-route.ident, perms)
@@ -472,14 +517,14 @@ class Connection:
         exp.count += 1
         return (eid, perms)
 
-    def _export_closed(self, eid, route, reason, died):
+    def _export_closed(self, eid: int, route: Any, reason: Any, died: bool) -> None:
         exp = self.exports.pop(eid, None)
         if exp is None:
             return
         del self._export_index[(exp.route, exp.perms)]
         self._push((CLOSED, eid, reason, died), 64)
 
-    def _export(self, eid, needed):
+    def _export(self, eid: int, needed: int) -> _Export | None:
         """The export `eid` for an operation needing `needed`; None if it
         was freed (the operation is then dropped, like a send to a closed
         route)."""
@@ -494,7 +539,7 @@ class Connection:
 
     # -- importing ----------------------------------------------------------------------
 
-    def _import(self, desc):
+    def _import(self, desc: Sequence[Any]) -> tuple[Any, int]:
         """(route, perms) for a descriptor received from the peer."""
         cid, perms = desc
         if cid < 0:
@@ -519,22 +564,23 @@ class Connection:
             return route, perms
         if route.perms != perms:
             raise ProtocolError(f"capability {cid} arrived with other permissions")
+        assert imp is not None  # the route came from it
         imp.count += 1
         return route, perms
 
-    def _dead_route(self, perms):
+    def _dead_route(self, perms: int) -> Any:
         route = foreign.new_foreign_route(self.runtime, self, 0, perms)
         foreign.close_foreign(route, NOPROC, True)
         return route
 
-    def _import_freed(self, cid, ref):
+    def _import_freed(self, cid: int, ref: weakref.ref[Any]) -> None:
         imp = self.imports.get(cid)
         if imp is None or imp.ref is not ref:
             return
         del self.imports[cid]
         self._push((RELEASE, cid, imp.count), 16)
 
-    def _sender(self, desc, what):
+    def _sender(self, desc: Sequence[Any], what: str) -> Any:
         """The route of the sender descriptor of a link or exit operation:
         always one of the peer's own capabilities (a positive id). A
         negative id would name one of *our* exports, making a process of
@@ -549,7 +595,7 @@ class Connection:
 
     # -- the carrier: local processes acting on imports (never switch) --------------------
 
-    def forward(self, route, msg):
+    def forward(self, route: Any, msg: Message) -> None:
         """Carry `msg` to `route`. Every check comes before the first export,
         so a refused send has no effect (rule V6).
 
@@ -577,26 +623,26 @@ class Connection:
             caps = [desc(r, p) for r, p in caps]
         self._push((MSG, route.ident, data, caps or ()), len(data))
 
-    def kill(self, route):
+    def kill(self, route: Any) -> None:
         self._push((KILL, route.ident), 8)
 
-    def exit(self, route, sender, reason):
+    def exit(self, route: Any, sender: Process, reason: Any) -> None:
         self._push((EXIT, route.ident, self._desc(sender.mailboxes[0], 0), reason), 64)
 
-    def link(self, route, proc):
+    def link(self, route: Any, proc: Process) -> None:
         self._push((LINK, route.ident, self._desc(proc.mailboxes[0], 0)), 16)
 
-    def unlink(self, route, proc):
+    def unlink(self, route: Any, proc: Process) -> None:
         self._push((UNLINK, route.ident, self._desc(proc.mailboxes[0], 0)), 16)
 
-    def link_exit(self, route, proc, reason):
+    def link_exit(self, route: Any, proc: Process, reason: Any) -> None:
         routes = proc.mailboxes
         if routes:
             self._push((LINK_EXIT, route.ident, self._desc(routes[0], 0), reason), 64)
 
     # -- the peer acting on our exports -------------------------------------------------
 
-    def _dispatch(self, op):
+    def _dispatch(self, op: Sequence[Any]) -> None:
         code = op[0]
         if code == MSG:
             exp = self._export(op[1], P_SEND)
@@ -672,14 +718,15 @@ class Connection:
 
     # -- lumps (rule N6) ------------------------------------------------------------------
 
-    def _send_lump(self, req, lid):
+    def _send_lump(self, req: int, lid: bytes) -> None:
+        data: bytes | None
         try:
             data = self.runtime.lumps.get(lid)
         except (LumpNotFound, LumpCorrupt):
             data = None
         self._push((LUMP, req, lid, data), len(data) if data else 32, asked=True)
 
-    def fetch_lump(self, lid, timeout=30.0):
+    def fetch_lump(self, lid: bytes, timeout: float = 30.0) -> bytes | None:
         """Ask the peer for lump `lid`; its data, or None if the peer lacks
         it, the connection ends or `timeout` passes. The data is *not*
         checked here (`Runtime.fetch_lump` checks it). Switches: always.

@@ -23,11 +23,16 @@ the failure throttle and the per-address handshake ceiling then use it.
 From any other address those headers are ignored.
 """
 
+from __future__ import annotations
+
 import ipaddress
 import logging
 import os
 import socket
+import ssl
 import stat
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import gevent
 from gevent import getcurrent
@@ -36,13 +41,21 @@ from gevent.pywsgi import WSGIServer
 from geventwebsocket.handler import WebSocketHandler
 
 from hearth._sockpath import LIVE, STALE, prepare_socket_dir, probe
-from hearth.vm import current_runtime, foreign
+from hearth.vm import Cap, current_runtime, foreign
 
 from . import _auth
 from ._connection import MAX_OUTBOX, Connection
 from ._errors import AddressInUse, AuthError
 from ._transport import StreamTransport, WebSocketServerTransport
 from ._wire import ProtocolError
+
+if TYPE_CHECKING:
+    from hearth.vm import Runtime
+
+    from ._transport import Transport
+
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 __all__ = ["Listener", "listen", "listen_unix", "parse_bind"]
 
@@ -62,7 +75,7 @@ MAX_HANDSHAKES_PER_ADDRESS = 128
 MAX_CONNECTIONS = 10000
 
 
-def parse_bind(text):
+def parse_bind(text: str) -> tuple[str, int]:
     """``(host, port)`` from ``HOST:PORT`` (``[::1]:PORT`` for IPv6).
 
     Raises:
@@ -73,20 +86,20 @@ def parse_bind(text):
         raise ValueError(f"expected HOST:PORT, not {text!r}")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    port = int(port)
-    if port > 65535:
-        raise ValueError(f"port {port} is out of range")
-    return host, port
+    number = int(port)
+    if number > 65535:
+        raise ValueError(f"port {number} is out of range")
+    return host, number
 
 
-def parse_trusted(items):
+def parse_trusted(items: Iterable[object] | None) -> tuple[_Network, ...]:
     """The networks of `items` (addresses like ``127.0.0.1`` or ``::1``, or
     networks like ``10.0.0.0/8``) as a tuple of `ipaddress` networks.
 
     Raises:
         ValueError: one is neither.
     """
-    nets = []
+    nets: list[_Network] = []
     for item in items or ():
         try:
             nets.append(ipaddress.ip_network(str(item).strip(), strict=False))
@@ -95,7 +108,7 @@ def parse_trusted(items):
     return tuple(nets)
 
 
-def _ip(text):
+def _ip(text: str) -> _Address | None:
     """An `ipaddress` address from a header's hop (``1.2.3.4``,
     ``1.2.3.4:5678``, ``[::1]:80``, ``"[::1]"``, ``::1``), or None."""
     text = text.strip().strip('"')
@@ -109,21 +122,22 @@ def _ip(text):
         return None
 
 
-def _is_trusted(ip, trusted):
+def _is_trusted(ip: _Address | None, trusted: Iterable[_Network]) -> bool:
     if ip is None:
         return False
     mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:a.b.c.d on a dual-stack socket
     return any(ip in net or (mapped is not None and mapped in net) for net in trusted)
 
 
-def forwarded_address(environ, trusted):
+def forwarded_address(environ: Mapping[str, Any],
+                      trusted: Iterable[_Network]) -> str | None:
     """The client's address for a request that came through a trusted
     proxy: the right-most hop of ``X-Forwarded-For`` (else of the
     ``for=`` parameters of ``Forwarded``) that is not a trusted proxy
     itself (all of them trusted: the left-most). None if the request has
     neither header, or a hop is not an IP address (the header is then not
     believed at all). Never switches."""
-    hops = None
+    hops: list[str] | None = None
     xff = environ.get("HTTP_X_FORWARDED_FOR")
     if xff:
         hops = [h for h in xff.split(",") if h.strip()]
@@ -151,8 +165,8 @@ class _Left(Exception):
     """The peer left (or its time ran out) during the handshake."""
 
 
-def server_handshake(transport, secret, throttle, timeout=HANDSHAKE_TIMEOUT,
-                     log_level=logging.INFO):
+def server_handshake(transport: Transport, secret: bytes, throttle: _auth.Throttle | None,
+                     timeout: float = HANDSHAKE_TIMEOUT, log_level: int = logging.INFO) -> bool:
     """Authenticate the peer on `transport`; True if it proved the secret.
 
     A wrong answer is answered with ``denied`` and a message — after the
@@ -194,12 +208,17 @@ class _Ticket:
 
     __slots__ = ("sock", "address", "timer", "gate", "__weakref__")
 
-    def __init__(self, gate, sock, address):
+    sock: socket.socket
+    address: str
+    timer: Any  # a gevent loop timer
+    gate: _Gate
+
+    def __init__(self, gate: _Gate, sock: socket.socket, address: str) -> None:
         self.gate, self.sock, self.address = gate, sock, address
         self.timer = gevent.get_hub().loop.timer(gate.timeout)
         self.timer.start(self.expire, "its time to finish the handshake ran out")
 
-    def expire(self, why):
+    def expire(self, why: str) -> None:
         """Close the socket (wakes whatever reads it); forget the ticket."""
         if self.gate.forget(self):
             log.debug("closing %s: %s", self.address, why)
@@ -208,7 +227,7 @@ class _Ticket:
             except OSError:
                 pass
 
-    def done(self):
+    def done(self) -> None:
         """The handshake ended (either way): no deadline any more."""
         self.gate.forget(self)
 
@@ -217,35 +236,38 @@ class _Gate:
     """Counts the connections in the upgrade or handshake, in all and per
     address, and closes the oldest past a ceiling. Never switches."""
 
-    def __init__(self, timeout, max_total, max_per_address, trusted=()):
+    def __init__(self, timeout: float, max_total: int, max_per_address: int,
+                 trusted: tuple[_Network, ...] = ()) -> None:
         self.timeout = timeout
         self.max_total, self.max_per_address = max_total, max_per_address
         self.trusted = trusted  # proxies: their connections are counted by forwarded address
-        self._pending = {}  # ticket -> None, oldest first
-        self._by_address = {}  # address -> {ticket: None}, oldest first
-        self._current = {}  # greenlet -> its ticket
+        self._pending: dict[_Ticket, None] = {}  # ticket -> None, oldest first
+        # address -> {ticket: None}, oldest first
+        self._by_address: dict[str, dict[_Ticket, None]] = {}
+        self._current: dict[Any, _Ticket] = {}  # greenlet -> its ticket
 
-    def enter(self, sock, address):
+    def enter(self, sock: socket.socket, address: str) -> _Ticket:
         # A trusted proxy's connections are counted under the address it
         # forwards once their request is read (`rekey`); until then only
         # the total ceiling holds them.
         if not (self.trusted and _is_trusted(_ip(address), self.trusted)):
             self._make_room(address)
         if len(self._pending) >= self.max_total:
-            next(iter(self._pending)).expire(f"over {self.max_total} connections in the handshake")
+            next(iter(self._pending)).expire(
+                f"over {self.max_total} connections in the handshake")
         ticket = _Ticket(self, sock, address)
         self._pending[ticket] = None
         self._by_address.setdefault(address, {})[ticket] = None
         self._current[getcurrent()] = ticket
         return ticket
 
-    def _make_room(self, address):
+    def _make_room(self, address: str) -> None:
         mine = self._by_address.get(address)
         if mine is not None and len(mine) >= self.max_per_address:
             next(iter(mine)).expire(f"over {self.max_per_address} connections from"
                                     " one address in the handshake")
 
-    def rekey(self, ticket, address):
+    def rekey(self, ticket: _Ticket, address: str) -> None:
         """Count `ticket` under `address` (a proxy's client) from now on,
         under that address's ceiling."""
         if ticket not in self._pending:
@@ -259,7 +281,7 @@ class _Gate:
         ticket.address = address
         self._by_address.setdefault(address, {})[ticket] = None
 
-    def forget(self, ticket):
+    def forget(self, ticket: _Ticket) -> bool:
         """True if `ticket` was still pending (it is not any more)."""
         if ticket not in self._pending:
             return False
@@ -273,16 +295,16 @@ class _Gate:
                 del self._by_address[ticket.address]
         return True
 
-    def leave(self, ticket):
+    def leave(self, ticket: _Ticket) -> None:
         self._current.pop(getcurrent(), None)
         self.forget(ticket)
 
-    def current(self):
+    def current(self) -> _Ticket | None:
         """The calling greenlet's ticket, or None."""
         return self._current.get(getcurrent())
 
     @property
-    def pending(self):
+    def pending(self) -> int:
         return len(self._pending)
 
 
@@ -301,8 +323,9 @@ class Listener:
     log_level = logging.INFO
     operator = False
 
-    def __init__(self, runtime, root, secret, max_outbox, handshake_timeout=None,
-                 ping_interval=None, ping_timeout=None):
+    def __init__(self, runtime: Runtime, root: tuple[Any, int] | None, secret: bytes,
+                 max_outbox: int, handshake_timeout: float | None = None,
+                 ping_interval: float | None = None, ping_timeout: float | None = None) -> None:
         self.runtime = runtime
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self._root = root
@@ -310,16 +333,16 @@ class Listener:
         self.max_outbox = max_outbox
         self.handshake_timeout = (HANDSHAKE_TIMEOUT if handshake_timeout is None
                                   else handshake_timeout)
-        self.throttle = _auth.Throttle()
-        self.connections = set()
-        self.address = None
-        self.url = None
+        self.throttle: _auth.Throttle | None = _auth.Throttle()
+        self.connections: set[Connection] = set()
+        self.address: tuple[str, int] | str | None = None
+        self.url: str | None = None
         self._closed = False
 
-    def _handshake_done(self):
+    def _handshake_done(self) -> None:
         """The calling greenlet's connection is past its handshake."""
 
-    def _serve(self, transport):
+    def _serve(self, transport: Transport) -> None:
         """Run one peer to its end in the calling greenlet. Switches: always."""
         level = self.log_level
         try:
@@ -340,22 +363,22 @@ class Listener:
         conn.join()  # let the writer flush (an ERROR for the peer) before the socket goes
         log.log(level, "peer %s gone: %s", conn.name, conn.reason)
 
-    def _close_connections(self, message):
+    def _close_connections(self, message: str) -> None:
         conns = list(self.connections)
         for conn in conns:
             conn.close(message)
         for conn in conns:
             conn.join()
 
-    def close(self):
+    def close(self) -> None:
         """Stop listening and close every connection. Switches: may."""
         self._closed = True
         self._close_connections("the server is shutting down")
 
-    def __enter__(self):
+    def __enter__(self) -> Listener:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -364,9 +387,9 @@ class _GuardedServer(WSGIServer):
     its first byte (the TLS handshake included) to the end of the Hearth
     handshake."""
 
-    gate = None
+    gate: _Gate = None  # type: ignore[assignment]  # the listener's, set before it starts
 
-    def _guarded(self, inner, sock, address):
+    def _guarded(self, inner: Callable[[Any, Any], Any], sock: Any, address: Any) -> Any:
         gate = self.gate
         ticket = gate.enter(sock, address[0] if isinstance(address, tuple) else str(address))
         try:
@@ -374,19 +397,22 @@ class _GuardedServer(WSGIServer):
         finally:
             gate.leave(ticket)
 
-    def handle(self, sock, address):
+    def handle(self, sock: Any, address: Any) -> Any:
         if self.gate.current() is not None:  # inside wrap_socket_and_handle
             return super().handle(sock, address)
         return self._guarded(super().handle, sock, address)
 
-    def wrap_socket_and_handle(self, sock, address):
+    def wrap_socket_and_handle(self, sock: Any, address: Any) -> Any:
         return self._guarded(super().wrap_socket_and_handle, sock, address)
 
 
 class _WebSocketListener(Listener):
-    def __init__(self, runtime, root, secret, host, port, max_outbox, ssl_context,
-                 handshake_timeout, max_handshakes, max_handshakes_per_address,
-                 max_connections, trusted_proxies, ping_interval, ping_timeout):
+    def __init__(self, runtime: Runtime, root: tuple[Any, int] | None, secret: bytes,
+                 host: str, port: int, max_outbox: int, ssl_context: ssl.SSLContext | None,
+                 handshake_timeout: float | None, max_handshakes: int | None,
+                 max_handshakes_per_address: int | None, max_connections: int | None,
+                 trusted_proxies: tuple[_Network, ...], ping_interval: float | None,
+                 ping_timeout: float | None) -> None:
         super().__init__(runtime, root, secret, max_outbox, handshake_timeout,
                          ping_interval, ping_timeout)
         self.trusted_proxies = trusted_proxies
@@ -409,7 +435,8 @@ class _WebSocketListener(Listener):
         shown = f"[{host}]" if ":" in host else host
         self.url = f"{'wss' if tls else 'ws'}://{shown}:{port}/"
 
-    def _app(self, environ, start_response):
+    def _app(self, environ: dict[str, Any],
+             start_response: Callable[..., Any]) -> list[bytes]:
         ws = environ.get("wsgi.websocket")
         if ws is None:
             start_response("426 Upgrade Required", [("Content-Type", "text/plain")])
@@ -429,12 +456,12 @@ class _WebSocketListener(Listener):
         self._serve(WebSocketServerTransport(ws, address))
         return []
 
-    def _handshake_done(self):
+    def _handshake_done(self) -> None:
         ticket = self.gate.current()
         if ticket is not None:
             ticket.done()
 
-    def close(self):
+    def close(self) -> None:
         super().close()
         self._server.stop(timeout=2)
 
@@ -446,16 +473,17 @@ class _UnixListener(Listener):
     log_level = logging.DEBUG
     operator = True
 
-    def __init__(self, runtime, root, path, max_outbox):
+    def __init__(self, runtime: Runtime, root: tuple[Any, int] | None, path: str,
+                 max_outbox: int) -> None:
         super().__init__(runtime, root, b"", max_outbox)
         self.throttle = None
-        self.address = path
+        self.address = self._path = path
         self.url = f"unix://{path}"
         self._sock = _bind_unix(path)
         self._group = Group()
         self._acceptor = gevent.spawn(self._accept_loop)
 
-    def _accept_loop(self):
+    def _accept_loop(self) -> None:
         while True:
             try:
                 sock, _ = self._sock.accept()
@@ -467,19 +495,19 @@ class _UnixListener(Listener):
                 continue
             self._group.spawn(self._serve, StreamTransport(sock, f"unix:{self.address}"))
 
-    def close(self):
+    def close(self) -> None:
         super().close()
         self._acceptor.kill()
         self._sock.close()
         self._group.kill(timeout=2)
         try:
-            if os.path.exists(self.address):
-                os.unlink(self.address)
+            if os.path.exists(self._path):
+                os.unlink(self._path)
         except OSError:
             pass
 
 
-def _same_user(sock):
+def _same_user(sock: socket.socket) -> bool:
     """Is the peer the runtime's own user (or root)? Linux's SO_PEERCRED."""
     try:
         import struct
@@ -491,7 +519,7 @@ def _same_user(sock):
     return uid in (os.getuid(), 0)
 
 
-def _bind_unix(path):
+def _bind_unix(path: str) -> socket.socket:
     """A listening socket at `path`: a stale one is replaced, a live one refused."""
     prepare_socket_dir(path)
     state = probe(path)
@@ -513,13 +541,16 @@ def _bind_unix(path):
     return sock
 
 
-def _root_of(root):
+def _root_of(root: Cap | None) -> tuple[Any, int] | None:
     return foreign.route_of(root) if root is not None else None
 
 
-def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None,
-           handshake_timeout=None, max_handshakes=None, max_handshakes_per_address=None,
-           max_connections=None, trusted_proxies=(), ping_interval=None, ping_timeout=None):
+def listen(bind: str | tuple[str, int], *, secret: bytes | str, root: Cap | None = None,
+           max_outbox: int = MAX_OUTBOX, ssl_context: ssl.SSLContext | None = None,
+           handshake_timeout: float | None = None, max_handshakes: int | None = None,
+           max_handshakes_per_address: int | None = None, max_connections: int | None = None,
+           trusted_proxies: Iterable[object] = (), ping_interval: float | None = None,
+           ping_timeout: float | None = None) -> Listener:
     """Serve peers over WebSocket on `bind` (``"HOST:PORT"`` or a tuple;
     port 0 picks a free one). Must be called in a process: `root`, a `Cap`
     of the caller, is what every peer gets as its root capability (the
@@ -561,7 +592,8 @@ def listen(bind, *, secret, root=None, max_outbox=MAX_OUTBOX, ssl_context=None,
                               ping_interval, ping_timeout)
 
 
-def listen_unix(path, *, root=None, max_outbox=MAX_OUTBOX):
+def listen_unix(path: str | os.PathLike[str], *, root: Cap | None = None,
+                max_outbox: int = MAX_OUTBOX) -> Listener:
     """Serve local peers on a Unix socket at `path`, owner-only (0600).
 
     Authentication is the operating system's: the socket file admits only

@@ -19,9 +19,13 @@ frame they send, pings and pongs included, goes out whole under one lock,
 so a pong never lands inside a big message being written.
 """
 
+from __future__ import annotations
+
 import socket
 import struct
 import time
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import gevent
 from gevent.lock import Semaphore
@@ -30,6 +34,27 @@ from ._wire import MAX_FRAME, ProtocolError
 
 __all__ = ["WebSocketServerTransport", "WebSocketClientTransport", "StreamTransport"]
 
+
+class Transport(Protocol):
+    """What a `Connection` and the handshake need of a transport."""
+
+    address: str
+
+    def recv(self, limit: int = ...) -> bytes | None: ...
+
+    def send(self, frame: bytes) -> None: ...
+
+    def close(self, message: str = ...) -> None: ...
+
+
+class PingingTransport(Transport, Protocol):
+    """A transport with a keepalive (the WebSocket ones)."""
+
+    heard: float
+
+    def ping(self) -> None: ...
+
+
 _CONT, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 
@@ -37,7 +62,7 @@ _UNMASK_CHUNK = 4 * 1024 * 1024  # bytes unmasked between two yields to the hub
 _SMALL = 1024
 
 
-def _unmask(mask, payload):
+def _unmask(mask: bytes, payload: bytes) -> bytes:
     """`payload` XOR the 4-byte `mask`, repeated. gevent-websocket's own
     `Header.unmask_payload` loops in Python, byte by byte (~50 ns a byte).
     Small payloads XOR as two big integers (~1 us for 64 bytes); bigger ones
@@ -48,8 +73,8 @@ def _unmask(mask, payload):
     Switches: only for payloads over `_UNMASK_CHUNK` bytes."""
     n = len(payload)
     if n <= _SMALL:
-        key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
-        return (int.from_bytes(payload, "little") ^ key).to_bytes(n, "little")
+        small_key = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
+        return (int.from_bytes(payload, "little") ^ small_key).to_bytes(n, "little")
     import numpy as np
 
     data = np.frombuffer(payload, dtype=np.uint8)
@@ -74,12 +99,18 @@ _H2, _H8 = struct.Struct("!H"), struct.Struct("!Q")
 class _Header:
     __slots__ = ("fin", "opcode", "flags", "length", "mask")
 
+    fin: bool
+    opcode: int
+    flags: int
+    length: int
+    mask: bytes | None
+
 
 class _CutShort(Exception):
     """The socket ended inside a WebSocket frame."""
 
 
-def _read_header(read):
+def _read_header(read: Callable[[int], bytes]) -> _Header | None:
     """The next WebSocket frame header from `read`, or None if the stream
     ended cleanly before it (between two frames)."""
     data = read(2)
@@ -114,10 +145,11 @@ def _read_header(read):
 
 
 _READ_CHUNK = 1 << 20  # a big payload is read in pieces, each one "heard"
-_CUT = "the connection was cut without a WebSocket close (a proxy's timeout, or the peer's process stopped)"
+_CUT = ("the connection was cut without a WebSocket close (a proxy's timeout, or the peer's"
+        " process stopped)")
 
 
-def _close_text(payload):
+def _close_text(payload: bytes) -> str:
     """What a WebSocket close frame's payload says, for logs."""
     if len(payload) < 2:
         return "a WebSocket close"
@@ -133,14 +165,14 @@ class WebSocketServerTransport:
     oversized frame from its header, and text frames outright.
     """
 
-    def __init__(self, ws, address):
-        self.ws = ws
+    def __init__(self, ws: Any, address: str) -> None:
+        self.ws = ws  # a geventwebsocket WebSocket
         self.address = address
         self.heard = time.monotonic()
-        self.ended = None
+        self.ended: str | None = None
         self._lock = Semaphore()
 
-    def _read(self, n):
+    def _read(self, n: int) -> bytes:
         """`n` bytes of payload, read a piece at a time so that a big frame
         on a slow link still counts as heard."""
         read = self.ws.stream.read
@@ -156,16 +188,16 @@ class WebSocketServerTransport:
             self.heard = time.monotonic()
         return b"".join(parts)
 
-    def _send(self, payload, opcode):
+    def _send(self, payload: bytes, opcode: int) -> None:
         with self._lock:
             self.ws.send_frame(payload, opcode)
 
-    def recv(self, limit=MAX_FRAME):
+    def recv(self, limit: int = MAX_FRAME) -> bytes | None:
         ws = self.ws
         if ws.closed or ws.stream is None:
             self.ended = self.ended or "the WebSocket was already closed"
             return None
-        message = None
+        message: bytearray | None = None
         read = ws.stream.read
         try:
             while True:
@@ -218,13 +250,13 @@ class WebSocketServerTransport:
             self.ended = f"the connection failed: {e or type(e).__name__}"
             return None
 
-    def send(self, frame):
+    def send(self, frame: bytes) -> None:
         self._send(frame, _BINARY)
 
-    def ping(self):
+    def ping(self) -> None:
         self._send(b"", _PING)
 
-    def close(self, message=""):
+    def close(self, message: str = "") -> None:
         ws = self.ws
         sock = getattr(ws.handler, "socket", None)
         if not ws.closed:
@@ -247,14 +279,14 @@ class WebSocketClientTransport:
     message the writer greenlet is sending.
     """
 
-    def __init__(self, ws, address):
-        self.ws = ws
+    def __init__(self, ws: Any, address: str) -> None:
+        self.ws = ws  # a websocket-client WebSocket
         self.address = address
         self.heard = time.monotonic()
-        self.ended = None
+        self.ended: str | None = None
         ws.lock = Semaphore()
 
-    def recv(self, limit=MAX_FRAME):
+    def recv(self, limit: int = MAX_FRAME) -> bytes | None:
         import websocket
 
         try:
@@ -263,7 +295,8 @@ class WebSocketClientTransport:
                 self.heard = time.monotonic()
                 if opcode == websocket.ABNF.OPCODE_BINARY:
                     if len(data) > limit:
-                        raise ProtocolError(f"frame of {len(data)} bytes is over the limit of {limit}")
+                        raise ProtocolError(f"frame of {len(data)} bytes is over the limit"
+                                            f" of {limit}")
                     return bytes(data)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     self.ended = _close_text(bytes(data or b""))
@@ -279,15 +312,15 @@ class WebSocketClientTransport:
             self.ended = f"the connection failed: {e or type(e).__name__}"
             return None
 
-    def ping(self):
+    def ping(self) -> None:
         self.ws.ping()
 
-    def send(self, frame):
+    def send(self, frame: bytes) -> None:
         import websocket
 
         self.ws.send(frame, opcode=websocket.ABNF.OPCODE_BINARY)
 
-    def close(self, message=""):
+    def close(self, message: str = "") -> None:
         ws = self.ws
         try:
             if ws.connected:
@@ -305,11 +338,11 @@ class StreamTransport:
     """Frames on a stream socket, each prefixed by its length (4 bytes, big
     endian). Used for the local IPC socket."""
 
-    def __init__(self, sock, address):
+    def __init__(self, sock: socket.socket, address: str) -> None:
         self.sock = sock
         self.address = address
 
-    def _read(self, n):
+    def _read(self, n: int) -> bytes | None:
         chunks = []
         while n:
             chunk = self.sock.recv(min(n, 1 << 20))
@@ -319,7 +352,7 @@ class StreamTransport:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def recv(self, limit=MAX_FRAME):
+    def recv(self, limit: int = MAX_FRAME) -> bytes | None:
         try:
             head = self._read(4)
             if head is None:
@@ -331,10 +364,10 @@ class StreamTransport:
         except OSError:
             return None
 
-    def send(self, frame):
+    def send(self, frame: bytes) -> None:
         self.sock.sendall(_LEN.pack(len(frame)) + frame)
 
-    def close(self, message=""):
+    def close(self, message: str = "") -> None:
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
