@@ -40,6 +40,7 @@ class EntityTable:
     def __init__(self):
         self.entities = {}
         self.seq = None  # None: no world event yet (events are not applied)
+        self._awaiting = None  # the seq of the world event expected, None: any
 
     def expect(self, seq):
         """A new subscription whose ``world`` event has sequence `seq`:
@@ -56,7 +57,7 @@ class EntityTable:
         kind = event.get("event")
         seq = event.get("seq")
         if kind == "world":
-            if getattr(self, "_awaiting", seq) != seq:
+            if self._awaiting is not None and self._awaiting != seq:
                 return []  # the world event of a subscription no longer current
             self.seq = seq
             return self._diff(event.get("entities") or [])
