@@ -26,6 +26,13 @@ the client with exit code 1 (as any failure to boot does; 0 is a stop asked for:
 reports every service running and the world has gone quiet (every process
 blocked in a receive), then draws ``--frames`` more frames and saves one. ``--headless`` runs
 without a window (no graphical services): a peer that only connects.
+
+Every client mirrors the shared world (``hearth.World``: the server's with
+``--server``, else one of its own started here, so the single-player path
+is the same code): a mirror process keeps a renderer object per entity in
+step (headless: only the table), and an avatar process shows this client
+in the world as a cube labelled ``--name`` (default: the login name) that
+follows the camera (docs/world.md).
 """
 
 from gevent import monkey
@@ -33,6 +40,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import getpass  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -42,8 +50,15 @@ import gevent.event  # noqa: E402
 
 from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
 from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
-from hearth import __version__, net, otp, vm  # noqa: E402
-from hearth.gfx import WINDOW, open_display, start_client_services  # noqa: E402
+from hearth import __version__, net, otp, vm, world  # noqa: E402
+from hearth.gfx import (  # noqa: E402
+    RENDERER,
+    WINDOW,
+    RendererView,
+    cube_mesh,
+    open_display,
+    start_client_services,
+)
 from hearth.native import request, start_time_services, start_wasm_spawner  # noqa: E402
 
 DEFAULT_INIT = "kindling.init:boot"
@@ -106,6 +121,53 @@ def _uplink(url, secret, registry, stop, failed, retry=(0.5, 30.0), cafile=None)
         peer.close()
 
 
+def _server_world(registry):
+    """``hearth.World`` of the server we are connected to, or None while we
+    are not. Switches: always."""
+    server = otp.lookup(registry, SERVER_NAME)
+    if server is None:
+        return None
+    try:
+        return otp.lookup(server, world.WORLD)
+    finally:
+        server.release()
+
+
+def _finder(registry, remote):
+    if remote:
+        return lambda: _server_world(registry)
+    return lambda: otp.lookup(registry, world.WORLD)
+
+
+def _run_mirror(registry, remote, renderer=None):
+    """The mirror process: the world (see `_finder`) shown by `renderer`
+    (None: headless, the entity table only). Switches: always."""
+    view = None if renderer is None else RendererView(renderer)
+    world.run_mirror(_finder(registry, remote), view)
+
+
+def _camera_pose(window):
+    """The window camera's pose, camera to world (the view's inverse), as
+    16 numbers, column-major. Switches: always."""
+    import numpy as np
+
+    view = request(window, "camera", timeout=10)["view"]
+    m = np.asarray(view, dtype=np.float64).reshape(4, 4).T  # row-major
+    try:
+        inv = np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return None
+    return [float(x) for x in inv.T.reshape(16)]
+
+
+def _run_avatar(registry, remote, name, mirror, window=None):
+    """The avatar process: a cube labelled `name` following `window`'s
+    camera (None: headless, it stays at the origin). Switches: always."""
+    mesh = bytes(vm.current_runtime().lumps.put(cube_mesh()))
+    pose = None if window is None else (lambda: _camera_pose(window))
+    world.run_avatar(_finder(registry, remote), name, mesh, pose=pose, mirror=mirror)
+
+
 def _size(text):
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -158,6 +220,8 @@ def _boot(display, stop, args, root):
     registry = otp.start_registry()
     start_time_services(registry)
     start_wasm_spawner(registry)
+    if not args.server:
+        world.start_world(registry)  # single player: a world of our own, the same mirror
     services = None
     if display is not None:
         services = start_client_services(registry, display, fps=args.fps or None,
@@ -168,6 +232,12 @@ def _boot(display, stop, args, root):
     if args.server:
         vm.spawn(_uplink, args.server, args.secret, registry, stop, args.failed,
                  (0.5, 30.0), args.cafile, name="uplink", link=True)
+    remote = args.server is not None
+    renderer = None if services is None else services.caps[RENDERER]
+    mirror = vm.spawn(_run_mirror, registry, remote, renderer, name="mirror", link=True)
+    vm.spawn(_run_avatar, registry, remote, args.name, mirror,
+             None if services is None else services.caps[WINDOW], name="avatar", link=True)
+    mirror.release()
     if services is None:
         while True:
             vm.recv()
@@ -206,6 +276,8 @@ def main(argv=None):
     parser.add_argument("--headless", action="store_true",
                         help="no window: boot the local runtime (and --root's init, if"
                              " given) and stay connected to --server")
+    parser.add_argument("--name", default=None,
+                        help="your avatar's label in the world (default: your login name)")
     parser.add_argument("--root", default=None, metavar="DIR",
                         help="the world root whose init/*/service.toml init starts (default:"
                              " the root bundled with Kindling)")
@@ -224,6 +296,13 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.name is None:
+        try:
+            args.name = getpass.getuser()
+        except (KeyError, OSError):
+            args.name = "guest"
+    if not args.name or len(args.name) > world.MAX_LABEL:
+        parser.error(f"--name must be 1..{world.MAX_LABEL} characters")
     args.secret = None
     args.failed = []  # why the client failed, if it did: a non-zero exit
     if args.server is not None:
@@ -252,7 +331,8 @@ def main(argv=None):
     gevent.signal_handler(signal.SIGTERM, stop.set)
     log.info("hearth %s client running; %s", __version__,
              "Ctrl+C stops it" if args.headless else "close the window or press Ctrl+C to stop")
-    stop.wait()
+    while not stop.wait(3600):  # a timer: a headless client with no peer has no other handle
+        pass
     stuck = rt.shutdown()
     if display is not None:
         display.close()

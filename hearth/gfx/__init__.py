@@ -11,7 +11,8 @@ renderer (`Renderer`), canvases (`CanvasFactory`), debug draws
 (`DebugDrawFactory`), terminals (`TerminalFactory`, from `hearth.gfx.terminal`),
 `start_client_services` (all five under one supervisor) and the lump formats'
 writers (`encode_mesh`, `encode_texture`, `encode_material`, `cube_mesh`,
-`encode_lines`). `hearth.gfx.gl` holds the OpenGL side: PyOpenGL configured
+`encode_lines`), and `RendererView` (the world's mirror drawn by the
+renderer). `hearth.gfx.gl` holds the OpenGL side: PyOpenGL configured
 once, the shaders and one frame's draw calls.
 """
 
@@ -22,6 +23,7 @@ from ._debug_draw import DEBUG_DRAW_FACTORY, DebugDrawFactory, encode_lines
 from ._formats import INVALID_LUMP, cube_mesh, encode_material, encode_mesh, encode_texture
 from ._renderer import RENDERER, Renderer
 from ._services import CLIENT_SERVICES, ClientServices, start_client_services
+from ._world_view import RendererView
 from ._window import CLOSED, WINDOW, Display, Window, open_display
 from .terminal import DEFAULT_PALETTE, TERMINAL_FACTORY, TerminalFactory
 
@@ -46,6 +48,7 @@ __all__ = [
     "TERMINAL_FACTORY",
     "TerminalFactory",
     "DEFAULT_PALETTE",
+    "RendererView",
     "CLIENT_SERVICES",
     "ClientServices",
     "start_client_services",

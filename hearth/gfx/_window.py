@@ -28,6 +28,9 @@ Requests (the envelope of `hearth.native._service`; any op form of `parse_op`):
     vertical field of view in degrees (0, 180), near plane > 0, view matrix
     (16 numbers, column-major: world to camera). The far plane is at
     infinity.
+``["camera"]`` (ours)
+    ok: ``{"vfov", "near", "view"}``, the camera as last set (the view 16
+    numbers, column-major): what a client's avatar follows.
 ``["screenshot"]`` (ours)
     ok, once the next frame is drawn: ``{"width", "height", "frame",
     "rgba"}``, rgba the frame's pixels, rows top to bottom; error
@@ -78,6 +81,7 @@ OPS = {
     "set_cursor_grab": ("mode",),
     "set_cursor_visible": ("visible",),
     "set_camera": ("vfov", "near", "view"),
+    "camera": (),
     "screenshot": (),
     "stats": (),
 }
@@ -193,6 +197,10 @@ class Window(Service):
             cam = self.display.scene.camera
             cam.vfov, cam.near, cam.view = vfov, near, view
             return None
+        if op == "camera":
+            cam = self.display.scene.camera
+            return {"vfov": float(cam.vfov), "near": float(cam.near),
+                    "view": [float(x) for x in cam.view]}
         if op == "screenshot":
             self.shots.append(request.defer())
             return None

@@ -2,7 +2,8 @@
 
 One process holds the world's entities (each an id, an owner, a transform,
 a mesh lump, a material lump or canvas, and a label); many clients, local
-or on peers, add, change, list and subscribe to them. The protocol, the
+or on peers, add, change, list and subscribe to them. A client keeps a copy in step
+(`run_mirror`, `EntityTable`) and shows itself as an avatar (`run_avatar`). The protocol, the
 ownership and persistence rules and the bounds are in docs/world.md.
 
 Layer 3: imports `hearth.vm`, `hearth.otp` and `hearth.native`'s request
@@ -21,8 +22,10 @@ from ._client import (
     unsubscribe,
     update,
 )
+from ._avatar import MAX_RATE, run_avatar
 from ._entity import IDENTITY, LUMP_ID_BYTES, MAX_LABEL, Entity
 from ._limits import Limits
+from ._mirror import EntityTable, Resync, run_mirror
 from ._log import WorldLog, read_records
 from ._start import start_link_world, start_world
 from ._subscribers import LIMIT_REACHED
@@ -38,6 +41,11 @@ __all__ = [
     "MAX_LABEL",
     "Entity",
     "Limits",
+    "EntityTable",
+    "Resync",
+    "run_mirror",
+    "MAX_RATE",
+    "run_avatar",
     "World",
     "WorldLog",
     "read_records",
