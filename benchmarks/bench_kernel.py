@@ -438,3 +438,87 @@ def crash_storm(repeat):
                baseline="gevent link_exception", better="lower", goal="reference",
                extra={"processes": CRASH_COUNT}),
     ]
+
+
+# -- scaling ----------------------------------------------------------------------------
+
+SCALING_LIVE = (1_000, 100_000)  # idle processes alive while spawn and ping-pong run
+SCALING_SPAWN = 10_000
+SCALING_TRIPS = 20_000
+
+
+def _idle_process():
+    vm.recv()
+
+
+def _hearth_scaling(live):
+    """Spawn (µs a process) and ping-pong (rt/s) in a runtime that holds
+    `live` other processes blocked in `vm.recv()`."""
+    rt = vm.Runtime()
+    try:
+        with rt.open_process():
+            idle = [vm.spawn(_idle_process) for _ in range(live)]
+            rt.wait_all_blocked(timeout=300)
+            gc.collect()
+            spawn = vm.spawn
+            with Stopwatch() as sw_spawn:
+                for _ in range(SCALING_SPAWN):
+                    spawn(_returns_at_once)
+                rt.wait_all_blocked(timeout=120)  # the new ones exited; the idle ones wait
+            echo = vm.spawn(_hearth_echo, vm.make_capability(vm.SEND))
+            send, recv = vm.send, vm.recv
+            send(echo, b"x")
+            recv()
+            with Stopwatch() as sw_pp:
+                for _ in range(SCALING_TRIPS):
+                    send(echo, b"x")
+                    recv()
+            assert len(rt) == live + 2, (len(rt), live)
+            del idle
+        return {f"hearth_spawn_{live}": sw_spawn.seconds / SCALING_SPAWN * 1e6,
+                f"hearth_pingpong_{live}": SCALING_TRIPS / sw_pp.seconds}
+    finally:
+        rt.shutdown(timeout=300)
+
+
+def _raw_scaling(live):
+    """The same with raw gevent: `live` greenlets blocked on a `Queue` each."""
+    queues = [Queue() for _ in range(live)]
+    idle = [gevent.spawn(q.get) for q in queues]
+    gevent.sleep(0)  # each runs to its get()
+    gc.collect()
+    try:
+        spawn_s = _raw_spawn(SCALING_SPAWN)
+        pingpong_s = _raw_pingpong(SCALING_TRIPS, False)
+    finally:
+        for q in queues:
+            q.put(None)
+        gevent.joinall(idle)
+    return {f"raw_spawn_{live}": spawn_s / SCALING_SPAWN * 1e6,
+            f"raw_pingpong_{live}": SCALING_TRIPS / pingpong_s}
+
+
+@benchmark("scaling", repeat=3)
+def scaling(repeat):
+    """Spawn and ping-pong with 1,000 and 100,000 other processes alive, vs raw gevent."""
+
+    def trial(i):
+        out = {}
+        for live in SCALING_LIVE:
+            out.update(_alternate(i, lambda: _hearth_scaling(live),
+                                  lambda: _raw_scaling(live)))
+        return out
+
+    s = trials(repeat, trial)
+    figures = []
+    for live in SCALING_LIVE:
+        figures.append(figure(
+            f"scaling.spawn.{live}", s, f"hearth_spawn_{live}", f"raw_spawn_{live}",
+            unit="us/process", baseline=f"gevent.spawn + joinall, {live:,} idle greenlets",
+            better="lower", goal=f"reference: {SCALING_SPAWN:,} spawns, {live:,} live"))
+    for live in SCALING_LIVE:
+        figures.append(figure(
+            f"scaling.pingpong.{live}", s, f"hearth_pingpong_{live}", f"raw_pingpong_{live}",
+            unit="rt/s", baseline=f"gevent Queue ping-pong, {live:,} idle greenlets",
+            better="higher", goal=f"reference: {SCALING_TRIPS:,} round trips, {live:,} live"))
+    return figures
