@@ -381,6 +381,10 @@ def wasm_rt(repeat):
             lambda: {"bare_guest_python": _bare_guests.guest_python(n, ECHO_TO_CAP0)},
             lambda: {"bare_guest_guest": _bare_guests.guest_guest(n, _pinger(n),
                                                                   ECHO_VIA_REPLY_CAP)},
+            lambda: {"bare_guest_python_1cpu": _pinned(_bare_guests.guest_python, n,
+                                                       ECHO_TO_CAP0)},
+            lambda: {"bare_guest_guest_1cpu": _pinned(_bare_guests.guest_guest, n, _pinger(n),
+                                                      ECHO_VIA_REPLY_CAP)},
             lambda: {"bare_calls": _bare_wasmtime(n * GUEST_GUEST_CALLS)},
             lambda: {"unchecked_calls": _bare_unchecked(n * GUEST_GUEST_CALLS)},
             lambda: {"bridge": _raw_bridge(n)},
@@ -398,6 +402,9 @@ def wasm_rt(repeat):
         out["guest_guest_us"] = 1e6 / out["guest_guest"]
         out["bare_guest_python_us"] = 1e6 / out["bare_guest_python"]
         out["bare_guest_guest_us"] = 1e6 / out["bare_guest_guest"]
+        for key in ("guest_python_1cpu", "guest_guest_1cpu", "bare_guest_python_1cpu",
+                    "bare_guest_guest_1cpu"):
+            out[key + "_us"] = 1e6 / out[key]
         out["bare_5_us"] = ECHO_CALLS * 1e6 / out["bare_calls"]
         out["bare_12_us"] = GUEST_GUEST_CALLS * 1e6 / out["bare_calls"]
         out["unchecked_5_us"] = ECHO_CALLS * 1e6 / out["unchecked_calls"]
@@ -435,11 +442,24 @@ def wasm_rt(repeat):
         figure("wasm_rt.guest_guest.overhead", s, "guest_guest_us", "bare_guest_guest_us",
                unit="us/rt", baseline=bare_guests + " (guest <-> guest)", better="lower",
                goal="ratio <= 1.5", check=lambda f: f.ratio <= 1.5,
-               extra={"baseline_repeats": s["bare_guest_guest"]}),
+               extra={"repeats": s["guest_guest"], "baseline_repeats": s["bare_guest_guest"]}),
         figure("wasm_rt.guest_python.overhead", s, "guest_python_us", "bare_guest_python_us",
                unit="us/rt", baseline=bare_guests + " (guest <-> hub)", better="lower",
                goal="ratio <= 1.5", check=lambda f: f.ratio <= 1.5,
-               extra={"baseline_repeats": s["bare_guest_python"]}),
+               extra={"repeats": s["guest_python"],
+                      "baseline_repeats": s["bare_guest_python"]}),
+        figure("wasm_rt.guest_guest.overhead.one_cpu", s, "guest_guest_1cpu_us",
+               "bare_guest_guest_1cpu_us", unit="us/rt",
+               baseline=bare_guests + " (guest <-> guest), on one CPU", better="lower",
+               goal="reference: the overhead where a wake-up is a context switch",
+               extra={"repeats": s["guest_guest_1cpu"],
+                      "baseline_repeats": s["bare_guest_guest_1cpu"]}),
+        figure("wasm_rt.guest_python.overhead.one_cpu", s, "guest_python_1cpu_us",
+               "bare_guest_python_1cpu_us", unit="us/rt",
+               baseline=bare_guests + " (guest <-> hub), on one CPU", better="lower",
+               goal="reference: the overhead where a wake-up is a context switch",
+               extra={"repeats": s["guest_python_1cpu"],
+                      "baseline_repeats": s["bare_guest_python_1cpu"]}),
         figure("wasm_rt.guest_guest.vs_define_func", s, "guest_guest_us", "bare_12_us",
                unit="us/rt",
                baseline=f"sum of {GUEST_GUEST_CALLS} wasmtime-py define_func host calls",
