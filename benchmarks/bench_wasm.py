@@ -369,7 +369,7 @@ def _alternate(i, *fns):
 
 @benchmark("wasm_rt", repeat=5)
 def wasm_rt(repeat):
-    """Guest<->Python and guest<->guest round trips vs bare wasmtime-py calls, the bridge
+    """Guest<->Python and guest<->guest round trips vs the same guests bare, the bridge
     and bare threads."""
 
     def trial(i):
