@@ -66,10 +66,16 @@ class _Hub:
         self.inbox.append(message)
         self._watcher.send()
 
-    def recv(self):
-        """Wait (switches greenlets) for the next message from a guest."""
+    def recv(self, timeout=60):
+        """Wait (switches greenlets) for the next message from a guest.
+
+        Raises:
+            TimeoutError: none came within `timeout` seconds (a guest trapped).
+        """
+        deadline = time.perf_counter() + timeout
         while not self.inbox:
-            self.arrived.wait()
+            if not self.arrived.wait(max(0.0, deadline - time.perf_counter())):
+                raise TimeoutError(f"no message from the bare guest in {timeout} s")
             self.arrived.clear()
         return self.inbox.popleft()
 
@@ -175,9 +181,13 @@ class _Guest:
         self.caps[cap].deliver((data, [self.caps[h] for h in handles]))
 
 
-def _join(guests):
+def _join(guests, timeout=60):
+    """Wait (polling, switches greenlets) until every guest's `run` returned."""
+    deadline = time.perf_counter() + timeout
     for g in guests:
         while not g.done.acquire(False):
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"a bare guest still runs after {timeout} s")
             gevent.sleep(0.001)
         assert g.failure is None, g.failure
 
