@@ -15,12 +15,12 @@ import sys
 import time
 
 import gevent
-import pykka
 from gevent.event import Event
 from gevent.queue import Queue
 
 from hearth import vm
 
+from . import _pykka_gevent
 from ._harness import Stopwatch, benchmark, figure, median, percentile, trials
 
 _perf = time.perf_counter
@@ -139,28 +139,31 @@ def _raw_pingpong(n, timed):
         g.kill()
 
 
-class _PykkaEcho(pykka.ThreadingActor):
-    def on_receive(self, message):
-        return message
-
-
 def _pykka_gevent_pingpong(n):
-    """pykka in this (monkey-patched) interpreter: its threads are greenlets."""
-    ref = _PykkaEcho.start()
-    try:
-        ask = ref.ask
-        ask(b"x")
-        with Stopwatch() as sw:
-            for _ in range(n):
-                ask(b"x")
-        return sw.seconds
-    finally:
-        ref.stop()
+    """Round trips a second through pykka 2.0.3's `GeventActor` (greenlet
+    actors), in an interpreter of its own; {} if it can't be installed."""
+    seconds = _pykka_gevent.seconds(n)
+    return {} if seconds is None else {"pykka_gevent": n / seconds}
 
 
 def _pykka_threads_pingpong(n):
     """pykka as its users run it, with OS threads: in an unpatched interpreter."""
     return _run_probe("_probe_pykka", str(n))["seconds"]
+
+
+def _pykka_gevent_figures(name, s, raw):
+    """``name.pykka_gevent`` (pykka's gevent actor against `raw`) and
+    ``name.vs_pykka_gevent`` (Hearth against it); none if pykka 2.0.3
+    couldn't be installed (the reason went to stderr)."""
+    if "pykka_gevent" not in s:
+        return []
+    peer = f"pykka {_pykka_gevent.VERSION} GeventActor ask"
+    return [
+        figure(f"{name}.pykka_gevent", s, "pykka_gevent", "raw", unit="rt/s", baseline=raw,
+               better="higher", goal=f"reference: {peer} (greenlet actors)"),
+        figure(f"{name}.vs_pykka_gevent", s, "hearth", "pykka_gevent", unit="rt/s",
+               baseline=peer, better="higher", goal="reference"),
+    ]
 
 
 @benchmark("pingpong", repeat=5)
@@ -174,7 +177,7 @@ def pingpong(repeat):
             lambda: {"hearth": n / _hearth_pingpong(n, False)},
             lambda: {"raw": n / _raw_pingpong(n, False)},
             lambda: {"pykka": m / _pykka_threads_pingpong(m)},
-            lambda: {"pykka_gevent": n / _pykka_gevent_pingpong(n)},
+            lambda: _pykka_gevent_pingpong(n),
         )
         out.update(_latencies(i, _hearth_pingpong, _raw_pingpong, PINGPONG_LATENCY_TRIPS))
         return out
@@ -185,8 +188,7 @@ def pingpong(repeat):
         _rate_figure("pingpong", s, raw, 0.5),
         figure("pingpong.pykka", s, "pykka", "raw", unit="rt/s", baseline=raw,
                better="higher", goal="reference: pykka ask (threads) about 1/15 of raw"),
-        figure("pingpong.pykka_gevent", s, "pykka_gevent", "raw", unit="rt/s", baseline=raw,
-               better="higher", goal="reference: pykka ask, threads patched to greenlets"),
+        *_pykka_gevent_figures("pingpong", s, raw),
         figure("pingpong.vs_pykka", s, "hearth", "pykka", unit="rt/s",
                baseline="pykka ask (threads)", better="higher", goal="reference"),
         figure("pingpong.latency_p50", s, "hearth_p50", "raw_p50", unit="us", baseline=raw,
@@ -436,3 +438,87 @@ def crash_storm(repeat):
                baseline="gevent link_exception", better="lower", goal="reference",
                extra={"processes": CRASH_COUNT}),
     ]
+
+
+# -- scaling ----------------------------------------------------------------------------
+
+SCALING_LIVE = (1_000, 100_000)  # idle processes alive while spawn and ping-pong run
+SCALING_SPAWN = 10_000
+SCALING_TRIPS = 20_000
+
+
+def _idle_process():
+    vm.recv()
+
+
+def _hearth_scaling(live):
+    """Spawn (µs a process) and ping-pong (rt/s) in a runtime that holds
+    `live` other processes blocked in `vm.recv()`."""
+    rt = vm.Runtime()
+    try:
+        with rt.open_process():
+            idle = [vm.spawn(_idle_process) for _ in range(live)]
+            rt.wait_all_blocked(timeout=300)
+            gc.collect()
+            spawn = vm.spawn
+            with Stopwatch() as sw_spawn:
+                for _ in range(SCALING_SPAWN):
+                    spawn(_returns_at_once)
+                rt.wait_all_blocked(timeout=120)  # the new ones exited; the idle ones wait
+            echo = vm.spawn(_hearth_echo, vm.make_capability(vm.SEND))
+            send, recv = vm.send, vm.recv
+            send(echo, b"x")
+            recv()
+            with Stopwatch() as sw_pp:
+                for _ in range(SCALING_TRIPS):
+                    send(echo, b"x")
+                    recv()
+            assert len(rt) == live + 2, (len(rt), live)
+            del idle
+        return {f"hearth_spawn_{live}": sw_spawn.seconds / SCALING_SPAWN * 1e6,
+                f"hearth_pingpong_{live}": SCALING_TRIPS / sw_pp.seconds}
+    finally:
+        rt.shutdown(timeout=300)
+
+
+def _raw_scaling(live):
+    """The same with raw gevent: `live` greenlets blocked on a `Queue` each."""
+    queues = [Queue() for _ in range(live)]
+    idle = [gevent.spawn(q.get) for q in queues]
+    gevent.sleep(0)  # each runs to its get()
+    gc.collect()
+    try:
+        spawn_s = _raw_spawn(SCALING_SPAWN)
+        pingpong_s = _raw_pingpong(SCALING_TRIPS, False)
+    finally:
+        for q in queues:
+            q.put(None)
+        gevent.joinall(idle)
+    return {f"raw_spawn_{live}": spawn_s / SCALING_SPAWN * 1e6,
+            f"raw_pingpong_{live}": SCALING_TRIPS / pingpong_s}
+
+
+@benchmark("scaling", repeat=3)
+def scaling(repeat):
+    """Spawn and ping-pong with 1,000 and 100,000 other processes alive, vs raw gevent."""
+
+    def trial(i):
+        out = {}
+        for live in SCALING_LIVE:
+            out.update(_alternate(i, lambda: _hearth_scaling(live),
+                                  lambda: _raw_scaling(live)))
+        return out
+
+    s = trials(repeat, trial)
+    figures = []
+    for live in SCALING_LIVE:
+        figures.append(figure(
+            f"scaling.spawn.{live}", s, f"hearth_spawn_{live}", f"raw_spawn_{live}",
+            unit="us/process", baseline=f"gevent.spawn + joinall, {live:,} idle greenlets",
+            better="lower", goal=f"reference: {SCALING_SPAWN:,} spawns, {live:,} live"))
+    for live in SCALING_LIVE:
+        figures.append(figure(
+            f"scaling.pingpong.{live}", s, f"hearth_pingpong_{live}", f"raw_pingpong_{live}",
+            unit="rt/s", baseline=f"gevent Queue ping-pong, {live:,} idle greenlets",
+            better="higher", goal=f"reference: {SCALING_TRIPS:,} round trips, {live:,} live"))
+    return figures

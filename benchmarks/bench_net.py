@@ -317,3 +317,164 @@ def net(repeat):
         figure("net.call.p99", s, "hearth_call_p99", "raw_echo_p99", unit="us (p99)",
                baseline=echo, better="lower", goal="reference", extra=rt),
     ]
+
+
+# -- scaling: many peers at once ----------------------------------------------------------
+
+SCALING_PEERS = (1, 50)
+SCALING_MESSAGES = 50_000  # in all, shared out between the peers
+
+
+def _total_counter():
+    """Counts every message without capabilities, from any peer; the one
+    with a capability says how many to expect and where "done" goes."""
+    recv = vm.recv
+    expected = report = None
+    seen = 0
+    while True:
+        m = recv()
+        if m.caps:
+            expected, report = int(m.data), m.caps[0]
+        else:
+            seen += 1
+        if report is not None and seen >= expected:
+            report.send(b"done")
+            report.release()
+            expected = report = None
+            seen = 0
+
+
+def _hearth_many(peers, n):
+    """Messages a second: `peers` connections (each from a process of its
+    own in one client runtime) send `n` messages in all to one counting
+    process of the server, all at once, without yielding between sends."""
+    url, stop = AsyncResult(), Event()
+    server_rt, client_rt = vm.Runtime(), vm.Runtime()
+
+    def serve():
+        lst = listen("127.0.0.1:0", secret=SECRET, root=vm.spawn(_total_counter))
+        try:
+            url.set(lst.url)
+            stop.wait()
+        finally:
+            lst.close()
+
+    ready, go = [], Event()
+    share = n // peers
+
+    def sender():
+        with client_rt.open_process():
+            peer = connect(url.get(timeout=10), secret=SECRET)
+            try:
+                send, data = peer.root.send, _DATA
+                ready.append(peer)
+                go.wait()
+                for _ in range(share):
+                    send(data)
+                stop.wait()
+            finally:
+                peer.close()
+
+    server_rt.spawn(serve)
+    try:
+        with client_rt.open_process():
+            control = connect(url.get(timeout=10), secret=SECRET)
+            senders = [gevent.spawn(sender) for _ in range(peers)]
+            while len(ready) < peers:
+                gevent.sleep(0.01)
+            gc.collect()
+            with Stopwatch() as sw:
+                control.root.send(str(share * peers).encode(), [vm.make_capability(vm.SEND)])
+                go.set()
+                m = vm.recv(timeout=120)
+            assert m is not None and m.data == b"done", m
+            stop.set()
+            gevent.joinall(senders, timeout=30)
+            control.close()
+        return share * peers / sw.seconds
+    finally:
+        stop.set()
+        client_rt.shutdown()
+        server_rt.shutdown()
+
+
+class _RawTotal:
+    """The raw server's side: counts payloads from every connection (one
+    msgpack array a frame); a text frame "n" says how many to expect and
+    that "done" goes back on its connection."""
+
+    def __init__(self):
+        self.expected = self.report = None
+        self.seen = 0
+
+    def app(self, ws):
+        receive = ws.receive
+        while True:
+            frame = receive()
+            if frame is None:
+                return
+            if isinstance(frame, str):
+                self.expected, self.report = int(frame), ws
+            else:
+                self.seen += len(msgpack.unpackb(frame))
+            if self.report is not None and self.seen >= self.expected:
+                self.report.send(b"done", binary=True)
+                self.expected = self.report = None
+                self.seen = 0
+
+
+def _raw_many(peers, n):
+    """The same with `peers` raw WebSocket connections, each batching
+    `RAW_BATCH` payloads to a frame (as Hearth's writer batches a burst)."""
+    total = _RawTotal()
+    share = n // peers
+    with _RawPair(total.app) as control:
+        port = control.sock.getpeername()[1]
+        conns = [websocket.create_connection(f"ws://127.0.0.1:{port}/",
+                                             enable_multithread=False) for _ in range(peers)]
+        go = Event()
+
+        def sender(ws):
+            go.wait()
+            packb, send_binary, data = msgpack.packb, ws.send_binary, _DATA
+            for i in range(0, share, RAW_BATCH):
+                send_binary(packb([data] * min(RAW_BATCH, share - i)))
+
+        try:
+            senders = [gevent.spawn(sender, ws) for ws in conns]
+            gevent.sleep(0)
+            gc.collect()
+            with Stopwatch() as sw:
+                control.send(str(share * peers))
+                go.set()
+                assert control.recv() == b"done"
+            gevent.joinall(senders, timeout=30)
+        finally:
+            for ws in conns:
+                ws.close(timeout=1)
+    return share * peers / sw.seconds
+
+
+@benchmark("net_scaling", repeat=3)
+def net_scaling(repeat):
+    """Remote one-way msg/s from 1 and from 50 peers at once, vs raw WebSocket connections."""
+
+    def trial(i):
+        out = {}
+        for peers in SCALING_PEERS:
+            out.update(_alternate(
+                i,
+                lambda: {f"hearth_{peers}": _hearth_many(peers, SCALING_MESSAGES)},
+                lambda: {f"raw_{peers}": _raw_many(peers, SCALING_MESSAGES)}))
+        return out
+
+    s = trials(repeat, trial)
+    return [
+        figure(f"net_scaling.oneway.{peers}", s, f"hearth_{peers}", f"raw_{peers}",
+               unit="msg/s",
+               baseline=f"{peers} raw WebSocket connection(s), {RAW_BATCH} payloads a frame",
+               better="higher",
+               goal=f"reference: {SCALING_MESSAGES:,} messages from {peers} peer(s) at once",
+               extra={"peers": peers, "messages": SCALING_MESSAGES, "payload_bytes": PAYLOAD})
+        for peers in SCALING_PEERS
+    ]

@@ -1,7 +1,10 @@
 """Benchmarks of the OTP layer (hearth.otp) against raw gevent and pykka.
 
 - ``call``: `call` round trips to a gen_server, beside the gevent Queue
-  ping-pong and pykka's ``ask`` (with real threads, in a fresh interpreter);
+  ping-pong and pykka's ``ask``: pykka 2.0.3's ``GeventActor`` (greenlet
+  actors, the fair peer; in a virtualenv made on demand) and pykka 4's
+  ``ThreadingActor`` (real threads, a reference), each in a fresh
+  interpreter;
 - ``restart``: how long a one_for_one supervisor takes to replace a child
   that crashed, beside a greenlet respawned by its ``link_exception``
   callback;
@@ -25,11 +28,13 @@ from gevent.queue import Queue
 
 from hearth import otp, vm
 
+from . import _pykka_gevent
 from ._harness import Stopwatch, benchmark, figure, median, trials
 from .bench_kernel import (
     _alternate,
     _latencies,
     _latency_us,
+    _pykka_gevent_pingpong,
     _pykka_threads_pingpong,
     _rate_figure,
     _raw_pingpong,
@@ -104,6 +109,23 @@ def _hearth_call(n, timed):
         rt.shutdown()
 
 
+def _vs_pykka_gevent(s):
+    """``call.vs_pykka``: `call` against pykka 2.0.3's `GeventActor` ask (its
+    actors are greenlets, like Hearth's processes), with the goal; left out
+    if pykka 2.0.3 couldn't be installed (the reason went to stderr)."""
+    if "pykka_gevent" not in s:
+        return []
+    peer = f"pykka {_pykka_gevent.VERSION} GeventActor ask"
+    return [
+        figure("call.vs_pykka", s, "hearth", "pykka_gevent", unit="rt/s", baseline=peer,
+               better="higher", goal="ratio >= 5", check=lambda f: f.ratio >= 5,
+               extra={"pykka_gevent_repeats": [round(v) for v in s["pykka_gevent"]]}),
+        figure("call.pykka_gevent", s, "pykka_gevent", "raw", unit="rt/s",
+               baseline="gevent Queue ping-pong", better="higher",
+               goal=f"reference: {peer}"),
+    ]
+
+
 @benchmark("call", repeat=5)
 def call(repeat):
     """gen_server call round trips a second, vs a gevent Queue pair and pykka ask."""
@@ -115,6 +137,7 @@ def call(repeat):
             lambda: {"hearth": n / _hearth_call(n, False)},
             lambda: {"raw": n / _raw_pingpong(n, False)},
             lambda: {"pykka": m / _pykka_threads_pingpong(m)},
+            lambda: _pykka_gevent_pingpong(n),
         )
         out.update(_latencies(i, _hearth_call, _raw_pingpong, CALL_LATENCY_TRIPS))
         return out
@@ -123,9 +146,10 @@ def call(repeat):
     raw = "gevent Queue ping-pong"
     return [
         _rate_figure("call", s, raw, 0.4),
-        figure("call.vs_pykka", s, "hearth", "pykka", unit="rt/s",
-               baseline="pykka ask (threads)", better="higher", goal="ratio >= 5",
-               check=lambda f: f.ratio >= 5,
+        *_vs_pykka_gevent(s),
+        figure("call.vs_pykka_threads", s, "hearth", "pykka", unit="rt/s",
+               baseline="pykka 4 ask (ThreadingActor, OS threads)", better="higher",
+               goal="reference (call.vs_pykka's baseline before 2026-12-07)",
                # pykka's speed is bimodal (see docs/benchmarks.md): keep every repeat
                extra={"pykka_repeats": [round(v) for v in s["pykka"]]}),
         figure("call.pykka", s, "pykka", "raw", unit="rt/s", baseline=raw, better="higher",

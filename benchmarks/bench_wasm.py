@@ -3,11 +3,13 @@
 Three benchmarks, each beside baselines measured in the same run:
 
 - ``wasm_rt``: round trips a second between a guest and a Python process,
-  and between two guests, beside (a) a bare wasmtime-py loop making the
-  same number of host calls (the ratio is the per-call overhead of
-  bridging each guest's thread to the hub), (b) the same loop through the
-  raw "unchecked" host-call path the guest host itself uses, and (c) the
-  substrate alone: two native threads ping-ponging through the hub. The
+  and between two guests, beside (a) the same guests run bare
+  (``benchmarks/_bare_guests.py``: the same modules, host functions defined
+  on the raw path Hearth uses, the same thread wake-ups; the ``overhead``
+  figures, what Hearth adds per round trip), (b) the sums of as many host
+  calls through wasmtime-py's ``define_func`` and through the raw path
+  (references), and (c) the substrate alone: two native threads
+  ping-ponging through the hub or on native locks. The
   round trips are measured again with the process pinned to one CPU:
   each one is a chain of thread wake-ups, which cost much less when the
   threads don't bounce between cores.
@@ -44,6 +46,7 @@ from gevent import monkey  # noqa: E402
 from hearth import vm  # noqa: E402
 from hearth.vm import SEND  # noqa: E402
 
+from . import _bare_guests  # noqa: E402
 from ._harness import Stopwatch, benchmark, figure, median, percentile, trials  # noqa: E402
 
 _perf = time.perf_counter
@@ -366,7 +369,7 @@ def _alternate(i, *fns):
 
 @benchmark("wasm_rt", repeat=5)
 def wasm_rt(repeat):
-    """Guest<->Python and guest<->guest round trips vs bare wasmtime-py calls, the bridge
+    """Guest<->Python and guest<->guest round trips vs the same guests bare, the bridge
     and bare threads."""
 
     def trial(i):
@@ -375,6 +378,13 @@ def wasm_rt(repeat):
             i,
             lambda: {"guest_python": _guest_python(n)},
             lambda: {"guest_guest": _guest_guest(n)},
+            lambda: {"bare_guest_python": _bare_guests.guest_python(n, ECHO_TO_CAP0)},
+            lambda: {"bare_guest_guest": _bare_guests.guest_guest(n, _pinger(n),
+                                                                  ECHO_VIA_REPLY_CAP)},
+            lambda: {"bare_guest_python_1cpu": _pinned(_bare_guests.guest_python, n,
+                                                       ECHO_TO_CAP0)},
+            lambda: {"bare_guest_guest_1cpu": _pinned(_bare_guests.guest_guest, n, _pinger(n),
+                                                      ECHO_VIA_REPLY_CAP)},
             lambda: {"bare_calls": _bare_wasmtime(n * GUEST_GUEST_CALLS)},
             lambda: {"unchecked_calls": _bare_unchecked(n * GUEST_GUEST_CALLS)},
             lambda: {"bridge": _raw_bridge(n)},
@@ -390,6 +400,11 @@ def wasm_rt(repeat):
         # Microseconds per round trip, and for the same host calls bare.
         out["guest_python_us"] = 1e6 / out["guest_python"]
         out["guest_guest_us"] = 1e6 / out["guest_guest"]
+        out["bare_guest_python_us"] = 1e6 / out["bare_guest_python"]
+        out["bare_guest_guest_us"] = 1e6 / out["bare_guest_guest"]
+        for key in ("guest_python_1cpu", "guest_guest_1cpu", "bare_guest_python_1cpu",
+                    "bare_guest_guest_1cpu"):
+            out[key + "_us"] = 1e6 / out[key]
         out["bare_5_us"] = ECHO_CALLS * 1e6 / out["bare_calls"]
         out["bare_12_us"] = GUEST_GUEST_CALLS * 1e6 / out["bare_calls"]
         out["unchecked_5_us"] = ECHO_CALLS * 1e6 / out["unchecked_calls"]
@@ -402,6 +417,8 @@ def wasm_rt(repeat):
     bridge = "two native threads through the hub (raw bridge)"
     threads = "two native threads on native locks (raw hand-off)"
     goal_rt = "goal >= 30,000 rt/s"
+    bare_guests = ("the same guests bare: Hearth's raw host-call path, a thread each,"
+                   " native locks and the hub's async watcher")
     return [
         figure("wasm_rt.guest_guest", s, "guest_guest", "threads", unit="rt/s",
                baseline=threads, better="higher", goal=goal_rt,
@@ -422,12 +439,34 @@ def wasm_rt(repeat):
                goal="the 30,000 goal with the process pinned to one CPU",
                check=lambda f: f.value >= 30_000,
                extra={"repeats": s["guest_python_1cpu"], "baseline_repeats": s["bridge_1cpu"]}),
-        figure("wasm_rt.guest_guest.overhead", s, "guest_guest_us", "bare_12_us",
-               unit="us/rt", baseline=f"bare wasmtime-py loop, {GUEST_GUEST_CALLS} host calls",
-               better="lower", goal="ratio <= 1.5", check=lambda f: f.ratio <= 1.5),
-        figure("wasm_rt.guest_python.overhead", s, "guest_python_us", "bare_5_us",
-               unit="us/rt", baseline=f"bare wasmtime-py loop, {ECHO_CALLS} host calls",
-               better="lower", goal="ratio <= 1.5", check=lambda f: f.ratio <= 1.5),
+        figure("wasm_rt.guest_guest.overhead", s, "guest_guest_us", "bare_guest_guest_us",
+               unit="us/rt", baseline=bare_guests + " (guest <-> guest)", better="lower",
+               goal="ratio <= 1.5", check=lambda f: f.ratio <= 1.5,
+               extra={"repeats": s["guest_guest"], "baseline_repeats": s["bare_guest_guest"]}),
+        figure("wasm_rt.guest_python.overhead", s, "guest_python_us", "bare_guest_python_us",
+               unit="us/rt", baseline=bare_guests + " (guest <-> hub)", better="lower",
+               goal="ratio <= 1.5", check=lambda f: f.ratio <= 1.5,
+               extra={"repeats": s["guest_python"],
+                      "baseline_repeats": s["bare_guest_python"]}),
+        figure("wasm_rt.guest_guest.overhead.one_cpu", s, "guest_guest_1cpu_us",
+               "bare_guest_guest_1cpu_us", unit="us/rt",
+               baseline=bare_guests + " (guest <-> guest), on one CPU", better="lower",
+               goal="reference: the overhead where a wake-up is a context switch",
+               extra={"repeats": s["guest_guest_1cpu"],
+                      "baseline_repeats": s["bare_guest_guest_1cpu"]}),
+        figure("wasm_rt.guest_python.overhead.one_cpu", s, "guest_python_1cpu_us",
+               "bare_guest_python_1cpu_us", unit="us/rt",
+               baseline=bare_guests + " (guest <-> hub), on one CPU", better="lower",
+               goal="reference: the overhead where a wake-up is a context switch",
+               extra={"repeats": s["guest_python_1cpu"],
+                      "baseline_repeats": s["bare_guest_python_1cpu"]}),
+        figure("wasm_rt.guest_guest.vs_define_func", s, "guest_guest_us", "bare_12_us",
+               unit="us/rt",
+               baseline=f"sum of {GUEST_GUEST_CALLS} wasmtime-py define_func host calls",
+               better="lower", goal="reference (the baseline before 2026-12-07)"),
+        figure("wasm_rt.guest_python.vs_define_func", s, "guest_python_us", "bare_5_us",
+               unit="us/rt", baseline=f"sum of {ECHO_CALLS} wasmtime-py define_func host calls",
+               better="lower", goal="reference (the baseline before 2026-12-07)"),
         figure("wasm_rt.guest_guest.vs_unchecked", s, "guest_guest_us", "unchecked_12_us",
                unit="us/rt",
                baseline=f"bare unchecked host calls (the host's own path), {GUEST_GUEST_CALLS}",

@@ -1,0 +1,45 @@
+"""Time pykka 2.0.3's `GeventActor` `ask`, in an interpreter of its own.
+
+``<venv>/bin/python benchmarks/_probe_pykka_gevent.py N`` prints one JSON
+object with the seconds N round trips took. pykka dropped its gevent actor
+after 2.x, and the benchmarks' own environment has pykka 4, so this runs in
+a virtualenv made on demand by `benchmarks._pykka_gevent` (pykka 2.0.3 and
+gevent only; it never imports Hearth). The interpreter is monkey-patched,
+as a gevent program using pykka would be.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import pykka  # noqa: E402
+from pykka.gevent import GeventActor  # noqa: E402
+
+
+class Echo(GeventActor):
+    def on_receive(self, message):
+        return message
+
+
+def main(argv):
+    n = int(argv[0])
+    ref = Echo.start()
+    try:
+        ask = ref.ask
+        for _ in range(min(n, 1000)):  # warm up
+            ask(b"x")
+        t0 = time.perf_counter()
+        for _ in range(n):
+            ask(b"x")
+        seconds = time.perf_counter() - t0
+    finally:
+        ref.stop()
+    print(json.dumps({"n": n, "seconds": seconds, "pykka": pykka.__version__}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
