@@ -1,0 +1,50 @@
+"""The bare baseline of ``bench_world``: a plain gevent-websocket server that
+relays every binary frame it gets to every connection (the sender's own
+included, as ``hearth.World`` sends each change to every subscriber).
+
+Run as ``python -m benchmarks._fanout_relay``: it listens on 127.0.0.1, an
+ephemeral port, prints ``relays at PORT`` and serves until its standard
+input closes (or it is killed). No Hearth code is loaded.
+"""
+
+import sys
+
+import gevent
+from gevent.pywsgi import WSGIServer
+from geventwebsocket.handler import WebSocketHandler
+
+_conns = set()
+
+
+def _app(environ, start_response):
+    ws = environ.get("wsgi.websocket")
+    if ws is None:
+        start_response("400 Bad Request", [])
+        return [b""]
+    _conns.add(ws)
+    try:
+        receive = ws.receive
+        while True:
+            frame = receive()
+            if frame is None:
+                return []
+            for other in list(_conns):
+                try:
+                    other.send(frame, binary=True)
+                except Exception:  # noqa: BLE001 - a closed receiver leaves the relay
+                    _conns.discard(other)
+    finally:
+        _conns.discard(ws)
+
+
+def main():
+    server = WSGIServer(("127.0.0.1", 0), _app, handler_class=WebSocketHandler, log=None,
+                        error_log=None)
+    server.start()
+    print(f"relays at {server.address[1]}", flush=True)
+    gevent.get_hub().threadpool.spawn(sys.stdin.read).get()  # until stdin closes
+    server.stop(timeout=1)
+
+
+if __name__ == "__main__":
+    main()
