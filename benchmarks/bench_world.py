@@ -256,7 +256,8 @@ def _hearth(n):
 
         for i in range(n):
             rt.spawn(client, i)
-        _wait(lambda: all(ready) and all(len(v.ids) == n for v in views), 60 + n, f"{n} mirrors of {n}")
+        _wait(lambda: all(ready) and all(len(v.ids) == n for v in views), 60 + n,
+              f"{n} avatars in {n} mirrors")
         gevent.sleep(SETTLE)
         return _run(record, server.proc.pid, moving, lambda: sum(sent))
     finally:
