@@ -124,7 +124,8 @@ PING_INTERVAL = 20.0
 #: ping before it is dropped as dead.
 PING_TIMEOUT = 60.0
 
-#: Operations of a frame the reader acts on before it yields to the hub.
+#: Operations the reader acts on (in one frame or across several) before
+#: it yields to the hub.
 YIELD_OPS = 256
 
 #: Bytes queued for a peer that does not read before it is dropped.
@@ -424,6 +425,7 @@ class Connection:
     def _read_loop(self) -> None:
         recv = self.transport.recv
         dispatch = self._dispatch
+        budget = YIELD_OPS
         try:
             while not self.closed:
                 frame = recv()
@@ -436,17 +438,19 @@ class Connection:
                 self.ops_in += len(ops)
                 # A peer that sends without pause always has a next frame
                 # ready, so recv() would never switch: yield every
-                # `YIELD_OPS` operations and after each frame, or one busy
-                # peer starves every other process.
-                for i, op in enumerate(ops, 1):
+                # `YIELD_OPS` operations, counted across frames (not after
+                # every frame: a frame a message would pay a switch each),
+                # or one busy peer starves every other process.
+                for op in ops:
                     dispatch(op)
                     if self.closed:
                         return
-                    if not i % YIELD_OPS:
+                    budget -= 1
+                    if not budget:
+                        budget = YIELD_OPS
                         self._pause()
-                self._pause()
-                if self.closed:
-                    return
+                        if self.closed:
+                            return
         except ProtocolError as e:
             log.warning("dropping %s: %s", self.name, e)
             self.close(f"protocol error: {e}")
