@@ -102,6 +102,7 @@ from hearth.vm import (
     on_exit,
     route_owner,
 )
+from hearth.vm._terms import brief
 
 from ._codec import decode, encode
 from ._errors import DecodeError
@@ -297,7 +298,7 @@ def _parse(term):
     if type(term) is dict:
         op = term.get("op")
         if type(op) is not str or op not in _FIELDS:
-            raise _invalid(f"unknown op {op!r}" if "op" in term else "the request has no 'op'")
+            raise _invalid(f"unknown op {brief(op)}" if "op" in term else "the request has no 'op'")
         fields = {}
         for f in _FIELDS[op]:
             if f in term:
@@ -309,7 +310,7 @@ def _parse(term):
     elif type(term) is tuple and term:
         op = term[0]
         if type(op) is not str or op not in _FIELDS:
-            raise _invalid(f"unknown op {op!r}")
+            raise _invalid(f"unknown op {brief(op)}")
         if len(term) != 1 + len(_FIELDS[op]):
             raise _invalid(f"{op} takes {len(_FIELDS[op])} argument(s), got {len(term) - 1}")
         fields = dict(zip(_FIELDS[op], term[1:]))
@@ -406,7 +407,7 @@ class _Registry:
         name = fields["name"]
         cap = self.table.lookup(name) if rights.sees(name) else None
         if cap is None:
-            raise _Refused("not_found", f"no process is registered as {name!r}")
+            raise _Refused("not_found", f"no process is registered as {brief(name)}")
         return cap
 
     def _list(self, rights, fields):
@@ -416,7 +417,8 @@ class _Registry:
         if rights.read_only:
             raise _Refused("permission_denied", f"this registry capability is read-only: no {op}")
         if not rights.sees(name):
-            raise _Refused("permission_denied", f"this registry capability can't {op} {name!r}")
+            raise _Refused("permission_denied",
+                           f"this registry capability can't {op} {brief(name)}")
 
     def _register(self, rights, name, caps):
         if len(caps) < 2:
@@ -424,18 +426,19 @@ class _Registry:
         self._check_write(rights, "register", name)
         holder = self.table.holder(name)
         if holder is not None:
-            raise _Refused(
-                "name_taken", f"{name!r} is already registered by pid {holder.pid}", pid=holder.pid
-            )
+            raise _Refused("name_taken",
+                           f"{brief(name)} is already registered by pid {holder.pid}",
+                           pid=holder.pid)
         if not self.table.register(name, caps[1]):
-            raise _Refused("noproc", f"the capability to register as {name!r} names a closed route")
+            raise _Refused("noproc", f"the capability to register as {brief(name)} names a"
+                           " closed route")
         return None
 
     def _unregister(self, rights, fields):
         name = fields["name"]
         self._check_write(rights, "unregister", name)
         if not self.table.unregister(name):
-            raise _Refused("not_found", f"no process is registered as {name!r}")
+            raise _Refused("not_found", f"no process is registered as {brief(name)}")
         return None
 
     def _view(self, rights, fields):

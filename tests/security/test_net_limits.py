@@ -243,3 +243,12 @@ def test_an_error_about_a_huge_value_quotes_only_a_prefix_of_it(hearth_server, a
     assert refused.value.kind == "invalid_request"
     assert "seconds must be an int or a float" in refused.value.message
     assert len(refused.value.message) < 200
+
+
+def test_a_lookup_of_a_huge_name_gets_a_short_answer(hearth_server, attacker):
+    """The registry quotes a name it can't find through the bounded repr:
+    a 20 MB name used to come back whole in the error."""
+    with pytest.raises(ServiceError) as missing:
+        request(attacker.root, {"op": "get", "name": "x" * (20 << 20)})
+    assert missing.value.kind == "not_found"
+    assert len(missing.value.message) < 200
