@@ -213,6 +213,19 @@ def _sleep_until(due):
         gevent.sleep(delay)
 
 
+def _on_schedule(moving, i, sent, send):
+    """Call ``send(number)`` (1, 2, ...) every 1/`RATE` s on a fixed
+    schedule while `moving` is set, counting the sends in ``sent[i]``; a
+    late send shortens the wait before the next, so the rate holds."""
+    number, due = 0, _now()
+    while moving.is_set():
+        due += 1 / RATE
+        number += 1
+        sent[i] += 1
+        send(number)
+        _sleep_until(due)
+
+
 def _given_root(body, args):
     """Process body: take the server's root from the first message (a
     capability is its holder's process's own), then run `body` with a
@@ -239,14 +252,8 @@ def _hearth(n):
                                   label=f"client {i}")
             ready[i] = True
             moving.wait()
-            number, due = 0, _now()
-            while moving.is_set():
-                due += 1 / RATE
-                number += 1
-                sent[i] += 1
-                world.update(entity, transform=(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, _now(), i,
-                                                number, 1))
-                _sleep_until(due)
+            _on_schedule(moving, i, sent, lambda number: world.update(
+                entity, transform=(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, _now(), i, number, 1)))
 
         def client(i):
             peer = connect(url, secret=SECRET)
@@ -303,13 +310,7 @@ def _bare(n):
 
         def sender(i, ws):
             moving.wait()
-            number, due = 0, _now()
-            while moving.is_set():
-                due += 1 / RATE
-                number += 1
-                sent[i] += 1
-                ws.send_binary(_frame(i, number, number))
-                _sleep_until(due)
+            _on_schedule(moving, i, sent, lambda number: ws.send_binary(_frame(i, number, number)))
 
         for i, ws in enumerate(conns):
             workers.append(gevent.spawn(receiver, i, ws))
