@@ -98,20 +98,17 @@ resource's capability as the reply's caps[0].
 import collections
 import heapq
 import itertools
-import math
 import time
 from collections import deque
 from typing import NamedTuple
 
 from hearth import vm
 from hearth.vm import KILL, MONITOR, SEND, Down
-from hearth.vm._terms import brief
 
 from ._service import (
     INVALID_REQUEST,
     Service,
     ServiceError,
-    parse_op,
     spawn_service,
     start_supervised,
 )
@@ -142,16 +139,11 @@ RESOURCE_PERMS = SEND | MONITOR | KILL  # what an owner gets to a timer or stopw
 OWNER_GONE = ("shutdown", "owner_gone")
 
 
-def _seconds(value):
-    """`value` as seconds, or `ServiceError` ``invalid_request``."""
-    if type(value) not in (int, float):
-        raise ServiceError(INVALID_REQUEST,
-                           f"seconds must be an int or a float, not {brief(value)}")
-    seconds = float(value)  # msgpack ints fit in 64 bits: never overflows
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ServiceError(INVALID_REQUEST,
-                           f"seconds must be finite and >= 0, not {brief(value)}")
-    return seconds
+def _seconds(fields):
+    """The checked ``seconds`` field (the schema's ``num(0..)``: an int or a
+    finite float >= 0) as a float; msgpack ints fit in 64 bits, so this
+    never overflows."""
+    return float(fields["seconds"])
 
 
 # -- hearth.Sleep --------------------------------------------------------------------------
@@ -177,6 +169,7 @@ class Sleep(Service):
     since they were last looked for."""
 
     name = SLEEP
+    schema = SLEEP
 
     def __init__(self):
         super().__init__()
@@ -186,7 +179,7 @@ class Sleep(Service):
         self._purge_at = 2 * MAX_SLEEPS_PER_PEER
 
     def handle_request(self, request):
-        seconds = _seconds(request.term)
+        seconds = _seconds(self.parse(request)[1])
         account = request.account
         if account is not None:
             if self._per_peer[account] >= MAX_SLEEPS_PER_PEER:
@@ -253,6 +246,7 @@ class _Timer(_Resource):
     """A timer: pending ticks in schedule order (deadlines never decrease)."""
 
     name = "hearth.Timer"
+    schema = "hearth.Timer"
 
     def __init__(self, owner, created):
         super().__init__(owner, created)
@@ -260,8 +254,7 @@ class _Timer(_Resource):
         self._pending = deque()  # (deadline, request)
 
     def handle_request(self, request):
-        _, fields = parse_op(request.term, {"tick": ("seconds",)})
-        seconds = _seconds(fields["seconds"])
+        seconds = _seconds(self.parse(request)[1])
         if request.account is not None and len(self._pending) >= MAX_TICKS_PER_PEER_TIMER:
             raise ServiceError(QUOTA_EXCEEDED, f"a timer holds {MAX_TICKS_PER_PEER_TIMER}"
                                " ticks for a peer at once")
@@ -279,13 +272,14 @@ class _Timer(_Resource):
 
 class _Stopwatch(_Resource):
     name = "hearth.Stopwatch"
+    schema = "hearth.Stopwatch"
 
     def __init__(self, owner, created):
         super().__init__(owner, created)
         self._last = created
 
     def handle_request(self, request):
-        parse_op(request.term, {"lap": ()})
+        self.parse(request)
         now = self.clock.now()
         lap, self._last = now - self._last, now
         return float(lap)
@@ -305,9 +299,9 @@ class _Factory(Service):
         self._per_peer = collections.Counter()
 
     def handle_request(self, request):
-        parse_op(request.term, {"new": ()})
-        owner = request.args[0] if request.args else request.reply_to
-        where = "caps[1]" if request.args else "the reply capability (no caps[1])"
+        owner = self.parse(request)[1]["owner"]  # the schema checks its MONITOR
+        where = "caps[1]" if owner is not None else "the reply capability (no caps[1])"
+        owner = owner or request.reply_to
         if not owner.permissions & MONITOR:
             raise ServiceError(
                 INVALID_REQUEST,
@@ -341,14 +335,14 @@ class _Factory(Service):
 class TimerFactory(_Factory):
     """``hearth.TimerFactory``."""
 
-    name = TIMER_FACTORY
+    name = schema = TIMER_FACTORY
     resource = _Timer
 
 
 class StopwatchFactory(_Factory):
     """``hearth.StopwatchFactory``."""
 
-    name = STOPWATCH_FACTORY
+    name = schema = STOPWATCH_FACTORY
     resource = _Stopwatch
 
 
@@ -363,14 +357,14 @@ class UnixTime(Service):
             (default `time.time_ns`; tests may pass a fake one).
     """
 
-    name = UNIX_TIME
+    name = schema = UNIX_TIME
 
     def __init__(self, source=time.time_ns):
         super().__init__()
         self._source = source
 
     def handle_request(self, request):
-        parse_op(request.term, {"now": ()})
+        self.parse(request)
         return int(self._source())
 
 

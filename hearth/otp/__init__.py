@@ -73,6 +73,7 @@ from ._request import (
     request,
     send_request,
 )
+from ._schema import Schema, schema, schemas
 from ._service import (
     Request,
     Service,
@@ -115,6 +116,9 @@ __all__ = [
     "Service",
     "Request",
     "parse_op",
+    "Schema",
+    "schema",
+    "schemas",
     "spawn_service",
     "start_registered",
     "register_linked",

@@ -97,6 +97,7 @@ from ._request import (
     request,
     send_request,
 )
+from ._schema import schema as find_schema
 from ._supervisor import ChildSpec, start_link as start_link_supervisor
 
 __all__ = [
@@ -303,10 +304,30 @@ class Service:
     """
 
     name = "service"
+    # The name of its protocol's schema (`hearth.otp.schemas`), if it has one.
+    schema: str | None = None
 
     def __init__(self) -> None:
         self.proc = vm.current_process()
         self.clock = self.proc.runtime.clock
+
+    def parse(self, request: Request, schema: str | None = None) -> tuple[str, dict[str, Any]]:
+        """Check `request` against this service's schema (or the one named
+        `schema`): `Schema.parse` of its term and capability arguments.
+
+        Returns:
+            ``(op, fields)``, fields type-checked, defaults filled in, the
+            capability arguments among them by their schema names.
+
+        Raises:
+            ServiceError: ``invalid_request`` naming the field at fault.
+
+        Switches: never.
+        """
+        name = schema or self.schema
+        if name is None:
+            raise TypeError(f"{type(self).__name__} names no schema")
+        return find_schema(name).parse(request.term, request.args)
 
     # -- to override ----------------------------------------------------------------------
 
