@@ -133,7 +133,6 @@ from ._service import (
     PERMISSION_DENIED,
     Request,
     Service,
-    parse_op,
     start_supervised,
 )
 from ._wasm_spawner import run_off_hub
@@ -165,7 +164,6 @@ IO_ERROR = "io_error"
 NOT_A_FILE = "not_a_file"
 DEFAULT_OFF_HUB_BYTES = 1 << 20
 
-_OPS = {"get": ("path",), "list": ("path",), "put": ("path", "lump")}
 _TMP_MARK = ".hearth-tmp-"
 
 _ERRNO_KINDS = {
@@ -198,9 +196,8 @@ def _os_error(exc, what):
 
 
 def _check_path(path):
-    """The parts of request path `path`, or `ServiceError`. Switches: never."""
-    if type(path) is not str:
-        raise _fail(INVALID_REQUEST, f"a path is a str, not a {type(path).__name__}")
+    """The parts of request path `path` (a str: the schema checked it), or
+    `ServiceError`. Switches: never."""
     if "\x00" in path:
         raise _fail(INVALID_REQUEST, f"a path can't hold a NUL: {brief(path)}")
     if path.startswith("/"):
@@ -220,14 +217,6 @@ def _resolve(root, path):
         raise _fail(PATH_ESCAPES_ROOT,
                     f"{brief(path)} resolves (through a symlink) outside the root")
     return real
-
-
-def _check_lump(lump):
-    if type(lump) is not bytes or len(lump) != 32:
-        what = f"{len(lump)} bytes" if type(lump) is bytes else f"a {type(lump).__name__}"
-        hint = " (raw bytes, not hex)" if type(lump) is str else ""
-        raise _fail(INVALID_REQUEST, f"a lump id is 32 bytes of msgpack bin{hint}, not {what}")
-    return LumpId(lump)
 
 
 # -- the work (none of it touches gevent: it may run on a native thread) -------------------
@@ -353,7 +342,7 @@ class Filesystem(Service):
             its path or lump.
     """
 
-    name = FILESYSTEM
+    name = schema = FILESYSTEM
 
     def __init__(self, root, off_hub_bytes=DEFAULT_OFF_HUB_BYTES, read_only=False):
         super().__init__()
@@ -365,7 +354,7 @@ class Filesystem(Service):
         self.lumps = self.proc.runtime.lumps
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, _OPS)
+        op, fields = self.parse(request)
         path = fields["path"]
         if op == "put" and self.read_only:
             raise _fail(READ_ONLY, f"put {brief(path)}: this filesystem is read-only")
@@ -374,7 +363,7 @@ class Filesystem(Service):
             return self._list(real, path)
         if op == "get":
             return self._get(request, real, path)
-        return self._put(request, real, path, _check_lump(fields["lump"]))
+        return self._put(request, real, path, LumpId(fields["lump"]))
 
     def _list(self, real, path):
         try:

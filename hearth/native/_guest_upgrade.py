@@ -121,7 +121,7 @@ from hearth import vm
 from hearth.otp import DEFAULT_TIMEOUT, ServiceError, StartError, StartTimeout, read_reply, request
 from hearth.vm import MONITOR, SEND, Exit, LumpId, Message, spawn_guest
 
-from ._service import INTERNAL_ERROR, INVALID_REQUEST, Request, Service, parse_op
+from ._service import INTERNAL_ERROR, Request, Service
 from ._wasm_spawner import check_entry, load_guest_module
 
 __all__ = [
@@ -142,7 +142,6 @@ UPGRADE_REASON = ("shutdown", "upgrade")  # the exit signal that asks an old gue
 DEFAULT_DRAIN_TIMEOUT = 5.0
 PUBLIC_PERMS = SEND | MONITOR  # what clients get
 
-_OPS = {"upgrade": ("lump",), "status": ()}
 
 
 class GuestService(NamedTuple):
@@ -158,13 +157,6 @@ class GuestService(NamedTuple):
 
     front: vm.Cap
     cap: vm.Cap
-
-
-def _lump_of(value):
-    if type(value) is not bytes or len(value) != 32:
-        raise ServiceError(INVALID_REQUEST,
-                           f"a lump id is 32 bytes of msgpack bin, not {value!r}"[:120])
-    return LumpId(value)
 
 
 class _Switch:
@@ -187,6 +179,7 @@ class _Front(Service):
     """The front process of one upgradable guest service."""
 
     name = "hearth.guest_service"
+    schema = "hearth.GuestFront"  # the owner's requests (hearth/otp/protocols/wasm.toml)
 
     def __init__(self, module, drain_timeout, caps):
         super().__init__()
@@ -262,7 +255,7 @@ class _Front(Service):
     # -- control requests -------------------------------------------------------------
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, _OPS)
+        op, fields = self.parse(request)
         if op == "status":
             return {
                 "version": self.version,
@@ -270,7 +263,7 @@ class _Front(Service):
                 "switching": self.switch is not None,
                 "forwarded": self.forwarded,
             }
-        lid = _lump_of(fields["lump"])
+        lid = LumpId(fields["lump"])
         request.defer()
         if self.switch is not None:
             self.queued.append((request, lid))

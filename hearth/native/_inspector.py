@@ -137,13 +137,13 @@ from hearth.otp import (
     CallError,
     ReloadFailed,
     ServiceError,
+    encode,
     lookup,
     registered,
     reload,
     restart_child,
     supervisor_pids,
     terminate_child,
-    encode,
     which_children,
 )
 from hearth.vm import MONITOR, SEND, Down, LumpCorrupt, LumpId, LumpNotFound, format_reason
@@ -155,14 +155,13 @@ from hearth.vm._introspect import (
 )
 
 from ._guest_upgrade import upgrade as upgrade_guest_service
-from ._lump_transfer import MAX_SESSIONS, MAX_UPLOAD, Download, Upload, session_cap
+from ._lump_transfer import MAX_SESSIONS, Download, Upload, session_cap
 from ._service import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
     NOT_FOUND,
     Request,
     Service,
-    parse_op,
     spawn_service,
     start_supervised,
 )
@@ -195,26 +194,6 @@ _OFF_HUB_BYTES = 1 << 20  # lump puts above this hash on a native thread
 
 _FRONT_CALL = "_front_main"  # the initial call of a guest service's front
 
-_OPS = {
-    "ps": (),
-    "info": ("pid",),
-    "tree": (),
-    "kill": ("pid",),
-    "restart": ("pid",),
-    "services": (),
-    "logs": ("pid", "after", "limit"),
-    "follow": ("pid",),
-    "unfollow": (),
-    "whois": (),
-    "reload": ("module",),
-    "upgrade": ("name", "lump"),
-    "lump_put": ("data", "expect"),
-    "lump_get": ("lump",),
-    "lump_upload": ("size",),
-    "lump_download": ("lump",),
-}
-_DEFAULTS = {"pid": None, "after": 0, "limit": 200, "expect": None}
-
 _NativeRLock = monkey.get_original("threading", "RLock")
 
 
@@ -222,17 +201,8 @@ def _invalid(message):
     return ServiceError(INVALID_REQUEST, message)
 
 
-def _int(value, what, *, nil=False):
-    if value is None and nil:
-        return None
-    if type(value) is not int:
-        raise _invalid(f"{what} must be an int{' or nil' if nil else ''}, not {value!r}"[:160])
-    return value
-
-
 def _lump(value):
-    if type(value) is not bytes or len(value) != 32:
-        raise _invalid(f"a lump id is 32 bytes of msgpack bin, not {value!r}"[:160])
+    """A lump id field (the schema checked its 32 bytes) as a `LumpId`."""
     return LumpId(value)
 
 
@@ -536,7 +506,7 @@ class Inspector(Service):
         max_followers: how many ``follow`` subscriptions at once.
     """
 
-    name = INSPECTOR
+    name = schema = INSPECTOR
 
     def __init__(self, registry, log_capacity=2000, max_followers=64):
         super().__init__()
@@ -558,12 +528,8 @@ class Inspector(Service):
     # -- requests ---------------------------------------------------------------------
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, _OPS, _DEFAULTS)
-        if op in ("info", "kill", "restart"):
-            fields["pid"] = _int(fields["pid"], "pid")
+        op, fields = self.parse(request)
         if op == "upgrade":
-            if type(fields["name"]) is not str:
-                raise _invalid(f"a service name is a str, not {fields['name']!r}"[:160])
             fields["lump"] = _lump(fields["lump"])
         job = _JOBS.get(op)
         if op == "lump_put":
@@ -618,16 +584,11 @@ class Inspector(Service):
         return {"pid": pid, "killed": True}
 
     def _op_logs(self, request, fields):
-        pid = _int(fields["pid"], "pid", nil=True)
-        after = _int(fields["after"], "after")
-        limit = _int(fields["limit"], "limit")
-        if limit < 0:
-            raise _invalid("limit must be >= 0")
+        pid, after, limit = fields["pid"], fields["after"], fields["limit"]
         return {"records": self.buffer.since(after, pid, limit), "last": self.buffer.last}
 
     def _op_follow(self, request, fields):
-        pid = _int(fields["pid"], "pid", nil=True)
-        cap = self._subscriber(request)
+        pid, cap = fields["pid"], fields["follower"]
         if len(self.followers) >= self.max_followers:
             raise ServiceError(TOO_MANY_FOLLOWERS,
                                f"{self.max_followers} followers already; one must go first")
@@ -638,7 +599,7 @@ class Inspector(Service):
         return {"last": self.buffer.last}
 
     def _op_unfollow(self, request, fields):
-        cap = self._subscriber(request)
+        cap = fields["follower"]
         removed = 0
         for ref, entry in list(self.followers.items()):
             if entry[0].same_route(cap):
@@ -647,9 +608,7 @@ class Inspector(Service):
         return {"removed": removed}
 
     def _op_whois(self, request, fields):
-        if not request.args:
-            raise _invalid("give the capability to look up as caps[1]")
-        cap = request.args[0]
+        cap = fields["cap"]
         pid = owner_pid(cap)
         if pid is not None:
             return {"pid": pid, "alive": True}
@@ -661,18 +620,8 @@ class Inspector(Service):
         return {"pid": pid, "alive": False, "reason": plain(reason),
                 "text": format_reason(reason)}
 
-    def _subscriber(self, request):
-        if not request.args:
-            raise _invalid("give the subscriber's capability (SEND, MONITOR) as caps[1]")
-        cap = request.args[0]
-        if cap.permissions & (SEND | MONITOR) != SEND | MONITOR:
-            raise _invalid("the subscriber's capability needs SEND and MONITOR")
-        return cap
-
     def _op_reload(self, request, fields):
         module = fields["module"]
-        if type(module) is not str or not module:
-            raise _invalid(f"a module name is a non-empty str, not {module!r}"[:160])
         try:
             result = reload(module)
         except ReloadFailed as e:
@@ -682,8 +631,6 @@ class Inspector(Service):
 
     def _check_put(self, fields):
         data, expect = fields["data"], fields["expect"]
-        if type(data) is not bytes:
-            raise _invalid(f"lump_put's data is msgpack bin, not {type(data).__name__}")
         fields["expect"] = None if expect is None else _lump(expect)
         return _job_lump_put if len(data) > _OFF_HUB_BYTES else None
 
@@ -701,10 +648,7 @@ class Inspector(Service):
             raise ServiceError(NOT_FOUND, f"no lump {lid.hex()}") from None
 
     def _op_lump_upload(self, request, fields):
-        size = _int(fields["size"], "size")
-        if not 0 <= size <= MAX_UPLOAD:
-            raise _invalid(f"an upload's size is 0..{MAX_UPLOAD} bytes, not {size}")
-        return self._session(request, Upload, size, {})
+        return self._session(request, Upload, fields["size"], {})
 
     def _op_lump_download(self, request, fields):
         lid = _lump(fields["lump"])
@@ -718,9 +662,7 @@ class Inspector(Service):
         if len(self.sessions) >= MAX_SESSIONS:
             raise ServiceError(BUSY, f"{MAX_SESSIONS} lump transfers are running already;"
                                      " try again when one has finished")
-        owner = request.args[0] if request.args else None
-        if owner is not None and not owner.permissions & MONITOR:
-            raise _invalid("the owner's capability (caps[1]) needs MONITOR")
+        owner = request.args[0] if request.args else None  # the schema checked MONITOR
         cap = spawn_service(cls, arg, owner, name=cls.name)
         try:
             self.sessions.add(cap.monitor())

@@ -49,7 +49,7 @@ import tempfile
 from hearth import vm
 from hearth.vm import MONITOR, SEND, Down, LumpCorrupt, LumpNotFound
 
-from ._service import INVALID_REQUEST, NOT_FOUND, Service, ServiceError, parse_op
+from ._service import INVALID_REQUEST, NOT_FOUND, Service, ServiceError
 from ._wasm_spawner import run_off_hub
 
 __all__ = ["Upload", "Download", "MAX_CHUNK", "IDLE", "MAX_SESSIONS", "MAX_UPLOAD"]
@@ -61,8 +61,6 @@ IDLE = 60.0  # seconds a session waits for its next request
 MAX_SESSIONS = 4  # transfers at once, per inspector
 MAX_UPLOAD = 1 << 30  # bytes one upload may declare (finish reads them whole, to store them)
 
-_UPLOAD_OPS = {"chunk": ("offset", "data"), "finish": ("expect",), "abort": ()}
-_DOWNLOAD_OPS = {"read": ("offset", "length"), "close": ()}
 
 
 def _invalid(message):
@@ -101,7 +99,7 @@ class Upload(_Session):
         owner: a capability (MONITOR) of the sender's; None for none.
     """
 
-    name = "hearth.Inspector.upload"
+    name = schema = "hearth.Inspector.upload"
 
     def __init__(self, size, owner=None):
         super().__init__(owner)
@@ -117,12 +115,10 @@ class Upload(_Session):
             self.file.close()  # a temporary file: closing removes it
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, _UPLOAD_OPS)
+        op, fields = self.parse(request)
         self.touch()
         if op == "chunk":
             offset, data = fields["offset"], fields["data"]
-            if type(data) is not bytes:
-                raise _invalid(f"a chunk's data is msgpack bin, not {type(data).__name__}")
             if offset != self.received:
                 raise _invalid(f"expected the chunk at offset {self.received}, not {offset!r}")
             if self.received + len(data) > self.size:
@@ -135,8 +131,6 @@ class Upload(_Session):
             request.reply({"aborted": True})
             vm.exit("normal")
         expect = fields["expect"]
-        if expect is not None and (type(expect) is not bytes or len(expect) != 32):
-            raise _invalid("finish's expect is a 32-byte lump id or nil")
         if self.received != self.size:
             raise _invalid(f"{self.received} of the {self.size} declared bytes came")
         self.file.flush()
@@ -166,7 +160,7 @@ class Download(_Session):
         owner: a capability (MONITOR) of the reader's; None for none.
     """
 
-    name = "hearth.Inspector.download"
+    name = schema = "hearth.Inspector.download"
 
     def __init__(self, lump, owner=None):
         super().__init__(owner)
@@ -174,16 +168,12 @@ class Download(_Session):
         self.data = None
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, _DOWNLOAD_OPS)
+        op, fields = self.parse(request)
         self.touch()
         if op == "close":
             request.reply({"closed": True})
             vm.exit("normal")
-        offset, length = fields["offset"], fields["length"]
-        if type(offset) is not int or type(length) is not int or offset < 0 or length < 0:
-            raise _invalid("read takes an offset and a length, ints >= 0")
-        if length > MAX_CHUNK:
-            raise _invalid(f"read at most {MAX_CHUNK} bytes at a time, not {length}")
+        offset, length = fields["offset"], fields["length"]  # length <= MAX_CHUNK
         if self.data is None:
             got = run_off_hub(_load, self.proc.runtime.lumps, self.lump)
             if isinstance(got, Exception):

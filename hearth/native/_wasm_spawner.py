@@ -128,7 +128,7 @@ import wasmtime
 from gevent import monkey
 
 from hearth import vm
-from hearth.otp import ServiceError
+from hearth.otp import ServiceError, schema
 from hearth.vm import (
     GuestModuleError,
     LumpCorrupt,
@@ -140,11 +140,9 @@ from hearth.vm import (
     load_module,
     spawn_guest,
 )
-from hearth.vm._terms import brief
 
 from ._service import (
     INTERNAL_ERROR,
-    INVALID_REQUEST,
     NOT_FOUND,
     Request,
     Service,
@@ -185,39 +183,16 @@ _start_new_thread = monkey.get_original("_thread", "start_new_thread")
 
 def parse_spawn(term):
     """``(lump_id, index)`` of a spawn request; `index` None means ``run``.
+    The request is checked against the ``hearth.wasm.WasmProcessSpawner``
+    schema (hearth/otp/protocols/wasm.toml).
 
     Raises:
         ServiceError: ``invalid_request`` (the message says what is wrong).
 
     Switches: never.
     """
-    if type(term) is dict:
-        if "op" in term and term["op"] != "spawn":
-            raise ServiceError(INVALID_REQUEST, f"unknown op {brief(term['op'])}; one of ['spawn']")
-        if "lump" not in term:
-            raise ServiceError(INVALID_REQUEST, "spawn needs a 'lump' field")
-        lump, entry = term["lump"], term.get("entrypoint")
-    elif type(term) is tuple and term:
-        if term[0] != "spawn":
-            raise ServiceError(INVALID_REQUEST, f"unknown op {brief(term[0])}; one of ['spawn']")
-        if len(term) not in (2, 3):
-            raise ServiceError(INVALID_REQUEST,
-                               f"spawn takes a lump id and an optional entry point, got"
-                               f" {len(term) - 1} field(s)")
-        lump, entry = term[1], term[2] if len(term) == 3 else None
-    else:
-        raise ServiceError(INVALID_REQUEST,
-                           'a spawn request is ["spawn", lump, entrypoint?] or'
-                           ' {"op": "spawn", "lump": ..., "entrypoint": ...}')
-    if type(lump) is not bytes or len(lump) != 32:
-        what = f"{len(lump)} bytes" if type(lump) is bytes else f"a {type(lump).__name__}"
-        hint = " (raw bytes, not hex)" if type(lump) is str else ""
-        raise ServiceError(INVALID_REQUEST,
-                           f"a lump id is 32 bytes of msgpack bin{hint}, not {what}")
-    if entry is not None and (type(entry) is not int or not 0 <= entry < 2**32):
-        raise ServiceError(INVALID_REQUEST, "the entry point is nil (run) or an index"
-                                            f" 0 <= i < 2**32, not {brief(entry)}")
-    return LumpId(lump), entry
+    _, fields = schema(WASM_SPAWNER).parse(term)
+    return LumpId(fields["lump"]), fields["entrypoint"]
 
 
 # -- modules -------------------------------------------------------------------------------
@@ -421,7 +396,7 @@ class WasmProcessSpawner(Service):
             without a loader (0: every spawn goes through one).
     """
 
-    name = WASM_SPAWNER
+    name = schema = WASM_SPAWNER
 
     def __init__(self, max_modules=DEFAULT_MAX_MODULES):
         super().__init__()

@@ -34,8 +34,12 @@ A file looks like::
 A field is ``name[?]: type [= default]``: with a default it may be left
 out of the map form (and a bare-str request is allowed when every field
 has one); ``?`` also lets the array form leave it out (trailing fields
-only). ``map_only`` lists fields only the map form can give. A service
-whose request is a single value instead of an op has ``term = "type"``.
+only); a capability argument ``name*`` is any number of them.
+``map_only`` lists fields only the map form can give. A service whose
+request is a single value instead of an op has ``term = "name:
+type"``; ``extends = "other"`` starts a service with the ops of one defined
+earlier in the files (in name order); ``map_op`` names the op a map
+without ``"op"`` means; ``section`` names the docs table it goes in.
 ``invalid_request`` and ``internal_error`` may answer any request and are
 not listed.
 """
@@ -92,8 +96,9 @@ class Field:
         if not sep:
             raise SchemaSyntaxError(f"a field is 'name: type', not {spec!r}")
         name = head.strip()
-        self.trailing = name.endswith("?")
-        self.name = name.rstrip("?").strip()
+        self.rest = name.endswith("*")  # capability arguments only: any number of them
+        self.trailing = name.endswith("?") or self.rest
+        self.name = name.rstrip("?*").strip()
         type_text, eq, default = rest.partition("=")
         self.type = parse_type(type_text, aliases)
         self.default = parse_literal(default) if eq else _MISSING
@@ -199,6 +204,14 @@ class Op:
         out: dict[str, Cap | None] = {}
         for i, f in enumerate(self.args):
             where = f"{f.name}, caps[{i + 1}],"
+            if f.rest:
+                for j, cap in enumerate(args[i:], i + 1):
+                    try:
+                        f.type.check(cap, f"{f.name}, caps[{j}],")
+                    except Mismatch as e:
+                        raise _invalid(f"{self.name}: {e}") from None
+                out[f.name] = tuple(args[i:])  # type: ignore[assignment]
+                break
             if i >= len(args):
                 if not f.trailing:
                     raise _invalid(f"{self.name or 'this request'} needs {f.name} as"
@@ -232,7 +245,7 @@ class Schema:
     """
 
     def __init__(self, name: str, table: Mapping[str, Any], aliases: dict[str, Type],
-                 file: str) -> None:
+                 file: str, base: Schema | None = None) -> None:
         self.name = name
         self.file = file
         self.doc = table.get("doc", "")
@@ -248,10 +261,11 @@ class Schema:
             spec = table["term"]
             single["fields"] = [spec if ":" in spec else f"value: {spec}"]
             self.term = Op(name, "", single, aliases, errors)
-        self.ops = {op: Op(name, op, t, aliases, errors)
-                    for op, t in table.get("ops", {}).items()}
+        self.ops = dict(base.ops) if base is not None else {}
+        self.ops.update((op, Op(name, op, t, aliases, errors))
+                        for op, t in table.get("ops", {}).items())
         unknown = set(table) - {"doc", "registered", "section", "how", "errors", "map_op",
-                                "term", "ops", "reply", "request", "example"}
+                                "term", "ops", "reply", "request", "example", "extends"}
         if unknown:
             raise SchemaSyntaxError(f"{name}: unknown keys {sorted(unknown)}")
 
@@ -337,7 +351,11 @@ def schemas() -> dict[str, Schema]:
             for name, table in data.get("service", {}).items():
                 if name in out:
                     raise SchemaSyntaxError(f"{name} is defined twice")
-                out[name] = Schema(name, table, aliases, path.name)
+                base = table.get("extends")
+                if base is not None and base not in out:
+                    raise SchemaSyntaxError(f"{name} extends {base!r}, not defined before it")
+                out[name] = Schema(name, table, aliases, path.name,
+                                   out[base] if base is not None else None)
         except (tomllib.TOMLDecodeError, SchemaSyntaxError) as e:
             raise SchemaSyntaxError(f"{path.name}: {e}") from None
     return out

@@ -13,7 +13,8 @@ Grammar (whitespace is free)::
             | "bin" | "bin(" size ")"           (bytes)
             | "cap(" PERM ("+" PERM)* ")"       permissions it needs
             | "list(" type ["," size] ")"       an array
-            | "map" | "map{" key ("," key)* "}" known keys; other keys pass
+            | "map" | "map{" key ("," key)* ["," "..."] "}"
+                                                known keys; "...": others pass too
             | '"' text '"'                      that exact str
             | "(" type ")"
             | ALIAS                             a name from the file's [types]
@@ -137,7 +138,7 @@ def _range_text(lo, hi):
 
 def _number(kind, lo, hi):
     base = {"int": "an int", "num": "an int or a float", "float": "a float"}[kind]
-    finite = kind != "int" and (lo is not None or hi is not None)
+    finite = kind != "int"  # NaN and infinities mean nothing to any service
     extra = _range_text(lo, hi)
     expected = base + (" " + extra if extra else "") + (", finite" if finite else "")
     types = {"int": (int,), "num": (int, float), "float": (float,)}[kind]
@@ -162,20 +163,28 @@ def _sized(kind, lo, hi):
     base = "a str" if kind == "str" else "msgpack bin"
     if lo is not None and lo == hi:
         expected = f"{lo} {noun} of {base}" if kind == "bin" else f"a str of {lo} {noun}"
-    elif lo or hi is not None:
-        expected = f"{base} of {_range_text(lo or 0, hi)} {noun}" if hi is not None \
-            else f"{base} of at least {lo} {noun}"
+    elif hi is not None:
+        expected = (f"{base} of {lo}..{hi} {noun}" if lo else f"{base} of at most {hi} {noun}")
+    elif lo:
+        expected = f"{base} of at least {lo} {noun}"
     else:
         expected = base
 
     def ok(v):
         return type(v) is pytype and (lo is None or len(v) >= lo) and (hi is None or len(v) <= hi)
+
+    def check(value, path):
+        if not ok(value):
+            hint = " (raw bytes, not hex or text)" if kind == "bin" and type(value) is str else ""
+            raise Mismatch(path, expected, value,
+                           f"{path} must be {expected}{hint}, not {_what(value)}")
+        return value
     n = lo or 0
     example = "x" * max(n, 1 if kind == "str" and hi != 0 else 0) if kind == "str" else b"\x00" * n
     if hi is not None and len(example) > hi:
         example = example[:hi]
     text = kind + (f"({_size_text(lo, hi)})" if lo is not None or hi is not None else "")
-    return _simple(text, expected, ok, example, 1 if kind == "str" else "x")
+    return Type(text, expected, check, lambda: example, 1 if kind == "str" else "x")
 
 
 def _size_text(lo, hi):
@@ -212,7 +221,8 @@ def _list(item, lo, hi):
         if type(value) is not tuple:
             raise Mismatch(path, expected, value)
         if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
-            raise Mismatch(path, expected, f"<{len(value)} items>")
+            raise Mismatch(path, expected, value,
+                           f"{path} must be {expected}, not an array of {len(value)}")
         for i, v in enumerate(value):
             item.check(v, f"{path}[{i}]")
         return value
@@ -220,7 +230,7 @@ def _list(item, lo, hi):
     return Type(f"list({item.text}{size})", expected, check, example, "x")
 
 
-def _map(keys):
+def _map(keys, closed=True):
     if keys is None:
         def check_any(value, path):
             if type(value) is not dict:
@@ -228,17 +238,24 @@ def _map(keys):
             return value
         return Type("map", "a map", check_any, dict, "x")
     inner = ", ".join(f"{k}{'' if req else '?'}: {t.text}" for k, (t, req) in keys.items())
+    inner += "" if closed else ", ..."
     expected = "a map with " + ", ".join(
         f"{k!r}" + ("" if req else " (optional)") for k, (t, req) in keys.items())
 
     def check(value, path):
         if type(value) is not dict:
             raise Mismatch(path, expected, value)
+        if closed:
+            extra = [k for k in value if k not in keys]
+            if extra:
+                raise Mismatch(path, expected, value, f"unknown field(s) {brief(extra, 80)} in"
+                               f" {path}; allowed: {list(keys)}")
         for k, (t, req) in keys.items():
             if k in value:
                 t.check(value[k], f"{path}.{k}")
             elif req:
-                raise Mismatch(f"{path}.{k}", f"present ({t.expected})", "absent")
+                raise Mismatch(f"{path}.{k}", t.expected, None,
+                               f"{path} needs a {k!r} ({t.expected})")
         return value
     example = lambda: {k: t.example() for k, (t, req) in keys.items() if req}  # noqa: E731
     return Type(f"map{{{inner}}}", expected, check, example, "x")
@@ -295,7 +312,7 @@ _BOOL = _simple("bool", "a bool", lambda v: type(v) is bool, True, 1)
 # -- the parser ------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r'\s*(?:(\.\.)|("[^"]*")|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)'
-                    r'|([A-Za-z_][A-Za-z0-9_]*)|([|(){},:?+=]))')
+                    r'|([A-Za-z_][A-Za-z0-9_]*)|([|(){},:?+=.]))')
 
 
 def _tokens(text):
@@ -407,7 +424,14 @@ class _Parser:
                 return _map(None)
             self.take("{")
             keys = {}
+            closed = True
             while self.peek() != "}":
+                if self.peek() == "..":
+                    self.take()
+                    if self.peek() == ".":
+                        self.take()
+                    closed = False
+                    continue
                 name = self.take()
                 required = True
                 if self.peek() == "?":
@@ -418,7 +442,7 @@ class _Parser:
                 if self.peek() == ",":
                     self.take()
             self.take("}")
-            return _map(keys)
+            return _map(keys, closed)
         simple = {"any": _ANY, "nil": _NIL, "bool": _BOOL}
         if tok in simple:
             return simple[tok]

@@ -338,7 +338,7 @@ def test_parse_spawn_names_the_problem():
         parse_spawn(("spawn", "ab" * 32))
     with pytest.raises(ServiceError, match="31 bytes"):
         parse_spawn(("spawn", b"x" * 31))
-    with pytest.raises(ServiceError, match="entry point"):
+    with pytest.raises(ServiceError, match="entrypoint"):
         parse_spawn(("spawn", b"x" * 32, "run"))
     assert parse_spawn(("spawn", b"x" * 32)) == (LumpId(b"x" * 32), None)
     assert parse_spawn({"lump": b"x" * 32, "entrypoint": 4}) == (LumpId(b"x" * 32), 4)
