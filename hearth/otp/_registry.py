@@ -105,7 +105,10 @@ from hearth.vm import (
 from hearth.vm._terms import brief
 
 from ._codec import decode, encode
-from ._errors import DecodeError
+from ._errors import DecodeError, ServiceError
+from ._schema import schema
+
+REGISTRY_SCHEMA = "hearth.Registry"  # its protocol, in hearth/otp/protocols/registry.toml
 
 __all__ = ["NameTable", "start_registry", "start_link_registry"]
 
@@ -281,54 +284,14 @@ def _invalid(message):
     return _Refused("invalid_request", message)
 
 
-# Positional fields of the array form, and the map form's defaults (a field
-# without one is required).
-_FIELDS = {
-    "get": ("name",),
-    "register": ("name",),
-    "unregister": ("name",),
-    "list": (),
-    "view": ("read_only", "names"),
-}
-_DEFAULTS = {"read_only": False, "names": None}
-
-
-def _parse(term):
-    """Return ``(op, fields)`` of a decoded request, or raise `_Refused`."""
-    if type(term) is dict:
-        op = term.get("op")
-        if type(op) is not str or op not in _FIELDS:
-            raise _invalid(f"unknown op {brief(op)}" if "op" in term else "the request has no 'op'")
-        fields = {}
-        for f in _FIELDS[op]:
-            if f in term:
-                fields[f] = term[f]
-            elif f in _DEFAULTS:
-                fields[f] = _DEFAULTS[f]
-            else:
-                raise _invalid(f"{op} needs a {f!r} field")
-    elif type(term) is tuple and term:
-        op = term[0]
-        if type(op) is not str or op not in _FIELDS:
-            raise _invalid(f"unknown op {brief(op)}")
-        if len(term) != 1 + len(_FIELDS[op]):
-            raise _invalid(f"{op} takes {len(_FIELDS[op])} argument(s), got {len(term) - 1}")
-        fields = dict(zip(_FIELDS[op], term[1:]))
-    else:
-        raise _invalid(f"a request is a map or a non-empty array, not {type(term).__name__}")
-    if "name" in fields and type(fields["name"]) is not str:
-        raise _invalid(f"a name is a str, not {type(fields['name']).__name__}")
-    if "read_only" in fields and type(fields["read_only"]) is not bool:
-        raise _invalid("read_only is a bool")
-    names = fields.get("names")
-    if names is not None and (type(names) is not tuple or any(type(n) is not str for n in names)):
-        raise _invalid("names is an array of str, or nil")
-    if op == "view":
-        hide = term.get("hide") if type(term) is dict else None
-        if hide is not None and (type(hide) is not tuple or any(type(n) is not str for n in hide)):
-            raise _invalid("hide is an array of str, or nil")
-        fields["hide"] = hide
-    return op, fields
+def _parse(term, args):
+    """Return ``(op, fields)`` of a decoded request, checked against the
+    ``hearth.Registry`` schema (hearth/otp/protocols/registry.toml), or
+    raise `_Refused`."""
+    try:
+        return schema(REGISTRY_SCHEMA).parse(term, args)
+    except ServiceError as e:
+        raise _invalid(e.message) from None
 
 
 class _Registry:
@@ -372,7 +335,7 @@ class _Registry:
                 return
             try:
                 try:
-                    op, fields = _parse(decode(sig.data, caps))
+                    op, fields = _parse(decode(sig.data, caps), caps[1:])
                 except DecodeError as e:
                     raise _invalid(str(e)[:200]) from None
                 if op == "view":
@@ -421,8 +384,7 @@ class _Registry:
                            f"this registry capability can't {op} {brief(name)}")
 
     def _register(self, rights, name, caps):
-        if len(caps) < 2:
-            raise _invalid("register needs the capability to register as caps[1]")
+        # The schema saw to caps[1].
         self._check_write(rights, "register", name)
         holder = self.table.holder(name)
         if holder is not None:
@@ -442,7 +404,7 @@ class _Registry:
         return None
 
     def _view(self, rights, fields):
-        narrowed = rights.narrow(fields["read_only"], fields["names"], fields.get("hide"))
+        narrowed = rights.narrow(fields["read_only"], fields["names"], fields["hide"])
         mb = self.proc.create_mailbox()
         self.rights[mb] = (narrowed, len(self.boxes))
         self.boxes.append(mb)
