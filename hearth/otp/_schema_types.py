@@ -195,16 +195,22 @@ def _size_text(lo, hi):
 
 def _cap(perms):
     names = "+".join(n for n, b in _PERMS.items() if perms & b)
-    expected = "a capability" + (f" with {names}" if perms else "")
+    need = " and ".join(n for n, b in _PERMS.items() if perms & b)
+    expected = "a capability" + (f" with {need}" if perms else "")
 
     def check(value, path):
         if type(value) is not Cap:
             raise Mismatch(path, expected, value)
         if value.permissions & perms != perms:
-            raise Mismatch(path, expected, value, f"{path} needs {names}; it has"
+            raise Mismatch(path, expected, value, f"{path} needs {need}; it has"
                            f" {_perm_names(value.permissions)}")
         return value
     return Type(f"cap({names})" if perms else "cap", expected, check, lambda: None, 1)
+
+
+_NOUNS = {"num": "numbers (ints or finite floats)", "int": "ints", "float": "finite floats",
+          "str": "strs", "bin": "bins", "bool": "bools", "cap": "capabilities", "any": "values",
+          "map": "maps"}
 
 
 def _list(item, lo, hi):
@@ -215,7 +221,9 @@ def _list(item, lo, hi):
         count = f"at most {hi} " if not lo else f"{lo}..{hi} "
     else:
         count = ""
-    expected = f"an array of {count}items, each {item.expected}"
+    noun = _NOUNS.get(item.text)
+    expected = (f"an array of {count}{noun}" if noun
+                else f"an array of {count}items, each {item.expected}")
 
     def check(value, path):
         if type(value) is not tuple:

@@ -30,7 +30,7 @@ import logging
 import msgpack
 
 from hearth import vm
-from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service, parse_op
+from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service
 from hearth.otp import ServiceError, register
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
 
@@ -49,9 +49,9 @@ WORLD_ADMIN = "hearth.World.Admin"
 ENTITY_PERMS = SEND | MONITOR  # what the adder gets to its entity
 
 _PUBLIC, _ADMIN = "public", "admin"
-_PUBLIC_OPS = {"add": ("entity",), "list": (), "subscribe": (), "unsubscribe": ()}
-_ADMIN_OPS = dict(_PUBLIC_OPS, update=("id", "changes"), remove=("id",), entity=("id",))
-_ENTITY_OPS = {"update": ("changes",), "remove": (), "get": ()}
+# The schemas of the three doors (hearth/otp/protocols/world.toml): they
+# check each request's op, fields and capability arguments.
+_ENTITY = "hearth.World.entity"
 
 
 class _Owned:
@@ -76,7 +76,7 @@ class World(Service):
         limits: a `Limits`.
     """
 
-    name = WORLD
+    name = schema = WORLD
 
     def __init__(self, registry, data_dir=None, limits=None):
         super().__init__()
@@ -216,22 +216,22 @@ class World(Service):
     def handle_request(self, req):
         via = self._via
         if via is _PUBLIC or via is _ADMIN:
-            op, f = parse_op(req.term, _ADMIN_OPS if via is _ADMIN else _PUBLIC_OPS)
+            op, f = self.parse(req, WORLD_ADMIN if via is _ADMIN else WORLD)
             if op == "add":
-                return self._add(req, f["entity"], admin=via is _ADMIN)
+                return self._add(req, f["entity"], f["owner"], admin=via is _ADMIN)
             if op == "list":
                 return [e.to_term() for e in self.entities.values()]
             if op == "subscribe":
-                return self._subscribe(req)
+                return self._subscribe(req, f["subscriber"])
             if op == "unsubscribe":
-                return self._unsubscribe(req)
+                return self._unsubscribe(f["subscriber"])
             entity_id = self._known(f["id"])
             if op == "update":
                 return self._update(entity_id, f["changes"], req)
             if op == "remove":
                 return self._remove(entity_id, "removed", "by the admin")
             return self._door(req, entity_id)  # "entity"
-        op, f = parse_op(req.term, _ENTITY_OPS)
+        op, f = self.parse(req, _ENTITY)
         if via not in self.entities:
             raise ServiceError(NOT_FOUND, f"entity {via} is no longer in the world")
         if op == "update":
@@ -244,15 +244,12 @@ class World(Service):
         return self.entities[via].to_term()
 
     def _known(self, entity_id):
-        if type(entity_id) is not int:
-            raise ServiceError(INVALID_REQUEST, f"an entity id is an int, not {entity_id!r}")
         if entity_id not in self.entities:
             raise ServiceError(NOT_FOUND, f"no entity {entity_id} in the world")
         return entity_id
 
-    def _add(self, req, term, admin):
-        fields = check_fields(term)
-        owner = req.args[0] if req.args else None
+    def _add(self, req, term, owner, admin):
+        fields = check_fields(term)  # converts; the schema has checked the types
         if fields["persistent"]:
             if not admin:
                 raise ServiceError(PERMISSION_DENIED, "only the world's admin may add persistent"
@@ -267,10 +264,7 @@ class World(Service):
         elif owner is None and not admin:
             raise ServiceError(INVALID_REQUEST, "add needs the owner's capability in caps[1]"
                                " (MONITOR): the entity leaves the world when its owner goes")
-        if owner is not None:
-            if not owner.permissions & MONITOR:
-                raise ServiceError(INVALID_REQUEST, "the owner, caps[1], needs MONITOR: the"
-                                   " entity lives as long as its owner's route")
+        if owner is not None:  # the schema saw to its MONITOR
             if any(owner.same_route(c) for c in self._own):
                 raise ServiceError(INVALID_REQUEST, "the world can't own an entity:"
                                    " pass the owner's own capability")
@@ -378,12 +372,7 @@ class World(Service):
 
     # -- subscriptions -------------------------------------------------------------------
 
-    def _subscribe(self, req):
-        if not req.args:
-            raise ServiceError(INVALID_REQUEST, "subscribe needs the subscriber's capability in"
-                               " caps[1] (SEND to get the events, MONITOR so a dead one is"
-                               " dropped)")
-        sub = req.args[0]
+    def _subscribe(self, req, sub):
         req.check_own(sub, "the subscriber, caps[1],")
         origin = req.account
         self._subscribers.check(sub, origin)
@@ -393,8 +382,5 @@ class World(Service):
             "event": "world", "entities": [e.to_term() for e in self.entities.values()]})
         return {"seq": seq}
 
-    def _unsubscribe(self, req):
-        if not req.args:
-            raise ServiceError(INVALID_REQUEST, "unsubscribe needs the subscriber's capability"
-                               " in caps[1]")
-        self._subscribers.remove(req.args[0], self.proc)
+    def _unsubscribe(self, sub):
+        self._subscribers.remove(sub, self.proc)
