@@ -191,13 +191,16 @@ class Init(otp.GenServer):
         return ("ok", state)
 
     def handle_call(self, request, from_, state):
-        if request == "services":
+        # Its requests are the hearth.init schema's (hearth/otp/protocols/init.toml).
+        try:
+            op, _ = otp.schema(INIT_NAME).parse(request)
+        except otp.ServiceError as e:
+            return ("reply", ("error", e.message), state)
+        if op == "services":
             return ("reply", _status(state), state)
-        if request == "reload_services":
+        if op == "reload_services":
             return ("reply", _sync(state), state)
-        if request == "exposed":
-            return ("reply", _exposed(state), state)
-        return ("reply", ("error", f"unknown request {request!r}"), state)
+        return ("reply", _exposed(state), state)
 
 
 def _exposed(state):
