@@ -131,6 +131,7 @@ class Op:
     def __init__(self, service: str, name: str, table: Mapping[str, Any],
                  aliases: dict[str, Type], errors: Sequence[str]) -> None:
         where = f"{service} op {name!r}"
+        self.service = service  # the schema that defines it (an `extends` shares it)
         try:
             self.name = name
             self.doc = table.get("doc", "")
@@ -248,10 +249,13 @@ class Schema:
                  file: str, base: Schema | None = None) -> None:
         self.name = name
         self.file = file
+        self.aliases = {k: t.text for k, t in aliases.items()}
         self.doc = table.get("doc", "")
         self.registered = list(table.get("registered", []))
         self.section = table.get("section", "")
         self.how = table.get("how", "request/response")
+        # False while the service's code does not check requests with it yet.
+        self.checked = bool(table.get("checked", True))
         errors = tuple(table.get("errors", []))
         self.map_op = table.get("map_op")
         self.term = None
@@ -265,7 +269,8 @@ class Schema:
         self.ops.update((op, Op(name, op, t, aliases, errors))
                         for op, t in table.get("ops", {}).items())
         unknown = set(table) - {"doc", "registered", "section", "how", "errors", "map_op",
-                                "term", "ops", "reply", "request", "example", "extends"}
+                                "term", "ops", "reply", "request", "example", "extends",
+                                "checked"}
         if unknown:
             raise SchemaSyntaxError(f"{name}: unknown keys {sorted(unknown)}")
 
@@ -325,8 +330,9 @@ class Schema:
 
 
 def _type_name(term: Any) -> str:
+    name = type(term).__name__
     return {tuple: "an array", dict: "a map", type(None): "nil"}.get(
-        type(term), f"a {type(term).__name__}")
+        type(term), f"{'an' if name[0] in 'aeiou' else 'a'} {name}")
 
 
 @functools.lru_cache(maxsize=None)

@@ -94,6 +94,7 @@ class Type:
         self._check = check
         self._example = example
         self._invalid = invalid
+        self.perms = 0  # for a capability: the permissions it needs
 
     def check(self, value: Any, path: str) -> Any:
         """Return `value` (as stored: an array stays a tuple) or raise
@@ -205,7 +206,9 @@ def _cap(perms):
             raise Mismatch(path, expected, value, f"{path} needs {need}; it has"
                            f" {_perm_names(value.permissions)}")
         return value
-    return Type(f"cap({names})" if perms else "cap", expected, check, lambda: None, 1)
+    t = Type(f"cap({names})" if perms else "cap", expected, check, lambda: None, 1)
+    t.perms = perms
+    return t
 
 
 _NOUNS = {"num": "numbers (ints or finite floats)", "int": "ints", "float": "finite floats",
