@@ -258,14 +258,14 @@ class Schema:
         self.checked = bool(table.get("checked", True))
         errors = tuple(table.get("errors", []))
         self.map_op = table.get("map_op")
-        self.term = None
+        self.term: Op | None = None
         if "term" in table:
             single = {k: table[k] for k in ("doc", "reply", "errors", "request", "example")
                       if k in table}
             spec = table["term"]
             single["fields"] = [spec if ":" in spec else f"value: {spec}"]
             self.term = Op(name, "", single, aliases, errors)
-        self.ops = dict(base.ops) if base is not None else {}
+        self.ops: dict[str, Op] = dict(base.ops) if base is not None else {}
         self.ops.update((op, Op(name, op, t, aliases, errors))
                         for op, t in table.get("ops", {}).items())
         unknown = set(table) - {"doc", "registered", "section", "how", "errors", "map_op",

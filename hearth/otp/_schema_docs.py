@@ -8,9 +8,10 @@ A table sits between two marker comments in a Markdown file::
     <!-- /schema:time -->
 
 ``time`` is a *section*: the table lists every op of every schema whose
-``section`` it is (ops a schema `extends` from another are in the other's). ``python -m hearth.otp.protocols docs [FILE...]``
-rewrites the tables (default: docs/protocols.md and docs/world.md), and
-tests/schema checks that the files are up to date. Nothing here switches.
+``section`` it is (ops a schema `extends` from another are in the
+other's). ``python -m hearth.otp.protocols docs [FILE...]`` rewrites the
+tables (default: docs/protocols.md and docs/world.md), and tests/schema
+checks that the files are up to date. Nothing here switches.
 """
 
 from __future__ import annotations
