@@ -17,7 +17,6 @@ from hearth.gfx._formats import cube_mesh, encode_material, encode_texture
 from hearth.gfx._window import OPS as WINDOW_OPS
 from hearth.vm import MONITOR, SEND
 
-from ..client.conftest import client, owner, xvfb  # noqa: F401 - fixtures
 from .probe import Probe, cap_with
 
 POSITION = {"origin": [0.0, 0.0, -1.0], "orientation": [0.0, 0.0, 0.0, 1.0],
@@ -89,7 +88,7 @@ def _resources(made):
 
 @pytest.mark.hearth_timeout(120)
 def test_every_op_of_the_client_services_is_answered_with_its_schemas_reply(
-        client, runtime, proc):  # noqa: F811
+        client, runtime, proc):
     probes = {}
     made = []
     for probe, cap, op, fields, args in _valid(runtime, client):
@@ -108,7 +107,7 @@ def test_every_op_of_the_client_services_is_answered_with_its_schemas_reply(
 
 
 @PENDING
-def test_the_window_focus_ops_conform(client, proc):  # noqa: F811
+def test_the_window_focus_ops_conform(client, proc):
     win = Probe("hearth.Window")
     focus = cap_with(SEND | MONITOR)
     assert win.ask(client.window, "focus", {"focus": focus}) is True
@@ -117,7 +116,7 @@ def test_the_window_focus_ops_conform(client, proc):  # noqa: F811
 
 @PENDING
 def test_bad_fields_to_the_client_services_are_refused_naming_the_field(
-        client, runtime, proc):  # noqa: F811
+        client, runtime, proc):
     for probe, cap, op, fields, args in _valid(runtime, client):
         probe.refuse_bad_fields(cap, op, fields, args)
 
