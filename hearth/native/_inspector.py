@@ -10,8 +10,9 @@ the runtime's owner, never to a guest.
 Requests
 --------
 
-Ops in any form of `parse_op` (a bare str, ``[op, fields...]``, or a map
-``{"op": op, ...}``; optional fields may be left out of the map form).
+Ops in any form (a bare str, ``[op, fields...]``, or a map ``{"op": op,
+...}``; optional fields may be left out of the map form), checked against
+the ``hearth.Inspector`` schema (hearth/otp/protocols/inspector.toml).
 Pids are debug pids (ints). Times named ``at``/``started_at`` are readings
 of the runtime's clock; every reply that has them also has ``now``.
 

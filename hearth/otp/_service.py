@@ -46,7 +46,11 @@ an array                         ``["tick", 0.5]``
 a map                            ``{"op": "tick", "seconds": 0.5}``
 ===============================  ==================================
 
-Other keys of a map are ignored.
+Other keys of a map are ignored. A service with a schema (hearth/otp/
+protocols, `hearth.otp.Schema`) names it in `Service.schema` and checks
+each request with `Service.parse`: the op, the fields' types and the
+capability arguments, with the same forms; `parse_op` is the older,
+untyped helper, for services without one.
 
 Error kinds
 -----------
