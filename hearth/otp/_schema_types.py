@@ -27,7 +27,6 @@ switches greenlets.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Callable
 
@@ -95,6 +94,7 @@ class Type:
         self._example = example
         self._invalid = invalid
         self.perms = 0  # for a capability: the permissions it needs
+        self.ok: Callable[[Any], bool] | None = None  # a quick test, for simple types
 
     def check(self, value: Any, path: str) -> Any:
         """Return `value` (as stored: an array stays a tuple) or raise
@@ -124,7 +124,9 @@ def _simple(text, expected, ok, example, invalid):
         if not ok(value):
             raise Mismatch(path, expected, value)
         return value
-    return Type(text, expected, check, lambda: example, invalid)
+    t = Type(text, expected, check, lambda: example, invalid)
+    t.ok = ok
+    return t
 
 
 def _range_text(lo, hi):
@@ -142,14 +144,21 @@ def _number(kind, lo, hi):
     finite = kind != "int"  # NaN and infinities mean nothing to any service
     extra = _range_text(lo, hi)
     expected = base + (" " + extra if extra else "") + (", finite" if finite else "")
-    types = {"int": (int,), "num": (int, float), "float": (float,)}[kind]
-
-    def ok(v):
-        if type(v) not in types:
-            return False
-        if finite and not math.isfinite(v):
-            return False
-        return (lo is None or v >= lo) and (hi is None or v <= hi)
+    # `v - v == 0` is false for NaN and the infinities only: a cheap isfinite.
+    if kind == "int":
+        def base_ok(v):
+            return type(v) is int
+    elif kind == "float":
+        def base_ok(v):
+            return type(v) is float and v - v == 0
+    else:
+        def base_ok(v):
+            return type(v) is int or (type(v) is float and v - v == 0)
+    if lo is None and hi is None:
+        ok = base_ok
+    else:
+        def ok(v):
+            return base_ok(v) and (lo is None or v >= lo) and (hi is None or v <= hi)
     example = lo if lo is not None else (hi if hi is not None and hi < 0 else 0)
     if kind == "float":
         example = float(example)
@@ -228,14 +237,30 @@ def _list(item, lo, hi):
     expected = (f"an array of {count}{noun}" if noun
                 else f"an array of {count}items, each {item.expected}")
 
+    plain_numbers = item.text == "num"
+
     def check(value, path):
         if type(value) is not tuple:
             raise Mismatch(path, expected, value)
         if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
             raise Mismatch(path, expected, value,
                            f"{path} must be {expected}, not an array of {len(value)}")
-        for i, v in enumerate(value):
-            item.check(v, f"{path}[{i}]")
+        if plain_numbers:  # transforms, colors: the hot case, with no call per item
+            for v in value:
+                t = type(v)
+                if not (t is int or (t is float and v - v == 0)):
+                    break
+            else:
+                return value
+        elif item.ok is not None and all(map(item.ok, value)):
+            return value  # the common case, quickly
+        check_item = item._check
+        try:
+            for v in value:
+                check_item(v, path)
+        except Mismatch:  # again, naming the item (a path per item costs on the good path)
+            for i, v in enumerate(value):
+                check_item(v, f"{path}[{i}]")
         return value
     example = lambda: tuple(item.example() for _ in range(lo or 0))  # noqa: E731
     return Type(f"list({item.text}{size})", expected, check, example, "x")
@@ -263,7 +288,10 @@ def _map(keys, closed=True):
                                f" {path}; allowed: {list(keys)}")
         for k, (t, req) in keys.items():
             if k in value:
-                t.check(value[k], f"{path}.{k}")
+                try:
+                    t._check(value[k], path)
+                except Mismatch:
+                    t._check(value[k], f"{path}.{k}")  # again, naming the key
             elif req:
                 raise Mismatch(f"{path}.{k}", t.expected, None,
                                f"{path} needs a {k!r} ({t.expected})")
