@@ -2,3 +2,4 @@
 of the gfx services."""
 
 from ..client.conftest import client, owner, xvfb  # noqa: F401 - fixtures, by name
+from ..security.conftest import hearth_server  # noqa: F401, E402 - a fixture
