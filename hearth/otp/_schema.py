@@ -142,13 +142,14 @@ class Op:
             self.errors = tuple(errors) + tuple(
                 e for e in table.get("errors", []) if e not in errors)
             self.request = table.get("request") or self._request_text()
-            self.example = table.get("example")
         except SchemaSyntaxError as e:
             raise SchemaSyntaxError(f"{where}: {e}") from None
         unknown = set(table) - {"doc", "fields", "map_only", "args", "reply", "errors",
-                                "request", "example"}
+                                "request"}
         if unknown:
             raise SchemaSyntaxError(f"{where}: unknown keys {sorted(unknown)}")
+        if any(a.type.text.split("(")[0] != "cap" for a in self.args):
+            raise SchemaSyntaxError(f"{where}: a capability argument's type is a cap")
         trailing = [f.trailing for f in self.fields]
         if trailing != sorted(trailing):
             raise SchemaSyntaxError(f"{where}: only the last fields may be '?'")
@@ -260,8 +261,7 @@ class Schema:
         self.map_op = table.get("map_op")
         self.term: Op | None = None
         if "term" in table:
-            single = {k: table[k] for k in ("doc", "reply", "errors", "request", "example")
-                      if k in table}
+            single = {k: table[k] for k in ("doc", "reply", "errors", "request") if k in table}
             spec = table["term"]
             single["fields"] = [spec if ":" in spec else f"value: {spec}"]
             self.term = Op(name, "", single, aliases, errors)
@@ -269,8 +269,7 @@ class Schema:
         self.ops.update((op, Op(name, op, t, aliases, errors))
                         for op, t in table.get("ops", {}).items())
         unknown = set(table) - {"doc", "registered", "section", "how", "errors", "map_op",
-                                "term", "ops", "reply", "request", "example", "extends",
-                                "checked"}
+                                "term", "ops", "reply", "request", "extends", "checked"}
         if unknown:
             raise SchemaSyntaxError(f"{name}: unknown keys {sorted(unknown)}")
 
