@@ -216,8 +216,8 @@ class Op:
                 break
             if i >= len(args):
                 if not f.trailing:
-                    raise _invalid(f"{self.name or 'this request'} needs {f.name} as"
-                                   f" caps[{i + 1}]: {f.type.expected}")
+                    raise _invalid(f"{self.name or 'this request'} needs its {f.name} in"
+                                   f" caps[{i + 1}] ({f.type.expected})")
                 out[f.name] = None
                 continue
             try:

@@ -107,7 +107,8 @@ def test_refusals_name_the_field_and_what_was_expected(name, term, needle):
 
 def test_capability_arguments_are_counted_and_checked(proc):
     follow = schema("hearth.Inspector")
-    with pytest.raises(ServiceError, match=r"follow needs follower as caps\[1\]"):
+    with pytest.raises(ServiceError, match=r"follow needs its follower in caps\[1\]"
+                                           r" \(a capability with SEND and MONITOR\)"):
         follow.parse("follow", ())
     with pytest.raises(ServiceError, match=r"follower, caps\[1\], needs SEND and MONITOR"):
         follow.parse("follow", (vm.make_capability(SEND),))
