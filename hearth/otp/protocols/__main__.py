@@ -32,4 +32,5 @@ def main(argv):
     return 0
 
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # importing it (a walk of the package, say) runs nothing
+    sys.exit(main(sys.argv[1:]))
