@@ -130,7 +130,7 @@ static inline void hearth_req_world_entity_get(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "get");
 }
 
-/* hearth.Window ["subscribe", subscriber]: ok is true (false if already subscribed); `subscriber` needs SEND and MONITOR */
+/* hearth.Window ["subscribe", subscriber]: ok is true (false if already subscribed); `subscriber` needs SEND and MONITOR (else `permission_denied`) */
 static inline void hearth_req_window_subscribe(hearth_mp_writer *w, hearth_cap subscriber) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "subscribe");
@@ -144,14 +144,14 @@ static inline void hearth_req_window_unsubscribe(hearth_mp_writer *w, hearth_cap
     hearth_mp_put_cap(w, subscriber);
 }
 
-/* hearth.Window ["focus", focus]: ok is true: `focus`'s route gets the keyboard's events alone until `unfocus` or its route closes */
+/* hearth.Window ["focus", focus]: ok is true; the capability needs SEND and MONITOR */
 static inline void hearth_req_window_focus(hearth_mp_writer *w, hearth_cap focus) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "focus");
     hearth_mp_put_cap(w, focus);
 }
 
-/* hearth.Window ["unfocus", focus]: ok is true, or false if that route did not hold the focus */
+/* hearth.Window ["unfocus", focus]: ok is true or false (see `hearth/gfx/_window.py`) */
 static inline void hearth_req_window_unfocus(hearth_mp_writer *w, hearth_cap focus) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "unfocus");
