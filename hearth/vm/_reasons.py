@@ -47,7 +47,22 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     The reason is ``("error", type name, message, formatted traceback)``: it
     names the exception but holds no live object.
     """
-    return ("error", type(exc).__qualname__, _safe_str(exc), format_traceback(exc))
+    name = type(exc).__qualname__
+    text = _safe_str(exc)
+    if exc.__cause__ is not None or (exc.__context__ is not None
+                                     and not exc.__suppress_context__):
+        return ("error", name, text, format_traceback(exc))
+    # One exception, no chain (a crash, usually): `format_traceback`'s text
+    # without its chain walk, and with the message formatted once.
+    tb = exc.__traceback__
+    parts = []
+    if tb is not None:
+        parts.append("Traceback (most recent call last):\n")
+        while tb is not None:
+            parts.append(_frame_text(tb.tb_frame.f_code, tb.tb_lineno))
+            tb = tb.tb_next
+    parts.append(f"{name}: {text}\n" if text else f"{name}\n")
+    return ("error", name, text, "".join(parts))
 
 
 def _safe_str(exc: BaseException) -> str:
