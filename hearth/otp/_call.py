@@ -7,9 +7,10 @@ The wire protocol, in msgpack terms (see `_codec`):
 - cast: ``("$cast", request)``.
 
 A caller waits on a reply mailbox of its own (kept in its process
-dictionary and reused), monitors the server from it, and on timeout
-destroys it: a late reply then goes to a closed route and is dropped by the
-kernel, so it can never show up later (O2).
+dictionary and reused), monitors the server from it (and keeps that
+monitor for its next calls), and on timeout destroys it: a late reply then
+goes to a closed route and is dropped by the kernel, so it can never show
+up later (O2).
 """
 
 from __future__ import annotations
@@ -106,9 +107,13 @@ def _decode(data, caps):
         return decode(data, caps)
 
 
+_MONITORS_KEPT = 8  # servers whose monitor a caller keeps between calls
+
+
 def _reply_box(proc):
     """The caller's reply mailbox entry: ``(mailbox, SEND capability to it,
-    the call's capability list)``."""
+    the call's capability list, kept monitors)``; the last maps a server's
+    `Cap` to the reference of the monitor this mailbox holds on it."""
     d = proc.dictionary
     if d is None:
         d = proc.dictionary = {}
@@ -116,8 +121,63 @@ def _reply_box(proc):
     if entry is None or entry[0].closed:
         mb = proc.create_mailbox()
         cap = mb.make_capability(SEND)
-        entry = d[_KEY] = (mb, cap, (cap,))
+        entry = d[_KEY] = (mb, cap, (cap,), {})
     return entry
+
+
+# -- kept monitors -------------------------------------------------------------------------
+#
+# A caller monitors a server from its reply mailbox, so that the server's
+# death ends the call at once. Making and dropping that monitor on every
+# call cost about a tenth of a call, so the monitor is kept between calls
+# (up to `_MONITORS_KEPT` servers a caller, oldest dropped first) and only
+# a `Down` or a timeout ends it:
+#
+# - a Down only ever lands in the reply mailbox, never in mailbox 0, and
+#   the reply mailbox is drained of anything left over (a kept monitor's
+#   Down, a late deferred reply) before each call sends; so nothing stale
+#   is ever taken for the answer of a later call;
+# - a server that died between two calls left its Down queued: the drain
+#   forgets that monitor, and a fresh one reports the death at once, with
+#   ``noproc`` as for a server that was never called;
+# - a timeout destroys the reply mailbox and, with it, every monitor it
+#   held (rule V11).
+
+
+def _forget(mons, ref):
+    """Drop the kept monitor `ref` (it fired). Switches: never."""
+    for server, kept in mons.items():
+        if kept == ref:
+            del mons[server]
+            return
+
+
+def _drain_stale(mb, mons):
+    """Take what earlier calls left in the reply mailbox: Downs of kept
+    monitors (forgotten here) and late replies. Switches: never."""
+    while True:
+        sig = mb.try_recv()
+        if sig is None:
+            return
+        if type(sig) is Down:
+            sig.cap.release()
+            _forget(mons, sig.ref)
+        elif type(sig) is Message:
+            _release(sig.caps)
+
+
+def _monitor(proc, server, mb, mons):
+    """A monitor of `server` from `mb`, kept for later calls (the oldest
+    kept one is dropped if there are too many); None if `server` lacks
+    MONITOR. Switches: never."""
+    if not server.perms & MONITOR:
+        return None
+    ref = server.monitor(mb)
+    if len(mons) >= _MONITORS_KEPT:
+        oldest = next(iter(mons))
+        proc.demonitor(mons.pop(oldest), flush=True)
+    mons[server] = ref
+    return ref
 
 
 def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
@@ -140,26 +200,33 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
             calling process, which could never answer while it waits (OTP
             fails such a call at once too); nothing is sent.
 
+    The caller keeps its monitor of `server` for later calls (see "kept
+    monitors" above).
+
     Switches: always (never when it raises ``calling_self``).
     """
     proc = current_process()
-    if type(server) is Cap and is_self(server):
-        raise CallError(f"calling_self: {request!r} was sent to the calling process itself,"
-                        " which can't answer while it waits"[:300], "calling_self")
     d = proc.dictionary
     entry = None if d is None else d.get(_KEY)
     if entry is None or entry[0].closed:
         entry = _reply_box(proc)
-    mb = entry[0]
+    mb, _, caps, mons = entry
+    if len(mb):
+        _drain_stale(mb, mons)
+    ref = mons.get(server) if type(server) is Cap else None
+    if ref is None:
+        # Not called before (or its monitor fired): a server kept in `mons`
+        # was checked already, and its route can't change.
+        if type(server) is Cap and is_self(server):
+            raise CallError(f"calling_self: {request!r} was sent to the calling process"
+                            " itself, which can't answer while it waits"[:300], "calling_self")
+        ref = _monitor(proc, server, mb, mons)
     rt = proc.runtime
     tag = rt.make_ref()
     term = ("$call", tag, request)
     data = _pack(term)
     if data is None:
         data, caps = encode(term, [entry[1]])
-    else:
-        caps = entry[2]
-    ref = server.monitor(mb) if server.perms & MONITOR else None
     server.send(data, caps)
     if timeout is None:
         deadline = remaining = None
@@ -173,9 +240,7 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
     while True:
         sig = mb.recv(remaining)
         if sig is None:
-            if ref is not None:
-                proc.demonitor(ref, flush=True)
-            mb.destroy()
+            mb.destroy()  # drops every monitor it held, and any late reply
             (proc.dictionary or {}).pop(_KEY, None)
             raise CallTimeout(f"no reply to {request!r} within {timeout}s", "timeout")
         if type(sig) is Message:
@@ -184,12 +249,11 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
             except DecodeError:
                 got = None
             if type(got) is tuple and len(got) == 3 and got[0] == "$reply" and got[1] == tag:
-                if ref is not None:
-                    proc.demonitor(ref, flush=True)
                 return got[2]
             _release(sig.caps)
         elif type(sig) is Down:
             sig.cap.release()
+            _forget(mons, sig.ref)
             if sig.ref == ref:
                 raise ServerExited(f"server exited during call: {sig.reason!r}", sig.reason)
         if deadline is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._process import Process, current_process
+from ._process import Process, current_process, current_process_or_none
 from ._table import Cap
 
 if TYPE_CHECKING:
@@ -53,8 +53,6 @@ def is_self(cap: Cap) -> bool:
     """True if `cap` names a mailbox (open or closed) of the calling
     process: a call through it could never be answered while the caller
     waits. False outside a process. Switches: never."""
-    from ._process import current_process_or_none
-
     me = current_process_or_none()
     return me is not None and getattr(cap._route, "_proc", None) is me
 

@@ -8,7 +8,7 @@ or any other plain-data term a process chose with `exit(reason)`.
 from __future__ import annotations
 
 import linecache
-from types import TracebackType
+from types import CodeType, TracebackType
 from typing import Any
 
 from ._errors import BadReason
@@ -47,7 +47,22 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     The reason is ``("error", type name, message, formatted traceback)``: it
     names the exception but holds no live object.
     """
-    return ("error", type(exc).__qualname__, _safe_str(exc), format_traceback(exc))
+    name = type(exc).__qualname__
+    text = _safe_str(exc)
+    if exc.__cause__ is not None or (exc.__context__ is not None
+                                     and not exc.__suppress_context__):
+        return ("error", name, text, format_traceback(exc))
+    # One exception, no chain (a crash, usually): `format_traceback`'s text
+    # without its chain walk, and with the message formatted once.
+    tb = exc.__traceback__
+    parts = []
+    if tb is not None:
+        parts.append("Traceback (most recent call last):\n")
+        while tb is not None:
+            parts.append(_frame_text(tb.tb_frame.f_code, tb.tb_lineno))
+            tb = tb.tb_next
+    parts.append(f"{name}: {text}\n" if text else f"{name}\n")
+    return ("error", name, text, "".join(parts))
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -67,7 +82,8 @@ def format_traceback(exc: BaseException | None) -> str:
 
     Python 3.11's `traceback` module parses source to place carets, which
     made formatting the reason of a crash cost about 18 µs; this costs about
-    4 µs, which matters when thousands of processes crash at once.
+    4 µs (less for frames it has formatted before: their text is cached),
+    which matters when thousands of processes crash at once.
     """
     chain: list[tuple[BaseException, str]] = []
     seen = set()
@@ -90,17 +106,36 @@ def format_traceback(exc: BaseException | None) -> str:
             parts.append("Traceback (most recent call last):\n")
             tb: TracebackType | None = exc.__traceback__
             while tb is not None:
-                code = tb.tb_frame.f_code
-                lineno = tb.tb_lineno
-                parts.append(f'  File "{code.co_filename}", line {lineno}, in {code.co_name}\n')
-                line = linecache.getline(code.co_filename, lineno).strip()
-                if line:
-                    parts.append(f"    {line}\n")
+                parts.append(_frame_text(tb.tb_frame.f_code, tb.tb_lineno))
                 tb = tb.tb_next
         text = _safe_str(exc)
         name = type(exc).__qualname__
         parts.append(f"{name}: {text}\n" if text else f"{name}\n")
     return "".join(parts)
+
+
+# The text of one traceback entry, by (code object, line): a crash storm
+# formats the same few frames thousands of times, and the source line
+# lookup was most of the cost. Keyed by the code object's identity (the
+# entry holds the object, so its id can't be reused while cached): a
+# reloaded module has new code objects, and so gets its new source lines.
+_FRAME_TEXTS: dict[tuple[int, int], tuple[CodeType, str]] = {}
+_FRAME_TEXTS_MAX = 4096
+
+
+def _frame_text(code: CodeType, lineno: int) -> str:
+    key = (id(code), lineno)
+    hit = _FRAME_TEXTS.get(key)
+    if hit is not None and hit[0] is code:
+        return hit[1]
+    text = f'  File "{code.co_filename}", line {lineno}, in {code.co_name}\n'
+    line = linecache.getline(code.co_filename, lineno).strip()
+    if line:
+        text += f"    {line}\n"
+    if len(_FRAME_TEXTS) >= _FRAME_TEXTS_MAX:
+        _FRAME_TEXTS.clear()
+    _FRAME_TEXTS[key] = (code, text)
+    return text
 
 
 def check_reason(reason: Any, _depth: int = 0) -> Any:

@@ -87,7 +87,8 @@ class Runtime:
         self._new_pid = itertools.count(1).__next__
         self._new_route_id = itertools.count(1).__next__
         self._new_ref = itertools.count(1).__next__
-        self._exits: deque[ExitRecord] = deque(maxlen=exit_history)
+        # (pid, name, reason, at, observed) of recent exits; see `exits()`
+        self._exits: deque[tuple[int, str, Any, float, bool]] = deque(maxlen=exit_history)
         self.crashes: list[ExitRecord] = []  # ExitRecords of crashes nobody was told of
         self._closed = False
         self.data_dir = data_dir
@@ -331,7 +332,11 @@ class Runtime:
             told = told or observed
             if p.greenlet is None:  # a foreign stand-in: no greenlet, no history
                 continue
-            self._exits.append(ExitRecord(p.pid, p.name or "", r, self.clock.now(), observed))
+            # Kept as a plain tuple: `exits()` makes the records (a frozen
+            # dataclass costs about a microsecond to build, for every death).
+            meta = p.metadata
+            self._exits.append((p.pid, (meta.get("name") if meta else None) or "", r,
+                                self.clock.now(), observed))
             if p.greenlet is not current:
                 self._sched.interrupt(p)
         if not told and not linked and _is_crash(reason):
@@ -482,7 +487,7 @@ class Runtime:
 
     def exits(self) -> list[ExitRecord]:
         """The recent exits, oldest first (bounded). Switches: never."""
-        return list(self._exits)
+        return [ExitRecord(*t) for t in self._exits]
 
     def __len__(self):
         """Live processes (including ones still unwinding)."""

@@ -1,0 +1,67 @@
+"""Error reasons: the text of a crash's traceback (rule V14).
+
+`error_reason` formats a lone exception on a fast path and caches each
+frame's text; these hold it to `traceback`'s own layout (less the column
+carets) and to the source a code object really has.
+"""
+
+import traceback
+
+from hearth import vm
+from hearth.vm._reasons import error_reason, format_traceback
+
+
+def _raise_lone():
+    raise ValueError("lone failure")
+
+
+def _raise_bare():
+    raise KeyError
+
+
+def _standard(exc):
+    """The interpreter's own text, without the caret lines."""
+    lines = traceback.format_exception(exc)
+    text = "".join(lines)
+    return "".join(
+        line + "\n" for line in text.splitlines() if not set(line.strip()) <= set("^~")
+    )
+
+
+def test_a_lone_exception_is_formatted_as_the_interpreter_does(proc):
+    for fn in (_raise_lone, _raise_bare):
+        for _ in range(2):  # the second time its frames come from the cache
+            try:
+                fn()
+            except Exception as e:
+                reason = error_reason(e)
+                assert reason[:3] == ("error", type(e).__qualname__, str(e))
+                assert reason[3] == format_traceback(e) == _standard(e)
+
+
+def test_a_crash_reason_names_the_line_that_raised(proc):
+    vm.spawn_monitor(_raise_lone)
+    sig = vm.recv(timeout=5)
+    _, name, message, tb = sig.reason
+    assert (name, message) == ("ValueError", "lone failure")
+    assert tb.endswith('    raise ValueError("lone failure")\nValueError: lone failure\n')
+
+
+def test_new_code_at_the_same_line_gets_its_own_source_text(tmp_path):
+    # Two code objects from one file name and line, as a reloaded module
+    # has: each shows the source its file had when it was first formatted.
+    path = tmp_path / "mod.py"
+    texts = []
+    for body in ('raise ValueError("first")', 'raise ValueError("second")'):
+        path.write_text(f"def f():\n    {body}\n")
+        import linecache
+
+        linecache.checkcache(str(path))
+        namespace = {}
+        exec(compile(path.read_text(), str(path), "exec"), namespace)
+        try:
+            namespace["f"]()
+        except ValueError as e:
+            texts.append(error_reason(e)[3])
+    assert 'raise ValueError("first")' in texts[0]
+    assert 'raise ValueError("second")' in texts[1]
