@@ -32,7 +32,7 @@ class Sink(list):
 def _displayhook(value):
     """`sys.displayhook` for everyone: in a shell's process, the value's
     repr goes to its session and into its ``_``; elsewhere, as before."""
-    sink = _sinks.get(gevent.getcurrent())
+    sink = _current_sink()
     if sink is None:
         return _original_displayhook(value)
     if value is None:
@@ -46,6 +46,13 @@ def _displayhook(value):
 _original_displayhook = sys.displayhook
 
 
+def _current_sink():
+    try:
+        return _sinks.get(gevent.getcurrent())
+    except Exception:  # noqa: BLE001 - at interpreter exit: no sinks any more
+        return None
+
+
 class _Tee:
     """A text stream that writes to the current greenlet's sink, if it has
     one, else to the stream it replaced."""
@@ -54,18 +61,18 @@ class _Tee:
         self._under = under
 
     def write(self, text):
-        sink = _sinks.get(gevent.getcurrent())
+        sink = _current_sink()
         if sink is None:
             return self._under.write(text)
         sink.append(str(text))
         return len(text)
 
     def flush(self):
-        if _sinks.get(gevent.getcurrent()) is None:
+        if _current_sink() is None:
             self._under.flush()
 
     def isatty(self):
-        return False if _sinks.get(gevent.getcurrent()) is not None else self._under.isatty()
+        return False if _current_sink() is not None else self._under.isatty()
 
     def __getattr__(self, name):
         return getattr(self._under, name)
