@@ -47,15 +47,17 @@ def default_history(environ=None):
 
 
 class _Interrupts:
-    """Counts SIGINTs while installed (a Python-level handler: it only sets
-    a flag, which the waiting loop reads)."""
+    """SIGINT for the whole session: at the prompt (`reading`) it raises
+    KeyboardInterrupt, as Python's own handler would, so readline drops the
+    line; while an evaluation runs it only counts (a Python-level handler,
+    run between bytecodes; the waiting loop reads the count)."""
 
     def __init__(self):
         self.count = 0
+        self.reading = False
         self._old = None
 
     def __enter__(self):
-        self.count = 0
         try:
             self._old = signal.signal(signal.SIGINT, self._on_sigint)
         except ValueError:  # not the main thread: no Ctrl+C, then
@@ -63,6 +65,8 @@ class _Interrupts:
         return self
 
     def _on_sigint(self, signum, frame):
+        if self.reading:
+            raise KeyboardInterrupt
         self.count += 1
 
     def __exit__(self, *exc):
@@ -70,26 +74,25 @@ class _Interrupts:
             signal.signal(signal.SIGINT, self._old)
 
 
-def _evaluate(session, source, out):
-    """Send `source` to `session`; the answer. Ctrl+C meanwhile asks the
-    session to interrupt the evaluation. Switches: always."""
+def _evaluate(session, source, ints):
+    """Send `source` to `session`; the answer. Ctrl+C meanwhile (counted by
+    `ints`) asks the session to interrupt the evaluation. Switches: always."""
     box = vm.create_mailbox()
     try:
         ref = session.monitor(box)
         send_request(session, {"op": "eval", "source": source}, box.make_capability(SEND))
-        with _Interrupts() as ints:
-            asked = 0
-            while True:
-                sig = box.recv(POLL)
-                if sig is None:
-                    if ints.count > asked:
-                        asked = ints.count
-                        otp.request(session, "interrupt", timeout=15)
-                    continue
-                if type(sig) is Down and sig.ref == ref:
-                    sig.cap.release()
-                    raise CallError(f"the session ended: {vm.format_reason(sig.reason)}")
-                return read_reply(sig)
+        asked = ints.count
+        while True:
+            sig = box.recv(POLL)
+            if sig is None:
+                if ints.count > asked:
+                    asked = ints.count
+                    otp.request(session, "interrupt", timeout=15)
+                continue
+            if type(sig) is Down and sig.ref == ref:
+                sig.cap.release()
+                raise CallError(f"the session ended: {vm.format_reason(sig.reason)}")
+            return read_reply(sig)
     finally:
         box.destroy()
 
@@ -156,10 +159,15 @@ def interact(root, *, out=None, err=None):
     out.flush()
     lines = []
     code = OK
+    ints = _Interrupts().__enter__()
     try:
         while True:
             try:
-                line = input(MORE if lines else PROMPT)
+                ints.reading = True
+                try:
+                    line = input(MORE if lines else PROMPT)
+                finally:
+                    ints.reading = False
             except EOFError:
                 out.write("\n")
                 break
@@ -169,7 +177,7 @@ def interact(root, *, out=None, err=None):
                 continue
             lines.append(line)
             try:
-                answer = _evaluate(session, "\n".join(lines), out)
+                answer = _evaluate(session, "\n".join(lines), ints)
             except otp.ServiceError as e:
                 err.write(f"hibashi: {e.message}\n")
                 lines = []
@@ -187,6 +195,7 @@ def interact(root, *, out=None, err=None):
             if answer["exit"]:
                 break
     finally:
+        ints.__exit__()
         save()
         try:
             if code == OK:

@@ -49,3 +49,23 @@ class Client:
 
     def stop(self):
         return self.program.stop()
+
+
+def tmux_shell(argv, cols=120, rows=40):
+    """`tests.tui.tmux.Tmux` running `argv` under bash rather than sh:
+    Ctrl+C reaches the whole foreground group, and bash (unlike dash)
+    outlives a child that handled it, so the pane can still show
+    ``[exited N]``."""
+    import shlex
+    import uuid
+
+    from tests.tui.tmux import Tmux
+
+    t = Tmux.__new__(Tmux)
+    t.name = f"hearth-test-{uuid.uuid4().hex[:10]}"
+    t.cols, t.rows = cols, rows
+    command = " ".join(shlex.quote(a) for a in argv)
+    script = f"{command}; echo \"[exited $?]\"; exec sleep 3600"
+    t._tmux("new-session", "-d", "-s", t.name, "-x", str(cols), "-y", str(rows),
+            "bash", "-c", script)
+    return t
