@@ -32,7 +32,9 @@ Tools: like hearth-server, the client serves its operator's tools
 the ``hearth.init.Daemon`` hook's answer, by default its whole registry:
 ``--ipc PATH``, default ``$HEARTH_CLIENT_SOCK``, else
 ``$XDG_RUNTIME_DIR/hearth-client.sock``, else a per-user path, so it never
-collides with a server's on the same machine (``--no-ipc``: none). It runs
+collides with a server's on the same machine (``--no-ipc``: none). A
+second client finds the default path taken and runs without a socket,
+saying so; a ``--ipc PATH`` that is taken stops the client. It runs
 the inspector and the shell service (``hearth.Shell``, docs/shell.md), and,
 for a ``--root DIR`` given by hand, ``hearth.fs.Filesystem`` on it and a
 watch of its files (``--watch SECONDS``, as the server's). None of these is
@@ -257,7 +259,14 @@ def _serve_tools(registry, args):
     if not args.ipc:
         return
     daemon_root = _hook_root(registry, "hearth.init.Daemon", registry)
-    args.listeners.append(net.listen_unix(args.ipc, root=daemon_root))
+    try:
+        args.listeners.append(net.listen_unix(args.ipc, root=daemon_root))
+    except (net.NetError, OSError) as e:
+        if args.ipc_given:
+            raise
+        # The default path, taken meanwhile by another client: run on without.
+        log.warning("no IPC socket for tools: %s (give --ipc PATH)", e)
+        return
     log.info("tools attach at %s", args.ipc)
 
 
@@ -387,12 +396,18 @@ def main(argv=None):
     # the installed package, which nothing should write into.
     args.serve_files = args.root is not None
     args.watch = args.watch if args.root is not None and args.watch > 0 else None
+    args.ipc_given = bool(args.ipc) and not args.no_ipc
     args.ipc = None if args.no_ipc else (args.ipc or client_socket_path())
     args.listeners = []
     taken = _ipc_taken(args.ipc)
-    if taken:
+    if taken and args.ipc_given:
         log.error("hearth-client could not start: %s", taken)
         return 1
+    if taken:
+        # Several clients on one machine: the first has the default
+        # socket; the others run without one, saying so.
+        log.warning("no IPC socket for tools: %s", taken)
+        args.ipc = None
 
     display = None if args.headless else open_display(args.size, title="Hearth")
     rt = vm.Runtime(data_dir=args.data_dir)
@@ -437,7 +452,7 @@ def _ipc_taken(path):
     if os.path.exists(path) and not stat.S_ISSOCK(os.stat(path).st_mode):
         return f"{path} exists and is not a socket; not touching it (give --ipc PATH)"
     if probe(path) == LIVE:
-        return f"another Hearth runtime is listening at {path} (give --ipc PATH or --no-ipc)"
+        return f"another Hearth runtime is listening at {path} (give --ipc PATH)"
     return None
 
 

@@ -49,10 +49,21 @@ def test_tools_attach_to_a_headless_client(tmp_path):
             assert "; client, " in out  # the banner: a session of the client
             assert "hibashi> True\n" in out
             assert "b'name = \"clo'" in out
-            # A second client can't take the first one's socket.
+            # A second client can't take the first one's socket: told to
+            # (--ipc), it stops; by default, it runs on without one.
             second = Program("hearth.client", "--headless", "--ipc", client.sock)
             assert second.proc.wait(timeout=60) == 1
+            second.stop()
             assert any("another Hearth runtime is listening at" in line for line in second.lines)
+            third = Program("hearth.client", "--headless",
+                            env={"HEARTH_CLIENT_SOCK": client.sock})
+            try:
+                third.wait_for("no IPC socket for tools: another Hearth runtime is listening")
+                third.wait_for("client running")
+            finally:
+                assert third.stop() == 0
+            code, out = _ctl("--sock", client.sock, "services")
+            assert code == 0 and "hearth.fs.Filesystem" in out, out  # still the first's
         finally:
             assert client.stop() == 0, "".join(client.program.lines[-30:])
     finally:
