@@ -11,8 +11,7 @@ import pydoc
 
 import gevent
 
-from hearth import otp, vm
-from hearth import world as _world
+from hearth import otp, vm, world as _world
 from hearth.otp import decode, encode
 from hearth.vm import MONITOR, SEND, Cap, Down, Exit, Message
 
@@ -239,7 +238,7 @@ def make_helpers(session):
     def monitor(cap):
         return vm.monitor(cap)
 
-    def l(path):  # noqa: E741 - Erlang's name
+    def l(path):  # noqa: E743 - Erlang's name
         with open(os.path.expanduser(path), "rb") as f:
             data = f.read()
         lid = vm.current_runtime().lumps.put(data)

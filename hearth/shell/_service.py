@@ -19,7 +19,7 @@ import os
 import sys
 
 from hearth import __version__, otp, vm
-from hearth.otp import ServiceError, Service
+from hearth.otp import Service, ServiceError
 from hearth.vm import MONITOR, SEND
 
 from . import _helpers, _output, _session

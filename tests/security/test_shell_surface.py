@@ -11,9 +11,8 @@ import pytest
 
 from hearth import otp, vm
 from hearth._views import NEVER_EXPOSED, client_view, exposed_services, peer_view
-from hearth.native import start_filesystem, start_inspector
+from hearth.native import start_inspector
 from hearth.shell import SHELL, start_shell
-
 from tests.security.conftest import SECRET
 from tests.shell.shell_harness import Client, run_hibashi
 

@@ -23,7 +23,7 @@ def hibashi_argv(sock):
 def run_hibashi(sock, *lines, timeout=90, env=None):
     """Run the real hibashi on `sock` with `lines` on its stdin (then EOF);
     ``(exit code, everything it printed)``."""
-    done = subprocess.run(hibashi_argv(sock), input="".join(l + "\n" for l in lines),
+    done = subprocess.run(hibashi_argv(sock), input="".join(line + "\n" for line in lines),
                           capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, **(env or {})))
     return done.returncode, done.stdout + done.stderr

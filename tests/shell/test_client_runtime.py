@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 from hearth._sockpath import client_socket_path, socket_path
-
 from tests.net.servers import Program
 
 from .shell_harness import Client, Server, run_hibashi

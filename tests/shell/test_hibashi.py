@@ -66,7 +66,8 @@ def test_the_helpers(server, tmp_path):
     blob.write_bytes(b"hello")
     code, out = run_hibashi(
         server.sock, "ps()", "i(vm.self_pid())", "tree()", "lookup('clock') is not None",
-        "lookup('no-such-name')", "call('counter-guest', 'get')", "call('counter-guest', ['add', 5])",
+        "lookup('no-such-name')", "call('counter-guest', 'get')",
+        "call('counter-guest', ['add', 5])",
         f"l({str(blob)!r})", "logs(limit=3)", "world", "help(ps)", "help()",
         "call('no-such-name', 'get')")
     assert code == 0, out
