@@ -128,6 +128,7 @@ def compile_and_load(session, path):
     try:
         out = os.path.join(scratch, os.path.basename(m.file))
         problem = _build(sources, out)
+        built = time.monotonic()
         if problem is not None:
             print(problem)
             print(f"c: the build failed; {m.name} runs on, unchanged")
@@ -148,10 +149,13 @@ def compile_and_load(session, path):
         return {"service": m.name, "action": "unchanged", "pid": before,
                 "seconds": time.monotonic() - started}
     _write_over(m.file, data)
+    reloading = time.monotonic()
     changes, rows = _reload(registry)
+    reloaded = time.monotonic()
     after = _pids(registry).get(m.name)
     row = rows.get(m.name, {})
     seconds = time.monotonic() - started
+    steps = (f"build {built - started:.2f} s, reload {reloaded - reloading:.2f} s")
     if row.get("state") != "running":
         print(f"c: built {os.path.basename(m.file)}, but {m.name} is {row.get('state')}:"
               f" {row.get('reason')}")
@@ -162,13 +166,13 @@ def compile_and_load(session, path):
         return {"service": m.name, "action": "failed", "pid": after, "seconds": seconds}
     if before is None:
         action = "started"
-        print(f"c: started {m.name} (pid {after}) in {seconds:.2f} s")
+        print(f"c: started {m.name} (pid {after}) in {seconds:.2f} s ({steps})")
     elif before == after:
         action = "upgraded"
-        print(f"c: upgraded {m.name} in place (pid {after} kept) in {seconds:.2f} s")
+        print(f"c: upgraded {m.name} in place (pid {after} kept) in {seconds:.2f} s ({steps})")
     else:
         action = "restarted"
-        print(f"c: restarted {m.name} (pid {before} -> {after}) in {seconds:.2f} s")
+        print(f"c: restarted {m.name} (pid {before} -> {after}) in {seconds:.2f} s ({steps})")
     others = sorted({n for v in changes.values() for n in v} - {m.name})
     if others:
         print(f"c: the reload also touched: {', '.join(others)}")
