@@ -1,13 +1,19 @@
 """Where the IPC daemon's Unix socket lives, for the daemon and its clients.
 
 One rule, shared by the daemon (which binds the socket) and by
-`hearth-ctl` and `hearth-tui` (which connect to it):
+`hearth-ctl`, `hearth-tui` and `hibashi` (which connect to it):
 
 1. ``$HEARTH_SOCK``, if set and not empty;
 2. else ``$XDG_RUNTIME_DIR/hearth.sock``, if ``XDG_RUNTIME_DIR`` is set;
 3. else ``/tmp/hearth-<uid>/hearth.sock`` (``tempfile.gettempdir()`` in
    place of ``/tmp``), a per-user directory made with mode 0700 by
    `prepare_socket_dir`.
+
+A client (``hearth-client``) serves tools too, on a socket of its own so
+that a client and a server on one machine never collide
+(`client_socket_path`): ``$HEARTH_CLIENT_SOCK``, else
+``$XDG_RUNTIME_DIR/hearth-client.sock``, else
+``/tmp/hearth-<uid>/hearth-client.sock``.
 
 Nothing here uses gevent or the kernel, so it is safe anywhere.
 """
@@ -20,7 +26,9 @@ import tempfile
 
 __all__ = [
     "SOCKET_NAME",
+    "CLIENT_SOCKET_NAME",
     "socket_path",
+    "client_socket_path",
     "fallback_dir",
     "prepare_socket_dir",
     "probe",
@@ -30,6 +38,7 @@ __all__ = [
 ]
 
 SOCKET_NAME = "hearth.sock"
+CLIENT_SOCKET_NAME = "hearth-client.sock"
 
 LIVE = "live"  # something accepts connections there
 STALE = "stale"  # a socket file nobody listens on (a runtime that crashed)
@@ -56,6 +65,19 @@ def socket_path(environ=None):
     if runtime_dir:
         return os.path.join(runtime_dir, SOCKET_NAME)
     return os.path.join(fallback_dir(), SOCKET_NAME)
+
+
+def client_socket_path(environ=None):
+    """The socket a ``hearth-client`` serves tools on, by the rules above
+    (``$HEARTH_CLIENT_SOCK`` in place of ``$HEARTH_SOCK``). Switches: never."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("HEARTH_CLIENT_SOCK")
+    if explicit:
+        return explicit
+    runtime_dir = env.get("XDG_RUNTIME_DIR")
+    if runtime_dir:
+        return os.path.join(runtime_dir, CLIENT_SOCKET_NAME)
+    return os.path.join(fallback_dir(), CLIENT_SOCKET_NAME)
 
 
 def prepare_socket_dir(path):

@@ -21,7 +21,8 @@ inspector (it makes capabilities from pids), ``hearth.net.Peers`` (other
 peers' roots), init and its hooks (reload, start and stop services), the
 writable filesystem (writing into a watched root runs code on reload), the
 terminal factory (runs programs on the machine), the world's admin
-capability (changes any entity by id, adds persistent ones). Supervisors
+capability (changes any entity by id, adds persistent ones), the shell
+service (``hearth.Shell``: runs any Python in the runtime). Supervisors
 are never registered, so no view reaches them. The IPC socket is not a trust
 boundary: its owner-only file mode makes whoever opens it the operator,
 who gets the whole registry (``hearth.init.Daemon`` may narrow it).
@@ -91,6 +92,7 @@ NEVER_EXPOSED = frozenset({
     "hearth.fs.Filesystem",
     "hearth.terminal.TerminalFactory",
     "hearth.World.Admin",
+    "hearth.Shell",
 })
 
 

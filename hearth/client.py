@@ -27,6 +27,19 @@ reports every service running and the world has gone quiet (every process
 blocked in a receive), then draws ``--frames`` more frames and saves one. ``--headless`` runs
 without a window (no graphical services): a peer that only connects.
 
+Tools: like hearth-server, the client serves its operator's tools
+(``hearth-ctl``, ``hearth-tui``, ``hibashi``) on an IPC socket whose root is
+the ``hearth.init.Daemon`` hook's answer, by default its whole registry:
+``--ipc PATH``, default ``$HEARTH_CLIENT_SOCK``, else
+``$XDG_RUNTIME_DIR/hearth-client.sock``, else a per-user path, so it never
+collides with a server's on the same machine (``--no-ipc``: none). A
+second client finds the default path taken and runs without a socket,
+saying so; a ``--ipc PATH`` that is taken stops the client. It runs
+the inspector and the shell service (``hearth.Shell``, docs/shell.md), and,
+for a ``--root DIR`` given by hand, ``hearth.fs.Filesystem`` on it and a
+watch of its files (``--watch SECONDS``, as the server's). None of these is
+ever in the view the server gets.
+
 Every client mirrors the shared world (``hearth.World``: the server's with
 ``--server``, else one of its own started here, so the single-player path
 is the same code): a mirror process keeps a renderer object per entity in
@@ -44,11 +57,13 @@ import getpass  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import stat  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
 from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
+from hearth._sockpath import LIVE, client_socket_path, probe  # noqa: E402
 from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
 from hearth import __version__, net, otp, vm, world  # noqa: E402
 from hearth.gfx import (  # noqa: E402
@@ -59,7 +74,14 @@ from hearth.gfx import (  # noqa: E402
     open_display,
     start_client_services,
 )
-from hearth.native import request, start_time_services, start_wasm_spawner  # noqa: E402
+from hearth.native import (  # noqa: E402
+    request,
+    start_filesystem,
+    start_inspector,
+    start_time_services,
+    start_wasm_spawner,
+)
+from hearth.shell import start_shell  # noqa: E402
 
 DEFAULT_INIT = "kindling.init:boot"
 
@@ -216,19 +238,59 @@ def _settle(registry, window, timeout=SETTLE_TIMEOUT):
     request(window, "screenshot", timeout=30)  # a frame drawn after that
 
 
+def _hook_root(registry, name, default):
+    """The root an init hook (``hearth.init.Daemon``) answers, or `default`
+    (as hearth-server asks it). Switches: always."""
+    hook = otp.lookup(registry, name)
+    if hook is None:
+        return default
+    root = otp.request(hook, "root", timeout=10)
+    hook.release()
+    if not isinstance(root, vm.Cap):
+        raise ValueError(f"{name} answered {root!r}, not a capability")
+    return root
+
+
+def _serve_tools(registry, args):
+    """The IPC socket for the operator's tools (hearth-ctl, hearth-tui,
+    hibashi): its root is the ``hearth.init.Daemon`` hook's answer, by
+    default this client's whole registry; never handed to the server.
+    Switches: always."""
+    if not args.ipc:
+        return
+    daemon_root = _hook_root(registry, "hearth.init.Daemon", registry)
+    try:
+        args.listeners.append(net.listen_unix(args.ipc, root=daemon_root))
+    except (net.NetError, OSError) as e:
+        if args.ipc_given:
+            raise
+        # The default path, taken meanwhile by another client: run on without.
+        log.warning("no IPC socket for tools: %s (give --ipc PATH)", e)
+        return
+    log.info("tools attach at %s", args.ipc)
+
+
 def _boot(display, stop, args, root):
     registry = otp.start_registry()
     start_time_services(registry)
     start_wasm_spawner(registry)
+    start_inspector(registry)
     if not args.server:
         world.start_world(registry)  # single player: a world of our own, the same mirror
+    start_shell(registry, root=root, target="client")  # the operator's, on the IPC socket
+    if args.serve_files:
+        start_filesystem(registry, root)  # for local tools only: not in CLIENT_EXPORTS
     services = None
     if display is not None:
         services = start_client_services(registry, display, fps=args.fps or None,
                                          on_close=stop.set)
     if root is not None:
-        resolve(args.init)(root, registry, "client")
+        if args.watch:
+            resolve(args.init)(root, registry, "client", watch=args.watch)
+        else:
+            resolve(args.init)(root, registry, "client")
     log.info("services: %s", ", ".join(sorted(otp.registered(registry))))
+    _serve_tools(registry, args)
     if args.server:
         vm.spawn(_uplink, args.server, args.secret, registry, stop, args.failed,
                  (0.5, 30.0), args.cafile, name="uplink", link=True)
@@ -283,6 +345,14 @@ def main(argv=None):
                              " the root bundled with Kindling)")
     parser.add_argument("--init", default=DEFAULT_INIT, metavar="MODULE:FUNCTION",
                         help=f"the init to boot the root with (default {DEFAULT_INIT})")
+    parser.add_argument("--watch", type=_period, default=1.0, metavar="SECONDS",
+                        help="with --root, reload services whose files changed, looking every"
+                             " SECONDS (default 1; 0 turns it off)")
+    parser.add_argument("--ipc", default=None, metavar="PATH",
+                        help="the IPC socket for hearth-ctl, hearth-tui and hibashi (default"
+                             " $HEARTH_CLIENT_SOCK, else $XDG_RUNTIME_DIR/hearth-client.sock,"
+                             " else per user: never the server's)")
+    parser.add_argument("--no-ipc", action="store_true", help="no IPC socket")
     parser.add_argument("--size", type=_size, default=(1024, 640), metavar="WxH")
     parser.add_argument("--fps", type=float, default=60.0,
                         help="frames a second (0: as many as the machine draws)")
@@ -322,6 +392,22 @@ def main(argv=None):
         root = args.root if args.root is not None else bundled_root()
     if root is not None and not os.path.isdir(root):
         parser.error(f"--root {root}: not a directory")
+    # Files and reloads only for a root given by hand: the bundled root is
+    # the installed package, which nothing should write into.
+    args.serve_files = args.root is not None
+    args.watch = args.watch if args.root is not None and args.watch > 0 else None
+    args.ipc_given = bool(args.ipc) and not args.no_ipc
+    args.ipc = None if args.no_ipc else (args.ipc or client_socket_path())
+    args.listeners = []
+    taken = _ipc_taken(args.ipc)
+    if taken and args.ipc_given:
+        log.error("hearth-client could not start: %s", taken)
+        return 1
+    if taken:
+        # Several clients on one machine: the first has the default
+        # socket; the others run without one, saying so.
+        log.warning("no IPC socket for tools: %s", taken)
+        args.ipc = None
 
     display = None if args.headless else open_display(args.size, title="Hearth")
     rt = vm.Runtime(data_dir=args.data_dir)
@@ -333,6 +419,8 @@ def main(argv=None):
              "Ctrl+C stops it" if args.headless else "close the window or press Ctrl+C to stop")
     while not stop.wait(3600):  # a timer: a headless client with no peer has no other handle
         pass
+    for lst in args.listeners:
+        lst.close()
     stuck = rt.shutdown()
     if display is not None:
         display.close()
@@ -341,6 +429,31 @@ def main(argv=None):
         log.error("hearth-client failed: %s", "; ".join(args.failed))
         return 1
     return 0
+
+
+def _period(text):
+    """A period in seconds for argparse: a number >= 0, where 0 means off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a period is a number of seconds, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"a period is 0 (off) or a positive number of seconds,"
+                                         f" not {text!r}")
+    return value
+
+
+def _ipc_taken(path):
+    """Why the client can't serve tools at `path`, or None: a live runtime
+    (or a file that is not a socket) is there. Looked at before anything
+    boots. Switches: only cooperatively, on the socket probe."""
+    if not path:
+        return None
+    if os.path.exists(path) and not stat.S_ISSOCK(os.stat(path).st_mode):
+        return f"{path} exists and is not a socket; not touching it (give --ipc PATH)"
+    if probe(path) == LIVE:
+        return f"another Hearth runtime is listening at {path} (give --ipc PATH)"
+    return None
 
 
 def _boot_or_stop(display, stop, args, root):

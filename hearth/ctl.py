@@ -29,7 +29,7 @@ import sys  # noqa: E402
 import blake3  # noqa: E402
 
 from hearth import vm  # noqa: E402
-from hearth._sockpath import socket_path  # noqa: E402
+from hearth._sockpath import client_socket_path, socket_path  # noqa: E402
 from hearth.otp import (  # noqa: E402
     CallError,
     call,
@@ -94,8 +94,10 @@ exit codes:
   {NOT_FOUND}  not found (process, name, lump, file)
   {PERMISSION_DENIED}  permission denied
 
-The socket is $HEARTH_SOCK, else $XDG_RUNTIME_DIR/hearth.sock, else
-/tmp/hearth-<uid>/hearth.sock.
+The socket is --sock PATH, else $HEARTH_SOCK, else $XDG_RUNTIME_DIR/hearth.sock,
+else /tmp/hearth-<uid>/hearth.sock; with --client, a hearth-client's:
+$HEARTH_CLIENT_SOCK, else $XDG_RUNTIME_DIR/hearth-client.sock, else
+/tmp/hearth-<uid>/hearth-client.sock.
 """
 
 
@@ -170,6 +172,11 @@ def build_parser(out=None, err=None):
     parser = P(prog="hearth-ctl", description="See and steer a running Hearth runtime.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
                      parents=[common])
+    parser.add_argument("--sock", default=None, metavar="PATH",
+                        help="the runtime's IPC socket (default: the server's, see below)")
+    parser.add_argument("--client", action="store_true",
+                        help="attach to the hearth-client on this machine ($HEARTH_CLIENT_SOCK,"
+                             " else $XDG_RUNTIME_DIR/hearth-client.sock)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -229,6 +236,7 @@ def build_parser(out=None, err=None):
     p.add_argument("file", metavar="FILE.wasm")
     p = add("world", "list the shared world's entities, or remove one (operator only)")
     _world_ctl.add_arguments(p, common)
+    add("shell", "Hibashi, the Hearth shell: Python inside the runtime (as `hibashi`)")
     return parser
 
 
@@ -825,7 +833,14 @@ _COMMANDS = {
     "reload": cmd_reload,
     "upgrade": cmd_upgrade,
     "world": _world_ctl.cmd_world,
+    "shell": lambda args, root, out: (None, None, _shell_interact(root)),
 }
+
+
+def _shell_interact(root):
+    from hearth.shell import interact
+
+    return interact(root)
 
 
 # -- the entry point ------------------------------------------------------------------------
@@ -846,9 +861,10 @@ def main(argv=None):
         return args
     # A command-line tool: Ctrl+C and a closed pipe (`| head`) end it
     # quietly, as they end cat or grep.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if args.command != "shell":  # the shell's Ctrl+C interrupts, and never ends it
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    path = socket_path()
+    path = args.sock or (client_socket_path() if args.client else socket_path())
 
     def fail(code, kind, text):
         # Text for people on stderr; under --json also one JSON object on stdout.

@@ -17,7 +17,8 @@ The writable ``hearth.fs.Filesystem`` is for tools only. Tools on this machine
 (`hearth-ctl`, `hearth-tui`) attach through the IPC socket (``--ipc``,
 default ``$HEARTH_SOCK``, else ``$XDG_RUNTIME_DIR/hearth.sock``, else a
 per-user path), whose root is the ``hearth.init.Daemon`` hook's answer, by
-default the registry itself. Monkey-patches gevent first thing, as only
+default the registry itself; there ``hibashi`` finds ``hearth.Shell``
+(docs/shell.md), which no peer's view holds. Monkey-patches gevent first thing, as only
 entry points may.
 
 Behind a reverse proxy, ``--trusted-proxy ADDR`` (repeatable) names the
@@ -48,6 +49,7 @@ from hearth._views import exposed_services, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import LIVE, probe, socket_path  # noqa: E402
 from hearth.net._listen import parse_trusted  # noqa: E402
+from hearth.shell import start_shell  # noqa: E402
 from hearth.world import start_world  # noqa: E402
 from hearth.native import (  # noqa: E402
     start_filesystem,
@@ -118,6 +120,7 @@ def _start_all(opts, listeners, failed):
     start_wasm_spawner(registry)
     start_inspector(registry)
     start_world(registry)
+    start_shell(registry, root=opts.root, target="server")  # the operator's: never a peer's
     if opts.serve_files:
         start_filesystem(registry, opts.root)
         if opts.publish_files:

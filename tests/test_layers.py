@@ -41,6 +41,7 @@ HEARTH_LAYER = {
     "gfx": "top",
     "terminal": "top",
     "tui": "top",
+    "shell": "top",
     "server": "top",
     "client": "top",
     "ctl": "top",
