@@ -50,6 +50,7 @@ from hearth.otp import (  # noqa: E402
 )
 from hearth.vm import MONITOR, SEND, Cap, Down, HearthError, Message, lump_id  # noqa: E402
 from hearth.world import _ctl as _world_ctl  # noqa: E402
+from hearth.wm import _ctl as _wm_ctl  # noqa: E402
 
 __all__ = [
     "main",
@@ -229,6 +230,9 @@ def build_parser(out=None, err=None):
     p.add_argument("file", metavar="FILE.wasm")
     p = add("world", "list the shared world's entities, or remove one (operator only)")
     _world_ctl.add_arguments(p, common)
+    p = add("terminals", "list the window manager's terminals: which has the keyboard, and"
+                         " each one's screen text")
+    _wm_ctl.add_arguments(p)
     return parser
 
 
@@ -825,6 +829,7 @@ _COMMANDS = {
     "reload": cmd_reload,
     "upgrade": cmd_upgrade,
     "world": _world_ctl.cmd_world,
+    "terminals": _wm_ctl.cmd_terminals,
 }
 
 

@@ -41,6 +41,7 @@ HEARTH_LAYER = {
     "gfx": "top",
     "terminal": "top",
     "tui": "top",
+    "wm": "top",
     "server": "top",
     "client": "top",
     "ctl": "top",

@@ -33,8 +33,10 @@ Updates to a terminal (requests, ok nil, or sinks; see `_resource`):
     ends the program and the terminal (as killing its capability does).
 ``"screen"`` (ours; a request)
     ok: ``{"lines": [str, ...], "cursor": [x, y], "columns", "rows",
-    "pid", "size": [w, h], "cell": [w, h]}``: the text on the screen, the
-    child's pid, and the texture's and a cell's sizes in pixels.
+    "pid", "size": [w, h], "cell": [w, h], "cursor_keys"}``: the text on the
+    screen, the child's pid, the texture's and a cell's sizes in pixels,
+    and the cursor keys' mode the program set: ``"application"`` (DECCKM
+    set: arrows send ``ESC O A``) or ``"normal"`` (``ESC [ A``).
 
 The program runs in its own session with the pty as its controlling
 terminal, ``TERM=xterm-256color``, and the pty's window size set to the
@@ -78,6 +80,8 @@ __all__ = ["TERMINAL_FACTORY", "TerminalFactory", "DEFAULT_PALETTE"]
 TERMINAL_FACTORY = "hearth.terminal.TerminalFactory"
 
 MAX_COLUMNS, MAX_ROWS = 500, 200
+# pyte keeps a private mode (``CSI ? n h``) as n << 5; DECCKM is private mode 1.
+_DECCKM = 1 << 5
 
 _STATE_KEYS = {"position", "opacity", "padding", "units_per_em", "palette", "columns", "rows"}
 _DEFAULTS = {"opacity": 1.0, "padding": 0.5, "units_per_em": 16, "palette": DEFAULT_PALETTE,
@@ -265,7 +269,16 @@ class _Core:
         font = self.layout.font
         return {"lines": self.screen.text(), "cursor": self.screen.cursor(),
                 "columns": self.screen.columns, "rows": self.screen.rows, "pid": self.pty.pid,
-                "size": [w, h], "cell": [font.cell_w, font.cell_h]}
+                "size": [w, h], "cell": [font.cell_w, font.cell_h],
+                "cursor_keys": "application" if _application_cursor(self.screen) else "normal"}
+
+
+def _application_cursor(screen):
+    """True if the program set DECCKM (application cursor keys)."""
+    own = getattr(screen, "application_cursor", None)
+    if own is not None:
+        return bool(own)
+    return _DECCKM in screen._screen.mode
 
 
 # -- processes -----------------------------------------------------------------------------
