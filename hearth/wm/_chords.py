@@ -49,7 +49,8 @@ _NUMBERS = {"distance": (0.1, 100.0, 2.0), "step": (0.01, 10.0, 0.25),
             "scale": (0.0001, 1.0, 0.004), "focused_opacity": (0.0, 1.0, 1.0),
             "unfocused_opacity": (0.0, 1.0, 0.8)}
 _COUNTS = {"columns": (500, 80), "rows": (200, 24), "units_per_em": (128, 16)}
-_KEYS = set(_NUMBERS) | set(_COUNTS) | {"command", "chords"}
+_KEYS = set(_NUMBERS) | set(_COUNTS) | {"command", "chords", "focused_background"}
+DEFAULT_FOCUSED_BACKGROUND = [0.0, 0.12, 0.25]
 
 
 class SettingsError(ValueError):
@@ -137,6 +138,11 @@ def read_settings(path=None, table=None):
         if type(v) is not int or not 1 <= v <= high:
             raise SettingsError(f"{name} must be an integer in 1..{high}, not {v!r}")
         out[name] = v
+    color = table.get("focused_background", DEFAULT_FOCUSED_BACKGROUND)
+    if (type(color) is not list or len(color) != 3
+            or not all(type(c) in (int, float) and 0 <= c <= 1 for c in color)):
+        raise SettingsError(f"focused_background is [r, g, b] in 0..1, not {color!r}")
+    out["focused_background"] = [float(c) for c in color]
     command = table.get("command")
     if command is None:
         command = default_command()

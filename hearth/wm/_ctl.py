@@ -10,7 +10,7 @@ from hearth.otp import ServiceError, lookup, request
 
 __all__ = ["WM", "add_arguments", "cmd_terminals", "render"]
 
-WM = "hearth.wm"
+WM = "wm"  # init registers the stock service under its name
 TIMEOUT = 10.0
 
 

@@ -114,7 +114,8 @@ class KeyTranslator:
 
     A key sent through its own sequence with Ctrl or Alt may be followed by
     the text the platform made of it (Alt+a typing "a" on some systems):
-    that text is dropped, up to the next key event.
+    that text is dropped, up to the next key event (a press or a release:
+    the platform sends a key's text before its release).
     """
 
     def __init__(self):
@@ -132,7 +133,10 @@ class KeyTranslator:
                 return None
             char = event.get("char")
             return text_bytes(char) if type(char) is str and char else None
-        if kind != "keyboard_input" or event.get("state") != "pressed":
+        if kind != "keyboard_input":
+            return None
+        if event.get("state") != "pressed":
+            self._swallow = False  # a key's text comes before its release
             return None
         key = event.get("key")
         mods = event.get("modifiers") or {}

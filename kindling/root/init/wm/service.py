@@ -12,8 +12,10 @@ terminal's ``["input", bytes]``. The fly camera and every other
 subscriber hear no keys meanwhile. A chord (``release``), a left click on
 empty space, or the focused terminal's end gives the keyboard back. A left
 click on a terminal (the ray from the cursor through the camera meets its
-quad: `hearth.wm._ray`) focuses it. The focused terminal is drawn opaque,
-the others dimmed (``focused_opacity``, ``unfocused_opacity``).
+quad: `hearth.wm._ray`) focuses it. The focused terminal is drawn on its
+own background color, opaque (``focused_background``,
+``focused_opacity``), the others on xterm's black, dimmed
+(``unfocused_opacity``).
 
 Requests (registered as ``wm`` by init; the envelope of `hearth.otp`'s
 services):
@@ -34,9 +36,11 @@ services):
 import os
 
 from hearth import vm
+from hearth.gfx.terminal import DEFAULT_PALETTE
 from hearth.gfx.terminal._keys import KeyTranslator
 from hearth.otp import (
     INVALID_REQUEST,
+    CallError,
     NOT_FOUND,
     Service,
     ServiceError,
@@ -167,7 +171,7 @@ class WindowManager(Service):
         if self.keys.needs_cursor_mode(event):
             try:
                 app = request(term.cap, "screen", timeout=TIMEOUT)["cursor_keys"] == "application"
-            except ServiceError:
+            except (ServiceError, CallError):  # it ended meanwhile
                 return
         data = self.keys.translate(event, app)
         if data:
@@ -219,7 +223,7 @@ class WindowManager(Service):
         position = facing(cam["view"], s["distance"], (0.5, 0.5))
         state = {"position": position, "columns": s["columns"], "rows": s["rows"],
                  "units_per_em": s["units_per_em"], "command": s["command"],
-                 "opacity": s["unfocused_opacity"]}
+                 **self._look(False)}
         cap = request(self.factory, ["create", state], [self.owner], timeout=TIMEOUT)
         tid = self.next_id
         self.next_id += 1
@@ -235,7 +239,7 @@ class WindowManager(Service):
         """Size the quad to the texture (`scale` units a pixel)."""
         try:
             screen = request(term.cap, "screen", timeout=TIMEOUT)
-        except ServiceError:
+        except (ServiceError, CallError):  # it ended meanwhile
             return
         term.pid = screen["pid"]
         w, h = screen["size"]
@@ -248,7 +252,7 @@ class WindowManager(Service):
         columns, rows = max(1, min(500, columns)), max(1, min(200, rows))
         try:
             request(term.cap, ["state", {"columns": columns, "rows": rows}], timeout=TIMEOUT)
-        except ServiceError:
+        except (ServiceError, CallError):  # it ended meanwhile
             return
         term.columns, term.rows = columns, rows
         self._fit(term)
@@ -289,14 +293,22 @@ class WindowManager(Service):
             request(self.window, ["focus", self.me], timeout=TIMEOUT)
         self._mark(tid)
 
+    def _look(self, focused):
+        """The state keys that mark a terminal as focused, or not."""
+        s = self.settings
+        if focused:
+            return {"opacity": s["focused_opacity"],
+                    "palette": [list(c) for c in DEFAULT_PALETTE[:17]]
+                    + [list(s["focused_background"])]}
+        return {"opacity": s["unfocused_opacity"], "palette": [list(c) for c in DEFAULT_PALETTE]}
+
     def _mark(self, tid):
         """Draw `tid` as focused and the old one as not."""
-        s = self.settings
         old, self.focused = self.focused, tid
-        for i, opacity in ((old, s["unfocused_opacity"]), (tid, s["focused_opacity"])):
+        for i, focused in ((old, False), (tid, True)):
             term = self.terms.get(i)
             if term is not None:
-                send_request(term.cap, ["state", {"opacity": opacity}], self.reply_to)
+                send_request(term.cap, ["state", self._look(focused)], self.reply_to)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -324,7 +336,7 @@ class WindowManager(Service):
             term = self.terms[tid]
             try:
                 screen = request(term.cap, "screen", timeout=TIMEOUT)
-            except ServiceError:
+            except (ServiceError, CallError):
                 continue  # it ended meanwhile
             rows.append({"id": tid, "focused": tid == self.focused,
                          "columns": screen["columns"], "rows": screen["rows"],
