@@ -129,3 +129,21 @@ def test_settings_rebind_a_chord_and_refuse_bad_values():
                 {"columns": 0}, {"distance": "far"}, {"command": []}, {"colour": 1}):
         with pytest.raises(SettingsError):
             read_settings(table=bad)
+
+
+def test_a_manifest_settings_must_be_a_table(tmp_path):
+    from kindling.init._manifest import ManifestError, load_manifest
+    d = tmp_path / "svc"
+    d.mkdir()
+    (d / "service.py").write_text("def main(registry):\n    pass\n")
+    head = 'name = "svc"\nkind = "python"\nentry = "service.py:main"\n'
+    (d / "service.toml").write_text(head + "settings = 3\n")
+    with pytest.raises(ManifestError, match="settings must be a table"):
+        load_manifest(d)
+    (d / "service.toml").write_text(head + "[settings]\nanything = [1, 2]\n")
+    assert load_manifest(d).name == "svc"
+
+
+def test_the_window_manager_is_never_exposed_to_peers():
+    from hearth._views import NEVER_EXPOSED
+    assert "wm" in NEVER_EXPOSED
