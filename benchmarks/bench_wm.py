@@ -71,8 +71,8 @@ def _pixels(shot):
 
 
 def _start_wm(registry, settings):
-    from kindling.init import load_service_module
     import kindling
+    from kindling.init import load_service_module
     path = pathlib.Path(kindling.__file__).parent / "root" / "init" / "wm" / "service.py"
     module = load_service_module("wm", path)
     view = otp.registry_view(registry, read_only=True,
@@ -170,6 +170,7 @@ class _BareTerminal:
 
     def frame(self, read=False):
         import pygame
+
         from hearth.gfx.gl import GL
         for ev in pygame.event.get():
             if ev.type == pygame.TEXTINPUT:
@@ -181,8 +182,7 @@ class _BareTerminal:
             GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
             px = np.frombuffer(GL.glReadPixels(0, 0, *SIZE, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE),
                                np.uint8).copy()
-        import pygame as pg
-        pg.display.flip()
+        pygame.display.flip()
         self.frames += 1
         return px
 

@@ -5,8 +5,8 @@ the cursor through the camera and where it meets a terminal's quad
 service ``kindling/root/init/wm``.
 
 Top layer, beside `hearth.gfx`, but it imports neither pygame nor OpenGL
-(and only `_ray` imports numpy): ``hearth-ctl`` loads `_ctl`. Nothing here switches greenlets but `_ctl`'s
-command, which asks the running wm.
+(and only `_ray` imports numpy): ``hearth-ctl`` loads `_ctl`. Nothing
+here switches greenlets but `_ctl`'s command, which asks the running wm.
 """
 
 from ._chords import DEFAULT_CHORDS, Chord, SettingsError, parse_chord, read_settings

@@ -45,8 +45,8 @@ def terminals(root, timeout=TIMEOUT):
     (``not_found``: no wm). Switches: always."""
     wm = lookup(root, WM, timeout=timeout)
     if wm is None:
-        raise ServiceError("not_found", f"no window manager is registered as {WM!r} (is the wm service running"
-                   " in this client? `hearth-ctl services`)")
+        raise ServiceError("not_found", f"no window manager is registered as {WM!r} (is the"
+                           " wm service running in this client? `hearth-ctl services`)")
     try:
         return request(wm, "terminals", timeout=timeout)
     finally:

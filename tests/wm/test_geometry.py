@@ -147,3 +147,18 @@ def test_a_manifest_settings_must_be_a_table(tmp_path):
 def test_the_window_manager_is_never_exposed_to_peers():
     from hearth._views import NEVER_EXPOSED
     assert "wm" in NEVER_EXPOSED
+
+
+def test_the_default_command_is_hibashi_then_shell_then_bin_sh(tmp_path, monkeypatch):
+    from hearth.wm._chords import default_command
+    fake = tmp_path / "hibashi"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    assert default_command() == ["hibashi"]
+    assert read_settings()["command"] == ["hibashi"]
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    assert default_command() == ["/bin/bash"]
+    monkeypatch.delenv("SHELL")
+    assert default_command() == ["/bin/sh"]

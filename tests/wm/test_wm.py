@@ -335,3 +335,24 @@ def test_hearth_ctl_terminals_without_a_wm_says_so(client):
     out, err = io.StringIO(), io.StringIO()
     assert ctl.run(["terminals"], client.registry, out, err) == ctl.NOT_FOUND
     assert "no window manager" in err.getvalue()
+
+
+def test_the_hearth_ctl_program_lists_terminals_over_the_ipc_socket(wm, client, tmp_path):
+    # The real program in a subprocess, on a real IPC socket of this runtime
+    # (gevent's subprocess: the window keeps drawing while it runs).
+    from gevent import subprocess as gsub
+
+    from hearth.net import listen_unix
+    term = _open(wm)
+    type_text("echo over-the-socket\r")
+    _screen_has(wm, term["id"], "over-the-socket")
+    path = str(tmp_path / "run" / "hearth.sock")
+    with listen_unix(path, root=client.registry):
+        env = dict(os.environ, HEARTH_SOCK=path)
+        done = gsub.run([sys.executable, "-c", "import sys; from hearth.ctl import main;"
+                         " sys.exit(main())", "terminals", "--json"], env=env,
+                        stdout=gsub.PIPE, stderr=gsub.PIPE, timeout=60)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["focused"] == term["id"]
+    assert any("over-the-socket" in line for line in data["terminals"][0]["lines"])

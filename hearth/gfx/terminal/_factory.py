@@ -64,7 +64,6 @@ import os
 import time
 
 import numpy as np
-
 from gevent import get_hub
 
 from hearth import vm

@@ -40,8 +40,8 @@ from hearth.gfx.terminal import DEFAULT_PALETTE
 from hearth.gfx.terminal._keys import KeyTranslator
 from hearth.otp import (
     INVALID_REQUEST,
-    CallError,
     NOT_FOUND,
+    CallError,
     Service,
     ServiceError,
     decode,
