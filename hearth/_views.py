@@ -20,7 +20,8 @@ Never on either list, whatever a manifest says (`NEVER_EXPOSED`): the
 inspector (it makes capabilities from pids), ``hearth.net.Peers`` (other
 peers' roots), init and its hooks (reload, start and stop services), the
 writable filesystem (writing into a watched root runs code on reload), the
-terminal factory (runs programs on the machine), the world's admin
+terminal factory (runs programs on the machine) and the window manager
+``wm`` (opens terminals, reads their screens), the world's admin
 capability (changes any entity by id, adds persistent ones), the shell
 service (``hearth.Shell``: runs any Python in the runtime). Supervisors
 are never registered, so no view reaches them. The IPC socket is not a trust
@@ -93,6 +94,7 @@ NEVER_EXPOSED = frozenset({
     "hearth.terminal.TerminalFactory",
     "hearth.World.Admin",
     "hearth.Shell",
+    "wm",  # the window manager: opens terminals (runs programs), reads their screens
 })
 
 

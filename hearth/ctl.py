@@ -50,6 +50,7 @@ from hearth.otp import (  # noqa: E402
 )
 from hearth.vm import MONITOR, SEND, Cap, Down, HearthError, Message, lump_id  # noqa: E402
 from hearth.world import _ctl as _world_ctl  # noqa: E402
+from hearth.wm import _ctl as _wm_ctl  # noqa: E402
 
 __all__ = [
     "main",
@@ -237,6 +238,9 @@ def build_parser(out=None, err=None):
     p = add("world", "list the shared world's entities, or remove one (operator only)")
     _world_ctl.add_arguments(p, common)
     add("shell", "Hibashi, the Hearth shell: Python inside the runtime (as `hibashi`)")
+    p = add("terminals", "list the window manager's terminals: which has the keyboard, and"
+                         " each one's screen text")
+    _wm_ctl.add_arguments(p)
     return parser
 
 
@@ -834,6 +838,7 @@ _COMMANDS = {
     "upgrade": cmd_upgrade,
     "world": _world_ctl.cmd_world,
     "shell": lambda args, root, out: (None, None, _shell_interact(root)),
+    "terminals": _wm_ctl.cmd_terminals,
 }
 
 

@@ -42,6 +42,7 @@ HEARTH_LAYER = {
     "terminal": "top",
     "tui": "top",
     "shell": "top",
+    "wm": "top",
     "server": "top",
     "client": "top",
     "ctl": "top",

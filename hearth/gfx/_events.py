@@ -20,6 +20,7 @@ names) and its fields:
 ``mouse_motion``         ``dx``, ``dy``: raw relative motion (also while the cursor is
                          locked)
 ``focused``              ``focused``: bool
+``focus_lost``           (no fields): to a keyboard focus holder another one replaced
 ``close_requested``      (no fields): the window's close button
 =======================  =============================================================
 
@@ -31,7 +32,10 @@ from . import gl  # noqa: F401, I001 - first: configures PyOpenGL, hides pygame'
 
 import pygame  # noqa: E402
 
-__all__ = ["Translator", "modifiers"]
+__all__ = ["Translator", "modifiers", "KEYBOARD_EVENTS"]
+
+#: The events that go to the keyboard's focus holder only, while there is one.
+KEYBOARD_EVENTS = frozenset({"keyboard_input", "received_character", "modifiers_changed"})
 
 _BUTTONS = {1: "left", 2: "middle", 3: "right"}
 

@@ -20,6 +20,23 @@ Requests (the envelope of `hearth.native._service`; any op form of `parse_op`):
     subscribed already.
 ``["unsubscribe", cap]``
     ok: true, or false if it was not subscribed.
+``["focus", cap]`` (ours)
+    keyboard focus: `cap` (SEND and MONITOR) becomes the one receiver of
+    the keyboard events (``keyboard_input``, ``received_character``,
+    ``modifiers_changed``) until ``["unfocus", cap]`` or the death of its
+    route; meanwhile subscribers get every other event but no keyboard
+    ones. A second ``focus`` replaces the first: the old holder gets
+    ``{"event": "focus_lost"}``. Whoever loses the keyboard (the
+    subscribers, or the old holder) gets a ``released`` ``keyboard_input``
+    for each key still held, so nothing stays pressed for it. Only this
+    client's own processes may take the keyboard: a request sent for a
+    peer (the server, or a guest acting for it: `Message.account`), or a
+    holder that is a peer's route, is ``permission_denied``. ok: true.
+``["unfocus", cap]`` (ours)
+    give the keyboard back to the subscribers. ok: true, or false if `cap`
+    did not hold it. The same refusal for peers.
+``["focus_holder"]`` (ours)
+    ok: true if some process holds the keyboard, else false.
 ``["set_title", str]``, ``["set_cursor_visible", bool]``
 ``["set_cursor_grab", mode]``
     mode ``"none"``, ``"confined"`` (kept in the window) or ``"locked"``
@@ -61,10 +78,10 @@ from hearth.native._service import (  # noqa: E402
     parse_op,
 )
 from hearth.otp import encode  # noqa: E402
-from hearth.vm import MONITOR, SEND, Cap, Down, Message  # noqa: E402
+from hearth.vm import MONITOR, SEND, Cap, Down, Message, account_of  # noqa: E402
 
 from .gl._draw import GLRenderer  # noqa: E402
-from ._events import Translator  # noqa: E402
+from ._events import KEYBOARD_EVENTS, Translator, modifiers  # noqa: E402
 from ._math import check_matrix, check_number  # noqa: E402
 from ._scene import Scene  # noqa: E402
 
@@ -81,6 +98,9 @@ OPS = {
     "set_cursor_grab": ("mode",),
     "set_cursor_visible": ("visible",),
     "set_camera": ("vfov", "near", "view"),
+    "focus": ("holder",),
+    "unfocus": ("holder",),
+    "focus_holder": (),
     "camera": (),
     "screenshot": (),
     "stats": (),
@@ -152,6 +172,8 @@ class Window(Service):
         self.frame_times = deque(maxlen=_FRAME_TIMES)
         self.translator = Translator()
         self.last = None
+        self.focus = None  # (cap, monitor ref) of the keyboard's holder, or None
+        self.held = {}  # key name -> scancode of the keys held down now
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -172,6 +194,10 @@ class Window(Service):
             self.subscribers[cap.route_id] = (cap, ref)
             self.by_ref[ref] = cap.route_id
             return True
+        if op in ("focus", "unfocus"):
+            return self._focus_request(request, op, fields["holder"])
+        if op == "focus_holder":
+            return self.focus is not None
         if op == "set_title":
             if type(fields["title"]) is not str:
                 raise ServiceError(INVALID_REQUEST, "a title is a str")
@@ -220,11 +246,69 @@ class Window(Service):
         kept.release()
         return True
 
+    def _focus_request(self, request, op, cap):
+        if type(cap) is not Cap:
+            raise ServiceError(INVALID_REQUEST, f"{op} needs a capability")
+        if request.account is not None or account_of(cap) is not None:
+            raise ServiceError(PERMISSION_DENIED, "the keyboard is for this client's own"
+                               " processes: a peer (or a guest acting for one) can't take"
+                               " or give back keyboard focus")
+        if op == "unfocus":
+            if self.focus is None or not self.focus[0].same_route(cap):
+                return False
+            self._drop_focus(notify=False)
+            return True
+        if cap.permissions & (SEND | MONITOR) != SEND | MONITOR:
+            raise ServiceError(PERMISSION_DENIED, "a focus holder needs SEND and MONITOR")
+        if self.focus is not None:
+            if self.focus[0].same_route(cap):
+                return True
+            old = self.focus[0]
+            self._release_keys([old])
+            old.send(encode({"event": "focus_lost"})[0])
+            self._forget_focus()
+        else:
+            self._release_keys([c for c, _ in self.subscribers.values()])
+        request.keep(cap)
+        self.focus = (cap, cap.monitor())
+        return True
+
+    def _forget_focus(self):
+        cap, ref = self.focus
+        self.focus = None
+        self.proc.demonitor(ref, flush=True)
+        cap.release()
+
+    def _drop_focus(self, notify):
+        """The holder gives the keyboard back (or died): it hears about
+        the keys still held (`notify`: and that it lost focus)."""
+        cap = self.focus[0]
+        self._release_keys([cap])
+        if notify:
+            cap.send(encode({"event": "focus_lost"})[0])
+        self._forget_focus()
+
+    def _release_keys(self, caps):
+        """Tell `caps` every held key is released (they stop hearing the
+        keyboard). Switches: never."""
+        if not self.held or not caps:
+            return
+        mods = modifiers(0)
+        for key, scancode in self.held.items():
+            data, _ = encode({"event": "keyboard_input", "key": key, "scancode": scancode,
+                              "state": "released", "modifiers": mods})
+            for cap in caps:
+                cap.send(data)
+
     def handle_info(self, sig):
         if type(sig) is Down:
             route = self.by_ref.pop(sig.ref, None)
             if route is not None:
                 self.subscribers.pop(route)[0].release()
+            elif self.focus is not None and self.focus[1] == sig.ref:
+                cap = self.focus[0]
+                self.focus = None
+                cap.release()
         sig.cap.release()
 
     # -- the frame loop ----------------------------------------------------------------------
@@ -267,6 +351,9 @@ class Window(Service):
             for cap, _ in self.subscribers.values():
                 cap.release()
             self.subscribers.clear()
+            if self.focus is not None:
+                self.focus[0].release()
+                self.focus = None
 
     def _dispatch(self, sig):
         if type(sig) is Message:
@@ -275,7 +362,11 @@ class Window(Service):
             self.handle_info(sig)
 
     def publish(self, event):
-        """Send one event to every subscriber. Switches: never."""
+        """Send one event to every subscriber, or a keyboard event to the
+        focus holder only while there is one. Switches: never."""
+        if self.focus is not None and event["event"] in KEYBOARD_EVENTS:
+            self.focus[0].send(encode(event)[0])
+            return
         if not self.subscribers:
             return
         data, _ = encode(event)
@@ -288,6 +379,12 @@ class Window(Service):
         for ev in pygame.event.get():
             if ev.type == pygame.VIDEORESIZE:
                 display.size = (max(1, ev.w), max(1, ev.h))
+            elif ev.type == pygame.KEYDOWN:
+                self.held[pygame.key.name(ev.key)] = int(getattr(ev, "scancode", 0))
+            elif ev.type == pygame.KEYUP:
+                self.held.pop(pygame.key.name(ev.key), None)
+            elif ev.type == pygame.WINDOWFOCUSLOST:
+                self.held.clear()
             for event in self.translator.translate(ev):
                 self.publish(event)
             if ev.type == pygame.QUIT and self.on_close is not None:

@@ -10,6 +10,8 @@ The format (docs/services.md)::
     restart = "permanent"      # permanent | transient | temporary
     targets = ["server"]       # default ["server", "client"]
     expose = false             # true: the runtime's peers may look it up
+    [settings]                 # optional: the service's own settings; init
+                               # only checks it is a table (the service reads it)
 
 Everything here is plain file work: nothing switches greenlets.
 """
@@ -39,7 +41,8 @@ MANIFEST = "service.toml"
 KINDS = ("python", "wasm")
 RESTARTS = ("permanent", "transient", "temporary")
 TARGETS = ("server", "client")
-_FIELDS = {"name", "description", "kind", "entry", "needs", "restart", "targets", "expose"}
+_FIELDS = {"name", "description", "kind", "entry", "needs", "restart", "targets", "expose",
+           "settings"}
 
 
 class ManifestError(Exception):
@@ -167,6 +170,8 @@ def load_manifest(directory):
     expose = data.get("expose", False)
     if type(expose) is not bool:
         raise ManifestError(f"expose must be true or false, not {expose!r}")
+    if type(data.get("settings", {})) is not dict:
+        raise ManifestError("settings must be a table ([settings]), read by the service itself")
 
     entry = data["entry"]
     if not isinstance(entry, str) or not entry:

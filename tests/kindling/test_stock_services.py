@@ -44,6 +44,9 @@ REPO = pathlib.Path(__file__).parents[2]
 STOCK = {"panic-test", "clock", "chat", "counter-guest"}
 # The client's graphical services (targets ["client"]); tests/client drives them.
 STOCK |= {"debug-grid", "skybox", "fly-camera", "demo-scene"}
+# The window manager (a client service; tests/wm drive it), with a [settings] table.
+STOCK |= {"wm"}
+WITH_SETTINGS = {"wm"}
 KEYS = {"name", "description", "kind", "entry", "needs", "restart", "targets"}
 # The stock services hearth-server's peers may look up (``expose = true``);
 # panic-test is not: any peer could make its supervisor give up.
@@ -132,7 +135,8 @@ def test_the_stock_services_are_all_there():
 @pytest.mark.parametrize("name", sorted(STOCK))
 def test_each_manifest_follows_the_format(name):
     m = manifest(name)
-    assert set(m) == KEYS | ({"expose"} if name in EXPOSED else set())
+    assert set(m) == (KEYS | ({"expose"} if name in EXPOSED else set())
+                      | ({"settings"} if name in WITH_SETTINGS else set()))
     assert m.get("expose", False) is (name in EXPOSED)
     assert m["name"] == name
     assert type(m["description"]) is str and m["description"]

@@ -33,8 +33,10 @@ Updates to a terminal (requests, ok nil, or sinks; see `_resource`):
     ends the program and the terminal (as killing its capability does).
 ``"screen"`` (ours; a request)
     ok: ``{"lines": [str, ...], "cursor": [x, y], "columns", "rows",
-    "pid", "size": [w, h], "cell": [w, h]}``: the text on the screen, the
-    child's pid, and the texture's and a cell's sizes in pixels.
+    "pid", "size": [w, h], "cell": [w, h], "cursor_keys"}``: the text on the
+    screen, the child's pid, the texture's and a cell's sizes in pixels,
+    and the cursor keys' mode the program set: ``"application"`` (DECCKM
+    set: arrows send ``ESC O A``) or ``"normal"`` (``ESC [ A``).
 
 The program runs in its own session with the pty as its controlling
 terminal, ``TERM=xterm-256color``, and the pty's window size set to the
@@ -56,10 +58,13 @@ length, a zero or too large grid) is ``invalid_request`` and changes
 nothing.
 """
 
+import logging
 import math
 import os
+import time
 
 import numpy as np
+from gevent import get_hub
 
 from hearth import vm
 from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
@@ -77,7 +82,18 @@ __all__ = ["TERMINAL_FACTORY", "TerminalFactory", "DEFAULT_PALETTE"]
 
 TERMINAL_FACTORY = "hearth.terminal.TerminalFactory"
 
+log = logging.getLogger("hearth.terminal")
+
 MAX_COLUMNS, MAX_ROWS = 500, 200
+# A flood of output is painted at most every PAINT_EVERY seconds, and at
+# most every PAINT_SHARE times what the last paint took (painting every
+# row costs more than parsing a pty read: xterm's "jump scroll"). The rows
+# that changed meanwhile are painted by a trailing timer, so the last
+# output always shows; a key's echo after a quiet moment paints at once.
+PAINT_EVERY = 1 / 60
+PAINT_SHARE = 4
+# pyte keeps a private mode (``CSI ? n h``) as n << 5; DECCKM is private mode 1.
+_DECCKM = 1 << 5
 
 _STATE_KEYS = {"position", "opacity", "padding", "units_per_em", "palette", "columns", "rows"}
 _DEFAULTS = {"opacity": 1.0, "padding": 0.5, "units_per_em": 16, "palette": DEFAULT_PALETTE,
@@ -174,6 +190,9 @@ class _Core:
         self.rid = rid
         self.fonts = fonts
         self.closed = False
+        self._painted = -math.inf  # when paint last ended (time.monotonic)
+        self._paint_cost = 0.0  # the seconds it took
+        self._later = None  # the trailing paint's hub timer, while one is due
         self.pty = Pty()
         self.padding = fields["padding"]
         self.units_per_em = fields["units_per_em"]
@@ -196,6 +215,9 @@ class _Core:
         if self.closed:
             return
         self.closed = True
+        if self._later is not None:
+            self._later.close()
+            self._later = None
         self.scene.remove_canvas(self.rid)
         self.pty.close()
 
@@ -212,13 +234,32 @@ class _Core:
 
     def feed(self, data):
         """The program wrote `data`: update the screen and repaint the
-        lines that changed."""
+        lines that changed, now, or (too soon after the last paint: see
+        `PAINT_EVERY`) from a hub timer when that time is up."""
         self.screen.feed(data)
-        self.paint()
+        gap = max(PAINT_EVERY, PAINT_SHARE * self._paint_cost)
+        wait = self._painted + gap - time.monotonic()
+        if wait <= 0:
+            self.paint()
+        elif self._later is None:
+            self._later = get_hub().loop.timer(wait)
+            self._later.start(self._paint_later)
+
+    def _paint_later(self):  # a hub callback: never switches, never raises
+        self._later.close()
+        self._later = None
+        if not self.closed:
+            try:
+                self.paint()
+            except Exception:  # noqa: BLE001 - the hub must not see it
+                log.exception("a terminal's trailing paint failed")
 
     def paint(self):
         """Paint the screen's dirty lines (and the cursor's) into the canvas."""
+        started = time.monotonic()
         paint(self.canvas, self.layout, self.screen)
+        self._painted = time.monotonic()
+        self._paint_cost = self._painted - started
 
     def _pad(self):
         return round(self.padding * self.units_per_em)
@@ -265,7 +306,16 @@ class _Core:
         font = self.layout.font
         return {"lines": self.screen.text(), "cursor": self.screen.cursor(),
                 "columns": self.screen.columns, "rows": self.screen.rows, "pid": self.pty.pid,
-                "size": [w, h], "cell": [font.cell_w, font.cell_h]}
+                "size": [w, h], "cell": [font.cell_w, font.cell_h],
+                "cursor_keys": "application" if _application_cursor(self.screen) else "normal"}
+
+
+def _application_cursor(screen):
+    """True if the program set DECCKM (application cursor keys)."""
+    own = getattr(screen, "application_cursor", None)
+    if own is not None:
+        return bool(own)
+    return _DECCKM in screen._screen.mode
 
 
 # -- processes -----------------------------------------------------------------------------
