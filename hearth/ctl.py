@@ -229,6 +229,7 @@ def build_parser(out=None, err=None):
     p.add_argument("file", metavar="FILE.wasm")
     p = add("world", "list the shared world's entities, or remove one (operator only)")
     _world_ctl.add_arguments(p, common)
+    _world_ctl.register_chat(add, common, _COMMANDS)
     return parser
 
 
