@@ -27,6 +27,7 @@ from ._avatar import MAX_RATE, run_avatar
 from ._entity import IDENTITY, LUMP_ID_BYTES, MAX_LABEL, Entity
 from ._limits import Limits
 from ._mirror import EntityTable, Resync, run_mirror
+from ._places import start_pose, start_view
 from ._log import WorldLog, read_records
 from ._start import start_link_world, start_world
 from ._subscribers import LIMIT_REACHED
@@ -47,6 +48,8 @@ __all__ = [
     "run_mirror",
     "MAX_RATE",
     "run_avatar",
+    "start_pose",
+    "start_view",
     "World",
     "WorldLog",
     "read_records",

@@ -75,7 +75,7 @@ def test_a_post_through_a_clients_connection_shows_in_client_bs_window(xvfb, tmp
     """Client A is this test's runtime, laid out as a hearth-client's is: its
     connection to the server registered as ``hearth.server`` in its own
     registry, which is what hearth-ctl gets on a client's IPC socket."""
-    server = WorldServer(tmp_path)
+    server = WorldServer(tmp_path, chat=True)
     b = None
     try:
         with server.operator() as tools, server.peer() as uplink:
@@ -120,7 +120,7 @@ def test_hearth_ctl_chat_say_against_a_real_clients_ipc_socket(xvfb, tmp_path, p
 
     if not _client_has_ipc():
         pytest.skip("this hearth-client has no --ipc socket yet")
-    server = WorldServer(tmp_path)
+    server = WorldServer(tmp_path, chat=True)
     a = b = None
     try:
         empty = tmp_path / "client-root"

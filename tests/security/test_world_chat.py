@@ -24,7 +24,7 @@ from tests.security.world_harness import WorldServer
 
 @pytest.fixture
 def server(tmp_path):
-    s = WorldServer(tmp_path)
+    s = WorldServer(tmp_path, chat=True)
     yield s
     assert s.stop() == 0, "".join(s.program.lines[-40:])
 
