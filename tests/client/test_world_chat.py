@@ -14,7 +14,6 @@ import pytest
 
 from hearth import ctl, otp
 from hearth.native import request
-
 from tests.net.conftest import wait_until
 from tests.net.servers import Program
 from tests.security.world_harness import SECRET, WorldServer

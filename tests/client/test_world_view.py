@@ -15,7 +15,6 @@ from hearth.gfx import RendererView
 from hearth.gfx._formats import cube_mesh
 from hearth.native import request
 from hearth.world import WORLD
-
 from tests.net.conftest import wait_until
 
 # The camera at (0, 0, 3) looking down -z, 60 degrees vertically; the unit

@@ -15,7 +15,6 @@ from hearth import otp, vm, world
 from hearth.otp import ServiceError
 from hearth.vm import MONITOR, SEND, Message
 from hearth.world import WORLD, Limits
-
 from tests.security.world_harness import WorldServer
 
 MESH = bytes(range(32))

@@ -17,7 +17,6 @@ from hearth import otp, vm, world
 from hearth.otp import ServiceError
 from hearth.vm import MONITOR, SEND
 from hearth.world import WORLD
-
 from tests.net.conftest import wait_until
 from tests.security.world_harness import WorldServer
 

@@ -14,7 +14,7 @@ import pytest
 from hearth import otp, vm, world
 from hearth.otp import ServiceError
 from hearth.vm import MONITOR, SEND, Message
-from hearth.world import Limits, WORLD
+from hearth.world import WORLD, Limits
 
 MESH = bytes(range(32))
 MAT = bytes(range(1, 33))

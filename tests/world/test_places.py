@@ -6,7 +6,6 @@ import numpy as np
 
 from hearth import otp, vm, world
 from hearth.world import WORLD, start_pose, start_view
-
 from tests.net.conftest import wait_until
 
 NAMES = [f"user{i}" for i in range(10)] + ["a", "b", "alice", "bob"]

@@ -43,8 +43,7 @@ died, its mailbox was destroyed) is dropped. Malformed requests get
 import collections
 import logging
 
-from hearth import otp, vm
-from hearth import world as hworld
+from hearth import otp, vm, world as hworld
 from hearth.native import INVALID_REQUEST, Service, parse_op
 from hearth.otp import ServiceError, encode
 
