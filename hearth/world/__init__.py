@@ -3,8 +3,11 @@
 One process holds the world's entities (each an id, an owner, a transform,
 a mesh lump, a material lump or canvas, and a label); many clients, local
 or on peers, add, change, list and subscribe to them. A client keeps a copy in step
-(`run_mirror`, `EntityTable`) and shows itself as an avatar (`run_avatar`). The protocol, the
-ownership and persistence rules and the bounds are in docs/world.md.
+(`run_mirror`, `EntityTable`) and shows itself as an avatar (`run_avatar`) that
+starts at a place of its own (`start_pose`). An entity's holder may paint
+it (`paint`): the pixels become its material, lumps of the world's
+runtime. The protocol, the ownership and persistence rules and the bounds
+are in docs/world.md.
 
 Layer 3: imports `hearth.vm`, `hearth.otp` and `hearth.native`'s request
 envelope; entry points (`hearth-server`, `hearth-ctl`) import it.
