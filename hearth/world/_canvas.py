@@ -166,11 +166,21 @@ class Canvases:
                 raise ServiceError(LIMIT_REACHED, f"one peer paints at most"
                                    f" {lim.paint_bytes_per_second} bytes a second: try again"
                                    f" in {wait:.2f} s")
-        texture = self._put(msgpack.packb({"label": f"canvas of entity {entity_id}",
-                                           "size": [w, h], "rgba": rgba}, use_bin_type=True))
-        material = self._put(msgpack.packb({"albedo": [1.0, 1.0, 1.0, 1.0],
-                                            "albedo_texture": bytes(texture)},
-                                           use_bin_type=True))
+        texture = None
+        try:
+            texture = self._put(msgpack.packb({"label": f"canvas of entity {entity_id}",
+                                               "size": [w, h], "rgba": rgba},
+                                              use_bin_type=True))
+            material = self._put(msgpack.packb({"albedo": [1.0, 1.0, 1.0, 1.0],
+                                                "albedo_texture": bytes(texture)},
+                                               use_bin_type=True))
+        except OSError as e:
+            # A full or read-only disk: the canvas keeps its old pixels.
+            rate.tokens += 1
+            if texture is not None and texture not in self._in_use():
+                self._account.release_lump(texture)
+            raise ServiceError("internal_error", f"the server could not store the canvas:"
+                               f" {e}") from None
         if old is not None:
             self._unhold(old)
         self._painted[entity_id] = _Painted(texture, material, size, payer)
@@ -201,9 +211,12 @@ class Canvases:
             del self._held[p.payer]
         self.total -= p.size
 
-    def _release(self, p):
-        still = {q.texture for q in self._painted.values()} | {
+    def _in_use(self):
+        return {q.texture for q in self._painted.values()} | {
             q.material for q in self._painted.values()}
+
+    def _release(self, p):
+        still = self._in_use()
         for lid in (p.material, p.texture):
             if lid not in still:  # another canvas of the same bytes keeps it
                 self._account.release_lump(lid)
