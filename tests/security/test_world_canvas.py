@@ -70,6 +70,13 @@ def test_a_peers_paint_reaches_another_peer_as_lumps_of_the_server(server, proc)
         assert runtime.fetch_lump(texture, timeout=30)
         tex = msgpack.unpackb(runtime.lumps.get(texture), raw=False)
         assert tex["size"] == [16, 8] and tex["rgba"] == rgba
+        # The viewer can't paint the painter's entity: hearth.World has no
+        # op that takes an id and paints; the entity's capability does.
+        with pytest.raises(ServiceError) as e:
+            otp.request(otp.lookup(viewer.root, WORLD),
+                        ["paint", {"width": 1, "height": 1, "rgba": b"\0" * 4}])
+        assert e.value.kind == "invalid_request" and "unknown op 'paint'" in e.value.message
+        assert world.get(cap)["material"] == material
 
 
 def test_one_peer_cannot_flood_the_server_with_canvases(server, proc):
