@@ -130,3 +130,15 @@ def test_oversized_canvases_and_too_many_paints_are_refused(registry):
         e.value.message
     world.remove(cap2)
     world.paint(cap3, 8, 8, pixels(8, 8, 5))
+
+
+def test_a_persistent_entity_cannot_be_painted(registry):
+    start(registry)
+    admin = otp.lookup(registry, world.WORLD_ADMIN)
+    mesh = bytes(vm.current_runtime().lumps.put(b"a mesh, as far as the world cares"))
+    eid, cap = world.admin_add(admin, mesh, persistent=True)
+    with pytest.raises(ServiceError) as e:
+        world.paint(cap, 1, 1, pixels(1, 1, 9))
+    assert e.value.kind == "invalid_request"
+    assert "a persistent entity can't be painted" in e.value.message
+    assert world.get(cap)["material"] is None
