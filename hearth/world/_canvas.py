@@ -17,7 +17,11 @@ its entity leaves, the old lumps are released and the store lets go of
 them (unless something else holds the same bytes), so painting never fills
 the disk. Everything a paint makes the server hold or send is bounded
 (`Limits`): the image's size, the canvas bytes held per peer and in all,
-the paints a second per entity and the bytes a second per peer.
+the paints a second per entity and per peer, and the bytes a second per
+peer. A paint costs the world's runtime a few milliseconds in memory and
+some tens with a lump store on disk (two lumps written and fsynced), and
+the runtime does nothing else meanwhile: the rates are what keep a peer
+from taking the server's time this way.
 
 Layer 3: imports `hearth.vm` and `hearth.otp`; the lump formats are the
 client's (``hearth.gfx._formats``, documented in docs/protocols.md),
@@ -116,7 +120,7 @@ class Canvases:
         self._clock = clock
         self._painted = {}  # entity id -> _Painted
         self._rates = {}  # entity id -> Bucket (paints)
-        self._bytes = {}  # a peer's Account -> Bucket (bytes)
+        self._peers = {}  # a peer's Account -> (Bucket of paints, Bucket of bytes)
         self._held = collections.Counter()  # payer (Account or None) -> canvas bytes held
         self.total = 0  # canvas bytes held in all
 
@@ -156,13 +160,21 @@ class Canvases:
                                f" {lim.paints_per_second:g} times a second: try again in"
                                f" {wait:.2f} s")
         if payer is not None:
-            bucket = self._bytes.get(payer)
-            if bucket is None:
-                bucket = self._bytes[payer] = Bucket(lim.paint_bytes_per_second,
-                                                     lim.paint_bytes_burst, now)
-            wait = bucket.take(size, now)
+            count, bucket = self._peers.get(payer) or (None, None)
+            if count is None:
+                count = Bucket(lim.peer_paints_per_second, lim.peer_paints_burst, now)
+                bucket = Bucket(lim.paint_bytes_per_second, lim.paint_bytes_burst, now)
+                self._peers[payer] = (count, bucket)
+            wait = count.take(1, now)
             if wait is not None:
                 rate.tokens += 1  # this paint did not happen
+                raise ServiceError(LIMIT_REACHED, f"one peer paints at most"
+                                   f" {lim.peer_paints_per_second:g} times a second: try again"
+                                   f" in {wait:.2f} s")
+            wait = bucket.take(size, now)
+            if wait is not None:
+                rate.tokens += 1
+                count.tokens += 1
                 raise ServiceError(LIMIT_REACHED, f"one peer paints at most"
                                    f" {lim.paint_bytes_per_second} bytes a second: try again"
                                    f" in {wait:.2f} s")
@@ -223,4 +235,4 @@ class Canvases:
 
     def forget_payer(self, payer):
         """A peer's last entity left: its byte bucket goes too."""
-        self._bytes.pop(payer, None)
+        self._peers.pop(payer, None)

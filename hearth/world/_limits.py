@@ -29,6 +29,8 @@ class Limits:
             peer connection.
         paints_per_second, paints_burst: paints of one entity (a token
             bucket: `paints_burst` at once, then this many a second).
+        peer_paints_per_second, peer_paints_burst: paints of the entities
+            owned through one peer connection (a bucket too).
         paint_bytes_per_second, paint_bytes_burst: RGBA bytes painted on
             the entities owned through one peer connection (a bucket too).
     """
@@ -44,5 +46,7 @@ class Limits:
     canvas_bytes_per_peer: int = 4 << 20
     paints_per_second: float = 4.0
     paints_burst: int = 4
+    peer_paints_per_second: float = 4.0
+    peer_paints_burst: int = 8
     paint_bytes_per_second: int = 1 << 20
     paint_bytes_burst: int = 2 << 20

@@ -113,3 +113,24 @@ def test_one_peer_cannot_flood_the_server_with_canvases(server, proc):
         _, theirs = world.add(otp.lookup(other.root, WORLD), vm.make_capability(MONITOR), MESH)
         world.paint(theirs, *full)
         assert world.get(theirs)["material"] is not None
+
+
+def test_one_peer_cannot_take_the_servers_time_with_small_paints(server, proc):
+    """Each paint writes two lumps (tens of milliseconds with a store on
+    disk): small ones are bounded by their number, per entity and per peer."""
+    with server.peer() as greedy:
+        pub = otp.lookup(greedy.root, WORLD)
+        caps = [world.add(pub, vm.make_capability(MONITOR), MESH)[1] for _ in range(3)]
+        tiny = (1, 1, b"\1\2\3\4")
+        for cap in caps[:2]:
+            for _ in range(DEFAULTS.paints_burst):
+                world.paint(cap, *tiny)
+        with pytest.raises(ServiceError) as e:
+            world.paint(caps[0], *tiny)  # its own entity's rate, whichever comes first
+        assert e.value.kind == "limit_reached" and "try again in" in e.value.message
+        with pytest.raises(ServiceError) as e:
+            world.paint(caps[2], *tiny)  # a fresh entity: the peer's rate
+        assert e.value.kind == "limit_reached"
+        assert (f"one peer paints at most {DEFAULTS.peer_paints_per_second:g} times a second"
+                in e.value.message)
+        paint_when_allowed(caps[2], *tiny)  # and later it may
