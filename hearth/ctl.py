@@ -241,6 +241,7 @@ def build_parser(out=None, err=None):
     p = add("terminals", "list the window manager's terminals: which has the keyboard, and"
                          " each one's screen text")
     _wm_ctl.add_arguments(p)
+    _world_ctl.register_chat(add, common, _COMMANDS)
     return parser
 
 

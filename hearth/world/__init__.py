@@ -3,8 +3,11 @@
 One process holds the world's entities (each an id, an owner, a transform,
 a mesh lump, a material lump or canvas, and a label); many clients, local
 or on peers, add, change, list and subscribe to them. A client keeps a copy in step
-(`run_mirror`, `EntityTable`) and shows itself as an avatar (`run_avatar`). The protocol, the
-ownership and persistence rules and the bounds are in docs/world.md.
+(`run_mirror`, `EntityTable`) and shows itself as an avatar (`run_avatar`) that
+starts at a place of its own (`start_pose`). An entity's holder may paint
+it (`paint`): the pixels become its material, lumps of the world's
+runtime. The protocol, the ownership and persistence rules and the bounds
+are in docs/world.md.
 
 Layer 3: imports `hearth.vm`, `hearth.otp` and `hearth.native`'s request
 envelope; entry points (`hearth-server`, `hearth-ctl`) import it.
@@ -17,6 +20,7 @@ from ._client import (
     admin_update,
     get,
     list_entities,
+    paint,
     remove,
     subscribe,
     unsubscribe,
@@ -26,6 +30,7 @@ from ._avatar import MAX_RATE, run_avatar
 from ._entity import IDENTITY, LUMP_ID_BYTES, MAX_LABEL, Entity
 from ._limits import Limits
 from ._mirror import EntityTable, Resync, run_mirror
+from ._places import start_pose, start_view
 from ._log import WorldLog, read_records
 from ._start import start_link_world, start_world
 from ._subscribers import LIMIT_REACHED
@@ -46,6 +51,8 @@ __all__ = [
     "run_mirror",
     "MAX_RATE",
     "run_avatar",
+    "start_pose",
+    "start_view",
     "World",
     "WorldLog",
     "read_records",
@@ -57,6 +64,7 @@ __all__ = [
     "admin_remove",
     "get",
     "list_entities",
+    "paint",
     "remove",
     "subscribe",
     "unsubscribe",

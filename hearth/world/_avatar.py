@@ -3,7 +3,8 @@ camera (docs/world.md, "Avatars").
 
 `run_avatar` adds the entity (owned by the avatar process's own mailbox 0,
 so the entity leaves the world with the process, or with the connection it
-was added through), then sends the camera's pose as ``update``s, at most
+was added through) at the name's start place (`_places`) or the camera's
+pose, then sends the camera's pose as ``update``s, at most
 `rate` a second and only when it changed. When the world goes away (a lost
 connection) it finds it again and adds a new avatar there.
 
@@ -16,7 +17,7 @@ import logging
 from hearth import otp, vm
 
 from ._client import add, update
-from ._entity import IDENTITY
+from ._places import start_pose
 
 __all__ = ["MAX_RATE", "run_avatar"]
 
@@ -27,7 +28,7 @@ _ERRORS = (otp.CallError, otp.ServiceError, otp.RegistryError)
 
 
 def run_avatar(find_world, name, mesh, pose=None, mirror=None, rate=MAX_RATE, retry=0.5,
-               material=None):
+               material=None, start=None):
     """Process body: keep an avatar named `name` (its ``label``) in the world.
 
     Args:
@@ -36,7 +37,7 @@ def run_avatar(find_world, name, mesh, pose=None, mirror=None, rate=MAX_RATE, re
         name: the label (at most 200 characters).
         mesh: the mesh lump id (32 bytes), in this runtime's lump store so
             others can fetch it.
-        pose: None (the avatar stays where it was added, at the origin), or
+        pose: None (the avatar stays where it was added, at `start`), or
             a callable (may switch) giving the pose as 16 numbers,
             column-major, camera to world; None from it means "unknown".
         mirror: None, or the mirror's capability (SEND): it is told
@@ -45,11 +46,15 @@ def run_avatar(find_world, name, mesh, pose=None, mirror=None, rate=MAX_RATE, re
         rate: pose updates a second, at most (capped at `MAX_RATE`).
         retry: seconds between looks for a world that is not there.
         material: the material lump id, or None (white).
+        start: the transform until a pose is known (16 numbers); None:
+            the name's own start place (`start_pose`), so clients don't
+            start inside each other.
 
     Switches: always; runs until killed.
     """
     vm.set_metadata(description=f"the avatar {name!r}")
     period = 1.0 / min(float(rate), MAX_RATE)
+    start = tuple(float(x) for x in (start if start is not None else start_pose(name)))
     while True:
         try:
             world = find_world()
@@ -60,7 +65,7 @@ def run_avatar(find_world, name, mesh, pose=None, mirror=None, rate=MAX_RATE, re
             vm.recv(timeout=retry)
             continue
         ref = world.monitor()
-        last = _pose(pose) or IDENTITY
+        last = _pose(pose) or start
         try:
             eid, entity = add(world, vm.make_capability(vm.MONITOR), mesh, transform=last,
                               material=material, label=name)

@@ -10,7 +10,7 @@ from hearth.otp import request
 from hearth.otp._call import DEFAULT_TIMEOUT
 
 __all__ = ["add", "admin_add", "admin_update", "admin_remove", "get", "list_entities",
-           "remove", "subscribe", "unsubscribe", "update"]
+           "paint", "remove", "subscribe", "unsubscribe", "update"]
 
 
 def add(world, owner, mesh, *, transform=None, material=None, label=None,
@@ -58,6 +58,15 @@ def update(entity, timeout=DEFAULT_TIMEOUT, **changes):
     if "transform" in changes:
         changes["transform"] = list(changes["transform"])
     request(entity, ["update", changes], timeout=timeout)
+
+
+def paint(entity, width, height, rgba, timeout=DEFAULT_TIMEOUT):
+    """Paint the entity `entity` (its capability) names: `rgba` (width x
+    height x 4 bytes, rows top to bottom) becomes its material, a texture
+    lump in the world's runtime that every client fetches (docs/world.md,
+    "Canvases")."""
+    request(entity, ["paint", {"width": int(width), "height": int(height),
+                               "rgba": bytes(rgba)}], timeout=timeout)
 
 
 def remove(entity, timeout=DEFAULT_TIMEOUT):

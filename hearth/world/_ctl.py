@@ -10,9 +10,10 @@ turns into its exit codes (``not_found`` is 4). Switches: always.
 
 from hearth.otp import ServiceError, lookup, request
 
+from ._chat_ctl import register as register_chat
 from ._world import WORLD, WORLD_ADMIN
 
-__all__ = ["add_arguments", "cmd_world"]
+__all__ = ["add_arguments", "cmd_world", "register_chat"]
 
 TIMEOUT = 15.0
 COLUMNS = [("ID", "id", ">"), ("OWNER", "owner", "<"), ("LABEL", "label", "<"),

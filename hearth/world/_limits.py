@@ -22,6 +22,17 @@ class Limits:
         subscribers_per_peer: subscriptions through one peer connection.
         compact_after: log records appended past the live state (plus four
             per entity) before the log is compacted.
+        canvas_side: a painted canvas's width and height, at most.
+        canvas_bytes_each: one canvas's RGBA bytes, at most.
+        canvas_bytes: the RGBA bytes of every canvas held at once.
+        canvas_bytes_per_peer: those of the entities owned through one
+            peer connection.
+        paints_per_second, paints_burst: paints of one entity (a token
+            bucket: `paints_burst` at once, then this many a second).
+        peer_paints_per_second, peer_paints_burst: paints of the entities
+            owned through one peer connection (a bucket too).
+        paint_bytes_per_second, paint_bytes_burst: RGBA bytes painted on
+            the entities owned through one peer connection (a bucket too).
     """
 
     entities: int = 4096
@@ -29,3 +40,13 @@ class Limits:
     subscribers: int = 256
     subscribers_per_peer: int = 4
     compact_after: int = 1000
+    canvas_side: int = 1024
+    canvas_bytes_each: int = 1 << 20
+    canvas_bytes: int = 64 << 20
+    canvas_bytes_per_peer: int = 4 << 20
+    paints_per_second: float = 4.0
+    paints_burst: int = 4
+    peer_paints_per_second: float = 4.0
+    peer_paints_burst: int = 8
+    paint_bytes_per_second: int = 1 << 20
+    paint_bytes_burst: int = 2 << 20

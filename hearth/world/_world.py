@@ -34,6 +34,7 @@ from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service
 from hearth.otp import ServiceError, register
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
 
+from ._canvas import Canvases
 from ._doors import Forwarded, describe, forward
 from ._entity import Entity, check_changes, check_fields
 from ._log import WorldLog
@@ -94,6 +95,7 @@ class World(Service):
         self._by_ref = {}  # an owner's monitor ref -> its entity id
         self._per_origin = collections.Counter()  # a peer's Account -> its entities
         self._subscribers = Subscribers(self.limits, self._own, self._public_mb)
+        self._canvases = Canvases(proc.runtime, self.limits, proc.runtime.clock.now)
         self._next_id = 1
         self._via = None
         self._log = None
@@ -236,6 +238,8 @@ class World(Service):
             raise ServiceError(NOT_FOUND, f"entity {via} is no longer in the world")
         if op == "update":
             return self._update(via, f["changes"], req)
+        if op == "paint":
+            return self._paint(via, f["pixels"])
         if op == "remove":
             # Answer first: the door dies with the entity, and a holder that
             # monitors it must read the answer before the Down.
@@ -341,11 +345,27 @@ class World(Service):
             self._check_stored({"mesh": None, "material": material})
         if "material" in changes and type(entity.material) is Cap:
             entity.material.release()
+        if "material" in changes and not self._canvases.is_canvas(entity_id, material):
+            self._canvases.drop(entity_id)  # painted over by a material of its own
         self._pin(entity, False)
         entity.apply(changes)
         self._pin(entity)
         if entity.persistent:
             self._persist(("put", entity.to_record()))
+        self._subscribers.publish({"event": "updated", "entity": entity.to_term()})
+
+    def _paint(self, entity_id, pixels):
+        """``paint``: the pixels become the entity's material (`_canvas`)."""
+        entity = self.entities[entity_id]
+        if entity.persistent:
+            raise ServiceError(INVALID_REQUEST, "a persistent entity can't be painted (its"
+                               " material is a lump the operator put in the store)")
+        owned = self._owned.get(entity_id)
+        material = self._canvases.paint(entity_id, pixels,
+                                        owned.origin if owned is not None else None)
+        if type(entity.material) is Cap:
+            entity.material.release()
+        entity.material = material
         self._subscribers.publish({"event": "updated", "entity": entity.to_term()})
 
     def _remove(self, entity_id, reason, detail):
@@ -362,8 +382,10 @@ class World(Service):
                 self._per_origin[owned.origin] -= 1
                 if not self._per_origin[owned.origin]:
                     del self._per_origin[owned.origin]
+                    self._canvases.forget_payer(owned.origin)
         if type(entity.material) is Cap:
             entity.material.release()
+        self._canvases.drop(entity_id, forget=True)
         self._pin(entity, False)
         if entity.persistent:
             self._persist(("del", entity_id))

@@ -238,6 +238,7 @@ static inline void hearth_req_debugdraw_destroy(hearth_mp_writer *w) {
  *   hearth.Registry view (list(str) | nil)
  *   hearth.World add (map{mesh: bin(32), transform?: list(num, 16), material?: bin(32) | cap(SEND) | nil, label?: str(..200) | nil, persistent?: bool})
  *   hearth.World.entity update (map{transform?: list(num, 16), material?: bin(32) | cap(SEND) | nil, label?: str(..200) | nil})
+ *   hearth.World.entity paint (map{width: int, height: int, rgba: bin})
  *   hearth.Window set_camera (list(num, 16) | bin(64))
  *   hearth.Renderer.light set_color (list(num, 3))
  *   hearth.Renderer.light set_direction (list(num, 3))

@@ -17,6 +17,7 @@ SECRET = "s3cret"
 # (0, 0, 6), and at (3, 0, 0).
 AT_Z6 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, -6, 1]
 AT_X3 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, -3, 0, 0, 1]
+AT_ORIGIN = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
 # From (0, 0, 6), a cube of half-size 1 at (3, 0, 0) covers about x 114..149
 # of a 160x120 frame (60 degrees vertically); at the origin, the centre.
 RIGHT = (132, 60)
@@ -48,7 +49,9 @@ def test_a_client_sees_the_other_clients_avatar_move_and_leave(xvfb, tmp_path, p
             entries = request(peers, "list")  # oldest first: a, then b
             wa, wb = (otp.lookup(request(peers, ["root", e["id"]]), "hearth.Window")
                       for e in entries)
-            # B steps back from the origin, where A's avatar (A's camera) is.
+            # A's camera at the origin (each client starts at a place of its
+            # own); B steps back from there, where A's avatar now is.
+            request(wa, ["set_camera", 60.0, 0.05, AT_ORIGIN])
             request(wb, ["set_camera", 60.0, 0.05, AT_Z6])
             wait_until(lambda: brightness(wb) > 0, timeout=20, what="A's avatar in B's frame")
             assert brightness(wb, *RIGHT) == 0

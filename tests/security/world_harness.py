@@ -17,14 +17,17 @@ __all__ = ["WorldServer", "SECRET"]
 
 class WorldServer:
     """A running hearth-server with the world: `url` for peers, `sock` for
-    tools, `data_dir` kept across `restart`s."""
+    tools, `data_dir` kept across `restart`s. Its root is a copy of the
+    bundled one, without the chat room unless `chat` (the room keeps a
+    board in the world: an entity the tests of the world's own rules don't
+    count on)."""
 
-    def __init__(self, tmp_path, data_dir=None):
+    def __init__(self, tmp_path, data_dir=None, chat=False):
         self.tmp = tmp_path
         self.root = tmp_path / "root"
         if not self.root.exists():
-            shutil.copytree(bundled_root(), self.root,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            skip = ["__pycache__"] + ([] if chat else ["chat"])
+            shutil.copytree(bundled_root(), self.root, ignore=shutil.ignore_patterns(*skip))
         self.data_dir = data_dir or tmp_path / "data"
         self.starts = 0
         self._start()
