@@ -218,11 +218,15 @@ def test_the_worlds_three_doors_conform(proc):
     for op in ("add", "list", "subscribe", "unsubscribe"):
         adm.sent.add(op)  # the same ops as the public door's, checked above
     ent = Probe("hearth.World.entity")
+    pixels = {"width": 2, "height": 2, "rgba": bytes(16)}
     for op in ent.schema.ops:
         ent.refuse_bad_fields(again["entity"], op,
-                              {"changes": {"label": "x"}} if op == "update" else None)
+                              {"changes": {"label": "x"}} if op == "update"
+                              else {"pixels": pixels} if op == "paint" else None)
     ent.ask(again["entity"], "update", {"changes": {"label": "by holder"}})
     assert ent.ask(again["entity"], "get")["label"] == "by holder"
+    ent.ask(again["entity"], "paint", {"pixels": pixels})
+    assert isinstance(ent.ask(again["entity"], "get")["material"], bytes)
     ent.ask(again["entity"], "remove")
     ent.done()
     adm.ask(admin, "remove", one, error="not_found")

@@ -91,10 +91,10 @@ def test_removing_a_painted_entity_lets_go_of_its_lumps(registry):
 
 
 @pytest.mark.parametrize("px, needle", [
-    ("red", "pixels is a map of width, height and rgba"),
+    ("red", "pixels must be a map with 'width', 'height', 'rgba', not 'red'"),
     ({"width": 2, "height": 2, "rgba": b"\0" * 15}, "rgba is 15 bytes; 2x2 RGBA8 is 16"),
     ({"width": 0, "height": 2, "rgba": b""}, "width and height are ints of at least 1"),
-    ({"width": 2, "height": 2, "rgba": b"\0" * 16, "x": 1}, "unknown field(s) 'x' in pixels"),
+    ({"width": 2, "height": 2, "rgba": b"\0" * 16, "x": 1}, "unknown field(s) ['x'] in pixels"),
 ])
 def test_malformed_pixels_get_clear_errors_and_the_world_keeps_serving(registry, px, needle):
     pub = start(registry)
