@@ -144,18 +144,18 @@ static inline void hearth_req_window_unsubscribe(hearth_mp_writer *w, hearth_cap
     hearth_mp_put_cap(w, subscriber);
 }
 
-/* hearth.Window ["focus", focus]: ok is true; the capability (SEND and MONITOR) becomes the keyboard's one receiver (below); a peer's request or route is `permission_denied` */
-static inline void hearth_req_window_focus(hearth_mp_writer *w, hearth_cap focus) {
+/* hearth.Window ["focus", holder]: ok is true; the capability (SEND and MONITOR) becomes the keyboard's one receiver (below); a peer's request or route is `permission_denied` */
+static inline void hearth_req_window_focus(hearth_mp_writer *w, hearth_cap holder) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "focus");
-    hearth_mp_put_cap(w, focus);
+    hearth_mp_put_cap(w, holder);
 }
 
-/* hearth.Window ["unfocus", focus]: ok is true, or false if the capability did not hold the keyboard */
-static inline void hearth_req_window_unfocus(hearth_mp_writer *w, hearth_cap focus) {
+/* hearth.Window ["unfocus", holder]: ok is true, or false if the capability did not hold the keyboard */
+static inline void hearth_req_window_unfocus(hearth_mp_writer *w, hearth_cap holder) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "unfocus");
-    hearth_mp_put_cap(w, focus);
+    hearth_mp_put_cap(w, holder);
 }
 
 /* hearth.Window "focus_holder": ok is true if some process holds the keyboard */

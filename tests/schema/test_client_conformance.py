@@ -110,8 +110,8 @@ def test_every_op_of_the_client_services_is_answered_with_its_schemas_reply(
 def test_the_window_focus_ops_conform(client, proc):
     win = Probe("hearth.Window")
     focus = cap_with(SEND | MONITOR)
-    assert win.ask(client.window, "focus", {"focus": focus}) is True
-    assert win.ask(client.window, "unfocus", {"focus": focus}) is True
+    assert win.ask(client.window, "focus", {"holder": focus}) is True
+    assert win.ask(client.window, "unfocus", {"holder": focus}) is True
 
 
 @PENDING
