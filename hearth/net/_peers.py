@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hearth.otp import NOT_FOUND, Request, Service, ServiceError, parse_op, start_supervised
+from hearth.otp import NOT_FOUND, Request, Service, ServiceError, start_supervised
 from hearth.vm import Cap, foreign
 from hearth.vm._terms import brief
 
@@ -42,7 +42,7 @@ def _serial(conn: Connection) -> int:
 class PeersService(Service):
     """The service over one `Listener`."""
 
-    name = PEERS
+    name = schema = PEERS
 
     def __init__(self, listener: Listener) -> None:
         super().__init__()
@@ -53,7 +53,7 @@ class PeersService(Service):
         return sorted(conns, key=_serial)
 
     def handle_request(self, request: Request) -> Any:
-        op, fields = parse_op(request.term, {"list": (), "root": ("id",)})
+        op, fields = self.parse(request)
         if op == "list":
             return [{"id": _serial(c), "address": str(c.transport.address),
                      "root": c.remote_root is not None} for c in self._live()]

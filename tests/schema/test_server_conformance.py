@@ -38,8 +38,6 @@ def test_a_real_server_registers_what_its_schemas_name_and_peers_conforms(
         probe.done()
 
 
-@pytest.mark.xfail(strict=True, reason="hearth/net/_peers.py checks by hand until the merge"
-                   " wires it to Service.parse: a str id is not_found there")
 @pytest.mark.hearth_timeout(90)
 def test_peers_refuses_a_bad_id_as_its_schema_says(hearth_server, proc):
     with hearth_server.operator() as op:
