@@ -47,7 +47,7 @@ __all__ = ["Session", "run_session", "FILENAME"]
 log = logging.getLogger("hearth.shell")
 
 FILENAME = "<hibashi>"
-MAX_OUTPUT = 4 << 20  # characters of output one answer carries (a message is at most 64 MiB)
+MAX_OUTPUT = _output.Sink.LIMIT + 4096  # characters one answer carries (notices included)
 
 
 class Session:
@@ -92,8 +92,7 @@ class Session:
         if self.notice:
             parts.append(self.notice)
             self.notice = None
-        parts.extend(self.sink)
-        self.sink.clear()
+        parts.extend(self.sink.clear())
         if extra:
             parts.append(extra)
         text = "".join(parts)
