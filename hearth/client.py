@@ -34,7 +34,9 @@ the ``hearth.init.Daemon`` hook's answer, by default its whole registry:
 ``$XDG_RUNTIME_DIR/hearth-client.sock``, else a per-user path, so it never
 collides with a server's on the same machine (``--no-ipc``: none). A
 second client finds the default path taken and runs without a socket,
-saying so; a ``--ipc PATH`` that is taken stops the client. It runs
+saying so; a ``--ipc PATH`` that is taken stops the client. Programs the
+client starts (the in-world terminal's) get ``$HEARTH_CLIENT_SOCK`` set to
+its socket, so ``hibashi --client`` there attaches to it. It runs
 the inspector and the shell service (``hearth.Shell``, docs/shell.md), and,
 for a ``--root DIR`` given by hand, ``hearth.fs.Filesystem`` on it and a
 watch of its files (``--watch SECONDS``, as the server's). None of these is
@@ -267,6 +269,9 @@ def _serve_tools(registry, args):
         # The default path, taken meanwhile by another client: run on without.
         log.warning("no IPC socket for tools: %s (give --ipc PATH)", e)
         return
+    # Programs this client starts (the in-world terminal's) find it:
+    # `hibashi --client`, `hearth-ctl --client`.
+    os.environ["HEARTH_CLIENT_SOCK"] = os.path.abspath(args.ipc)
     log.info("tools attach at %s", args.ipc)
 
 

@@ -315,7 +315,7 @@ def run(argv, root, out=None, err=None):
         data, text, *rest = result  # a command may add an exit code
         if rest:
             code = rest[0]
-        if args.json:
+        if args.json and data is not None:
             out.write(json.dumps(jsonable(data)) + "\n")
         elif text:
             out.write(text if text.endswith("\n") else text + "\n")

@@ -22,11 +22,32 @@ _sinks: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 class Sink(list):
     """The text a session has gathered (str parts), and the namespace whose
-    ``_`` an expression statement's value goes to."""
+    ``_`` an expression statement's value goes to. Bounded: past `LIMIT`
+    characters not yet shown (a spawned process that prints in a loop, its
+    session gone), more text is counted and dropped."""
+
+    LIMIT = 4 << 20
 
     def __init__(self, ns=None):
         super().__init__()
         self.ns = ns
+        self.size = 0
+        self.dropped = 0
+
+    def append(self, text):
+        if self.size + len(text) > self.LIMIT:
+            self.dropped += len(text)
+            return
+        self.size += len(text)
+        super().append(text)
+
+    def clear(self):
+        if self.dropped:
+            super().append(f"\n... ({self.dropped} characters of output dropped)\n")
+        parts = list(self)
+        super().clear()
+        self.size = self.dropped = 0
+        return parts
 
 
 def _displayhook(value):

@@ -12,6 +12,9 @@ Requests (the `hearth.otp` envelope):
     or None, "banner": str}``: the session's capability (SEND|MONITOR),
     where the front end keeps its history (the runtime's data directory,
     if it has one), and a line to greet the operator with.
+
+A request that comes from a peer (it carries a peer's account) is refused
+(``permission_denied``), whatever view let it through.
 """
 
 import logging
@@ -55,6 +58,11 @@ class ShellService(Service):
         _output.install()
 
     def handle_request(self, request):
+        if request.account is not None:
+            # A view should never have handed a peer this service; if a
+            # hook's root did, the shell still is not theirs.
+            raise ServiceError("permission_denied", "the shell is the operator's, on the IPC"
+                                                    " socket: a peer never gets one")
         op, fields = otp.parse_op(request.term, {"open": ("owner",)})
         owner = fields["owner"]
         if type(owner) is not vm.Cap or not owner.permissions & MONITOR:

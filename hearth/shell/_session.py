@@ -47,7 +47,7 @@ __all__ = ["Session", "run_session", "FILENAME"]
 log = logging.getLogger("hearth.shell")
 
 FILENAME = "<hibashi>"
-MAX_OUTPUT = 4 << 20  # characters of output one answer carries (a message is at most 64 MiB)
+MAX_OUTPUT = _output.Sink.LIMIT + 4096  # characters one answer carries (notices included)
 
 
 class Session:
@@ -92,8 +92,7 @@ class Session:
         if self.notice:
             parts.append(self.notice)
             self.notice = None
-        parts.extend(self.sink)
-        self.sink.clear()
+        parts.extend(self.sink.clear())
         if extra:
             parts.append(extra)
         text = "".join(parts)
@@ -147,14 +146,17 @@ def _shell_process(session, to_session, registry):
             term = decode(sig.data, sig.caps)
         except otp.DecodeError:
             continue
-        if type(term) is tuple and len(term) == 2 and term[0] == "eval":
-            answer = session.evaluate(term[1])
-            to_session.send(*encode(["done", answer]))
+        if type(term) is tuple and len(term) == 3 and term[0] == "eval":
+            answer = session.evaluate(term[2])
+            to_session.send(*encode(["done", term[1], answer]))
 
 
-def _start_shell(session, to_session, registry):
-    """Spawn the shell's process on `session`, monitored; ``(cap, ref)``."""
-    return vm.spawn_monitor(_shell_process, session, to_session, registry, name="hibashi")
+def _start_shell(session, to_session, worker_box, registry):
+    """Spawn the shell's process on `session`, monitored into `worker_box`
+    (where its messages come too, so its last answer always arrives before
+    its Down); ``(cap, ref)``."""
+    return vm.spawn_monitor(_shell_process, session, to_session, registry, mailbox=worker_box,
+                            name="hibashi")
 
 
 def run_session(session, owner, registry):
@@ -166,9 +168,10 @@ def run_session(session, owner, registry):
     inbox = vm.parent_mailbox()
     worker_box = vm.create_mailbox()
     to_session = worker_box.make_capability(SEND)
-    worker, ref_worker = _start_shell(session, to_session, registry)
+    worker, ref_worker = _start_shell(session, to_session, worker_box, registry)
     control = None  # the shell's process's control mailbox, once it is ready
     pending = None  # the deferred eval request
+    seq = 0  # the number of the pending eval: an answer to another is stale
     queued = None  # an eval sent before the shell's process was ready
     try:
         while True:
@@ -184,7 +187,7 @@ def run_session(session, owner, registry):
                         control = None
                     worker.release()
                     session.restarts += 1
-                    worker, ref_worker = _start_shell(session, to_session, registry)
+                    worker, ref_worker = _start_shell(session, to_session, worker_box, registry)
                     why = vm.format_reason(sig.reason)
                     text = (f"*** the shell's process (pid {old}) exited: {why}\n"
                             f"*** started it again (restart {session.restarts});"
@@ -203,10 +206,10 @@ def run_session(session, owner, registry):
                 if term[0] == "ready":
                     control = term[1]
                     if queued is not None:
-                        control.send(*encode(["eval", queued]))
+                        control.send(*encode(["eval", seq, queued]))
                         queued = None
-                elif term[0] == "done" and pending is not None:
-                    pending.reply(term[1])
+                elif term[0] == "done" and pending is not None and term[1] == seq:
+                    pending.reply(term[2])
                     pending = None
                 continue
             req = _request(sig)
@@ -224,10 +227,11 @@ def run_session(session, owner, registry):
                         raise ServiceError("busy", "an evaluation is running: interrupt it"
                                                    " first")
                     pending = req.defer()
+                    seq += 1
                     if control is None:
                         queued = source
                     else:
-                        control.send(*encode(["eval", source]))
+                        control.send(*encode(["eval", seq, source]))
                 elif name == "complete":
                     text = fields["text"]
                     if type(text) is not str:

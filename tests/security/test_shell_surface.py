@@ -12,7 +12,9 @@ import pytest
 from hearth import otp, vm
 from hearth._views import NEVER_EXPOSED, client_view, exposed_services, peer_view
 from hearth.native import start_inspector
+from hearth.net import connect, listen
 from hearth.shell import SHELL, start_shell
+from tests.net.conftest import SECRET as NET_SECRET, Side
 from tests.security.conftest import SECRET
 from tests.shell.shell_harness import Client, run_hibashi
 
@@ -71,3 +73,30 @@ def test_the_server_never_sees_a_clients_shell_or_files(hearth_server, tmp_path,
         assert "hibashi> []\n" in out, out  # none of the operator's services in it
     finally:
         assert client.stop() == 0
+
+
+def _misconfigured_server(held):
+    """A runtime whose listener hands peers its whole registry, shell
+    included (what a careless ``hearth.init.Server`` hook could do)."""
+    registry = otp.start_registry()
+    start_shell(registry)
+    held["registry"] = registry
+    held["listener"] = lst = listen("127.0.0.1:0", secret=NET_SECRET, root=registry)
+    return lst.url
+
+
+def test_the_shell_refuses_a_peer_that_a_view_let_through(proc):
+    rt = vm.Runtime()
+    side = Side(rt, _misconfigured_server)
+    try:
+        with connect(side.info, secret=NET_SECRET) as peer:
+            shell = otp.lookup(peer.root, SHELL)
+            assert shell is not None  # the view let it through ...
+            owner = vm.make_capability(vm.SEND | vm.MONITOR)
+            with pytest.raises(otp.ServiceError) as info:
+                otp.request(shell, ["open", owner], timeout=10)
+            assert info.value.kind == "permission_denied"  # ... the shell did not
+            assert "a peer never gets one" in info.value.message
+    finally:
+        side.stop()
+        rt.shutdown(timeout=5)

@@ -43,11 +43,14 @@ def test_tools_attach_to_a_headless_client(tmp_path):
                 client.sock, "lookup('hearth.fs.Filesystem') is not None",
                 "lid = call('hearth.fs.Filesystem', ['get', 'init/clock/service.toml'])",
                 "vm.current_runtime().lumps.get(vm.LumpId(lid))[:11]",
-                "lookup('hearth.Window')")
+                "lookup('hearth.Window')", "import os",
+                "os.environ['HEARTH_CLIENT_SOCK'] == " + repr(client.sock))
             assert code == 0, out
             assert "; client, " in out  # the banner: a session of the client
             assert "hibashi> True\n" in out
             assert "b'name = \"clo'" in out
+            assert out.rstrip().endswith("hibashi> True\nhibashi>"), out  # what its terminal
+            # programs inherit: the socket of this very client
             # A second client can't take the first one's socket: told to
             # (--ipc), it stops; by default, it runs on without one.
             second = Program("hearth.client", "--headless", "--ipc", client.sock)

@@ -106,3 +106,34 @@ def test_the_refusals_a_person_sees(server, tmp_path):
     assert "missing.c: no such file" in out
     assert "nor a .c file to build and spawn" in out
     assert "hibashi> 2\n" in out  # and the shell goes on
+
+
+HELLO = """#include "hearth.h"
+
+void run(void) {
+    hearth_log(HEARTH_INFO, "hello-guest", "hello from a source no service runs");
+    for (;;) {
+        hearth_signal msg;
+        uint32_t mark = hearth_mark();
+        hearth_recv(HEARTH_PARENT, &msg);
+        hearth_signal_release(&msg);
+        hearth_release(mark);
+    }
+}
+"""
+
+
+@needs_zig
+def test_c_spawns_a_source_no_service_runs(server, tmp_path):
+    source = tmp_path / "hello.c"
+    source.write_text(HELLO)
+    code, out = run_hibashi(server.sock, f"c({str(source)!r})", "logs(limit=20)")
+    assert code == 0, out
+    m = re.search(r"c: no service runs hello.c: built .*hello.wasm and spawned pid (\d+)", out)
+    assert m, out
+    assert (tmp_path / "hello.wasm").is_file()
+    assert "hello from a source no service runs" in out
+    # A broken one spawns nothing.
+    source.write_text(HELLO.replace("hearth_mark();", "hearth_mark()"))
+    code, out = run_hibashi(server.sock, f"c({str(source)!r})")
+    assert "error: expected ';'" in out and "c: the build failed; nothing was spawned" in out

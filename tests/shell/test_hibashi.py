@@ -91,3 +91,11 @@ def test_exit_leaves_and_no_runtime_is_a_clear_error(server, tmp_path):
     code, out = run_hibashi(str(tmp_path / "nothing.sock"), "1")
     assert code == 3
     assert "no Hearth runtime is running: nothing listens on" in out
+
+
+def test_output_is_bounded(server):
+    code, out = run_hibashi(server.sock, "for i in range(200000): print('y' * 40)", "", "'after'")
+    assert code == 0, out[-500:]
+    assert re.search(r"\.\.\. \(\d+ characters of output dropped\)", out), out[-500:]
+    assert out.count("y" * 40) < 120000  # about 4 MiB of it came back, not 8
+    assert "'after'" in out
