@@ -12,12 +12,9 @@
   in the same run: the compile alone (``kindling.sdk.build`` of the same
   edit, no runtime).
 
-  The stock debug grid ignores the exit signal an upgrade sends it, so
-  each upgrade waits out the guest upgrade's drain deadline (5 s) before
-  the old guest is killed. ``HEARTH_BENCH_GRID_EXITS=1`` measures instead
-  a grid (in the benchmark's copy of the root) that returns on that
-  signal, as a guest should (docs/sdk.md): the figure then shows what
-  ``c`` itself costs.
+  The stock debug grid returns when an upgrade's exit signal reaches it
+  (since 2026-12-07; before, each upgrade waited out the drain deadline,
+  5 s, and the figure was about 5.6 s).
 
 Run it alone with ``python -m benchmarks shell_edit_to_pixels``.
 """
@@ -167,22 +164,6 @@ def _compile_trials(root, n):
     return out
 
 
-def _grid_returns_on_exit(root):
-    """Make the copy's grid return when an upgrade's exit signal arrives,
-    and build it once so the client starts with that version."""
-    from kindling.sdk import build
-
-    source = os.path.join(root, "init", "debug-grid", "grid.c")
-    with open(source) as f:
-        text = f.read()
-    recv = "        hearth_recv(HEARTH_PARENT, &msg);\n"
-    assert recv in text, "the debug grid's loop changed: update _grid_returns_on_exit"
-    with open(source, "w") as f:
-        f.write(text.replace(recv, recv + "        if (msg.kind == HEARTH_EXIT)\n"
-                                          "            return;\n"))
-    build([source], os.path.join(root, "init", "debug-grid", "grid.wasm"))
-
-
 @benchmark("shell_edit_to_pixels", repeat=1)
 def shell_edit_to_pixels(repeat):
     """From c(...) of an edited C guest to the first frame showing it, vs the compile alone."""
@@ -191,8 +172,6 @@ def shell_edit_to_pixels(repeat):
     work = tempfile.mkdtemp(prefix="bench-shell-")
     root = os.path.join(work, "root")
     shutil.copytree(bundled_root(), root, ignore=shutil.ignore_patterns("__pycache__"))
-    if os.environ.get("HEARTH_BENCH_GRID_EXITS") == "1":
-        _grid_returns_on_exit(root)
     sock = os.path.join(work, "client.sock")
     rt = vm.Runtime()
     try:

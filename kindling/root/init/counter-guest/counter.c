@@ -144,6 +144,8 @@ void run(void) {
     for (;;) {
         uint32_t mark = hearth_mark();
         hearth_recv(HEARTH_PARENT, &msg);
+        if (msg.kind == HEARTH_EXIT)
+            return; /* an upgrade (or a shutdown) asks us to finish: the new version takes over */
         if (msg.kind == HEARTH_MESSAGE)
             handle(&msg);
         hearth_signal_release(&msg);

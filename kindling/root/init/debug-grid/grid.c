@@ -116,6 +116,8 @@ void run(void) {
         hearth_signal msg;
         uint32_t mark = hearth_mark();
         hearth_recv(HEARTH_PARENT, &msg);
+        if (msg.kind == HEARTH_EXIT)
+            return; /* an upgrade (or a shutdown) asks us to finish: the new version takes over */
         if (msg.kind == HEARTH_MESSAGE && msg.ncaps > 0
                 && (hearth_permissions(msg.caps[0]) & HEARTH_SEND)) {
             hearth_mp_reader r;
