@@ -242,7 +242,7 @@ class WindowManager(Service):
         self.focus(tid)
         return tid
 
-    def _fit(self, term, more=None):
+    def _fit(self, term):
         """Size the quad to the texture (`scale` units a pixel)."""
         try:
             screen = request(term.cap, "screen", timeout=TIMEOUT)
@@ -252,8 +252,7 @@ class WindowManager(Service):
         w, h = screen["size"]
         scale = self.settings["scale"]
         term.position = dict(term.position, half_size=[w * scale / 2, h * scale / 2])
-        send_request(term.cap, ["state", {"position": term.position, **(more or {})}],
-                     self.reply_to)
+        send_request(term.cap, ["state", {"position": term.position}], self.reply_to)
 
     def resize(self, term, columns, rows):
         columns, rows = max(1, min(500, columns)), max(1, min(200, rows))
