@@ -42,24 +42,25 @@ def test_a_burst_is_painted_fewer_times_than_fed_and_its_end_is_painted(monkeypa
     core.close()
 
 
-def test_output_after_a_quiet_moment_is_painted_at_once():
+def test_a_keys_echo_is_painted_at_once_even_right_after_a_flood():
     core = _core()
-    core.feed(b"first")
+    for i in range(50):
+        core.feed(f"line {i}\r\n".encode())
     deadline = time.monotonic() + 5
     while core._later is not None:
         assert time.monotonic() < deadline
         gevent.sleep(0.005)
-    gevent.sleep(max(_factory.PAINT_EVERY, _factory.PAINT_SHARE * core._paint_cost) + 0.01)
-    before = core.canvas.pixels.copy()
-    core.feed(b"x")  # a key's echo: no timer, painted now
-    assert core._later is None and not np.array_equal(before, core.canvas.pixels)
+    for char in b"abc":  # typed right after: one row each, painted now, no timer
+        before = core.canvas.pixels.copy()
+        core.feed(bytes([char]))
+        assert core._later is None and not np.array_equal(before, core.canvas.pixels)
     core.close()
 
 
 def test_closing_cancels_a_pending_paint():
     core = _core()
-    core.feed(b"a")
-    core.feed(b"b")
+    for i in range(20):
+        core.feed(f"line {i}\r\n".encode())
     assert core._later is not None
     core.close()
     assert core._later is None

@@ -356,3 +356,16 @@ def test_the_hearth_ctl_program_lists_terminals_over_the_ipc_socket(wm, client, 
     data = json.loads(done.stdout)
     assert data["focused"] == term["id"]
     assert any("over-the-socket" in line for line in data["terminals"][0]["lines"])
+
+
+def test_a_command_that_cant_run_is_refused_and_the_wm_keeps_serving(client, caplog):
+    request(client.window, ["set_camera", 90.0, 0.1, wire(np.identity(4))])
+    w = _start_wm(client, dict(SETTINGS, command=["/nonexistent/program"]))
+    chord("t")
+    w.frames(5)
+    assert not w.terminals()  # still serving, nothing opened
+    with pytest.raises(ServiceError) as e:
+        request(w.cap, "open")
+    assert e.value.kind == NOT_FOUND
+    assert request(client.window, "focus_holder") is False
+    assert any("wm: t failed" in r.getMessage() for r in caplog.records)

@@ -89,9 +89,10 @@ MAX_COLUMNS, MAX_ROWS = 500, 200
 # most every PAINT_SHARE times what the last paint took (painting every
 # row costs more than parsing a pty read: xterm's "jump scroll"). The rows
 # that changed meanwhile are painted by a trailing timer, so the last
-# output always shows; a key's echo after a quiet moment paints at once.
+# output always shows. A change of a few rows (a key's echo) paints at once.
 PAINT_EVERY = 1 / 60
 PAINT_SHARE = 4
+QUICK_ROWS = 2  # at most this many changed rows (a key's echo) are painted at once
 # pyte keeps a private mode (``CSI ? n h``) as n << 5; DECCKM is private mode 1.
 _DECCKM = 1 << 5
 
@@ -234,12 +235,13 @@ class _Core:
 
     def feed(self, data):
         """The program wrote `data`: update the screen and repaint the
-        lines that changed, now, or (too soon after the last paint: see
-        `PAINT_EVERY`) from a hub timer when that time is up."""
+        lines that changed, now (a few rows, or long enough after the
+        last paint: see `PAINT_EVERY`), or else from a hub timer when
+        that time is up."""
         self.screen.feed(data)
         gap = max(PAINT_EVERY, PAINT_SHARE * self._paint_cost)
         wait = self._painted + gap - time.monotonic()
-        if wait <= 0:
+        if wait <= 0 or _dirty_rows(self.screen) <= QUICK_ROWS:
             self.paint()
         elif self._later is None:
             self._later = get_hub().loop.timer(wait)
@@ -308,6 +310,13 @@ class _Core:
                 "columns": self.screen.columns, "rows": self.screen.rows, "pid": self.pty.pid,
                 "size": [w, h], "cell": [font.cell_w, font.cell_h],
                 "cursor_keys": "application" if _application_cursor(self.screen) else "normal"}
+
+
+def _dirty_rows(screen):
+    """How many rows changed since the last paint (0 if the screen can't
+    tell: then every feed paints at once)."""
+    dirty = getattr(getattr(screen, "_screen", None), "dirty", None)
+    return len(dirty) if dirty is not None else 0
 
 
 def _application_cursor(screen):

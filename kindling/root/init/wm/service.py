@@ -33,6 +33,7 @@ services):
     close terminal `id`; ok: nil.
 """
 
+import logging
 import os
 
 from hearth import vm
@@ -57,6 +58,8 @@ MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service.tom
 WINDOW = "hearth.Window"
 FACTORY = "hearth.terminal.TerminalFactory"
 TIMEOUT = 10.0
+
+log = logging.getLogger("hearth.wm")
 
 
 class Term:
@@ -129,8 +132,12 @@ class WindowManager(Service):
             event = decode(sig.data)
         except Exception:  # noqa: BLE001 - not an event: ignore it
             return
-        if type(event) is dict:
+        if type(event) is not dict:
+            return
+        try:
             self.on_event(event)
+        except (ServiceError, CallError) as e:  # a chord that failed: say why, keep serving
+            log.warning("wm: %s failed: %s", event.get("key") or event.get("event"), e)
 
     def handle_info(self, sig):
         if type(sig) is vm.Down:
@@ -235,7 +242,7 @@ class WindowManager(Service):
         self.focus(tid)
         return tid
 
-    def _fit(self, term, more=None):
+    def _fit(self, term):
         """Size the quad to the texture (`scale` units a pixel)."""
         try:
             screen = request(term.cap, "screen", timeout=TIMEOUT)
@@ -245,8 +252,7 @@ class WindowManager(Service):
         w, h = screen["size"]
         scale = self.settings["scale"]
         term.position = dict(term.position, half_size=[w * scale / 2, h * scale / 2])
-        send_request(term.cap, ["state", {"position": term.position, **(more or {})}],
-                     self.reply_to)
+        send_request(term.cap, ["state", {"position": term.position}], self.reply_to)
 
     def resize(self, term, columns, rows):
         columns, rows = max(1, min(500, columns)), max(1, min(200, rows))
