@@ -96,10 +96,11 @@ def parse_chord(text):
 
 
 def default_command():
-    """The program a new terminal runs: ``hibashi`` if it is on PATH, else
-    ``$SHELL``, else ``/bin/sh``."""
+    """The program a new terminal runs: ``hibashi --client`` (the shell of
+    the client the terminal is in) if it is on PATH, else ``$SHELL``, else
+    ``/bin/sh``."""
     if shutil.which("hibashi"):
-        return ["hibashi"]
+        return ["hibashi", "--client"]
     return [os.environ.get("SHELL") or "/bin/sh"]
 
 

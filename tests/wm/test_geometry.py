@@ -156,8 +156,8 @@ def test_the_default_command_is_hibashi_then_shell_then_bin_sh(tmp_path, monkeyp
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("SHELL", "/bin/bash")
-    assert default_command() == ["hibashi"]
-    assert read_settings()["command"] == ["hibashi"]
+    assert default_command() == ["hibashi", "--client"]
+    assert read_settings()["command"] == ["hibashi", "--client"]
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     assert default_command() == ["/bin/bash"]
     monkeypatch.delenv("SHELL")
