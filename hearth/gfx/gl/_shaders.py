@@ -7,7 +7,7 @@ from . import GL
 
 from .._scene import MAX_LIGHTS
 
-__all__ = ["Program", "MESH", "CANVAS", "LINES", "SKYBOX", "compile_program"]
+__all__ = ["Program", "MESH", "CANVAS", "TEXT", "LINES", "SKYBOX", "compile_program"]
 
 MESH = ("""
 #version 330 core
@@ -69,6 +69,76 @@ in vec2 v_uv;
 uniform sampler2D u_texture;
 out vec4 frag;
 void main() { frag = texture(u_texture, v_uv); }  // alpha blends (opacity)
+""")
+
+# A grid of text cells (`hearth.gfx.text.TextGrid`): the cell under the
+# fragment from an integer texture of cells, its glyph from the MSDF atlas.
+# Positions are in "texture pixels" (the size the grid would have as a
+# bitmap); the edge is where the median of the three channels is 0.5, and
+# it is anti-aliased over one screen pixel: the field's range in screen
+# pixels comes from the screen-space derivatives of the position.
+TEXT = (CANVAS[0], """
+#version 330 core
+in vec2 v_uv;
+uniform usampler2D u_cells;
+uniform sampler2D u_atlas;
+uniform vec2 u_size;        // the grid in texture pixels, margins included
+uniform float u_pad;        // the margin
+uniform vec2 u_cell;        // a cell in texture pixels
+uniform ivec2 u_grid;       // columns, rows
+uniform vec2 u_slot;        // a slot of the atlas in atlas pixels
+uniform float u_per_row;    // slots in a row of the atlas
+uniform vec2 u_glyph;       // a cell in atlas pixels
+uniform float u_margin;     // a slot's margin in atlas pixels
+uniform vec2 u_atlas_size;
+uniform float u_range;      // the field spans +-u_range atlas pixels
+uniform vec4 u_lines;       // underline top, bottom; strike top, bottom (cell fractions)
+uniform vec3 u_background;  // the margin's color
+uniform float u_opacity;
+out vec4 frag;
+
+float median(vec3 v) { return max(min(v.r, v.g), min(max(v.r, v.g), v.b)); }
+vec3 unpack(uint c) {
+    return vec3(float(c & 255u), float((c >> 8) & 255u), float((c >> 16) & 255u)) / 255.0;
+}
+// Coverage of the band [top, bottom] (texture pixels) at y, at least a
+// screen pixel thick, anti-aliased over one.
+float band(float y, float top, float bottom, float px) {
+    float half_ = max(0.5 * (bottom - top), 0.5 * px);
+    float d = abs(y - 0.5 * (top + bottom)) - half_;
+    return clamp(0.5 - d / px, 0.0, 1.0);
+}
+
+void main() {
+    vec2 p = v_uv * u_size - vec2(u_pad);
+    vec2 fw = max(fwidth(p), vec2(1e-6));  // texture pixels per screen pixel
+    vec2 grid = vec2(u_grid) * u_cell;
+    if (p.x < 0.0 || p.y < 0.0 || p.x >= grid.x || p.y >= grid.y) {
+        frag = vec4(u_background, u_opacity);
+        return;
+    }
+    ivec2 at = min(ivec2(p / u_cell), u_grid - 1);
+    vec2 f = p / u_cell - vec2(at);
+    uvec4 c = texelFetch(u_cells, at, 0);
+    vec3 fg = unpack(c.y), bg = unpack(c.z);
+    float cover = 0.0;
+    if (c.x != 0u) {
+        float s = float(c.x);
+        vec2 origin = vec2(mod(s, u_per_row), floor(s / u_per_row)) * u_slot;
+        vec2 texel = origin + vec2(u_margin) + f * u_glyph;
+        float sd = median(textureLod(u_atlas, texel / u_atlas_size, 0.0).rgb) - 0.5;
+        // Atlas pixels per screen pixel, then the field's range on screen.
+        vec2 scale = fw * (u_glyph / u_cell);
+        float screen_range = max(0.5 * dot(vec2(2.0 * u_range), 1.0 / scale), 1.0);
+        cover = clamp(sd * screen_range + 0.5, 0.0, 1.0);
+    }
+    float y = f.y * u_cell.y;
+    if ((c.w & 1u) != 0u)
+        cover = max(cover, band(y, u_lines.x * u_cell.y, u_lines.y * u_cell.y, fw.y));
+    if ((c.w & 2u) != 0u)
+        cover = max(cover, band(y, u_lines.z * u_cell.y, u_lines.w * u_cell.y, fw.y));
+    frag = vec4(mix(bg, fg, cover), u_opacity);
+}
 """)
 
 LINES = ("""

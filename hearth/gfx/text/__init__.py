@@ -6,3 +6,37 @@ keeps the fields of a monospace font's four styles in one image, glyphs
 added on first use, and `_cache` stores that atlas as a lump so a second
 start loads it instead of generating it.
 """
+
+import weakref
+
+from hearth import vm
+
+from ._atlas import Atlas
+from ._cache import load_or_build
+from ._grid import TextGrid
+
+__all__ = ["Atlas", "TextGrid", "shared_atlas"]
+
+_shared = weakref.WeakKeyDictionary()  # lump store -> its atlas
+_unstored = []  # the atlas of no store
+
+
+def shared_atlas(store=None):
+    """The atlas every text of this OS process draws from: loaded from (or
+    built and saved into) `store`, a `hearth.vm.LumpStore`, once per
+    store; with None, the current process's runtime's store if there is a
+    current process, else one kept in memory only. Switches: never; the
+    first call per store loads or builds (see `load_or_build`)."""
+    if store is None:
+        try:
+            store = vm.current_runtime().lumps
+        except vm.NotInProcess:
+            store = None
+    if store is None:
+        if not _unstored:
+            _unstored.append(load_or_build(None)[0])
+        return _unstored[0]
+    atlas = _shared.get(store)
+    if atlas is None:
+        atlas = _shared[store] = load_or_build(store)[0]
+    return atlas

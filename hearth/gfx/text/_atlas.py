@@ -82,6 +82,8 @@ class Atlas:
         cell_em: ``(w, h)`` a cell in ems.
         glyph_px: ``(w, h)`` a cell in atlas pixels (floats).
         slot_size: ``(w, h)`` a slot in atlas pixels, margins included.
+        margin: a slot's margin in atlas pixels: also the field's range
+            (``RANGE``).
         per_row: slots in a row of the image.
         underline, strike: ``(top, bottom)`` of those lines in ems from the
             cell's top.
@@ -100,6 +102,7 @@ class Atlas:
         face.load_char("M", freetype.FT_LOAD_NO_SCALE)
         self.cell_em = (face.glyph.advance.x / upm, self.ascender - descender)
         self.glyph_px = (self.cell_em[0] * PPEM, self.cell_em[1] * PPEM)
+        self.margin = RANGE
         self.slot_size = (math.ceil(self.glyph_px[0]) + 2 * RANGE,
                           math.ceil(self.glyph_px[1]) + 2 * RANGE)
         self.per_row = WIDTH // self.slot_size[0]
