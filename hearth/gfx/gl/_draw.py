@@ -294,6 +294,8 @@ class GLRenderer:
             GL.glUniform2i(p.u_grid, grid.columns, grid.rows)
             GL.glUniform3f(p.u_background, *grid.background)
             GL.glUniform1f(p.u_opacity, grid.opacity)
+            GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None
+                           else grid.background_opacity)
             fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
         GL.glActiveTexture(GL.GL_TEXTURE0)

@@ -94,7 +94,8 @@ uniform vec2 u_atlas_size;
 uniform float u_range;      // the field spans +-u_range atlas pixels
 uniform vec4 u_lines;       // underline top, bottom; strike top, bottom (cell fractions)
 uniform vec3 u_background;  // the margin's color
-uniform float u_opacity;
+uniform float u_opacity;     // alpha of the glyphs (and lines)
+uniform float u_bg_opacity;  // alpha of the cells' background and the margin
 out vec4 frag;
 
 float median(vec3 v) { return max(min(v.r, v.g), min(max(v.r, v.g), v.b)); }
@@ -114,7 +115,7 @@ void main() {
     vec2 fw = max(fwidth(p), vec2(1e-6));  // texture pixels per screen pixel
     vec2 grid = vec2(u_grid) * u_cell;
     if (p.x < 0.0 || p.y < 0.0 || p.x >= grid.x || p.y >= grid.y) {
-        frag = vec4(u_background, u_opacity);
+        frag = vec4(u_background, u_bg_opacity);
         return;
     }
     ivec2 at = min(ivec2(p / u_cell), u_grid - 1);
@@ -137,7 +138,7 @@ void main() {
         cover = max(cover, band(y, u_lines.x * u_cell.y, u_lines.y * u_cell.y, fw.y));
     if ((c.w & 2u) != 0u)
         cover = max(cover, band(y, u_lines.z * u_cell.y, u_lines.w * u_cell.y, fw.y));
-    frag = vec4(mix(bg, fg, cover), u_opacity);
+    frag = vec4(mix(bg, fg, cover), mix(u_bg_opacity, u_opacity, cover));
 }
 """)
 

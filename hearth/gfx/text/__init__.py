@@ -4,7 +4,10 @@ By concern: `_msdf` generates a glyph's field from its FreeType outline
 (edge coloring, per-channel pseudo-distances, numpy over pixels), `_atlas`
 keeps the fields of a monospace font's four styles in one image, glyphs
 added on first use, and `_cache` stores that atlas as a lump so a second
-start loads it instead of generating it.
+start loads it instead of generating it. `_grid` is the scene's grid of
+cells the shader draws (a terminal's), `_label` a string in the world on
+the same path (`Label`), and `_service` the ``hearth.text.TextFactory``
+service that lets any process of the client draw one.
 """
 
 import weakref
@@ -15,7 +18,7 @@ from ._atlas import Atlas
 from ._cache import load_or_build
 from ._grid import TextGrid
 
-__all__ = ["Atlas", "TextGrid", "shared_atlas"]
+__all__ = ["Atlas", "TextGrid", "Label", "shared_atlas"]
 
 _shared = weakref.WeakKeyDictionary()  # lump store -> its atlas
 _unstored = []  # the atlas of no store
@@ -40,3 +43,6 @@ def shared_atlas(store=None):
     if atlas is None:
         atlas = _shared[store] = load_or_build(store)[0]
     return atlas
+
+
+from ._label import Label  # noqa: E402 - it uses shared_atlas

@@ -127,16 +127,19 @@ class Atlas:
 
     # -- slots ---------------------------------------------------------------------------------
 
-    def slot(self, char, style=REGULAR):
+    def slot(self, char, style=REGULAR, add=True):
         """The slot of `char` (a str; only its first character counts) in
-        `style`, generated now if it is new. Blank and unprintable
-        characters are slot 0. Switches: never."""
+        `style`, generated now if it is new, unless `add` is false (then a
+        new character gets the slot of ``?``, as when the atlas is full).
+        Blank and unprintable characters are slot 0. Switches: never."""
         key = (char, style)
         s = self._slots.get(key)
         if s is not None:
             return s
         if not char or char[0].isspace() or not char[0].isprintable():
             s = 0
+        elif not add:
+            return self.slot("?", style) if char != "?" else 0
         elif self.count >= self.capacity:
             s = self.slot("?", style) if char != "?" else 0
         else:
@@ -146,6 +149,12 @@ class Atlas:
             self.added += 1
         self._slots[key] = s
         return s
+
+    def has(self, char, style=REGULAR):
+        """Whether `char` in `style` needs no new glyph (it has its slot,
+        or is blank)."""
+        return ((char, style) in self._slots or not char or char[0].isspace()
+                or not char[0].isprintable())
 
     def rect(self, s):
         """``(x, y, w, h)`` of slot `s` in the image."""

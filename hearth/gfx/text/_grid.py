@@ -44,12 +44,15 @@ class TextGrid(Canvas):
         cells: ``(rows, columns, 4)`` uint32 (see the module docstring).
         cell: ``(w, h)`` a cell in texture pixels.
         pad: the margin in texture pixels.
-        opacity: 0..1, the alpha of every pixel.
+        opacity: 0..1, the alpha of the glyphs (and of everything, unless
+            `background_opacity` is set).
+        background_opacity: 0..1, the alpha of the background and the
+            margin, or None (`opacity`): a label's background is see-through.
         background: ``(3,)`` float32 0..1, the margin's color.
         dirty: ``(start, stop)`` runs of rows to upload.
     """
 
-    __slots__ = ("atlas", "cells", "cell", "pad", "opacity", "background")
+    __slots__ = ("atlas", "cells", "cell", "pad", "opacity", "background", "background_opacity")
 
     def __init__(self, transform, atlas, columns, rows, cell, pad, opacity=1.0,
                  background=(0, 0, 0)):
@@ -60,6 +63,7 @@ class TextGrid(Canvas):
         self.pad = pad
         self.opacity = opacity
         self.background = np.asarray(background, np.float32) / 255
+        self.background_opacity = None
 
     @property
     def columns(self):
