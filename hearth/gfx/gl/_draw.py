@@ -142,6 +142,7 @@ class GLRenderer:
         self.quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
         self.cube = _vao(_CUBE, _CUBE_INDICES, [(0, 3)])
         self._swept = 0
+        self._viewport = (1, 1)
         self.fast = FastGL()
         GL.glEnable(GL.GL_DEPTH_TEST)  # no face culling: a mesh's winding is not checked
         GL.glUseProgram(self.mesh_program.id)
@@ -203,6 +204,7 @@ class GLRenderer:
         view_proj = (proj.reshape(4, 4).T @ cam.view.reshape(4, 4).T).T.reshape(16)
         view_proj = np.ascontiguousarray(view_proj, dtype=np.float32)
         self._draw_objects(scene, view_proj)
+        self._viewport = (width, height)
         self._draw_canvases(scene, view_proj)
         self._draw_debug(scene, view_proj)
         self._draw_skybox(scene, proj, cam.view)
@@ -268,6 +270,7 @@ class GLRenderer:
         p = self.text_program
         GL.glUseProgram(p.id)
         GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
+        GL.glUniform2f(p.u_viewport, *self._viewport)
         fast = self.fast
         triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         bound = None
@@ -277,12 +280,12 @@ class GLRenderer:
                 GL.glActiveTexture(GL.GL_TEXTURE0)
                 self._upload_atlas(atlas)
                 h, w = atlas.pixels.shape[:2]
-                GL.glUniform2f(p.u_slot, *atlas.slot_size)
-                GL.glUniform1f(p.u_per_row, atlas.per_row)
                 GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
-                GL.glUniform1f(p.u_margin, atlas.margin)
-                GL.glUniform2f(p.u_atlas_size, w, h)
-                GL.glUniform1f(p.u_range, atlas.margin)
+                GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
+                # sd (0.5 = +-margin atlas pixels) to screen pixels: 2 x margin
+                # over the atlas pixels a screen pixel spans, on each axis, halved.
+                GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
+                               atlas.margin / atlas.glyph_px[1])
                 GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1]
                                             for v in atlas.underline + atlas.strike))
                 bound = atlas
@@ -291,7 +294,7 @@ class GLRenderer:
             GL.glUniform2f(p.u_size, *grid.size)
             GL.glUniform1f(p.u_pad, grid.pad)
             GL.glUniform2f(p.u_cell, *grid.cell)
-            GL.glUniform2i(p.u_grid, grid.columns, grid.rows)
+            GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
             GL.glUniform3f(p.u_background, *grid.background)
             GL.glUniform1f(p.u_opacity, grid.opacity)
             GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None

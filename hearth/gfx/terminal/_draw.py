@@ -7,7 +7,7 @@ milliseconds of CPU).
 Two paths, chosen by the layout's font:
 
 - MSDF (the default; `GridFonts`): the scene holds a
-  `hearth.gfx.text.TextGrid`, one texel a cell (glyph slot, colors,
+  `hearth.gfx.text.TextGrid`, one texel a cell (glyph, colors,
   attributes); a shader draws the glyphs from the atlas of distance
   fields, sharp at any magnification. A changed line costs one row of
   cells (16 bytes a cell) to write and upload.
@@ -159,12 +159,12 @@ def _paint_grid(grid, screen, palette):
     if not rows:
         return
     atlas = grid.atlas
-    slot = atlas.slot
+    slot, texels = atlas.slot, atlas.texels
     cells = grid.cells
     for r in rows:
         chars, styles, fg, bg, attrs = screen.cells(r, palette)
         out = cells[r]
-        out[:, 0] = [slot(c, st) for c, st in zip(chars, styles)]
+        out[:, 0] = texels[[slot(c, st) for c, st in zip(chars, styles)]]
         out[:, 1] = pack_rgb(fg)
         out[:, 2] = pack_rgb(bg)
         out[:, 3] = attrs

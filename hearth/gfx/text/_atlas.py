@@ -85,6 +85,8 @@ class Atlas:
         margin: a slot's margin in atlas pixels: also the field's range
             (``RANGE``).
         per_row: slots in a row of the image.
+        texels: ``(capacity,)`` uint32: per slot, the texel of its cell's
+            top-left corner as ``x | y << 16`` (0 for slot 0).
         underline, strike: ``(top, bottom)`` of those lines in ems from the
             cell's top.
         added: glyphs generated since the atlas was made or loaded.
@@ -107,6 +109,12 @@ class Atlas:
                           math.ceil(self.glyph_px[1]) + 2 * RANGE)
         self.per_row = WIDTH // self.slot_size[0]
         self.capacity = self.per_row * (HEIGHT // self.slot_size[1])
+        # Per slot: the atlas texel of its cell's top-left corner, x | y << 16
+        # (what a `TextGrid` cell holds); slot 0's is 0, an empty corner.
+        s = np.arange(self.capacity, dtype=np.uint32)
+        self.texels = (((s % self.per_row) * self.slot_size[0] + RANGE)
+                       | (((s // self.per_row) * self.slot_size[1] + RANGE) << 16))
+        self.texels[0] = 0
         thick = max(face.underline_thickness / upm, 0.05)
         top = self.ascender - face.underline_position / upm - thick / 2
         self.underline = (top, top + thick)

@@ -5,7 +5,8 @@ quad placed by its transform, showing `columns` x `rows` cells inside a
 margin of `pad`. Its cells are one ``(rows, columns, 4)`` uint32 array
 the GPU reads as an integer texture, one texel a cell:
 
-- 0: the atlas slot of the cell's glyph (0: blank),
+- 0: where the cell's glyph is in the atlas: the texel of the top-left
+  corner of its slot's cell, ``x | y << 16`` (`Atlas.texels`; 0: blank),
 - 1: the foreground color, ``r | g << 8 | b << 16``,
 - 2: the background color, likewise,
 - 3: attribute bits: `UNDERLINE`, `STRIKE`.

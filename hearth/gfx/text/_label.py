@@ -76,9 +76,10 @@ class Label:
         bg = self.background if self.background is not None else (0, 0, 0, 0)
         cells[:, :, 1] = fg
         cells[:, :, 2] = pack_rgb(np.asarray(bg[:3], np.uint8)[None])[0]
-        slot = self.atlas.slot
+        slot, texels = self.atlas.slot, self.atlas.texels
         for r, line in enumerate(lines):
-            cells[r, :len(line), 0] = [slot(c, REGULAR, allowed) for c in line]
+            if line:
+                cells[r, :len(line), 0] = texels[[slot(c, REGULAR, allowed) for c in line]]
         grid.background = np.asarray(bg[:3], np.float32) / 255
         grid.background_opacity = bg[3] / 255
         grid.mark(range(grid.rows))
