@@ -9,8 +9,7 @@ under a real window (Xvfb and Mesa's llvmpipe when there is no display).
   against the same terminal drawn by the bitmap path (pygame.font
   coverage masks painted into a 2,000-pixel-wide canvas, the rows
   uploaded), in the same run, the order swapped every repeat. Goal: at
-  most 1.1x the bitmap path. ``text_flood.lines`` is a reference: lines
-  of output the terminal got through a second with each path.
+  most 1.1x the bitmap path.
 - ``text_atlas``: the glyph atlas of the printable ASCII set (94 glyphs,
   regular style): generated cold (outlines, edge coloring, fields),
   against loading it from its lump in a disk store (a new `LumpStore`
