@@ -4,6 +4,8 @@ outline, inside/outside by the winding of that sampled polygon and by
 FreeType's own rasterizer, and the corners a bilinearly sampled atlas
 reconstructs. Real fonts (DejaVu Sans Mono), no window."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -246,3 +248,17 @@ def test_the_printable_set_generates_once(tmp_path):
     assert not cached and atlas.count == len(PRINTABLE) + 1
     assert all(0 < atlas.slot(c) < atlas.count for c in PRINTABLE)
     assert atlas.added == 0  # saved
+
+
+def test_glyphs_added_in_a_session_are_kept_for_the_next(tmp_path):
+    from hearth.gfx.text import SAVE_EVERY, keep_new_glyphs, shared_atlas
+    store = LumpStore(str(tmp_path / "lumps"))
+    atlas = shared_atlas(store)
+    assert shared_atlas(store) is atlas  # one per store
+    assert not keep_new_glyphs(atlas)  # nothing new
+    atlas.slot("\u00e9")
+    assert not keep_new_glyphs(atlas)  # too soon after the first save
+    assert keep_new_glyphs(atlas, now=time.monotonic() + SAVE_EVERY + 1)
+    assert atlas.added == 0
+    again, cached = load_or_build(LumpStore(str(tmp_path / "lumps")))
+    assert cached and again.has("\u00e9")

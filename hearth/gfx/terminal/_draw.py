@@ -24,7 +24,7 @@ from hearth.native._service import INVALID_REQUEST, ServiceError
 
 from .._formats import MAX_TEXTURE_SIZE
 from .._scene import Canvas
-from ..text import shared_atlas
+from ..text import keep_new_glyphs, shared_atlas
 from ..text._grid import TextGrid, pack_rgb
 from ._screen import BG
 
@@ -169,6 +169,8 @@ def _paint_grid(grid, screen, palette):
         out[:, 2] = pack_rgb(bg)
         out[:, 3] = attrs
     grid.mark(rows)
+    if atlas.added:
+        keep_new_glyphs(atlas)
 
 
 def _runs(rows):

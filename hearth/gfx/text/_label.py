@@ -15,7 +15,7 @@ first time anything draws it.
 import numpy as np
 
 from .._math import placement_matrix
-from . import shared_atlas
+from . import keep_new_glyphs, shared_atlas
 from ._atlas import REGULAR
 from ._grid import TextGrid, pack_rgb
 
@@ -85,6 +85,8 @@ class Label:
         grid.mark(range(grid.rows))
         self.text = text
         self._place()
+        if self.atlas.added:
+            keep_new_glyphs(self.atlas)
 
     def _allowed(self, text):
         if callable(self._add):
