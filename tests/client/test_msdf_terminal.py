@@ -18,6 +18,9 @@ import time
 import numpy as np
 import pytest
 
+from hearth import vm
+from hearth.gfx.text import shared_atlas
+
 from hearth.gfx.terminal import TerminalFactory
 from hearth.native._service import INVALID_REQUEST, request, start_supervised
 from hearth.otp import ServiceError
@@ -201,6 +204,47 @@ def test_corners_stay_square_at_4x(terminals, client, owner, char, corner):
         else:
             assert not mask[bar_bottom + 2, stem_left - 2]
             assert mask[bar_bottom - 1, stem_left - 1]
+
+
+def _bilinear(img, x, y):
+    x0, y0 = int(np.floor(x)), int(np.floor(y))
+    fx, fy = x - x0, y - y0
+    return (img[y0, x0] * (1 - fx) * (1 - fy) + img[y0, x0 + 1] * fx * (1 - fy)
+            + img[y0 + 1, x0] * (1 - fx) * fy + img[y0 + 1, x0 + 1] * fx * fy)
+
+
+def _half(profile):
+    """Where `profile` first rises through 0.5, to a fraction of a pixel."""
+    i = int(np.argmax(profile >= 0.5))
+    assert i > 0, "no edge in the profile"
+    return i - 1 + (0.5 - profile[i - 1]) / (profile[i] - profile[i - 1])
+
+
+def test_a_corner_is_square_at_12x(terminals, client, owner):
+    """Up close the outer corner of L (the stem's left edge on the
+    baseline) is where its two edges meet: measured along the diagonal from
+    that point, the glyph's 50 % line starts within 0.75 px of it. (A
+    single-channel distance field, the atlas generated with every edge
+    white, measures 1.1 px here: it rounds the corner off.)"""
+    hidden = "\\033[?25lL"
+    probe = _show(client, terminals, owner, hidden, columns=2, rows=1, size=16)
+    pad = (probe.screen["size"][0] - 2 * probe.screen["cell"][0]) / 2
+    request(probe.cap, "quit")
+    atlas = shared_atlas(vm.current_runtime().lumps)
+    ppem = probe.screen["cell"][1] / atlas.cell_em[1]  # texture pixels per em
+    corner = (pad + 215 / 2048 * ppem, pad + atlas.ascender * ppem)  # DejaVu Sans Mono's L
+    scale = 12.0
+    _show(client, terminals, owner, hidden, columns=2, rows=1, size=16, scale=scale,
+          at=(corner[0] + 8 / scale, corner[1] - 8 / scale))  # the corner 8 px left, 8 px down
+    img = _luma(client.screenshot())
+    assert img.max() > 0.9
+    x_edge = np.median([_half(img[y]) for y in range(5, 40)])  # the stem's left edge
+    y_edge = np.median([img.shape[0] - 1 - _half(img[::-1, x]) for x in range(120, 155)])
+    assert abs(x_edge - 72) < 2 and abs(y_edge - 68) < 2  # where it was put
+    t = 0.0
+    while _bilinear(img, x_edge + t, y_edge - t) < 0.5:
+        t += 0.02
+    assert t * np.sqrt(2) <= 0.75
 
 
 ROWS = ["plain", "bold", "italic", "underline", "strike", "reverse", "red", "cursor"]
