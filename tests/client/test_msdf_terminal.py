@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 
 from hearth import vm
-from hearth.gfx.text import shared_atlas
-
 from hearth.gfx.terminal import TerminalFactory
+from hearth.gfx.text import shared_atlas
 from hearth.native._service import INVALID_REQUEST, request, start_supervised
 from hearth.otp import ServiceError
 
