@@ -9,8 +9,9 @@ docs/protocols.md; docs/client.md tours the modules.
 Here: the window and its frame loop (`open_display`, `Window`), the
 renderer (`Renderer`), canvases (`CanvasFactory`), debug draws
 (`DebugDrawFactory`), terminals (`TerminalFactory`, from `hearth.gfx.terminal`),
-`start_client_services` (all five under one supervisor) and the lump formats'
-writers (`encode_mesh`, `encode_texture`, `encode_material`, `cube_mesh`,
+strings in the world (`TextFactory`, `Label`, from `hearth.gfx.text`, which
+also draws the terminals' glyphs), `start_client_services` (all six under
+one supervisor) and the lump formats' writers (`encode_mesh`, `encode_texture`, `encode_material`, `cube_mesh`,
 `encode_lines`), and `RendererView` (the world's mirror drawn by the
 renderer). `hearth.gfx.gl` holds the OpenGL side: PyOpenGL configured
 once, the shaders and one frame's draw calls.
@@ -26,6 +27,8 @@ from ._services import CLIENT_SERVICES, ClientServices, start_client_services
 from ._world_view import RendererView
 from ._window import CLOSED, WINDOW, Display, Window, open_display
 from .terminal import DEFAULT_PALETTE, TERMINAL_FACTORY, TerminalFactory
+from .text import Label
+from .text._service import TEXT_FACTORY, TextFactory
 
 __all__ = [
     "WINDOW",
@@ -48,6 +51,9 @@ __all__ = [
     "TERMINAL_FACTORY",
     "TerminalFactory",
     "DEFAULT_PALETTE",
+    "TEXT_FACTORY",
+    "TextFactory",
+    "Label",
     "RendererView",
     "CLIENT_SERVICES",
     "ClientServices",

@@ -1,7 +1,7 @@
 """Starting the client's native services together: ``hearth.Window`` (the
 frame loop), ``hearth.Renderer``, ``hearth.canvas.CanvasFactory``,
-``hearth.DebugDrawFactory`` and ``hearth.terminal.TerminalFactory``, over one
-`Display`."""
+``hearth.DebugDrawFactory``, ``hearth.terminal.TerminalFactory`` and
+``hearth.text.TextFactory``, over one `Display`."""
 
 from typing import NamedTuple
 
@@ -13,11 +13,13 @@ from ._canvas import CANVAS_FACTORY, CanvasFactory
 from ._debug_draw import DEBUG_DRAW_FACTORY, DebugDrawFactory
 from ._renderer import RENDERER, Renderer
 from .terminal import TERMINAL_FACTORY, TerminalFactory
+from .text._service import TEXT_FACTORY, TextFactory
 from ._window import WINDOW, Window
 
 __all__ = ["CLIENT_SERVICES", "ClientServices", "start_client_services"]
 
-CLIENT_SERVICES = (WINDOW, RENDERER, CANVAS_FACTORY, DEBUG_DRAW_FACTORY, TERMINAL_FACTORY)
+CLIENT_SERVICES = (WINDOW, RENDERER, CANVAS_FACTORY, DEBUG_DRAW_FACTORY, TERMINAL_FACTORY,
+                   TEXT_FACTORY)
 
 
 class ClientServices(NamedTuple):
@@ -60,6 +62,7 @@ def start_client_services(registry, display, *, fps=60.0, on_close=None, intensi
         (CANVAS_FACTORY, CanvasFactory, (scene,)),
         (DEBUG_DRAW_FACTORY, DebugDrawFactory, (scene,)),
         (TERMINAL_FACTORY, TerminalFactory, (scene,)),
+        (TEXT_FACTORY, TextFactory, (scene,)),
     ]
     sup, caps = start_supervised(registry, services, name="hearth.client",
                                  intensity=intensity, period=period)

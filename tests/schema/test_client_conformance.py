@@ -62,13 +62,15 @@ def _valid(runtime, client):
                 None, [owner]))
     out.append((Probe("hearth.terminal.TerminalFactory"),
                 caps["hearth.terminal.TerminalFactory"], "create", {"state": STATE}, [owner]))
+    out.append((Probe("hearth.text.TextFactory"), caps["hearth.text.TextFactory"], "create",
+                {"state": {"text": "schema", "origin": [0.0, 0.0, -1.0]}}, [owner]))
     return out
 
 
 def _resources(made):
     """(probe, capability, op, fields) of a valid request per resource op,
     the op that ends a resource last."""
-    obj, light, canvas, draw, term = made
+    obj, light, canvas, draw, term, text = made
     return [
         (Probe("hearth.Renderer.object"), obj, "set_transform", {"transform": IDENTITY}),
         *[(Probe("hearth.Renderer.light"), light, op, f) for op, f in (
@@ -82,7 +84,9 @@ def _resources(made):
                           "indices": bytes(8)}), ("hide", {"hidden": True}), ("destroy", None))],
         *[(Probe("hearth.terminal"), term, op, f) for op, f in (
             ("input", {"text": "x"}), ("state", {"state": {"rows": 4}}), ("screen", None),
-            ("quit", None))],
+            ("select", {"cells": [[0, 0], [1, 0]]}), ("quit", None))],
+        *[(Probe("hearth.text"), text, op, f) for op, f in (
+            ("text", {"text": "again"}), ("state", {"state": {"height": 0.2}}))],
     ]
 
 

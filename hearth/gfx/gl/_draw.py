@@ -6,7 +6,10 @@ cached by lump key, so a thousand objects of one mesh cost one upload; the
 cache drops what nothing in the scene uses any more after a removal.
 Objects are drawn batch by batch (one mesh and texture bind per batch,
 then a model matrix, an albedo and a draw call per object); canvases are
-updated by sub-image uploads of their dirty rectangles only.
+updated by sub-image uploads of their dirty rectangles only. Text grids
+(`hearth.gfx.text.TextGrid`, a terminal's cells) are canvases drawn by
+the text program: their cells texture gets the rows that changed, the
+glyph atlas the slots added since its last upload.
 """
 
 import ctypes
@@ -17,13 +20,16 @@ from . import GL
 from ._fast import FastGL
 from .._math import perspective_infinite
 from .._scene import MAX_LIGHTS
-from ._shaders import CANVAS, LINES, MESH, SKYBOX, Program
+from ..text._grid import TextGrid
+from ._shaders import CANVAS, LINES, MESH, SKYBOX, TEXT, Program
 
 __all__ = ["GLRenderer"]
 
 _F = 4  # bytes in a float32
 _TEXTURE_2D, _RGBA, _UNSIGNED_BYTE = (int(GL.GL_TEXTURE_2D), int(GL.GL_RGBA),
                                       int(GL.GL_UNSIGNED_BYTE))
+_RGB, _RGBA_INTEGER, _UNSIGNED_INT = (int(GL.GL_RGB), int(GL.GL_RGBA_INTEGER),
+                                      int(GL.GL_UNSIGNED_INT))
 
 _QUAD = np.array([-1, -1, 1, -1, 1, 1, -1, 1], dtype=np.float32)
 _QUAD_INDICES = np.array([0, 1, 2, 0, 2, 3], dtype=np.uint32)
@@ -74,6 +80,35 @@ def _texture_2d(width, height, pixels, linear):
     return int(tex)
 
 
+def _texture_cells(grid):
+    """An integer texture of `grid`'s cells (one RGBA32UI texel a cell)."""
+    tex = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+    rows, columns = grid.cells.shape[:2]
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32UI, columns, rows, 0, GL.GL_RGBA_INTEGER,
+                    GL.GL_UNSIGNED_INT, np.ascontiguousarray(grid.cells))
+    for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, param, GL.GL_NEAREST)  # integer: never filtered
+    for param in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, param, GL.GL_CLAMP_TO_EDGE)
+    return int(tex)
+
+
+def _texture_atlas(atlas):
+    """An RGB8 texture the size of `atlas`'s image, nothing uploaded yet."""
+    tex = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+    h, w = atlas.pixels.shape[:2]
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGB8, w, h, 0, GL.GL_RGB, GL.GL_UNSIGNED_BYTE,
+                    None)
+    for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, param, GL.GL_LINEAR)
+    for param in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, param, GL.GL_CLAMP_TO_EDGE)
+    return int(tex)
+
+
 def _texture_cube(data):
     tex = GL.glGenTextures(1)
     GL.glBindTexture(GL.GL_TEXTURE_CUBE_MAP, tex)
@@ -94,6 +129,8 @@ class GLRenderer:
     def __init__(self):
         self.mesh_program = Program(MESH)
         self.canvas_program = Program(CANVAS)
+        self.text_program = Program(TEXT)
+        self.atlases = {}  # atlas -> [texture id, slots uploaded]
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
         self.meshes = {}    # mesh key -> vao entry
@@ -105,12 +142,16 @@ class GLRenderer:
         self.quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
         self.cube = _vao(_CUBE, _CUBE_INDICES, [(0, 3)])
         self._swept = 0
+        self._viewport = (1, 1)
         self.fast = FastGL()
         GL.glEnable(GL.GL_DEPTH_TEST)  # no face culling: a mesh's winding is not checked
         GL.glUseProgram(self.mesh_program.id)
         GL.glUniform1i(self.mesh_program.u_texture, 0)
         GL.glUseProgram(self.canvas_program.id)
         GL.glUniform1i(self.canvas_program.u_texture, 0)
+        GL.glUseProgram(self.text_program.id)
+        GL.glUniform1i(self.text_program.u_atlas, 0)
+        GL.glUniform1i(self.text_program.u_cells, 1)
         GL.glUseProgram(self.sky_program.id)
         GL.glUniform1i(self.sky_program.u_cube, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
@@ -163,6 +204,7 @@ class GLRenderer:
         view_proj = (proj.reshape(4, 4).T @ cam.view.reshape(4, 4).T).T.reshape(16)
         view_proj = np.ascontiguousarray(view_proj, dtype=np.float32)
         self._draw_objects(scene, view_proj)
+        self._viewport = (width, height)
         self._draw_canvases(scene, view_proj)
         self._draw_debug(scene, view_proj)
         self._draw_skybox(scene, proj, cam.view)
@@ -200,23 +242,106 @@ class GLRenderer:
     def _draw_canvases(self, scene, view_proj):
         if not scene.canvases:
             return
-        p = self.canvas_program
-        GL.glUseProgram(p.id)
-        GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
         GL.glBindVertexArray(self.quad[0])
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
-        fast, u_model = self.fast, p.u_model
-        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         # Canvases blend by their pixels' alpha (a terminal's opacity, a
         # canvas's transparent pixels), after every opaque object.
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+        grids = []
+        p = self.canvas_program
+        GL.glUseProgram(p.id)
+        GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
+        fast, u_model = self.fast, p.u_model
+        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         for canvas in scene.canvases.values():
+            if type(canvas) is TextGrid:
+                grids.append(canvas)
+                continue
             self._upload_canvas(canvas)
             fast.glUniformMatrix4fv(u_model, 1, 0, canvas.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
+        if grids:
+            self._draw_grids(grids, view_proj)
         GL.glDisable(GL.GL_BLEND)
         GL.glBindVertexArray(0)
+
+    def _draw_grids(self, grids, view_proj):
+        p = self.text_program
+        GL.glUseProgram(p.id)
+        GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
+        GL.glUniform2f(p.u_viewport, *self._viewport)
+        fast = self.fast
+        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
+        bound = None
+        for grid in grids:
+            atlas = grid.atlas
+            if atlas is not bound:
+                GL.glActiveTexture(GL.GL_TEXTURE0)
+                self._upload_atlas(atlas)
+                h, w = atlas.pixels.shape[:2]
+                GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
+                GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
+                # sd (0.5 = +-margin atlas pixels) to screen pixels: 2 x margin
+                # over the atlas pixels a screen pixel spans, on each axis, halved.
+                GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
+                               atlas.margin / atlas.glyph_px[1])
+                GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1]
+                                            for v in atlas.underline + atlas.strike))
+                bound = atlas
+            GL.glActiveTexture(GL.GL_TEXTURE1)
+            self._upload_grid(grid)
+            GL.glUniform2f(p.u_size, *grid.size)
+            GL.glUniform1f(p.u_pad, grid.pad)
+            GL.glUniform2f(p.u_cell, *grid.cell)
+            GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
+            GL.glUniform3f(p.u_background, *grid.background)
+            GL.glUniform1f(p.u_opacity, grid.opacity)
+            GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None
+                           else grid.background_opacity)
+            fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
+            fast.glDrawElements(triangles, 6, uint, None)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    def _upload_atlas(self, atlas):
+        """Bind `atlas`'s texture, uploading the slots added since the last
+        time (whole rows of slots: one call)."""
+        entry = self.atlases.get(atlas)
+        if entry is None:
+            entry = self.atlases[atlas] = [_texture_atlas(atlas), 0]
+        fast = self.fast
+        fast.glBindTexture(_TEXTURE_2D, entry[0])
+        if entry[1] != atlas.count:
+            first = 0 if atlas.count < entry[1] else entry[1]
+            sh = atlas.slot_size[1]
+            y0 = (first // atlas.per_row) * sh
+            y1 = -(-atlas.count // atlas.per_row) * sh
+            sub = np.ascontiguousarray(atlas.pixels[y0:y1])
+            fast.glTexSubImage2D(_TEXTURE_2D, 0, 0, y0, sub.shape[1], y1 - y0, _RGB,
+                                 _UNSIGNED_BYTE, sub.ctypes.data)
+            entry[1] = atlas.count
+
+    def _upload_grid(self, grid):
+        """Bind `grid`'s cells texture, uploading its dirty rows."""
+        entry = self.canvas_textures.get(grid)
+        cells = grid.cells
+        if grid.reallocate or entry is None:
+            if entry is not None:
+                GL.glDeleteTextures(1, [entry[0]])
+            rows, columns = cells.shape[:2]
+            self.canvas_textures[grid] = (_texture_cells(grid), columns, rows)
+            grid.reallocate = False
+            grid.dirty.clear()
+            return
+        fast = self.fast
+        fast.glBindTexture(_TEXTURE_2D, entry[0])
+        if grid.dirty:
+            columns = cells.shape[1]
+            for start, stop in grid.dirty:
+                sub = np.ascontiguousarray(cells[start:stop])
+                fast.glTexSubImage2D(_TEXTURE_2D, 0, 0, start, columns, stop - start,
+                                     _RGBA_INTEGER, _UNSIGNED_INT, sub.ctypes.data)
+            grid.dirty.clear()
 
     def _upload_canvas(self, canvas):
         entry = self.canvas_textures.get(canvas)

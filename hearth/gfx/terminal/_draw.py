@@ -1,8 +1,21 @@
-"""Drawing a terminal's screen into the pixels of its canvas: the layout
-(cells of a `CellFont` inside a padding), a blank buffer, and the lines
-that changed painted and marked for upload (the canvas path of
-`hearth.gfx._scene`). No pty here, and no GL: the frame loop uploads the
-pixels. Nothing here switches greenlets.
+"""Drawing a terminal's screen: the layout (cells inside a padding) and
+the lines that changed, written and marked for upload. No pty here, and
+no GL: the frame loop uploads what changed. Nothing here switches
+greenlets (but a glyph new to the atlas is generated on the spot, a few
+milliseconds of CPU).
+
+Two paths, chosen by the layout's font:
+
+- MSDF (the default; `GridFonts`): the scene holds a
+  `hearth.gfx.text.TextGrid`, one texel a cell (glyph, colors,
+  attributes); a shader draws the glyphs from the atlas of distance
+  fields, sharp at any magnification. A changed line costs one row of
+  cells (16 bytes a cell) to write and upload.
+- bitmap (`hearth.gfx._text.FontCache`): a plain canvas whose pixels are
+  painted with pygame.font coverage masks at the layout's pixels per em;
+  kept for comparison (benchmarks/bench_text.py) and as a fallback.
+
+`new_canvas`, `reset`, `paint` and `canvas_size` take either.
 """
 
 import numpy as np
@@ -10,9 +23,38 @@ import numpy as np
 from hearth.native._service import INVALID_REQUEST, ServiceError
 
 from .._formats import MAX_TEXTURE_SIZE
+from .._scene import Canvas
+from ..text import keep_new_glyphs, shared_atlas
+from ..text._grid import TextGrid, pack_rgb
 from ._screen import BG
 
-__all__ = ["Layout", "check_layout", "blank", "paint"]
+__all__ = ["Layout", "GridFont", "GridFonts", "check_layout", "blank", "new_canvas", "reset",
+           "paint", "canvas_size"]
+
+
+class GridFont:
+    """The atlas's cells at `size` texture pixels per em: `cell_w` x
+    `cell_h` (the MSDF path's stand-in for a `CellFont`)."""
+
+    def __init__(self, atlas, size):
+        self.atlas = atlas
+        self.cell_w = max(1, round(atlas.cell_em[0] * size))
+        self.cell_h = max(1, round(atlas.cell_em[1] * size))
+
+
+class GridFonts:
+    """`GridFont`s by size over one atlas (`hearth.gfx.text.shared_atlas`
+    of `store`, loaded at the first `get`). Switches: never."""
+
+    def __init__(self, store=None):
+        self._store = store
+        self._fonts = {}
+
+    def get(self, size):
+        font = self._fonts.get(size)
+        if font is None:
+            font = self._fonts[size] = GridFont(shared_atlas(self._store), size)
+        return font
 
 
 class Layout:
@@ -53,10 +95,48 @@ def blank(layout, screen):
     return pixels
 
 
+def new_canvas(layout, screen, transform):
+    """What the scene shows `screen` with at `layout`: a `TextGrid` (MSDF)
+    or a `Canvas` (bitmap), blank, every line of `screen` marked to be
+    painted."""
+    if isinstance(layout.font, GridFont):
+        grid = TextGrid(transform, layout.font.atlas, screen.columns, screen.rows, (0, 0), 0)
+        reset(grid, layout, screen)
+        return grid
+    return Canvas(transform, blank(layout, screen), linear=True)
+
+
+def reset(canvas, layout, screen):
+    """Remake `canvas` for a new layout, grid size, opacity or palette:
+    blank, reallocated at the next frame, every line to be painted."""
+    if type(canvas) is TextGrid:
+        canvas.cell = (layout.font.cell_w, layout.font.cell_h)
+        canvas.pad = layout.pad
+        canvas.opacity = layout.opacity
+        canvas.background = layout.palette[BG].astype(np.float32) / 255
+        canvas.resize(screen.columns, screen.rows)
+        screen.touch_all()
+        return
+    canvas.pixels = blank(layout, screen)
+    canvas.dirty.clear()
+    canvas.reallocate = True
+
+
+def canvas_size(canvas):
+    """``(width, height)`` of `canvas` in texture pixels."""
+    if type(canvas) is TextGrid:
+        return canvas.size
+    h, w = canvas.pixels.shape[:2]
+    return w, h
+
+
 def paint(canvas, layout, screen):
-    """Paint the lines of `screen` that need it into `canvas`'s pixels,
-    and add their rectangles to what the next frame uploads (unless the
-    whole texture is uploaded anyway)."""
+    """Write the lines of `screen` that need it into `canvas` (cells or
+    pixels) and add them to what the next frame uploads (unless the whole
+    texture is uploaded anyway)."""
+    if type(canvas) is TextGrid:
+        _paint_grid(canvas, screen, layout.palette)
+        return
     rows = screen.take_dirty()
     if not rows:
         return
@@ -72,6 +152,25 @@ def paint(canvas, layout, screen):
     if not canvas.reallocate:
         for start, stop in _runs(rows):
             canvas.dirty.append((pad, pad + start * ch, width, (stop - start) * ch))
+
+
+def _paint_grid(grid, screen, palette):
+    rows = screen.take_dirty()
+    if not rows:
+        return
+    atlas = grid.atlas
+    slot, texels = atlas.slot, atlas.texels
+    cells = grid.cells
+    for r in rows:
+        chars, styles, fg, bg, attrs = screen.cells(r, palette)
+        out = cells[r]
+        out[:, 0] = texels[[slot(c, st) for c, st in zip(chars, styles)]]
+        out[:, 1] = pack_rgb(fg)
+        out[:, 2] = pack_rgb(bg)
+        out[:, 3] = attrs
+    grid.mark(rows)
+    if atlas.added:
+        keep_new_glyphs(atlas)
 
 
 def _runs(rows):

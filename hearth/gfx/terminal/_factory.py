@@ -29,6 +29,10 @@ Updates to a terminal (requests, ok nil, or sinks; see `_resource`):
     any of the keys above but ``command``: ``position`` moves it, ``opacity``
     and ``palette`` recolor it, ``columns``/``rows`` resize the pty (the
     program gets SIGWINCH), ``units_per_em``/``padding`` re-cut the texture.
+``["select", cells]`` (ours)
+    show cells as selected (reversed): `cells` is ``[[x0, y0], [x1, y1]]``,
+    from the first to the last cell in reading order (both included), or
+    nil for no selection.
 ``"quit"``
     ends the program and the terminal (as killing its capability does).
 ``"screen"`` (ours; a request)
@@ -41,8 +45,10 @@ Updates to a terminal (requests, ok nil, or sinks; see `_resource`):
 The program runs in its own session with the pty as its controlling
 terminal, ``TERM=xterm-256color``, and the pty's window size set to the
 grid. Its output goes through a `pyte` screen (a VT102 emulator with 256
-colors); the lines that changed are painted into the quad's pixels and only
-their rectangle is uploaded at the next frame (the canvas path). When the
+colors); the lines that changed are written into the quad's grid of cells
+(glyph, colors, attributes) and only those rows are uploaded at the next
+frame, where a shader draws them from the glyph atlas (`hearth.gfx.text`;
+see `_draw` for the bitmap path kept for comparison). When the
 program exits (its end of the pty closes) the terminal ends with reason
 ``normal``. When the terminal ends any other way (``"quit"``, killing its
 capability, its owner's death) the program's process group gets SIGHUP;
@@ -72,9 +78,8 @@ from hearth.vm import Down
 
 from .._canvas import _transform as _placement
 from .._resource import ResourceFactory, SceneResource, owner_of
-from .._scene import Canvas
 from .._text import FontCache
-from ._draw import Layout, blank, check_layout, paint
+from ._draw import GridFonts, Layout, canvas_size, check_layout, new_canvas, paint, reset
 from ._pty import Pty, read_loop
 from ._screen import DEFAULT_PALETTE, Screen
 
@@ -200,7 +205,7 @@ class _Core:
         self.layout = Layout(fonts.get(self.units_per_em), self._pad(), fields["opacity"],
                              fields["palette"])
         self.screen = Screen(fields["columns"], fields["rows"], self._answer)
-        self.canvas = Canvas(fields["transform"], blank(self.layout, self.screen), linear=True)
+        self.canvas = new_canvas(self.layout, self.screen, fields["transform"])
 
     def start(self, argv):
         """Run `argv` in a new pty. Raises ServiceError."""
@@ -298,13 +303,28 @@ class _Core:
         if "palette" in fields:
             layout.palette = fields["palette"]
         if relayout or "opacity" in fields or "palette" in fields:
-            self.canvas.pixels = blank(layout, self.screen)
-            self.canvas.dirty.clear()
-            self.canvas.reallocate = True
+            reset(self.canvas, layout, self.screen)
             self.paint()
 
+    def select(self, cells):
+        """Show `cells` (``[[x0, y0], [x1, y1]]`` or None) as selected.
+        Raises ServiceError (``invalid_request``) for anything else."""
+        screen = self.screen
+        if cells is None:
+            screen.select()
+        else:
+            if (type(cells) not in (tuple, list) or len(cells) != 2
+                    or any(type(c) not in (tuple, list) or len(c) != 2
+                           or any(type(v) is not int for v in c) for c in cells)
+                    or any(not (0 <= x < screen.columns and 0 <= y < screen.rows)
+                           for x, y in cells)):
+                raise _bad(f"select takes nil or [[x0, y0], [x1, y1]], cells of the"
+                           f" {screen.columns}x{screen.rows} grid")
+            screen.select(*cells)
+        self.paint()
+
     def snapshot(self):
-        h, w = self.canvas.pixels.shape[:2]
+        w, h = canvas_size(self.canvas)
         font = self.layout.font
         return {"lines": self.screen.text(), "cursor": self.screen.cursor(),
                 "columns": self.screen.columns, "rows": self.screen.rows, "pid": self.pty.pid,
@@ -332,7 +352,8 @@ def _application_cursor(screen):
 
 class _Terminal(SceneResource):
     name = "hearth.terminal"
-    OPS = {"input": ("text",), "state": ("state",), "quit": (), "screen": ()}
+    OPS = {"input": ("text",), "state": ("state",), "quit": (), "screen": (),
+           "select": ("cells",)}
 
     def __init__(self, owner, core, rid):
         super().__init__(owner, core.scene, rid)
@@ -360,6 +381,8 @@ class _Terminal(SceneResource):
             core.apply(checked)
         elif op == "screen":
             return core.snapshot()
+        elif op == "select":
+            core.select(fields["cells"])
         else:  # quit
             if request.reply_to is not None:
                 request.reply(None)
@@ -385,13 +408,17 @@ class _Terminal(SceneResource):
 
 
 class TerminalFactory(ResourceFactory):
-    """``hearth.terminal.TerminalFactory`` over `scene`."""
+    """``hearth.terminal.TerminalFactory`` over `scene`. Its terminals draw
+    their text from the MSDF atlas (`text` ``"msdf"``, the default) or as
+    bitmaps painted by pygame.font (``"bitmap"``: for comparison)."""
 
     name = TERMINAL_FACTORY
 
-    def __init__(self, scene):
+    def __init__(self, scene, text="msdf"):
         super().__init__(scene)
-        self.fonts = FontCache()
+        if text not in ("msdf", "bitmap"):
+            raise ValueError(f"text is 'msdf' or 'bitmap', not {text!r}")
+        self.fonts = GridFonts(self.proc.runtime.lumps) if text == "msdf" else FontCache()
 
     def handle_request(self, request):
         _, fields = parse_op(request.term, {"create": ("state",)})

@@ -50,6 +50,7 @@ class Screen:
         self._screen = _PyteScreen(columns, rows, answer)
         self._stream = pyte.ByteStream(self._screen)
         self._cursor_row = None
+        self._selection = None  # ((x0, y0), (x1, y1)) in reading order, or None
 
     @property
     def columns(self):
@@ -111,6 +112,58 @@ class Screen:
             fg[x], bg[x] = f, b
             cells.append((char.data, char.bold, char.underscore))
         return cells, fg, bg
+
+    def select(self, start=None, end=None):
+        """Show the cells from `start` to `end` (``(x, y)`` each, both
+        included, in reading order: the rest of the start's row, whole rows,
+        the end's row up to it) as selected (reversed), or none without
+        arguments. The rows concerned are marked to be repainted."""
+        old = self._selection
+        if start is not None:
+            (x0, y0), (x1, y1) = sorted([tuple(start), tuple(end)], key=lambda p: (p[1], p[0]))
+            self._selection = ((x0, y0), (x1, y1))
+        else:
+            self._selection = None
+        for sel in (old, self._selection):
+            if sel is not None:
+                self._screen.dirty.update(range(sel[0][1], sel[1][1] + 1))
+
+    def _selected(self, r, n):
+        """The selected columns of row `r` as a (start, stop) range."""
+        sel = self._selection
+        if sel is None or not sel[0][1] <= r <= sel[1][1]:
+            return 0, 0
+        start = sel[0][0] if r == sel[0][1] else 0
+        stop = sel[1][0] + 1 if r == sel[1][1] else n
+        return start, stop
+
+    def cells(self, r, palette):
+        """Row `r` for the MSDF path, as ``(chars, styles, fg, bg,
+        attrs)``: `chars` a list of strs, `styles` of ints (1 bold, 2
+        italics: the atlas's style), `attrs` of ints (1 underline, 2
+        strikethrough), `fg` and `bg` ``(columns, 3)`` uint8 colors from
+        `palette`, swapped for reverse video, the cursor's cell and the
+        selection (each flips them once more)."""
+        screen = self._screen
+        line = screen.buffer[r]
+        n = screen.columns
+        cursor = screen.cursor
+        cursor_x = cursor.x if not cursor.hidden and cursor.y == r else -1
+        sel0, sel1 = self._selected(r, n)
+        chars, styles, attrs = [], [], []
+        fg = np.empty((n, 3), np.uint8)
+        bg = np.empty((n, 3), np.uint8)
+        for x in range(n):
+            char = line[x]
+            f = _color(char.fg, FG, char.bold, palette)
+            b = _color(char.bg, BG, False, palette)
+            if char.reverse ^ (x == cursor_x) ^ (sel0 <= x < sel1):
+                f, b = b, f
+            fg[x], bg[x] = f, b
+            chars.append(char.data)
+            styles.append(char.bold | char.italics << 1)
+            attrs.append(char.underscore | char.strikethrough << 1)
+        return chars, styles, fg, bg, attrs
 
     def text(self):
         """The screen as a list of strs, one a row."""
