@@ -29,7 +29,7 @@ killed. Bad input (a wrong-sized pixel buffer, a NaN origin) is
 
 import numpy as np
 
-from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
+from hearth.native._service import INVALID_REQUEST, ServiceError
 from hearth.vm._terms import brief
 
 from ._formats import MAX_TEXTURE_SIZE, check_rgba
@@ -77,11 +77,11 @@ def _sampling(value):
 
 
 class _Canvas(SceneResource):
-    name = "hearth.canvas"
+    name = schema = "hearth.canvas"
     OPS = {"relocate": ("position",), "resize": ("pixels",), "blit": ("x", "y", "pixels")}
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, self.OPS)
+        op, fields = self.parse(request)
         canvas = self.scene.canvases.get(self.rid)
         if canvas is None:
             return
@@ -115,11 +115,10 @@ class _Canvas(SceneResource):
 class CanvasFactory(ResourceFactory):
     """``hearth.canvas.CanvasFactory`` over `scene`."""
 
-    name = CANVAS_FACTORY
+    name = schema = CANVAS_FACTORY
 
     def handle_request(self, request):
-        _, fields = parse_op(request.term, {"create": ("position", "pixels", "sampling")},
-                             {"sampling": "nearest"})
+        _, fields = self.parse(request)
         transform = _transform(fields["position"])
         pixels = _pixels(fields["pixels"]).copy()
         linear = _sampling(fields["sampling"])

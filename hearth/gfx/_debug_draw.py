@@ -23,7 +23,7 @@ Lines are unlit and depth-tested, one pixel wide. Bad contents are
 import numpy as np
 
 from hearth import vm
-from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
+from hearth.native._service import INVALID_REQUEST, ServiceError
 
 from ._resource import ResourceFactory, SceneResource, owner_of
 from ._scene import DebugDraw
@@ -75,12 +75,12 @@ def encode_lines(positions, colors, indices):
 
 
 class _DebugDraw(SceneResource):
-    name = "hearth.DebugDraw"
+    name = schema = "hearth.DebugDraw"
     OPS = {"contents": ("positions", "colors", "indices"), "hide": ("hidden",),
            "destroy": ()}
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, self.OPS)
+        op, fields = self.parse(request)
         dd = self.scene.debug_draws.get(self.rid)
         if op == "destroy":
             if request.reply_to is not None:
@@ -104,10 +104,10 @@ class _DebugDraw(SceneResource):
 class DebugDrawFactory(ResourceFactory):
     """``hearth.DebugDrawFactory`` over `scene`."""
 
-    name = DEBUG_DRAW_FACTORY
+    name = schema = DEBUG_DRAW_FACTORY
 
     def handle_request(self, request):
-        parse_op(request.term, {"new": ()})
+        self.parse(request)
         owner = owner_of(request)
         scene = self.scene
         rid = scene.new_id()

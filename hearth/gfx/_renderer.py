@@ -1,7 +1,8 @@
 """``hearth.Renderer``: lit objects, directional lights, ambient light and
 a skybox (docs/protocols.md).
 
-Requests (the envelope of `hearth.native._service`; any op form of `parse_op`):
+Requests (the envelope of `hearth.native._service`; checked against the
+schema in `hearth/otp/protocols/client.toml`):
 
 ``["add_object", mesh, material, transform]``
     ``{"op": "add_object", "mesh": id, "material": id?, "transform": m?}``.
@@ -46,7 +47,6 @@ from hearth.native._service import (
     INVALID_REQUEST,
     NOT_FOUND,
     ServiceError,
-    parse_op,
 )
 
 from ._formats import (
@@ -88,10 +88,10 @@ def _direction(value):
 
 
 class _Object(SceneResource):
-    name = "hearth.Renderer.object"
+    name = schema = "hearth.Renderer.object"
 
     def handle_request(self, request):
-        _, fields = parse_op(request.term, {"set_transform": ("transform",)})
+        _, fields = self.parse(request)
         obj = self.scene.object(self.rid)
         if obj is not None:
             obj.transform = check_matrix(fields["transform"])
@@ -101,12 +101,12 @@ class _Object(SceneResource):
 
 
 class _Light(SceneResource):
-    name = "hearth.Renderer.light"
+    name = schema = "hearth.Renderer.light"
     OPS = {"set_color": ("color",), "set_intensity": ("intensity",),
            "set_direction": ("direction",), "set_distance": ("distance",)}
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, self.OPS)
+        op, fields = self.parse(request)
         light = self.scene.lights.get(self.rid)
         if light is None:
             return
@@ -145,7 +145,7 @@ class _LumpCache:
 class Renderer(ResourceFactory):
     """``hearth.Renderer`` over `scene` (see the module docstring)."""
 
-    name = RENDERER
+    name = schema = RENDERER
 
     def __init__(self, scene):
         super().__init__(scene)
@@ -226,7 +226,7 @@ class Renderer(ResourceFactory):
             return None
 
     def _handle(self, request):
-        op, fields = parse_op(request.term, OPS, DEFAULTS)
+        op, fields = self.parse(request)
         scene = self.scene
         if op == "add_object":
             mesh = self.mesh(fields["mesh"])

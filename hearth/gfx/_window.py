@@ -12,7 +12,8 @@ or just once (``fps=None``: as fast as it can, for benchmarks). pygame and
 OpenGL calls never block, so every other process keeps running between
 frames.
 
-Requests (the envelope of `hearth.native._service`; any op form of `parse_op`):
+Requests (the envelope of `hearth.native._service`; checked against the
+schema in `hearth/otp/protocols/client.toml`):
 
 ``["subscribe", cap]``
     send window events (`_events`) to `cap` (SEND and MONITOR); a
@@ -75,7 +76,6 @@ from hearth.native._service import (  # noqa: E402
     PERMISSION_DENIED,
     Service,
     ServiceError,
-    parse_op,
 )
 from hearth.otp import encode  # noqa: E402
 from hearth.vm import MONITOR, SEND, Cap, Down, Message, account_of  # noqa: E402
@@ -158,7 +158,7 @@ class Window(Service):
             window's close button is pressed.
     """
 
-    name = WINDOW
+    name = schema = WINDOW
 
     def __init__(self, display, fps=60.0, on_close=None):
         super().__init__()
@@ -178,7 +178,7 @@ class Window(Service):
     # -- requests ----------------------------------------------------------------------------
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, OPS)
+        op, fields = self.parse(request)
         if op in ("subscribe", "unsubscribe"):
             cap = fields["subscriber"]
             if type(cap) is not Cap:

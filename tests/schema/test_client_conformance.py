@@ -2,12 +2,8 @@
 terminals) against their schemas, from outside: a real window under Xvfb
 and the real services, every op sent, every ``ok`` value checked against
 the schema's reply type.
-
-hearth/gfx still checks requests by hand (its files are being changed on
-other branches); the refusal checks, and the window's focus ops, are
-expected to fail until the merge wires hearth/gfx to `Service.parse` and
-brings `focus`/`unfocus` in: those tests are strict xfails, so the day
-they pass the marker has to go."""
+The services check their requests with `Service.parse` against the same
+schemas, so a bad field is refused naming it."""
 
 import numpy as np
 import pytest
@@ -24,8 +20,6 @@ POSITION = {"origin": [0.0, 0.0, -1.0], "orientation": [0.0, 0.0, 0.0, 1.0],
 PIXELS = {"width": 2, "height": 2, "rgba": bytes(16)}
 STATE = {"position": POSITION, "columns": 10, "rows": 3, "command": ["/bin/cat"]}
 IDENTITY = [float(x) for x in np.identity(4).reshape(16)]
-PENDING = pytest.mark.xfail(strict=True, reason="hearth/gfx is wired to the schemas, and"
-                            " the window's focus ops arrive, when the branches are merged")
 
 
 def _lump(runtime, data):
@@ -106,19 +100,19 @@ def test_every_op_of_the_client_services_is_answered_with_its_schemas_reply(
         probes[probe.schema.name].ask(cap, op, fields)
     for name, probe in probes.items():
         if name == "hearth.Window":
-            probe.sent |= {"focus", "unfocus"}  # test_the_window_focus_ops_conform
+            probe.sent |= {"focus", "unfocus", "focus_holder"}  # the focus test below
         probe.done()
 
 
-@PENDING
 def test_the_window_focus_ops_conform(client, proc):
     win = Probe("hearth.Window")
     focus = cap_with(SEND | MONITOR)
     assert win.ask(client.window, "focus", {"holder": focus}) is True
+    assert win.ask(client.window, "focus_holder") is True
     assert win.ask(client.window, "unfocus", {"holder": focus}) is True
+    assert win.ask(client.window, "focus_holder") is False
 
 
-@PENDING
 def test_bad_fields_to_the_client_services_are_refused_naming_the_field(
         client, runtime, proc):
     for probe, cap, op, fields, args in _valid(runtime, client):

@@ -17,7 +17,8 @@ from kindling.init import boot
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 PORTED = [*sorted((REPO / "hearth" / "native").glob("_*.py")),
           REPO / "hearth" / "world" / "_world.py", REPO / "hearth" / "otp" / "_registry.py",
-          REPO / "kindling" / "init" / "_init.py", REPO / "hearth" / "net" / "_peers.py"]
+          REPO / "kindling" / "init" / "_init.py", REPO / "hearth" / "net" / "_peers.py",
+          *sorted((REPO / "hearth" / "gfx").glob("**/_*.py"))]
 
 
 def _calls(path, name):

@@ -73,7 +73,7 @@ import numpy as np
 from gevent import get_hub
 
 from hearth import vm
-from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
+from hearth.native._service import INVALID_REQUEST, ServiceError
 from hearth.vm import Down
 
 from .._canvas import _transform as _placement
@@ -351,7 +351,7 @@ def _application_cursor(screen):
 
 
 class _Terminal(SceneResource):
-    name = "hearth.terminal"
+    name = schema = "hearth.terminal"
     OPS = {"input": ("text",), "state": ("state",), "quit": (), "screen": (),
            "select": ("cells",)}
 
@@ -366,7 +366,7 @@ class _Terminal(SceneResource):
         self._reader_ref = self._reader.monitor()
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, self.OPS)
+        op, fields = self.parse(request)
         core = self.core
         if op == "input":
             text = fields["text"]
@@ -412,7 +412,7 @@ class TerminalFactory(ResourceFactory):
     their text from the MSDF atlas (`text` ``"msdf"``, the default) or as
     bitmaps painted by pygame.font (``"bitmap"``: for comparison)."""
 
-    name = TERMINAL_FACTORY
+    name = schema = TERMINAL_FACTORY
 
     def __init__(self, scene, text="msdf"):
         super().__init__(scene)
@@ -421,7 +421,7 @@ class TerminalFactory(ResourceFactory):
         self.fonts = GridFonts(self.proc.runtime.lumps) if text == "msdf" else FontCache()
 
     def handle_request(self, request):
-        _, fields = parse_op(request.term, {"create": ("state",)})
+        _, fields = self.parse(request)
         checked = _check_state(fields["state"], creating=True)
         owner = owner_of(request)
         scene = self.scene

@@ -35,7 +35,7 @@ changes nothing.
 
 import math
 
-from hearth.native._service import INVALID_REQUEST, ServiceError, parse_op
+from hearth.native._service import INVALID_REQUEST, ServiceError
 from hearth.vm._terms import brief
 
 from .._math import check_quaternion, check_vector
@@ -101,7 +101,7 @@ def _check(state, creating):
 
 
 class _Text(SceneResource):
-    name = "hearth.text"
+    name = schema = "hearth.text"
     OPS = {"text": ("text",), "state": ("state",)}
 
     def __init__(self, owner, label, rid):
@@ -109,7 +109,7 @@ class _Text(SceneResource):
         self.label = label
 
     def handle_request(self, request):
-        op, fields = parse_op(request.term, self.OPS)
+        op, fields = self.parse(request)
         label = self.label
         if op == "text":
             label.set_text(_text(fields["text"]))
@@ -128,7 +128,7 @@ class _Text(SceneResource):
 class TextFactory(ResourceFactory):
     """``hearth.text.TextFactory`` over `scene`."""
 
-    name = TEXT_FACTORY
+    name = schema = TEXT_FACTORY
 
     def __init__(self, scene):
         super().__init__(scene)
@@ -142,7 +142,7 @@ class TextFactory(ResourceFactory):
         return True
 
     def handle_request(self, request):
-        _, fields = parse_op(request.term, {"create": ("state",)})
+        _, fields = self.parse(request)
         checked = _check(fields["state"], creating=True)
         owner = owner_of(request)
         label = Label(self.scene, checked.pop("text"), checked.pop("origin"),
