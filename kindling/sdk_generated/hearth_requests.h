@@ -144,7 +144,7 @@ static inline void hearth_req_window_unsubscribe(hearth_mp_writer *w, hearth_cap
     hearth_mp_put_cap(w, subscriber);
 }
 
-/* hearth.Window ["focus", holder]: ok is true; the capability (SEND and MONITOR) becomes the keyboard's one receiver (below); a peer's request or route is `permission_denied` */
+/* hearth.Window ["focus", holder]: ok is true; the capability becomes the keyboard's one receiver (below); it needs SEND and MONITOR, and a peer's request or route is refused (`permission_denied`) */
 static inline void hearth_req_window_focus(hearth_mp_writer *w, hearth_cap holder) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "focus");
