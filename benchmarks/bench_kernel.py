@@ -309,7 +309,8 @@ class _CountingHandler(logging.Handler):
 
 
 def _hearth_crash_storm(n):
-    """Seconds from the first "crash" message until the n-th Down is received."""
+    """Seconds from the first "crash" message until the n-th Down is received
+    (and its handle released)."""
     log = logging.getLogger("hearth.vm")
     counter = _CountingHandler()
     # A monitored crash logs nothing; if that ever breaks, count the records
@@ -332,6 +333,11 @@ def _hearth_crash_storm(n):
                     if type(sig) is Down:
                         downs += 1
                         errors += vm.is_error(sig.reason)
+                        # As a real monitor does (a gen_server's handle_info,
+                        # a supervisor): the Down's handle is released, not
+                        # kept (100,000 kept handles made the collector's
+                        # full pass in the storm ~20% of its time).
+                        sig.cap.release()
             assert errors == n, (errors, n)
             del caps
     finally:

@@ -232,11 +232,9 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
         deadline = remaining = None
     else:
         clock = rt.clock
-        now = clock.now()
-        deadline = now + timeout
-        # Nothing switched since `now` was read: the clock would read about
-        # the same again (exactly the same, for a virtual clock).
-        remaining = max(0.0, deadline - now)
+        # Nothing switches before the first wait: its timeout is the whole.
+        deadline = clock.now() + timeout
+        remaining = timeout if timeout > 0 else 0.0
     while True:
         sig = mb.recv(remaining)
         if sig is None:
