@@ -19,9 +19,10 @@ from tests.net.servers import Program
 from tests.security.world_harness import SECRET, WorldServer
 
 # B's camera at (0, 3.5, 8) looking down -z at the board (centred at
-# (0, 3.5, 0), 3.2 high): the board covers about rows 39..81 of 160x120.
+# (0, 3.5, 0), 3.2 high, about 3 times as wide): the board covers about
+# rows 40..81 and columns 16..144 of 160x120.
 FACING_BOARD = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, -3.5, -8, 1]
-BOARD = (slice(42, 78), slice(30, 130))
+BOARD = (slice(40, 82), slice(16, 144))
 
 
 def bright(window):

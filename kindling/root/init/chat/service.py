@@ -227,13 +227,17 @@ class Chat(Service):
 # -- the board in the world ----------------------------------------------------------------
 
 
-def board_image(lines, font):
+def board_image(lines, scale=2):
     """The board's pixels for `lines` (``{"from", "text"}`` maps): ``(width,
     height, rgba)``; a title row, then one row a line, ``name: text`` cut
-    to `BOARD_COLS` characters. Switches: never."""
+    to `BOARD_COLS` characters, in `hearth.world._font`'s dots (a server
+    has no font renderer: it never loads the graphics stack). Switches:
+    never."""
     import numpy as np
 
-    bg = np.array((16, 24, 48), np.uint8)
+    from hearth.world._font import CELL_W, text_mask
+
+    bg = np.array((16, 24, 48), np.float32)
     rows = [("chat", (255, 200, 80), "")]
     for line in lines[-BOARD_LINES:]:
         name = line.get("from") or "?"
@@ -243,24 +247,27 @@ def board_image(lines, font):
     painted = []
     for head, color, text in rows:
         s = (head + " ".join(text.split()))[:BOARD_COLS].ljust(BOARD_COLS)
-        masks = [font.glyph(c) for c in s]
-        fg = np.tile(np.array((235, 235, 235), np.uint8), (BOARD_COLS, 1))
-        fg[:min(len(head), BOARD_COLS)] = color
-        painted.append(font.paint_row(masks, fg, np.tile(bg, (BOARD_COLS, 1))))
-    pad = 6
-    body = np.concatenate(painted, axis=0)
+        mask = text_mask(s, scale).astype(np.float32)[..., None] / 255.0
+        fg = np.empty(mask.shape[:2] + (3,), np.float32)
+        fg[:] = (235, 235, 235)
+        fg[:, :min(len(head), BOARD_COLS) * CELL_W * scale] = color
+        painted.append(bg + (fg - bg) * mask)
+    pad = 8
+    body = np.concatenate(painted, axis=0).astype(np.uint8)
     h, w = body.shape[0] + 2 * pad, body.shape[1] + 2 * pad
     img = np.empty((h, w, 4), np.uint8)
-    img[:, :, :3] = bg
+    img[:, :, :3] = bg.astype(np.uint8)
     img[:, :, 3] = 255
     img[pad:pad + body.shape[0], pad:pad + body.shape[1], :3] = body
     return w, h, img.tobytes()
 
 
 def panel_mesh():
-    """A mesh lump: the square [-1, 1]² at z = ±0.01, both faces showing
-    the texture the right way round (from in front and from behind)."""
-    from hearth.gfx._formats import encode_mesh
+    """A mesh lump (the client's mesh format, docs/protocols.md): the square
+    [-1, 1]² at z = ±0.01, both faces showing the texture the right way
+    round (from in front and from behind)."""
+    import msgpack
+    import numpy as np
 
     positions, normals, uvs = [], [], []
     for z, flip in ((0.01, False), (-0.01, True)):
@@ -270,7 +277,13 @@ def panel_mesh():
             u = (x + 1) / 2
             uvs.append((1 - u if flip else u, (1 - y) / 2))
     indices = [0, 1, 2, 0, 2, 3, 4, 6, 5, 4, 7, 6]
-    return encode_mesh(positions, indices, normals=normals, uv0=uvs)
+
+    def packed(values, dtype):
+        return np.asarray(values, dtype=dtype).tobytes()
+
+    return msgpack.packb({"positions": packed(positions, "<f4"),
+                          "normals": packed(normals, "<f4"), "uv0": packed(uvs, "<f4"),
+                          "indices": packed(indices, "<u4")}, use_bin_type=True)
 
 
 def board_transform(width, height):
@@ -291,17 +304,10 @@ def _find_world(registry):
 def run_board(registry, tries=20, retry=0.5):
     """Process body: keep the board in the world and paint the lines the
     room sends (``["lines", [...]]``), at most every `REPAINT` seconds.
-    Without a world (none in the registry view after `tries` looks, or no
-    font here) it logs why and ends. Switches: always."""
+    Without a world (none in the registry view after `tries` looks) it
+    logs why and ends. Switches: always."""
     vm.set_metadata(description="the chat room's board in the world")
-    try:
-        from hearth.gfx._text import CellFont
-
-        font = CellFont(16)
-        mesh = bytes(vm.current_runtime().lumps.put(panel_mesh()))
-    except Exception as e:  # noqa: BLE001 - no pygame font here: no board, the room stays
-        log.warning("chat: no board in the world (can't draw text here: %s)", e)
-        return
+    mesh = bytes(vm.current_runtime().lumps.put(panel_mesh()))
     state = {"lines": [], "dirty": True}
     while True:
         world = None
@@ -314,7 +320,7 @@ def run_board(registry, tries=20, retry=0.5):
             log.info("chat: no %s in sight: no board in the world", WORLD)
             return
         ref = world.monitor()
-        w, h, _ = board_image([], font)
+        w, h, _ = board_image([])
         try:
             _, entity = hworld.add(world, vm.make_capability(vm.MONITOR), mesh, label="chat",
                                    transform=board_transform(w, h))
@@ -323,7 +329,7 @@ def run_board(registry, tries=20, retry=0.5):
             vm.demonitor(ref, flush=True)
             return
         state["dirty"] = True
-        _serve_board(world, ref, entity, font, state)
+        _serve_board(world, ref, entity, state)
         entity.release()
         world.release()
 
@@ -359,7 +365,7 @@ def _wait(state, seconds):
         _take(sig, state)
 
 
-def _serve_board(world, ref, entity, font, state):
+def _serve_board(world, ref, entity, state):
     """Paint the newest lines, at most every `REPAINT` seconds, until the
     world goes away. Switches: always."""
     clock = vm.current_runtime().clock
@@ -368,7 +374,7 @@ def _serve_board(world, ref, entity, font, state):
         wait = None if not state["dirty"] else max(0.0, next_paint - clock.now())
         sig = vm.recv(timeout=wait)
         if sig is None:
-            w, h, rgba = board_image(state["lines"], font)
+            w, h, rgba = board_image(state["lines"])
             state["dirty"] = False
             try:
                 hworld.paint(entity, w, h, rgba)
