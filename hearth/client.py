@@ -69,6 +69,7 @@ from hearth._sockpath import LIVE, client_socket_path, probe  # noqa: E402
 from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
 from hearth import __version__, net, otp, vm, world  # noqa: E402
 from hearth.gfx import (  # noqa: E402
+    CANVAS_FACTORY,
     RENDERER,
     WINDOW,
     RendererView,
@@ -163,10 +164,11 @@ def _finder(registry, remote):
     return lambda: otp.lookup(registry, world.WORLD)
 
 
-def _run_mirror(registry, remote, renderer=None):
+def _run_mirror(registry, remote, renderer=None, canvases=None):
     """The mirror process: the world (see `_finder`) shown by `renderer`
-    (None: headless, the entity table only). Switches: always."""
-    view = None if renderer is None else RendererView(renderer)
+    (None: headless, the entity table only), each entity's label drawn on
+    `canvases`' canvases. Switches: always."""
+    view = None if renderer is None else RendererView(renderer, canvases)
     world.run_mirror(_finder(registry, remote), view)
 
 
@@ -289,6 +291,10 @@ def _boot(display, stop, args, root):
     if display is not None:
         services = start_client_services(registry, display, fps=args.fps or None,
                                          on_close=stop.set)
+        # Each name starts at a place of its own on a circle around the
+        # origin (docs/world.md, "Start places"), not inside another's avatar.
+        request(services.caps[WINDOW], ["set_camera", 60.0, 0.05,
+                                        list(world.start_view(args.name))])
     if root is not None:
         if args.watch:
             resolve(args.init)(root, registry, "client", watch=args.watch)
@@ -301,7 +307,9 @@ def _boot(display, stop, args, root):
                  (0.5, 30.0), args.cafile, name="uplink", link=True)
     remote = args.server is not None
     renderer = None if services is None else services.caps[RENDERER]
-    mirror = vm.spawn(_run_mirror, registry, remote, renderer, name="mirror", link=True)
+    canvases = None if services is None else services.caps[CANVAS_FACTORY]
+    mirror = vm.spawn(_run_mirror, registry, remote, renderer, canvases, name="mirror",
+                      link=True)
     vm.spawn(_run_avatar, registry, remote, args.name, mirror,
              None if services is None else services.caps[WINDOW], name="avatar", link=True)
     mirror.release()
