@@ -69,8 +69,8 @@ from hearth._sockpath import LIVE, client_socket_path, probe  # noqa: E402
 from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
 from hearth import __version__, net, otp, vm, world  # noqa: E402
 from hearth.gfx import (  # noqa: E402
-    CANVAS_FACTORY,
     RENDERER,
+    TEXT_FACTORY,
     WINDOW,
     RendererView,
     cube_mesh,
@@ -164,11 +164,11 @@ def _finder(registry, remote):
     return lambda: otp.lookup(registry, world.WORLD)
 
 
-def _run_mirror(registry, remote, renderer=None, canvases=None):
+def _run_mirror(registry, remote, renderer=None, texts=None):
     """The mirror process: the world (see `_finder`) shown by `renderer`
-    (None: headless, the entity table only), each entity's label drawn on
-    `canvases`' canvases. Switches: always."""
-    view = None if renderer is None else RendererView(renderer, canvases)
+    (None: headless, the entity table only), each entity's label drawn by
+    `texts` (``hearth.text.TextFactory``). Switches: always."""
+    view = None if renderer is None else RendererView(renderer, texts)
     world.run_mirror(_finder(registry, remote), view)
 
 
@@ -307,9 +307,8 @@ def _boot(display, stop, args, root):
                  (0.5, 30.0), args.cafile, name="uplink", link=True)
     remote = args.server is not None
     renderer = None if services is None else services.caps[RENDERER]
-    canvases = None if services is None else services.caps[CANVAS_FACTORY]
-    mirror = vm.spawn(_run_mirror, registry, remote, renderer, canvases, name="mirror",
-                      link=True)
+    texts = None if services is None else services.caps[TEXT_FACTORY]
+    mirror = vm.spawn(_run_mirror, registry, remote, renderer, texts, name="mirror", link=True)
     vm.spawn(_run_avatar, registry, remote, args.name, mirror,
              None if services is None else services.caps[WINDOW], name="avatar", link=True)
     mirror.release()

@@ -42,13 +42,13 @@ class RendererView:
 
     Args:
         renderer: the ``hearth.Renderer`` capability.
-        canvases: the ``hearth.canvas.CanvasFactory`` capability, for the
-            labels; None: no labels.
+        texts: the ``hearth.text.TextFactory`` capability, for the labels;
+            None: no labels.
     """
 
-    def __init__(self, renderer, canvases=None):
+    def __init__(self, renderer, texts=None):
         self.renderer = renderer
-        self.canvases = canvases
+        self.texts = texts
         self.shown = {}  # entity id -> _Shown
         self.hidden = set()
 
@@ -106,7 +106,7 @@ class RendererView:
 
     def _label(self, shown, entity):
         """Make, redraw, move or take away the entity's label."""
-        if self.canvases is None:
+        if self.texts is None:
             return
         text = entity.get("label") or None
         where = above(entity["transform"])
@@ -117,7 +117,7 @@ class RendererView:
             shown.text = text
             if text is not None:
                 try:
-                    shown.label = make_label(self.canvases, text, where)
+                    shown.label = make_label(self.texts, text, where)
                 except (otp.CallError, otp.ServiceError) as e:
                     log.warning("mirror: the label of entity %d not shown: %s",
                                 entity["id"], e)

@@ -11,7 +11,7 @@ pixels are read back from frames the renderer drew.
 import numpy as np
 
 from hearth import otp, vm, world
-from hearth.gfx import RendererView
+from hearth.gfx import TEXT_FACTORY, RendererView
 from hearth.gfx._formats import cube_mesh
 from hearth.native import request
 from hearth.world import WORLD
@@ -28,15 +28,16 @@ CUBE = (100, 80)  # (row, column) of a pixel of the cube's front face
 ABOVE = slice(0, 70)
 
 
-def _mirror(registry, renderer, canvases):
-    world.run_mirror(lambda: otp.lookup(registry, WORLD), RendererView(renderer, canvases))
+def _mirror(registry, renderer, texts):
+    world.run_mirror(lambda: otp.lookup(registry, WORLD), RendererView(renderer, texts))
 
 
 def start(client):
     registry = client.registry
     world.start_world(registry, data_dir=None)
     request(client.window, ["set_camera", 60.0, 0.05, AT_Z3])
-    vm.spawn(_mirror, registry, client.renderer, client.canvases, name="mirror", link=True)
+    vm.spawn(_mirror, registry, client.renderer, client.services.caps[TEXT_FACTORY],
+             name="mirror", link=True)
     mesh = bytes(vm.current_runtime().lumps.put(cube_mesh()))
     return otp.lookup(registry, WORLD), mesh
 
