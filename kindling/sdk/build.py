@@ -23,6 +23,7 @@ __all__ = [
     "ToolchainMissing",
     "RUNTIME_SOURCES",
     "build",
+    "check_imports",
     "compile_command",
     "have_toolchain",
     "include_dir",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 SDK_DIR = pathlib.Path(__file__).resolve().parent
-RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c")
+RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c", "hearth_svc.c", "hearth_requests.c")
 INSTALL_HINT = ".venv/bin/pip install -e '.[sdk]' (in your Hearth clone; it adds ziglang)"
 DEFAULT_STACK_SIZE = 64 * 1024  # wasm-ld's own default; zig's is 1 MiB per guest
 
@@ -71,13 +72,23 @@ def have_toolchain():
 
 
 def compile_command(sources, output, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, debug=False,
-                    include_dirs=(), defines=(), extra_args=()):
-    """The ``zig cc`` command line `build` runs (without checking for zig)."""
+                    include_dirs=(), defines=(), extra_args=(), libc=False):
+    """The ``zig cc`` command line `build` runs (without checking for zig).
+
+    With `libc`, the target is ``wasm32-wasi`` with zig's bundled libc
+    (``string.h``, ``stdlib.h``'s ``malloc``, ``stdio.h``'s ``snprintf``,
+    ``math.h``) as a reactor module, stripped; `build` then refuses a module
+    that imports anything but ``hearth::*`` (see `check_imports`).
+    """
+    if libc:
+        target = ["--target=wasm32-wasi", "-mexec-model=reactor", "-DHEARTH_LIBC=1"]
+        if not debug:
+            target.append("-s")
+    else:
+        target = ["--target=wasm32-freestanding", "-nostdlib", "-ffreestanding"]
     cmd = [
         sys.executable, "-m", "ziglang", "cc",
-        "--target=wasm32-freestanding",
-        "-nostdlib",
-        "-ffreestanding",
+        *target,
         f"-O{optimize}",
         # DWARF makes a small guest 50 times larger; the name section, which
         # wasmtime's backtraces use, stays either way.
@@ -97,8 +108,28 @@ def compile_command(sources, output, *, optimize="2", stack_size=DEFAULT_STACK_S
     return cmd
 
 
+def check_imports(wasm):
+    """Raise `BuildError` if the module imports anything but Hearth's ABI.
+
+    A libc guest that calls ``printf``, ``fopen``, ``time`` and the like
+    imports ``wasi_snapshot_preview1`` functions, which the host does not
+    provide (deny by default): such a module could never be spawned, so
+    the build refuses it and names the imports.
+    """
+    import wasmtime
+
+    module = wasmtime.Module(wasmtime.Engine(), pathlib.Path(wasm).read_bytes())
+    foreign = sorted(f"{i.module}.{i.name}" for i in module.imports
+                     if not i.module.startswith("hearth::"))
+    if foreign:
+        raise BuildError([], (
+            f"{wasm}: imports {', '.join(foreign)}, which Hearth does not provide: a guest has "
+            "no files, stdout or system clock (use hearth_log for output, the time services "
+            "for time; snprintf, malloc, string.h and math.h need no imports)\n"))
+
+
 def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, debug=False,
-          include_dirs=(), defines=(), extra_args=()):
+          include_dirs=(), defines=(), extra_args=(), libc=False):
     """Compile and link C sources into a guest module.
 
     Args:
@@ -133,13 +164,20 @@ def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, 
     if not have_toolchain():
         raise ToolchainMissing()
     cmd = compile_command(sources, output, optimize=optimize, stack_size=stack_size, debug=debug,
-                          include_dirs=include_dirs, defines=defines, extra_args=extra_args)
+                          include_dirs=include_dirs, defines=defines, extra_args=extra_args,
+                          libc=libc)
     output.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
         raise BuildError(cmd, done.stdout)
     if done.stdout:
         sys.stderr.write(done.stdout)  # warnings: as a compiler would show them
+    if libc:
+        try:
+            check_imports(output)
+        except BuildError:
+            output.unlink()
+            raise
     return output
 
 
@@ -161,6 +199,8 @@ def main(argv=None):
     b.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]")
     b.add_argument("--stack-size", type=int, default=DEFAULT_STACK_SIZE, metavar="BYTES",
                    help=f"the guest's stack (default {DEFAULT_STACK_SIZE})")
+    b.add_argument("--libc", action="store_true",
+                   help="link zig's wasm32-wasi libc (snprintf, malloc, string.h, math.h)")
     b.add_argument("-g", dest="debug", action="store_true", help="keep DWARF debug information")
     b.add_argument("-v", "--verbose", action="store_true", help="print the zig command")
     commands.add_parser("include-dir", help="print the directory that holds hearth.h")
@@ -170,7 +210,7 @@ def main(argv=None):
         print(include_dir())
         return 0
     options = dict(optimize=args.optimize, stack_size=args.stack_size, debug=args.debug,
-                   include_dirs=args.include_dirs, defines=args.defines)
+                   include_dirs=args.include_dirs, defines=args.defines, libc=args.libc)
     if args.verbose:
         out = args.output or pathlib.Path(args.sources[0]).with_suffix(".wasm")
         print(" ".join(compile_command(args.sources, out, **options)), file=sys.stderr)

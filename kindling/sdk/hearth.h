@@ -122,6 +122,7 @@ HEARTH_IMPORT("metadata", "set_license") void hearth_abi_metadata_set_license(co
 HEARTH_IMPORT("process", "link") void hearth_abi_process_link(hearth_cap cap);
 HEARTH_IMPORT("process", "unlink") void hearth_abi_process_unlink(hearth_cap cap);
 HEARTH_IMPORT("process", "trap_exit") uint32_t hearth_abi_process_trap_exit(uint32_t flag);
+HEARTH_IMPORT("process", "pid") int64_t hearth_abi_process_pid(void);
 HEARTH_IMPORT("process", "exit") __attribute__((noreturn)) void hearth_abi_process_exit(const void *reason, uint32_t len);
 HEARTH_IMPORT("process", "exit_with") void hearth_abi_process_exit_with(hearth_cap cap, const void *reason, uint32_t len);
 HEARTH_IMPORT("process", "recv_timeout") hearth_sig hearth_abi_process_recv_timeout(hearth_mb mb, int64_t nanos);
@@ -228,6 +229,7 @@ bool hearth_reason_is(const hearth_signal *s, const char *atom);
 void hearth_link(hearth_cap cap);   /* needs LINK */
 void hearth_unlink(hearth_cap cap); /* needs LINK */
 bool hearth_trap_exit(bool flag);   /* returns the old flag */
+int64_t hearth_pid(void);           /* this process's pid (as hearth-ctl ps shows it) */
 /* End this process with a msgpack-encoded reason, or an atom. */
 __attribute__((noreturn)) void hearth_exit(const void *reason, uint32_t len);
 __attribute__((noreturn)) void hearth_exit_atom(const char *atom);
@@ -352,4 +354,7 @@ bool hearth_registry_register(hearth_cap registry, const char *name, hearth_cap 
 #ifdef __cplusplus
 }
 #endif
+
+#include "hearth_svc.h" /* typed service clients and the server side */
+
 #endif /* HEARTH_H */
