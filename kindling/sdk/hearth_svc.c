@@ -256,13 +256,21 @@ void hearth_serve(const hearth_server *sv) {
         hearth_signal s;
         bool go = true, got = true;
         uint64_t wait = sv->deadline ? sv->deadline(sv->state) : HEARTH_FOREVER;
+        hearth_mb mbs[9] = {HEARTH_PARENT};
+        uint32_t n = 1;
+        for (uint32_t i = 0; i < sv->nmailboxes && n < 9; i++)
+            mbs[n++] = sv->mailboxes[i];
         if (wait == HEARTH_FOREVER)
-            hearth_recv(HEARTH_PARENT, &s);
+            hearth_poll(mbs, n, &s);
         else
-            got = hearth_recv_timeout(HEARTH_PARENT, wait, &s);
+            got = hearth_poll_timeout(mbs, n, wait, &s);
         if (!got) {
             if (sv->timeout)
                 go = sv->timeout(sv->state);
+        } else if (s.index != 0) {
+            if (sv->info)
+                sv->info(sv->state, &s);
+            hearth_signal_release(&s);
         } else if (s.kind == HEARTH_EXIT) {
             hearth_signal_release(&s);
             hearth_release(mark);
@@ -364,6 +372,30 @@ void hearth_sleep(uint64_t nanos) {
     if (hearth_recv_timeout(mb, nanos, &s))
         hearth_signal_release(&s);
     hearth_abi_mailbox_destroy(mb);
+}
+
+#define TIMER_MAX 256
+
+static void timer_main(void) {
+    hearth_signal s;
+    hearth_recv(HEARTH_PARENT, &s); /* 8 bytes of nanos, then the payload */
+    if (s.kind != HEARTH_MESSAGE || s.len < 8)
+        return;
+    uint64_t nanos;
+    memcpy(&nanos, s.data, 8);
+    hearth_sleep(nanos);
+    hearth_send(0, s.data + 8, s.len - 8, 0, 0);
+}
+
+hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len) {
+    uint8_t msg[8 + TIMER_MAX];
+    if (len > TIMER_MAX)
+        return HEARTH_NONE;
+    hearth_cap timer = hearth_spawn(timer_main, &to, 1);
+    memcpy(msg, &nanos, 8);
+    memcpy(msg + 8, data, len);
+    hearth_send(timer, msg, 8 + len, 0, 0);
+    return timer;
 }
 
 /* ---- renderer ------------------------------------------------------------------------ */

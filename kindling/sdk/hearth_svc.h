@@ -106,6 +106,8 @@ typedef struct hearth_server {
     uint64_t (*deadline)(void *state);
     bool (*timeout)(void *state);
     void *state;
+    const hearth_mb *mailboxes; /* more mailboxes to receive on (timers, replies); */
+    uint32_t nmailboxes;        /* their signals go to `info`, with `index` 1.. */
 } hearth_server;
 void hearth_serve(const hearth_server *server);
 
@@ -125,6 +127,13 @@ hearth_status hearth_registry_list(hearth_cap registry, hearth_reply *out);
 hearth_status hearth_time_unix_now(hearth_cap unix_time, int64_t *out);
 /* Wait `nanos` of the runtime's clock; signals stay queued. Waits. */
 void hearth_sleep(uint64_t nanos);
+
+/* A timer: a small child process (of this module) that waits `nanos` of
+ * the runtime's clock, sends `data` (at most 256 bytes, no caps) to `to`,
+ * and exits. Returns a capability to it (kill it to cancel), or HEARTH_NONE
+ * if `data` is too long. Never waits. Needs the module's spawn-by-index
+ * entry, which every SDK guest has. */
+hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len);
 
 /* ---- renderer (docs/client.md) ----------------------------------------------- */
 

@@ -168,7 +168,7 @@ def test_the_manifests_say_what_each_service_needs_and_how_it_restarts():
     assert manifest("panic-test")["restart"] == "permanent"
     assert manifest("counter-guest")["kind"] == "wasm"
     assert manifest("chat")["kind"] == "python"
-    assert all(manifest(n)["kind"] == "wasm" for n in ("clock",))
+    assert all(manifest(n)["kind"] == "wasm" for n in ("clock", "panic-test"))
 
 
 def test_the_root_ships_as_package_data():
