@@ -294,6 +294,18 @@ void hearth_serve(const hearth_server *sv) {
     }
 }
 
+void hearth_exit_error(const char *name, const char *message) {
+    uint32_t size = hearth_strlen(name) + hearth_strlen(message) + 32;
+    hearth_mp_writer w;
+    hearth_mp_writer_init(&w, hearth_alloc(size), size);
+    hearth_mp_put_array(&w, 4);
+    hearth_mp_put_str(&w, "error");
+    hearth_mp_put_str(&w, name);
+    hearth_mp_put_str(&w, message);
+    hearth_mp_put_str(&w, "");
+    hearth_exit(w.buf, w.len);
+}
+
 /* ---- registry ------------------------------------------------------------------- */
 
 hearth_status hearth_registry_lookup(hearth_cap registry, const char *name, hearth_cap *out) {
@@ -398,7 +410,41 @@ hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, u
     return timer;
 }
 
-/* ---- renderer ------------------------------------------------------------------------ */
+/* ---- requests with a reply of a known shape ------------------------------------ */
+
+/* A writer of `size` bytes from hearth_alloc, caps[0] reserved. */
+static void begin(hearth_mp_writer *w, uint32_t size) {
+    hearth_mp_request_init(w, hearth_alloc(size), size);
+}
+
+/* Ask; with `out`, the ok value must be a capability, which is kept. */
+static hearth_status finish(uint32_t mark, hearth_cap service, hearth_mp_writer *w, hearth_cap *out) {
+    hearth_reply reply;
+    hearth_mp_value v;
+    if (out)
+        *out = HEARTH_NONE;
+    hearth_status st = hearth_ask(service, w, DEFAULT_TIMEOUT, &reply);
+    if (st == HEARTH_OK && out) {
+        if (!hearth_mp_read(&reply.value, &v) || v.type != HEARTH_MP_CAP)
+            st = HEARTH_ERR_BAD_REPLY;
+        else {
+            *out = v.cap;
+            hearth_reply_keep(&reply, v.cap);
+        }
+    }
+    hearth_reply_release(&reply);
+    hearth_release(mark);
+    return st;
+}
+
+/* Send `w` (begun with hearth_mp_writer_init) without a reply capability. */
+static bool sink(uint32_t mark, hearth_cap to, hearth_mp_writer *w) {
+    bool ok = hearth_mp_send(w, to);
+    hearth_release(mark);
+    return ok;
+}
+
+/* ---- lumps ------------------------------------------------------------------------------ */
 
 hearth_lump hearth_lump_cube_texture(const char *label, uint32_t size, const uint8_t *const faces[6]) {
     uint32_t face = size * size * 4, total = 6 * (face + 8) + hearth_strlen(label) + 64;
@@ -421,17 +467,340 @@ hearth_lump hearth_lump_cube_texture(const char *label, uint32_t size, const uin
     return lump;
 }
 
-hearth_status hearth_renderer_set_skybox(hearth_cap renderer, hearth_lump texture) {
-    uint8_t buf[96];
+hearth_lump hearth_lump_texture(const char *label, uint32_t width, uint32_t height, const uint8_t *rgba) {
+    uint32_t bytes = width * height * 4, total = bytes + hearth_strlen(label) + 64;
+    uint32_t mark = hearth_mark();
     hearth_mp_writer w;
-    hearth_reply reply;
+    hearth_mp_writer_init(&w, hearth_alloc(total), total);
+    hearth_mp_put_map(&w, 3);
+    hearth_mp_put_str(&w, "label");
+    hearth_mp_put_str(&w, label);
+    hearth_mp_put_str(&w, "size");
+    hearth_mp_put_array(&w, 2);
+    hearth_mp_put_uint(&w, width);
+    hearth_mp_put_uint(&w, height);
+    hearth_mp_put_str(&w, "rgba");
+    hearth_mp_put_bin(&w, rgba, bytes);
+    hearth_lump lump = hearth_lump_load(w.buf, w.len);
+    hearth_release(mark);
+    return lump;
+}
+
+hearth_lump hearth_lump_mesh(const float *positions, const float *normals, uint32_t nvertices,
+                             const uint32_t *indices, uint32_t nindices) {
+    uint32_t total = nvertices * 24 + nindices * 4 + 64;
+    uint32_t mark = hearth_mark();
+    hearth_mp_writer w;
+    hearth_mp_writer_init(&w, hearth_alloc(total), total);
+    hearth_mp_put_map(&w, normals ? 3 : 2);
+    hearth_mp_put_str(&w, "positions");
+    hearth_mp_put_bin(&w, positions, nvertices * 12);
+    hearth_mp_put_str(&w, "indices");
+    hearth_mp_put_bin(&w, indices, nindices * 4);
+    if (normals) {
+        hearth_mp_put_str(&w, "normals");
+        hearth_mp_put_bin(&w, normals, nvertices * 12);
+    }
+    hearth_lump lump = hearth_lump_load(w.buf, w.len);
+    hearth_release(mark);
+    return lump;
+}
+
+hearth_lump hearth_lump_material(const float albedo[4], hearth_lump texture) {
+    uint8_t buf[128];
+    hearth_mp_writer w;
+    hearth_lump_id id;
+    hearth_mp_writer_init(&w, buf, sizeof buf);
+    hearth_mp_put_map(&w, texture == HEARTH_NONE ? 1 : 2);
+    hearth_mp_put_str(&w, "albedo");
+    hearth_mp_put_array(&w, 4);
+    for (int i = 0; i < 4; i++)
+        hearth_mp_put_double(&w, albedo[i]);
+    if (texture != HEARTH_NONE) {
+        hearth_lump_get_id(texture, &id);
+        hearth_mp_put_str(&w, "albedo_texture");
+        hearth_mp_put_bin(&w, id.bytes, sizeof id.bytes);
+    }
+    return hearth_lump_load(w.buf, w.len);
+}
+
+hearth_lump hearth_lump_cube_mesh(float half) {
+    float positions[24 * 3], normals[24 * 3];
+    uint32_t indices[36];
+    uint32_t nv = 0, ni = 0;
+    static const int corners[4][2] = {{-1, -1}, {1, -1}, {1, 1}, {-1, 1}};
+    for (int axis = 0; axis < 3; axis++) {
+        int u = axis == 0 ? 1 : 0, v = axis == 2 ? 1 : 2;
+        for (int sign = -1; sign <= 1; sign += 2) {
+            uint32_t base = nv;
+            for (int c = 0; c < 4; c++, nv++) {
+                float *p = positions + nv * 3, *n = normals + nv * 3;
+                p[axis] = sign * half;
+                p[u] = corners[c][0] * half;
+                p[v] = corners[c][1] * half;
+                n[0] = n[1] = n[2] = 0;
+                n[axis] = (float)sign;
+            }
+            static const uint32_t tri[6] = {0, 1, 2, 0, 2, 3};
+            for (int k = 0; k < 6; k++)
+                indices[ni++] = base + tri[k];
+        }
+    }
+    return hearth_lump_mesh(positions, normals, nv, indices, ni);
+}
+
+/* ---- renderer ------------------------------------------------------------------------ */
+
+hearth_status hearth_renderer_set_skybox(hearth_cap renderer, hearth_lump texture) {
+    hearth_mp_writer w;
     hearth_lump_id id;
     hearth_lump_get_id(texture, &id);
     uint32_t mark = hearth_mark();
-    hearth_mp_request_init(&w, buf, sizeof buf);
+    begin(&w, 96);
     hearth_enc_renderer_set_skybox(&w, &id);
-    hearth_status st = hearth_ask(renderer, &w, DEFAULT_TIMEOUT, &reply);
-    hearth_reply_release(&reply);
-    hearth_release(mark);
-    return st;
+    return finish(mark, renderer, &w, NULL);
 }
+
+hearth_status hearth_renderer_set_ambient(hearth_cap renderer, const float color[4]) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 96);
+    hearth_enc_renderer_set_ambient_lighting(&w, color);
+    return finish(mark, renderer, &w, NULL);
+}
+
+hearth_status hearth_renderer_add_object(hearth_cap renderer, hearth_cap owner, hearth_lump mesh,
+                                         hearth_lump material, const float transform[16],
+                                         hearth_cap *out) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 192);
+    hearth_enc_renderer_add_object(&w, owner, mesh, material, transform);
+    return finish(mark, renderer, &w, out);
+}
+
+hearth_status hearth_renderer_add_directional_light(hearth_cap renderer, hearth_cap owner,
+                                                    const float color[3], float intensity,
+                                                    const float direction[3], hearth_cap *out) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 160);
+    hearth_enc_renderer_add_directional_light(&w, owner, color, intensity, direction);
+    return finish(mark, renderer, &w, out);
+}
+
+bool hearth_object_set_transform(hearth_cap object, const float transform[16]) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    hearth_mp_writer_init(&w, hearth_alloc(112), 112);
+    hearth_enc_object_set_transform(&w, transform);
+    return sink(mark, object, &w);
+}
+
+/* ---- canvas and debug draw --------------------------------------------------------------- */
+
+hearth_status hearth_canvas_create(hearth_cap factory, hearth_cap owner, const hearth_canvas_position *position,
+                                   uint32_t width, uint32_t height, const uint8_t *rgba, bool linear,
+                                   hearth_cap *out) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, width * height * 4 + 256);
+    hearth_enc_canvas_create(&w, owner, position, width, height, rgba, linear);
+    return finish(mark, factory, &w, out);
+}
+
+bool hearth_canvas_blit(hearth_cap canvas, int32_t x, int32_t y, uint32_t width, uint32_t height,
+                        const uint8_t *rgba) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark(), size = width * height * 4 + 96;
+    hearth_mp_writer_init(&w, hearth_alloc(size), size);
+    hearth_enc_canvas_blit(&w, x, y, width, height, rgba);
+    return sink(mark, canvas, &w);
+}
+
+bool hearth_canvas_relocate(hearth_cap canvas, const hearth_canvas_position *position) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    hearth_mp_writer_init(&w, hearth_alloc(192), 192);
+    hearth_enc_canvas_relocate(&w, position);
+    return sink(mark, canvas, &w);
+}
+
+hearth_status hearth_debug_draw_new(hearth_cap factory, hearth_cap owner, hearth_cap *out) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 32);
+    hearth_enc_debug_draw_new(&w, owner);
+    return finish(mark, factory, &w, out);
+}
+
+hearth_status hearth_debug_draw_contents(hearth_cap draw, const float *positions, const uint8_t *colors,
+                                         uint32_t nvertices, const uint32_t *indices, uint32_t nindices) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, nvertices * 16 + nindices * 4 + 96);
+    hearth_enc_debug_draw_contents(&w, positions, colors, nvertices, indices, nindices);
+    return finish(mark, draw, &w, NULL);
+}
+
+/* ---- window ------------------------------------------------------------------------------- */
+
+hearth_status hearth_window_subscribe(hearth_cap window, hearth_cap target) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 48);
+    hearth_enc_window_subscribe(&w, target);
+    return finish(mark, window, &w, NULL);
+}
+
+hearth_status hearth_window_set_camera(hearth_cap window, double vfov, double near, const float view[16]) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 128);
+    hearth_enc_window_set_camera(&w, vfov, near, view);
+    return finish(mark, window, &w, NULL);
+}
+
+bool hearth_window_set_camera_send(hearth_cap window, hearth_cap reply_to, double vfov, double near,
+                                   const float view[16]) {
+    uint8_t buf[128];
+    hearth_mp_writer w;
+    hearth_mp_writer_init(&w, buf, sizeof buf);
+    hearth_mp_attach(&w, reply_to);
+    hearth_enc_window_set_camera(&w, vfov, near, view);
+    return hearth_mp_send(&w, window);
+}
+
+static const struct { const char *name; hearth_event_kind kind; } EVENTS[] = {
+    {"redraw", HEARTH_EV_REDRAW}, {"resized", HEARTH_EV_RESIZED},
+    {"received_character", HEARTH_EV_RECEIVED_CHARACTER}, {"keyboard_input", HEARTH_EV_KEYBOARD_INPUT},
+    {"modifiers_changed", HEARTH_EV_MODIFIERS_CHANGED}, {"cursor_moved", HEARTH_EV_CURSOR_MOVED},
+    {"cursor_entered", HEARTH_EV_CURSOR_ENTERED}, {"cursor_left", HEARTH_EV_CURSOR_LEFT},
+    {"mouse_input", HEARTH_EV_MOUSE_INPUT}, {"mouse_wheel", HEARTH_EV_MOUSE_WHEEL},
+    {"mouse_motion", HEARTH_EV_MOUSE_MOTION}, {"focused", HEARTH_EV_FOCUSED},
+    {"close_requested", HEARTH_EV_CLOSE_REQUESTED},
+};
+
+static bool read_number(hearth_mp_reader *r, double *out) {
+    hearth_mp_value v;
+    if (!hearth_mp_read(r, &v))
+        return false;
+    if (v.type == HEARTH_MP_INT)
+        *out = (double)v.i;
+    else if (v.type == HEARTH_MP_UINT)
+        *out = (double)v.u;
+    else if (v.type == HEARTH_MP_FLOAT)
+        *out = v.f;
+    else
+        return false;
+    return true;
+}
+
+static void copy_str(char *dst, uint32_t size, const uint8_t *src, uint32_t len) {
+    if (len >= size)
+        len = size - 1;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
+static bool read_modifiers(hearth_mp_reader *r, uint32_t *out) {
+    static const char *const names[4] = {"shift", "ctrl", "alt", "logo"};
+    uint32_t n;
+    hearth_mp_value k, v;
+    if (!hearth_mp_read_map(r, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!hearth_mp_read(r, &k) || !hearth_mp_read(r, &v))
+            return false;
+        for (int b = 0; b < 4; b++)
+            if (k.type == HEARTH_MP_STR && v.type == HEARTH_MP_BOOL && v.b && hearth_mp_str_is(&k, names[b]))
+                *out |= 1u << b;
+    }
+    return true;
+}
+
+hearth_status hearth_window_event_decode(const hearth_signal *s, hearth_window_event *e) {
+    hearth_mp_reader r;
+    hearth_mp_value k, v;
+    uint32_t n;
+    memset(e, 0, sizeof *e);
+    if (s->kind != HEARTH_MESSAGE)
+        return HEARTH_ERR_BAD_REPLY;
+    hearth_mp_reader_of(&r, s);
+    if (!hearth_mp_read_map(&r, &n))
+        return HEARTH_ERR_BAD_REPLY;
+    bool named = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!hearth_mp_read(&r, &k) || k.type != HEARTH_MP_STR)
+            return HEARTH_ERR_BAD_REPLY;
+        double d;
+        bool ok = true;
+        if (hearth_mp_str_is(&k, "event")) {
+            ok = hearth_mp_read(&r, &v) && v.type == HEARTH_MP_STR;
+            for (uint32_t j = 0; ok && j < sizeof EVENTS / sizeof EVENTS[0]; j++)
+                if (hearth_mp_str_is(&v, EVENTS[j].name))
+                    e->kind = EVENTS[j].kind;
+            named = ok;
+        } else if (hearth_mp_str_is(&k, "dt")) {
+            ok = read_number(&r, &e->dt);
+        } else if (hearth_mp_str_is(&k, "width") || hearth_mp_str_is(&k, "height")) {
+            ok = read_number(&r, &d) && d >= 0 && d < 4294967296.0;
+            if (ok)
+                *(hearth_mp_str_is(&k, "width") ? &e->width : &e->height) = (uint32_t)d;
+        } else if (hearth_mp_str_is(&k, "x") || hearth_mp_str_is(&k, "y")) {
+            ok = read_number(&r, hearth_mp_str_is(&k, "x") ? &e->x : &e->y);
+        } else if (hearth_mp_str_is(&k, "dx") || hearth_mp_str_is(&k, "dy")) {
+            ok = read_number(&r, hearth_mp_str_is(&k, "dx") ? &e->dx : &e->dy);
+        } else if (hearth_mp_str_is(&k, "char") || hearth_mp_str_is(&k, "key")) {
+            ok = hearth_mp_read(&r, &v) && v.type == HEARTH_MP_STR;
+            if (ok && hearth_mp_str_is(&k, "char"))
+                copy_str(e->text, sizeof e->text, v.ptr, v.len);
+            else if (ok)
+                copy_str(e->key, sizeof e->key, v.ptr, v.len);
+        } else if (hearth_mp_str_is(&k, "scancode")) {
+            ok = hearth_mp_read_int(&r, &e->scancode);
+        } else if (hearth_mp_str_is(&k, "state")) {
+            ok = hearth_mp_read(&r, &v) && v.type == HEARTH_MP_STR;
+            e->pressed = ok && hearth_mp_str_is(&v, "pressed");
+        } else if (hearth_mp_str_is(&k, "button")) {
+            ok = hearth_mp_read(&r, &v);
+            if (ok && v.type == HEARTH_MP_STR)
+                e->button = hearth_mp_str_is(&v, "left") ? 1 : hearth_mp_str_is(&v, "middle") ? 2
+                          : hearth_mp_str_is(&v, "right") ? 3 : 0;
+            else if (ok && v.type == HEARTH_MP_INT)
+                e->button = (int32_t)v.i;
+        } else if (hearth_mp_str_is(&k, "focused")) {
+            ok = hearth_mp_read_bool(&r, &e->focused);
+        } else if (hearth_mp_str_is(&k, "modifiers")) {
+            ok = read_modifiers(&r, &e->modifiers);
+        } else {
+            ok = hearth_mp_skip(&r); /* a field this SDK does not know */
+        }
+        if (!ok)
+            return HEARTH_ERR_BAD_REPLY;
+    }
+    return named && hearth_mp_at_end(&r) ? HEARTH_OK : HEARTH_ERR_BAD_REPLY;
+}
+
+bool hearth_key_is(const hearth_window_event *e, const char *name) { return hearth_streq(e->key, name); }
+
+/* ---- numbers ---------------------------------------------------------------------------- */
+
+double hearth_sin(double x) {
+    /* Reduce to [-pi, pi], then to [-pi/2, pi/2] (sin(pi - x) = sin x), then
+     * a Taylor series to x^15: error below 1e-12 there. */
+    double k = __builtin_floor(x / (2 * HEARTH_PI) + 0.5);
+    x -= k * 2 * HEARTH_PI;
+    if (x > HEARTH_PI / 2)
+        x = HEARTH_PI - x;
+    else if (x < -HEARTH_PI / 2)
+        x = -HEARTH_PI - x;
+    double x2 = x * x, term = x, sum = x;
+    for (int i = 1; i <= 7; i++) {
+        term *= -x2 / ((2 * i) * (2 * i + 1));
+        sum += term;
+    }
+    return sum;
+}
+
+double hearth_cos(double x) { return hearth_sin(x + HEARTH_PI / 2); }

@@ -111,6 +111,11 @@ typedef struct hearth_server {
 } hearth_server;
 void hearth_serve(const hearth_server *server);
 
+/* End this process with the reason of a crash, ("error", name, message, ""),
+ * as a Python process that raised `name` has: supervisors restart it and
+ * `hearth.vm.format_reason` shows "name: message". */
+__attribute__((noreturn)) void hearth_exit_error(const char *name, const char *message);
+
 /* ---- registry (hearth/otp/_registry.py) ---------------------------------------- */
 
 /* `*out`: the capability under `name` (a reference the caller owns);
@@ -135,12 +140,112 @@ void hearth_sleep(uint64_t nanos);
  * entry, which every SDK guest has. */
 hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len);
 
-/* ---- renderer (docs/client.md) ----------------------------------------------- */
+/* ---- lumps of the client's formats (docs/client.md) --------------------------- */
 
-/* Put a cube texture lump ({"label", "size": [n, n], "faces": [6 x rgba]}). */
+/* A cube texture lump ({"label", "size": [n, n], "faces": 6 x n*n*4 rgba}). */
 hearth_lump hearth_lump_cube_texture(const char *label, uint32_t size, const uint8_t *const faces[6]);
-/* hearth.Renderer's set_skybox with that lump. Waits. */
-hearth_status hearth_renderer_set_skybox(hearth_cap renderer, hearth_lump texture);
+/* A 2D texture lump, rgba rows from the top. */
+hearth_lump hearth_lump_texture(const char *label, uint32_t width, uint32_t height, const uint8_t *rgba);
+/* A mesh lump: `nvertices` positions (x, y, z), optional normals (NULL: up),
+ * `nindices` u32 indices, three per triangle. */
+hearth_lump hearth_lump_mesh(const float *positions, const float *normals, uint32_t nvertices,
+                             const uint32_t *indices, uint32_t nindices);
+/* A material lump: albedo r, g, b, a in [0, 1], and a texture (HEARTH_NONE: none). */
+hearth_lump hearth_lump_material(const float albedo[4], hearth_lump texture);
+/* The cube [-half, half]^3 with one normal per face (hearth.gfx.cube_mesh). */
+hearth_lump hearth_lump_cube_mesh(float half);
+
+/* ---- hearth.Renderer -------------------------------------------------------------
+ * What add_* make belongs to `owner` (a capability with MONITOR, such as
+ * hearth_make_capability(HEARTH_PARENT, HEARTH_MONITOR)): it goes when the
+ * owner's route closes, or when its capability (`*out`) is killed. */
+
+hearth_status hearth_renderer_set_skybox(hearth_cap renderer, hearth_lump texture); /* waits */
+hearth_status hearth_renderer_set_ambient(hearth_cap renderer, const float color[4]); /* waits */
+hearth_status hearth_renderer_add_object(hearth_cap renderer, hearth_cap owner, hearth_lump mesh,
+                                         hearth_lump material, const float transform[16],
+                                         hearth_cap *out); /* waits */
+hearth_status hearth_renderer_add_directional_light(hearth_cap renderer, hearth_cap owner,
+                                                    const float color[3], float intensity,
+                                                    const float direction[3], hearth_cap *out); /* waits */
+/* Move an object (a sink: no reply, never waits); false if it did not fit. */
+bool hearth_object_set_transform(hearth_cap object, const float transform[16]);
+
+/* ---- hearth.canvas.CanvasFactory --------------------------------------------------- */
+
+typedef struct hearth_canvas_position {
+    float origin[3];
+    float orientation[4]; /* a quaternion x, y, z, w */
+    float half_size[2];
+} hearth_canvas_position;
+
+hearth_status hearth_canvas_create(hearth_cap factory, hearth_cap owner, const hearth_canvas_position *position,
+                                   uint32_t width, uint32_t height, const uint8_t *rgba, bool linear,
+                                   hearth_cap *out); /* waits */
+/* Sinks (never wait): draw pixels at column x, row y; move the quad. */
+bool hearth_canvas_blit(hearth_cap canvas, int32_t x, int32_t y, uint32_t width, uint32_t height,
+                        const uint8_t *rgba);
+bool hearth_canvas_relocate(hearth_cap canvas, const hearth_canvas_position *position);
+
+/* ---- hearth.DebugDrawFactory ---------------------------------------------------------- */
+
+hearth_status hearth_debug_draw_new(hearth_cap factory, hearth_cap owner, hearth_cap *out); /* waits */
+/* Replace the lines: positions x, y, z and colors rgba8 per vertex, two
+ * indices per line. Waits. */
+hearth_status hearth_debug_draw_contents(hearth_cap draw, const float *positions, const uint8_t *colors,
+                                         uint32_t nvertices, const uint32_t *indices, uint32_t nindices);
+
+/* ---- hearth.Window ---------------------------------------------------------------------- */
+
+/* Send window events to `target` (SEND and MONITOR). Waits. */
+hearth_status hearth_window_subscribe(hearth_cap window, hearth_cap target);
+/* vfov in degrees, near > 0, view: world to camera, column-major. Waits. */
+hearth_status hearth_window_set_camera(hearth_cap window, double vfov, double near, const float view[16]);
+/* The same without waiting: the reply goes to `reply_to` (read and drop it). */
+bool hearth_window_set_camera_send(hearth_cap window, hearth_cap reply_to, double vfov, double near,
+                                   const float view[16]);
+
+typedef enum hearth_event_kind {
+    HEARTH_EV_UNKNOWN, HEARTH_EV_REDRAW, HEARTH_EV_RESIZED, HEARTH_EV_RECEIVED_CHARACTER,
+    HEARTH_EV_KEYBOARD_INPUT, HEARTH_EV_MODIFIERS_CHANGED, HEARTH_EV_CURSOR_MOVED,
+    HEARTH_EV_CURSOR_ENTERED, HEARTH_EV_CURSOR_LEFT, HEARTH_EV_MOUSE_INPUT, HEARTH_EV_MOUSE_WHEEL,
+    HEARTH_EV_MOUSE_MOTION, HEARTH_EV_FOCUSED, HEARTH_EV_CLOSE_REQUESTED
+} hearth_event_kind;
+
+#define HEARTH_MOD_SHIFT 1u
+#define HEARTH_MOD_CTRL 2u
+#define HEARTH_MOD_ALT 4u
+#define HEARTH_MOD_LOGO 8u
+
+/* A window event (hearth/gfx/_events.py), decoded. Fields an event does not
+ * have are zero. */
+typedef struct hearth_window_event {
+    hearth_event_kind kind;
+    double dt;              /* redraw: seconds since the previous frame */
+    uint32_t width, height; /* resized */
+    char text[8];           /* received_character: the character, UTF-8, NUL-terminated */
+    char key[32];           /* keyboard_input: pygame's key name ("w", "left shift"), truncated */
+    int64_t scancode;
+    bool pressed;           /* keyboard_input, mouse_input: "pressed" (else released) */
+    int32_t button;         /* mouse_input: 1 left, 2 middle, 3 right, or the number sent */
+    double x, y;            /* cursor_moved */
+    double dx, dy;          /* mouse_motion, mouse_wheel */
+    bool focused;           /* focused */
+    uint32_t modifiers;     /* keyboard_input, modifiers_changed: HEARTH_MOD_* bits */
+} hearth_window_event;
+
+/* Decode a window event message; HEARTH_ERR_BAD_REPLY if it is not one (an
+ * unknown event name is HEARTH_OK with kind HEARTH_EV_UNKNOWN). */
+hearth_status hearth_window_event_decode(const hearth_signal *s, hearth_window_event *out);
+/* Is the keyboard event's key `name`? */
+bool hearth_key_is(const hearth_window_event *e, const char *name);
+
+/* ---- numbers: what the compiler does not bring without a libc -------------------- */
+
+double hearth_sin(double x);
+double hearth_cos(double x);
+static inline double hearth_sqrt(double x) { return __builtin_sqrt(x); }
+#define HEARTH_PI 3.14159265358979323846
 
 #ifdef __cplusplus
 }
