@@ -318,6 +318,8 @@ hearth_status hearth_registry_lookup(hearth_cap registry, const char *name, hear
     hearth_mp_request_init(&w, hearth_alloc(size), size);
     hearth_enc_registry_get(&w, name);
     hearth_status st = hearth_ask(registry, &w, DEFAULT_TIMEOUT, &reply);
+    if (st == HEARTH_ERR_REPLY && hearth_reply_err_is(&reply, "not_found"))
+        st = HEARTH_ERR_NOT_FOUND;
     if (st == HEARTH_OK) {
         if (!hearth_mp_read(&reply.value, &v))
             st = HEARTH_ERR_BAD_REPLY;
