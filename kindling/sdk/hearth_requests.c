@@ -149,3 +149,48 @@ void hearth_enc_debug_draw_contents(hearth_mp_writer *w, const float *positions,
     hearth_mp_put_bin(w, colors, nvertices * 4);
     hearth_mp_put_bin(w, indices, nindices * 4);
 }
+
+/* hearth.World (docs/world.md) */
+
+void hearth_enc_world_add(hearth_mp_writer *w, hearth_cap owner, hearth_lump mesh, hearth_lump material,
+                          const float transform[16], const char *label) {
+    hearth_mp_attach(w, owner);
+    op(w, 1, "add");
+    hearth_mp_put_map(w, 2 + (material != HEARTH_NONE) + (label != NULL));
+    hearth_mp_put_str(w, "mesh");
+    put_lump_id(w, mesh);
+    hearth_mp_put_str(w, "transform");
+    put_floats(w, transform, 16);
+    if (material != HEARTH_NONE) {
+        hearth_mp_put_str(w, "material");
+        put_lump_id(w, material);
+    }
+    if (label != NULL) {
+        hearth_mp_put_str(w, "label");
+        hearth_mp_put_str(w, label);
+    }
+}
+
+void hearth_enc_world_move(hearth_mp_writer *w, const float transform[16]) {
+    op(w, 1, "update");
+    hearth_mp_put_map(w, 1);
+    hearth_mp_put_str(w, "transform");
+    put_floats(w, transform, 16);
+}
+
+void hearth_enc_world_relabel(hearth_mp_writer *w, const char *label) {
+    op(w, 1, "update");
+    hearth_mp_put_map(w, 1);
+    hearth_mp_put_str(w, "label");
+    if (label)
+        hearth_mp_put_str(w, label);
+    else
+        hearth_mp_put_nil(w);
+}
+
+void hearth_enc_world_remove(hearth_mp_writer *w) { op(w, 0, "remove"); }
+
+void hearth_enc_world_subscribe(hearth_mp_writer *w, hearth_cap subscriber) {
+    hearth_mp_attach(w, subscriber);
+    op(w, 0, "subscribe");
+}

@@ -19,4 +19,9 @@ void hearth_enc_canvas_blit(hearth_mp_writer *w, int32_t x, int32_t y, uint32_t 
 void hearth_enc_canvas_relocate(hearth_mp_writer *w, const hearth_canvas_position *position);
 void hearth_enc_debug_draw_new(hearth_mp_writer *w, hearth_cap owner);
 void hearth_enc_debug_draw_contents(hearth_mp_writer *w, const float *positions, const uint8_t *colors, uint32_t nvertices, const uint32_t *indices, uint32_t nindices);
+void hearth_enc_world_add(hearth_mp_writer *w, hearth_cap owner, hearth_lump mesh, hearth_lump material, const float transform[16], const char *label);
+void hearth_enc_world_move(hearth_mp_writer *w, const float transform[16]);
+void hearth_enc_world_relabel(hearth_mp_writer *w, const char *label);
+void hearth_enc_world_remove(hearth_mp_writer *w);
+void hearth_enc_world_subscribe(hearth_mp_writer *w, hearth_cap subscriber);
 #endif

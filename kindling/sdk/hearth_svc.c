@@ -446,6 +446,36 @@ static bool sink(uint32_t mark, hearth_cap to, hearth_mp_writer *w) {
     return ok;
 }
 
+static void ticker_main(void) {
+    hearth_signal s;
+    hearth_recv(HEARTH_PARENT, &s); /* 8 bytes of nanos, then the payload */
+    if (s.kind != HEARTH_MESSAGE || s.len < 8)
+        return;
+    uint64_t nanos;
+    memcpy(&nanos, s.data, 8);
+    hearth_mb watch = hearth_mailbox_create();
+    hearth_monitor(watch, 1); /* caps[1]: our parent, MONITOR */
+    for (;;) {
+        hearth_signal down;
+        if (hearth_recv_timeout(watch, nanos, &down))
+            return; /* the parent is gone */
+        hearth_send(0, s.data + 8, s.len - 8, 0, 0);
+    }
+}
+
+hearth_cap hearth_ticker_start(uint64_t nanos, hearth_cap to, const void *data, uint32_t len) {
+    uint8_t msg[8 + TIMER_MAX];
+    if (len > TIMER_MAX)
+        return HEARTH_NONE;
+    hearth_cap caps[2] = {to, hearth_make_capability(HEARTH_PARENT, HEARTH_MONITOR)};
+    hearth_cap ticker = hearth_spawn(ticker_main, caps, 2);
+    hearth_dec_ref(caps[1]);
+    memcpy(msg, &nanos, 8);
+    memcpy(msg + 8, data, len);
+    hearth_send(ticker, msg, 8 + len, 0, 0);
+    return ticker;
+}
+
 /* ---- lumps ------------------------------------------------------------------------------ */
 
 hearth_lump hearth_lump_cube_texture(const char *label, uint32_t size, const uint8_t *const faces[6]) {
@@ -785,6 +815,70 @@ hearth_status hearth_window_event_decode(const hearth_signal *s, hearth_window_e
 }
 
 bool hearth_key_is(const hearth_window_event *e, const char *name) { return hearth_streq(e->key, name); }
+
+/* ---- world ------------------------------------------------------------------------------- */
+
+hearth_status hearth_world_add(hearth_cap world, hearth_cap owner, hearth_lump mesh, hearth_lump material,
+                               const float transform[16], const char *label, int64_t *id,
+                               hearth_cap *entity) {
+    hearth_mp_writer w;
+    hearth_reply reply;
+    hearth_mp_value v;
+    uint32_t mark = hearth_mark();
+    *entity = HEARTH_NONE;
+    *id = -1;
+    begin(&w, 512 + (label ? hearth_strlen(label) : 0));
+    hearth_enc_world_add(&w, owner, mesh, material, transform, label);
+    hearth_status st = hearth_ask(world, &w, DEFAULT_TIMEOUT, &reply);
+    if (st == HEARTH_OK) {
+        hearth_mp_reader f = reply.value;
+        if (!hearth_mp_find(&f, "id") || !hearth_mp_read_int(&f, id))
+            st = HEARTH_ERR_BAD_REPLY;
+        f = reply.value;
+        if (st == HEARTH_OK && (!hearth_mp_find(&f, "entity") || !hearth_mp_read(&f, &v) ||
+                                v.type != HEARTH_MP_CAP))
+            st = HEARTH_ERR_BAD_REPLY;
+        if (st == HEARTH_OK) {
+            *entity = v.cap;
+            hearth_reply_keep(&reply, v.cap);
+        }
+    }
+    hearth_reply_release(&reply);
+    hearth_release(mark);
+    return st;
+}
+
+hearth_status hearth_world_move(hearth_cap entity, const float transform[16]) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 256);
+    hearth_enc_world_move(&w, transform);
+    return finish(mark, entity, &w, NULL);
+}
+
+hearth_status hearth_world_relabel(hearth_cap entity, const char *label) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 64 + (label ? hearth_strlen(label) : 0));
+    hearth_enc_world_relabel(&w, label);
+    return finish(mark, entity, &w, NULL);
+}
+
+hearth_status hearth_world_remove(hearth_cap entity) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 32);
+    hearth_enc_world_remove(&w);
+    return finish(mark, entity, &w, NULL);
+}
+
+hearth_status hearth_world_subscribe(hearth_cap world, hearth_cap subscriber) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, 32);
+    hearth_enc_world_subscribe(&w, subscriber);
+    return finish(mark, world, &w, NULL);
+}
 
 /* ---- numbers ---------------------------------------------------------------------------- */
 

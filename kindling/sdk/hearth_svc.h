@@ -140,6 +140,11 @@ void hearth_sleep(uint64_t nanos);
  * entry, which every SDK guest has. */
 hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len);
 
+/* A ticker: a child process that sends `data` (at most 256 bytes) to `to`
+ * every `nanos` of the runtime's clock until this process ends (it
+ * monitors us) or it is killed (the capability returned). Never waits. */
+hearth_cap hearth_ticker_start(uint64_t nanos, hearth_cap to, const void *data, uint32_t len);
+
 /* ---- lumps of the client's formats (docs/client.md) --------------------------- */
 
 /* A cube texture lump ({"label", "size": [n, n], "faces": 6 x n*n*4 rgba}). */
@@ -239,6 +244,22 @@ typedef struct hearth_window_event {
 hearth_status hearth_window_event_decode(const hearth_signal *s, hearth_window_event *out);
 /* Is the keyboard event's key `name`? */
 bool hearth_key_is(const hearth_window_event *e, const char *name);
+
+/* ---- hearth.World (docs/world.md) -------------------------------------------------
+ * An entity belongs to `owner` (MONITOR): it leaves the world when the
+ * owner's route closes. Its capability is the right to change it. */
+
+/* Add an entity: a mesh lump, a material lump (HEARTH_NONE: white), a
+ * transform (column-major), a label (NULL: none). `*id` and `*entity` get
+ * its id and capability. Waits. */
+hearth_status hearth_world_add(hearth_cap world, hearth_cap owner, hearth_lump mesh, hearth_lump material,
+                               const float transform[16], const char *label, int64_t *id,
+                               hearth_cap *entity);
+hearth_status hearth_world_move(hearth_cap entity, const float transform[16]);  /* waits */
+hearth_status hearth_world_relabel(hearth_cap entity, const char *label);      /* waits */
+hearth_status hearth_world_remove(hearth_cap entity);                          /* waits */
+/* Send the world's events to `subscriber` (SEND and MONITOR). Waits. */
+hearth_status hearth_world_subscribe(hearth_cap world, hearth_cap subscriber);
 
 /* ---- numbers: what the compiler does not bring without a libc -------------------- */
 
