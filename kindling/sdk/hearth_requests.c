@@ -194,3 +194,36 @@ void hearth_enc_world_subscribe(hearth_mp_writer *w, hearth_cap subscriber) {
     hearth_mp_attach(w, subscriber);
     op(w, 0, "subscribe");
 }
+
+/* hearth.terminal.TerminalFactory (hearth/gfx/terminal/_factory.py) */
+
+void hearth_enc_terminal_create(hearth_mp_writer *w, hearth_cap owner, const hearth_canvas_position *position,
+                                uint32_t columns, uint32_t rows, const char *const *argv) {
+    uint32_t argc = 0;
+    while (argv && argv[argc])
+        argc++;
+    hearth_mp_attach(w, owner);
+    op(w, 1, "create");
+    hearth_mp_put_map(w, 3 + (argc > 0));
+    hearth_mp_put_str(w, "position");
+    put_position(w, position);
+    hearth_mp_put_str(w, "columns");
+    hearth_mp_put_uint(w, columns);
+    hearth_mp_put_str(w, "rows");
+    hearth_mp_put_uint(w, rows);
+    if (argc > 0) {
+        hearth_mp_put_str(w, "command");
+        hearth_mp_put_array(w, argc);
+        for (uint32_t i = 0; i < argc; i++)
+            hearth_mp_put_str(w, argv[i]);
+    }
+}
+
+void hearth_enc_terminal_input(hearth_mp_writer *w, const char *text) {
+    op(w, 1, "input");
+    hearth_mp_put_str(w, text);
+}
+
+void hearth_enc_terminal_quit(hearth_mp_writer *w) {
+    hearth_mp_put_str(w, "quit");
+}

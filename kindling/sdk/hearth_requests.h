@@ -24,4 +24,7 @@ void hearth_enc_world_move(hearth_mp_writer *w, const float transform[16]);
 void hearth_enc_world_relabel(hearth_mp_writer *w, const char *label);
 void hearth_enc_world_remove(hearth_mp_writer *w);
 void hearth_enc_world_subscribe(hearth_mp_writer *w, hearth_cap subscriber);
+void hearth_enc_terminal_create(hearth_mp_writer *w, hearth_cap owner, const hearth_canvas_position *position, uint32_t columns, uint32_t rows, const char *const *argv);
+void hearth_enc_terminal_input(hearth_mp_writer *w, const char *text);
+void hearth_enc_terminal_quit(hearth_mp_writer *w);
 #endif

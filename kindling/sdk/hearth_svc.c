@@ -816,6 +816,37 @@ hearth_status hearth_window_event_decode(const hearth_signal *s, hearth_window_e
 
 bool hearth_key_is(const hearth_window_event *e, const char *name) { return hearth_streq(e->key, name); }
 
+/* ---- terminal ------------------------------------------------------------------------------ */
+
+hearth_status hearth_terminal_create(hearth_cap factory, hearth_cap owner, const hearth_canvas_position *position,
+                                     uint32_t columns, uint32_t rows, const char *const *argv,
+                                     hearth_cap *out) {
+    hearth_mp_writer w;
+    uint32_t size = 256;
+    for (uint32_t i = 0; argv && argv[i]; i++)
+        size += hearth_strlen(argv[i]) + 8;
+    uint32_t mark = hearth_mark();
+    begin(&w, size);
+    hearth_enc_terminal_create(&w, owner, position, columns, rows, argv);
+    return finish(mark, factory, &w, out);
+}
+
+bool hearth_terminal_input(hearth_cap terminal, const char *text) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark(), size = hearth_strlen(text) + 32;
+    hearth_mp_writer_init(&w, hearth_alloc(size), size);
+    hearth_enc_terminal_input(&w, text);
+    return sink(mark, terminal, &w);
+}
+
+bool hearth_terminal_quit(hearth_cap terminal) {
+    uint8_t buf[16];
+    hearth_mp_writer w;
+    hearth_mp_writer_init(&w, buf, sizeof buf);
+    hearth_enc_terminal_quit(&w);
+    return hearth_mp_send(&w, terminal);
+}
+
 /* ---- world ------------------------------------------------------------------------------- */
 
 hearth_status hearth_world_add(hearth_cap world, hearth_cap owner, hearth_lump mesh, hearth_lump material,

@@ -245,6 +245,19 @@ hearth_status hearth_window_event_decode(const hearth_signal *s, hearth_window_e
 /* Is the keyboard event's key `name`? */
 bool hearth_key_is(const hearth_window_event *e, const char *name);
 
+/* ---- hearth.terminal.TerminalFactory (the client's; never the server's) ------------ */
+
+/* Open a terminal: `argv` a NULL-terminated command (NULL: the user's
+ * shell) in a pty of `columns` x `rows`, shown on a quad at `position`,
+ * owned by `owner`. Waits. */
+hearth_status hearth_terminal_create(hearth_cap factory, hearth_cap owner, const hearth_canvas_position *position,
+                                     uint32_t columns, uint32_t rows, const char *const *argv,
+                                     hearth_cap *out);
+/* Type `text` into it (a sink: never waits). */
+bool hearth_terminal_input(hearth_cap terminal, const char *text);
+/* End the program and the terminal (a sink). */
+bool hearth_terminal_quit(hearth_cap terminal);
+
 /* ---- hearth.World (docs/world.md) -------------------------------------------------
  * An entity belongs to `owner` (MONITOR): it leaves the world when the
  * owner's route closes. Its capability is the right to change it. */

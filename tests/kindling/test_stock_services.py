@@ -45,7 +45,7 @@ REPO = pathlib.Path(__file__).parents[2]
 
 STOCK = {"panic-test", "clock", "chat", "counter-guest"}
 # The client's graphical services (targets ["client"]); tests/client drives them.
-STOCK |= {"debug-grid", "skybox", "fly-camera", "demo-scene"}
+STOCK |= {"debug-grid", "skybox", "fly-camera", "demo-scene", "terminal-demo"}
 KEYS = {"name", "description", "kind", "entry", "needs", "restart", "targets"}
 # The stock services hearth-server's peers may look up (``expose = true``);
 # panic-test is not: any peer could make its supervisor give up.

@@ -11,8 +11,8 @@ import kindling
 from kindling.sdk import build
 
 INIT = pathlib.Path(kindling.__file__).parent / "root" / "init"
-# The ports of issue 16 (debug-grid and counter-guest predate them).
-PORTED = ["clock", "panic-test", "skybox", "demo-scene", "fly-camera"]
+# The ports of issue 16 and the terminal demo (debug-grid and counter-guest predate them).
+PORTED = ["clock", "panic-test", "skybox", "demo-scene", "fly-camera", "terminal-demo"]
 
 
 @pytest.mark.parametrize("name", PORTED)
