@@ -13,7 +13,8 @@ from hearth import vm
 from hearth.native import request, start_guest_service, upgrade_guest_service
 from hearth.otp import ServiceError, registry_view
 
-WASM = pathlib.Path(kindling.__file__).parent / "root" / "init" / "terminal-demo" / "terminal-demo.wasm"
+INIT = pathlib.Path(kindling.__file__).parent / "root" / "init"
+WASM = INIT / "terminal-demo" / "terminal-demo.wasm"
 PATIENCE = 10.0
 
 
@@ -21,7 +22,8 @@ PATIENCE = 10.0
 def demo(client, monkeypatch):
     monkeypatch.setenv("SHELL", "/bin/sh")  # the factory's default command
     lump = vm.current_runtime().lumps.put(WASM.read_bytes())
-    view = registry_view(client.registry, read_only=True, names=["hearth.terminal.TerminalFactory"])
+    view = registry_view(client.registry, read_only=True,
+                         names=["hearth.terminal.TerminalFactory"])
     svc = start_guest_service(lump, view, name="terminal-demo")
     view.release()
     yield svc, lump
