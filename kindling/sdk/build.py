@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 SDK_DIR = pathlib.Path(__file__).resolve().parent
-RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c", "hearth_svc.c", "hearth_requests.c")
+RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c", "hearth_svc.c", "hearth_requests.c",
+                   "hearth_patterns.c")
 INSTALL_HINT = ".venv/bin/pip install -e '.[sdk]' (in your Hearth clone; it adds ziglang)"
 DEFAULT_STACK_SIZE = 64 * 1024  # wasm-ld's own default; zig's is 1 MiB per guest
 

@@ -355,6 +355,7 @@ bool hearth_registry_register(hearth_cap registry, const char *name, hearth_cap 
 }
 #endif
 
-#include "hearth_svc.h" /* typed service clients and the server side */
+#include "hearth_svc.h"      /* typed service clients and the server side */
+#include "hearth_patterns.h" /* watches, pub-sub, a supervisor */
 
 #endif /* HEARTH_H */

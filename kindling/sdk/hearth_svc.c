@@ -256,17 +256,35 @@ void hearth_serve(const hearth_server *sv) {
         hearth_signal s;
         bool go = true, got = true;
         uint64_t wait = sv->deadline ? sv->deadline(sv->state) : HEARTH_FOREVER;
-        hearth_mb mbs[9] = {HEARTH_PARENT};
-        uint32_t n = 1;
-        for (uint32_t i = 0; i < sv->nmailboxes && n < 9; i++)
+        /* Polled in the order watches, other mailboxes, mailbox 0: earlier
+         * mailboxes win, so a Down or a tick queued before a request is
+         * handled before it. `index` is then renumbered as documented:
+         * 0 for mailbox 0, 1.. for `mailboxes`, 9.. for watches. */
+        hearth_mb mbs[1 + 8 + HEARTH_MAX_WATCHES];
+        uint32_t n = 0, nwatch = sv->watches ? sv->watches->n : 0;
+        uint32_t nextra = sv->nmailboxes < 8 ? sv->nmailboxes : 8;
+        for (uint32_t i = 0; i < nwatch; i++)
+            mbs[n++] = sv->watches->mbs[i];
+        for (uint32_t i = 0; i < nextra; i++)
             mbs[n++] = sv->mailboxes[i];
+        mbs[n++] = HEARTH_PARENT;
+        uint32_t first_watch = 9;
         if (wait == HEARTH_FOREVER)
             hearth_poll(mbs, n, &s);
         else
             got = hearth_poll_timeout(mbs, n, wait, &s);
+        if (got)
+            s.index = s.index < nwatch ? first_watch + s.index
+                    : s.index < nwatch + nextra ? 1 + s.index - nwatch : 0;
         if (!got) {
             if (sv->timeout)
                 go = sv->timeout(sv->state);
+        } else if (s.index >= first_watch) {
+            uint32_t i = s.index - first_watch; /* a watched route closed */
+            if (sv->down)
+                sv->down(sv->state, sv->watches->caps[i], &s);
+            hearth_unwatch_at(sv->watches, i);
+            hearth_signal_release(&s);
         } else if (s.index != 0) {
             if (sv->info)
                 sv->info(sv->state, &s);

@@ -108,6 +108,8 @@ typedef struct hearth_server {
     void *state;
     const hearth_mb *mailboxes; /* more mailboxes to receive on (timers, replies); */
     uint32_t nmailboxes;        /* their signals go to `info`, with `index` 1.. */
+    struct hearth_watches *watches; /* routes watched (hearth_patterns.h), or NULL; */
+    void (*down)(void *state, hearth_cap watched, const hearth_signal *sig); /* when one closes */
 } hearth_server;
 void hearth_serve(const hearth_server *server);
 
