@@ -131,10 +131,13 @@ def check_imports(wasm):
 
 def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, debug=False,
           include_dirs=(), defines=(), extra_args=(), libc=False):
-    """Compile and link C sources into a guest module.
+    """Compile and link C sources (or Zig ones) into a guest module.
 
     Args:
-        sources: a path, or a list of paths, of C files.
+        sources: a path, or a list of paths, of C files; or of Zig files,
+            the first the root (see `kindling.sdk._zig`: ``hearth.h`` is
+            imported as ``@import("hearth.zig")``; `include_dirs`,
+            `defines`, `extra_args` and `debug` are for C).
         output: the ``.wasm`` to write (default: the first source's name
             with ``.wasm``).
         optimize: the ``-O`` level: ``"0"``, ``"1"``, ``"2"``, ``"3"``,
@@ -164,6 +167,14 @@ def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, 
     output = pathlib.Path(output) if output is not None else sources[0].with_suffix(".wasm")
     if not have_toolchain():
         raise ToolchainMissing()
+    if sources[0].suffix == ".zig":
+        if libc:
+            raise ValueError("--libc is for C guests")
+        from ._zig import build_zig
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return build_zig(sources, output, sdk_dir=SDK_DIR, runtime_sources=RUNTIME_SOURCES,
+                         optimize=optimize, stack_size=stack_size, error=BuildError)
     cmd = compile_command(sources, output, optimize=optimize, stack_size=stack_size, debug=debug,
                           include_dirs=include_dirs, defines=defines, extra_args=extra_args,
                           libc=libc)
@@ -191,7 +202,7 @@ def main(argv=None):
     )
     commands = parser.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="compile C sources to a guest .wasm")
-    b.add_argument("sources", nargs="+", metavar="FILE.c")
+    b.add_argument("sources", nargs="+", metavar="FILE.c|FILE.zig")
     b.add_argument("-o", "--output", metavar="OUT.wasm",
                    help="the module to write (default: FILE.wasm)")
     b.add_argument("-O", dest="optimize", default="2", choices=["0", "1", "2", "3", "s", "z"],
@@ -205,10 +216,21 @@ def main(argv=None):
     b.add_argument("-g", dest="debug", action="store_true", help="keep DWARF debug information")
     b.add_argument("-v", "--verbose", action="store_true", help="print the zig command")
     commands.add_parser("include-dir", help="print the directory that holds hearth.h")
+    commands.add_parser("zig-header", help="regenerate hearth.zig from hearth.h (zig translate-c)")
     args = parser.parse_args(argv)
 
     if args.command == "include-dir":
         print(include_dir())
+        return 0
+    if args.command == "zig-header":
+        from ._zig import translate_header
+
+        try:
+            (SDK_DIR / "hearth.zig").write_text(translate_header(SDK_DIR, BuildError))
+        except BuildError as e:
+            print(e.output, file=sys.stderr)
+            return 1
+        print(SDK_DIR / "hearth.zig")
         return 0
     options = dict(optimize=args.optimize, stack_size=args.stack_size, debug=args.debug,
                    include_dirs=args.include_dirs, defines=args.defines, libc=args.libc)
