@@ -490,6 +490,10 @@ pub extern fn hearth_world_move(entity: hearth_cap, transform: [*c]const f32) he
 pub extern fn hearth_world_relabel(entity: hearth_cap, label: [*c]const u8) hearth_status;
 pub extern fn hearth_world_remove(entity: hearth_cap) hearth_status;
 pub extern fn hearth_world_subscribe(world: hearth_cap, subscriber: hearth_cap) hearth_status;
+pub extern fn hearth_fs_get(fs: hearth_cap, path: [*c]const u8, out: [*c]hearth_lump_id) hearth_status;
+pub extern fn hearth_fs_put(fs: hearth_cap, path: [*c]const u8, lump: hearth_lump) hearth_status;
+pub extern fn hearth_fs_list(fs: hearth_cap, path: [*c]const u8, out: [*c]hearth_reply) hearth_status;
+pub extern fn hearth_spawner_spawn(spawner: hearth_cap, module: hearth_lump, caps: [*c]const hearth_cap, ncaps: u32, out: [*c]hearth_cap) hearth_status;
 pub extern fn hearth_sin(x: f64) f64;
 pub extern fn hearth_cos(x: f64) f64;
 pub fn hearth_sqrt(arg_x: f64) callconv(.c) f64 {
@@ -869,13 +873,16 @@ pub const __bool_true_false_are_defined = @as(c_int, 1);
 pub const __STDC_VERSION_STDDEF_H__ = @as(c_long, 202311);
 pub const NULL = __helpers.cast(?*anyopaque, @as(c_int, 0));
 pub const offsetof = @compileError("unable to translate macro: undefined identifier `__builtin_offsetof`");
+// .venv/lib/python3.11/site-packages/ziglang/lib/compiler/aro/include/stddef.h:18:9
 pub const __stdint_int_c_cat = @compileError("unable to translate C expr: unexpected token '##'");
+// .venv/lib/python3.11/site-packages/ziglang/lib/compiler/aro/include/stdint.h:35:9
 pub inline fn __stdint_int_c(V: anytype, SUFFIX: anytype) @TypeOf(__stdint_int_c_cat(V, SUFFIX)) {
     _ = &V;
     _ = &SUFFIX;
     return __stdint_int_c_cat(V, SUFFIX);
 }
 pub const __stdint_uint_c = @compileError("unable to translate macro: undefined identifier `U`");
+// .venv/lib/python3.11/site-packages/ziglang/lib/compiler/aro/include/stdint.h:37:9
 pub const INTPTR_MIN = -__INTPTR_MAX__ - @as(c_int, 1);
 pub const INTPTR_MAX = __INTPTR_MAX__;
 pub const UINTPTR_MAX = __UINTPTR_MAX__;
@@ -976,7 +983,9 @@ pub const UINT_LEAST128_WIDTH = @as(c_int, 128);
 pub const INT_FAST128_WIDTH = @as(c_int, 128);
 pub const UINT_FAST128_WIDTH = @as(c_int, 128);
 pub const INT128_C = @compileError("unable to translate macro: undefined identifier `WB`");
+// .venv/lib/python3.11/site-packages/ziglang/lib/compiler/aro/include/stdint.h:304:11
 pub const UINT128_C = @compileError("unable to translate macro: undefined identifier `WBU`");
+// .venv/lib/python3.11/site-packages/ziglang/lib/compiler/aro/include/stdint.h:305:11
 pub const HEARTH_NONE = __helpers.promoteIntLiteral(c_uint, 0xFFFFFFFF, .hex);
 pub const HEARTH_PARENT = @as(c_uint, 0);
 pub const HEARTH_SEND = @as(c_uint, 1);

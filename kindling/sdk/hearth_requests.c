@@ -227,3 +227,31 @@ void hearth_enc_terminal_input(hearth_mp_writer *w, const char *text) {
 void hearth_enc_terminal_quit(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "quit");
 }
+
+/* hearth.fs.Filesystem (hearth/native/_fs.py) */
+
+void hearth_enc_fs_get(hearth_mp_writer *w, const char *path) {
+    op(w, 1, "get");
+    hearth_mp_put_str(w, path);
+}
+
+void hearth_enc_fs_put(hearth_mp_writer *w, const char *path, hearth_lump lump) {
+    op(w, 2, "put");
+    hearth_mp_put_str(w, path);
+    put_lump_id(w, lump);
+}
+
+void hearth_enc_fs_list(hearth_mp_writer *w, const char *path) {
+    op(w, 1, "list");
+    hearth_mp_put_str(w, path);
+}
+
+/* hearth.wasm.WasmProcessSpawner (hearth/native/_wasm_spawner.py): the new
+ * guest's capabilities go after the reply capability, caps[1..]. */
+
+void hearth_enc_spawner_spawn(hearth_mp_writer *w, hearth_lump module, const hearth_cap *caps, uint32_t ncaps) {
+    for (uint32_t i = 0; i < ncaps; i++)
+        hearth_mp_attach(w, caps[i]);
+    op(w, 1, "spawn");
+    put_lump_id(w, module);
+}

@@ -27,4 +27,8 @@ void hearth_enc_world_subscribe(hearth_mp_writer *w, hearth_cap subscriber);
 void hearth_enc_terminal_create(hearth_mp_writer *w, hearth_cap owner, const hearth_canvas_position *position, uint32_t columns, uint32_t rows, const char *const *argv);
 void hearth_enc_terminal_input(hearth_mp_writer *w, const char *text);
 void hearth_enc_terminal_quit(hearth_mp_writer *w);
+void hearth_enc_fs_get(hearth_mp_writer *w, const char *path);
+void hearth_enc_fs_put(hearth_mp_writer *w, const char *path, hearth_lump lump);
+void hearth_enc_fs_list(hearth_mp_writer *w, const char *path);
+void hearth_enc_spawner_spawn(hearth_mp_writer *w, hearth_lump module, const hearth_cap *caps, uint32_t ncaps);
 #endif

@@ -929,6 +929,65 @@ hearth_status hearth_world_subscribe(hearth_cap world, hearth_cap subscriber) {
     return finish(mark, world, &w, NULL);
 }
 
+/* ---- filesystem and spawner ---------------------------------------------------------- */
+
+hearth_status hearth_fs_get(hearth_cap fs, const char *path, hearth_lump_id *out) {
+    hearth_mp_writer w;
+    hearth_reply reply;
+    hearth_mp_value v;
+    uint32_t mark = hearth_mark();
+    memset(out, 0, sizeof *out);
+    begin(&w, hearth_strlen(path) + 32);
+    hearth_enc_fs_get(&w, path);
+    hearth_status st = hearth_ask(fs, &w, DEFAULT_TIMEOUT, &reply);
+    if (st == HEARTH_ERR_REPLY && hearth_reply_err_is(&reply, "not_found"))
+        st = HEARTH_ERR_NOT_FOUND;
+    if (st == HEARTH_OK) {
+        if (!hearth_mp_read(&reply.value, &v) || v.type != HEARTH_MP_BIN || v.len != 32)
+            st = HEARTH_ERR_BAD_REPLY;
+        else
+            memcpy(out->bytes, v.ptr, 32);
+    }
+    hearth_reply_release(&reply);
+    hearth_release(mark);
+    return st;
+}
+
+hearth_status hearth_fs_put(hearth_cap fs, const char *path, hearth_lump lump) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    begin(&w, hearth_strlen(path) + 64);
+    hearth_enc_fs_put(&w, path, lump);
+    return finish(mark, fs, &w, NULL);
+}
+
+hearth_status hearth_fs_list(hearth_cap fs, const char *path, hearth_reply *out) {
+    hearth_mp_writer w;
+    begin(&w, hearth_strlen(path) + 32);
+    hearth_enc_fs_list(&w, path);
+    hearth_status st = hearth_ask(fs, &w, DEFAULT_TIMEOUT, out);
+    hearth_mp_reader check = out->value;
+    uint32_t n;
+    if (st == HEARTH_ERR_REPLY && hearth_reply_err_is(out, "not_found"))
+        st = HEARTH_ERR_NOT_FOUND;
+    if (st == HEARTH_OK && !hearth_mp_read_array(&check, &n))
+        st = HEARTH_ERR_BAD_REPLY;
+    return st;
+}
+
+hearth_status hearth_spawner_spawn(hearth_cap spawner, hearth_lump module, const hearth_cap *caps,
+                                   uint32_t ncaps, hearth_cap *out) {
+    hearth_mp_writer w;
+    uint32_t mark = hearth_mark();
+    if (ncaps > HEARTH_MP_MAX_CAPS - 1) {
+        *out = HEARTH_NONE;
+        return HEARTH_ERR_OVERFLOW;
+    }
+    begin(&w, 64);
+    hearth_enc_spawner_spawn(&w, module, caps, ncaps);
+    return finish(mark, spawner, &w, out);
+}
+
 /* ---- numbers ---------------------------------------------------------------------------- */
 
 double hearth_sin(double x) {

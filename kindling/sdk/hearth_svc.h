@@ -276,6 +276,25 @@ hearth_status hearth_world_remove(hearth_cap entity);                          /
 /* Send the world's events to `subscriber` (SEND and MONITOR). Waits. */
 hearth_status hearth_world_subscribe(hearth_cap world, hearth_cap subscriber);
 
+/* ---- hearth.fs.Filesystem (paths relative to its root) -------------------------- */
+
+/* Read a file: `*out` the id of a lump of its bytes, stored by the service
+ * (hearth_lump_load_by_id loads it; it traps for an id the store lacks,
+ * so a service the guest does not trust is asked no further). Waits. */
+hearth_status hearth_fs_get(hearth_cap fs, const char *path, hearth_lump_id *out);
+/* Write a lump's bytes to a file, atomically. Waits. */
+hearth_status hearth_fs_put(hearth_cap fs, const char *path, hearth_lump lump);
+/* A directory's entries: the reply's value is an array of
+ * {"name", "kind", "size", "mtime"} maps (release the reply). Waits. */
+hearth_status hearth_fs_list(hearth_cap fs, const char *path, hearth_reply *out);
+
+/* ---- hearth.wasm.WasmProcessSpawner -------------------------------------------------- */
+
+/* Spawn a guest of another module (a lump) with `caps` at its handles
+ * 0..n-1 (at most 15); `*out` gets its capability (all permissions). Waits. */
+hearth_status hearth_spawner_spawn(hearth_cap spawner, hearth_lump module, const hearth_cap *caps,
+                                   uint32_t ncaps, hearth_cap *out);
+
 /* ---- numbers: what the compiler does not bring without a libc -------------------- */
 
 double hearth_sin(double x);

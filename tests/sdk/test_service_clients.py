@@ -83,3 +83,29 @@ def test_typed_clients_return_statuses_and_never_trap(proc, build_guest):
     }
     down = report.recv()
     assert down.ref == ref and down.reason == "normal"  # it ran to the end: no trap
+
+
+PROBE = '#include <hearth.h>\nvoid run(void) { hearth_send_str(0, "up"); }\n'
+
+
+def test_filesystem_and_spawner_clients(proc, build_guest, tmp_path):
+    from hearth.native import start_filesystem, start_wasm_spawner
+
+    registry = start_registry()
+    (tmp_path / "files").mkdir()
+    start_filesystem(registry, tmp_path / "files")
+    start_wasm_spawner(registry)
+    fs = lookup(registry, "hearth.fs.Filesystem")
+    spawner = lookup(registry, "hearth.wasm.WasmProcessSpawner")
+    probe = vm.current_runtime().lumps.put(build_guest("probe", source=PROBE))
+    report = vm.current_process().create_mailbox()
+    guest = vm.spawn_guest(build_guest("svc_fs_spawn"), report.make_capability(vm.SEND), fs,
+                           spawner)
+    guest.send(bytes(probe))
+    assert report.recv(timeout=10).data == b"up"  # the guest the guest spawned
+    got = decode(report.recv(timeout=10).data)
+    assert got == {"put": OK, "get": OK, "get_same": 1, "get_missing": NOT_FOUND,
+                   "get_escape": ERR_REPLY, "list": OK, "list_len": 1,
+                   "list_missing": NOT_FOUND, "spawn": OK, "spawn_perms": 15,
+                   "spawn_junk": ERR_REPLY}
+    assert (tmp_path / "files" / "hello.txt").read_text() == "hi from a guest"
