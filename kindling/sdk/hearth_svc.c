@@ -408,14 +408,28 @@ void hearth_sleep(uint64_t nanos) {
 
 #define TIMER_MAX 256
 
+/* A timer's or ticker's start: watch the parent (caps[1], MONITOR) first,
+ * then wait for its orders (8 bytes of nanos, then the payload), so a
+ * parent that dies before sending them never leaves us waiting. Returns
+ * the watch mailbox, or HEARTH_NONE if the parent is gone. */
+static hearth_mb await_orders(hearth_signal *orders, uint64_t *nanos) {
+    hearth_mb mbs[2] = {hearth_mailbox_create(), HEARTH_PARENT};
+    hearth_monitor(mbs[0], 1);
+    hearth_poll(mbs, 2, orders);
+    if (orders->index == 0 || orders->kind != HEARTH_MESSAGE || orders->len < 8)
+        return HEARTH_NONE;
+    memcpy(nanos, orders->data, 8);
+    return mbs[0];
+}
+
 static void timer_main(void) {
-    hearth_signal s;
-    hearth_recv(HEARTH_PARENT, &s); /* 8 bytes of nanos, then the payload */
-    if (s.kind != HEARTH_MESSAGE || s.len < 8)
-        return;
+    hearth_signal s, down;
     uint64_t nanos;
-    memcpy(&nanos, s.data, 8);
-    hearth_sleep(nanos);
+    hearth_mb watch = await_orders(&s, &nanos);
+    if (watch == HEARTH_NONE)
+        return;
+    if (hearth_recv_timeout(watch, nanos, &down))
+        return; /* the parent is gone: nobody to tell */
     hearth_send(0, s.data + 8, s.len - 8, 0, 0);
 }
 
@@ -423,7 +437,9 @@ hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, u
     uint8_t msg[8 + TIMER_MAX];
     if (len > TIMER_MAX)
         return HEARTH_NONE;
-    hearth_cap timer = hearth_spawn(timer_main, &to, 1);
+    hearth_cap caps[2] = {to, hearth_make_capability(HEARTH_PARENT, HEARTH_MONITOR)};
+    hearth_cap timer = hearth_spawn(timer_main, caps, 2);
+    hearth_dec_ref(caps[1]);
     memcpy(msg, &nanos, 8);
     memcpy(msg + 8, data, len);
     hearth_send(timer, msg, 8 + len, 0, 0);
@@ -466,13 +482,10 @@ static bool sink(uint32_t mark, hearth_cap to, hearth_mp_writer *w) {
 
 static void ticker_main(void) {
     hearth_signal s;
-    hearth_recv(HEARTH_PARENT, &s); /* 8 bytes of nanos, then the payload */
-    if (s.kind != HEARTH_MESSAGE || s.len < 8)
-        return;
     uint64_t nanos;
-    memcpy(&nanos, s.data, 8);
-    hearth_mb watch = hearth_mailbox_create();
-    hearth_monitor(watch, 1); /* caps[1]: our parent, MONITOR */
+    hearth_mb watch = await_orders(&s, &nanos);
+    if (watch == HEARTH_NONE)
+        return;
     for (;;) {
         hearth_signal down;
         if (hearth_recv_timeout(watch, nanos, &down))

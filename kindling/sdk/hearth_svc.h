@@ -137,7 +137,8 @@ void hearth_sleep(uint64_t nanos);
 
 /* A timer: a small child process (of this module) that waits `nanos` of
  * the runtime's clock, sends `data` (at most 256 bytes, no caps) to `to`,
- * and exits. Returns a capability to it (kill it to cancel), or HEARTH_NONE
+ * and exits; it exits at once, sending nothing, if this process ends first
+ * (it monitors us). Returns a capability to it (kill it to cancel), or HEARTH_NONE
  * if `data` is too long. Never waits. Needs the module's spawn-by-index
  * entry, which every SDK guest has. */
 hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len);

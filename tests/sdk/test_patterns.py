@@ -63,10 +63,11 @@ def test_the_supervisor_restarts_by_each_childs_restart_type(proc, build_guest):
     assert set(workers) == {"P", "T", "X"} and request(sup, "count") == 3
     workers["P"].send(b"crash")
     assert up(report, workers) == "P"  # permanent: back
+    quits, crashes = down_of(workers["T"]), down_of(workers["X"])
     workers["T"].send(b"quit")  # transient, normal exit: stays down
     workers["X"].send(b"crash")  # temporary: stays down
-    gone = down_of(workers["X"])
-    gone.recv(timeout=10).cap.release()
+    assert quits.recv(timeout=10).reason == "normal"
+    crashes.recv(timeout=10).cap.release()
     workers["T"].send(b"crash")  # already gone: nothing
     assert request(sup, "count") == 1 and request(sup, "restarts") == 1
     assert report.try_recv() is None
@@ -102,3 +103,26 @@ def test_an_unparseable_request_to_the_supervisor_is_refused(proc, build_guest):
         request(sup, "which")
     assert info.value.kind == "invalid_request"
     sup.kill()
+
+
+def test_a_timer_child_ends_with_the_process_that_started_it(proc, build_guest):
+    # panic-test's delay is an SDK timer; a far one must not outlive it.
+    import pathlib
+    import time
+
+    import gevent
+
+    wasm = (pathlib.Path(__file__).parents[2] / "kindling" / "root" / "init" / "panic-test"
+            / "panic-test.wasm").read_bytes()
+    alone = len(proc.runtime)
+    guest = vm.spawn_guest(wasm)
+    assert request(guest, ["panic", 1_000_000]) == "panicking"
+    assert len(proc.runtime) == alone + 2  # the guest and its timer
+    gone = down_of(guest)
+    guest.kill()
+    assert gone.recv(timeout=10).reason == "killed"
+    deadline = time.monotonic() + 20
+    while len(proc.runtime) != alone:
+        assert time.monotonic() < deadline, (
+            f"the timer outlived its parent: {[p.name for p in proc.runtime.processes()]}")
+        gevent.sleep(0.01)

@@ -59,11 +59,12 @@ static bool handle(void *state, const hearth_request *req) {
             hearth_reply_error(req, "invalid_request", "seconds is a finite number >= 0");
             return true;
         }
-        hearth_reply_str(req, "panicking");
+        /* Armed before the answer; the crash comes through the loop, after it. */
         hearth_cap due = hearth_make_capability(p->due, HEARTH_SEND);
         hearth_cap timer = hearth_timer_after((uint64_t)(seconds * 1e9), due, "due", 3);
         hearth_dec_ref(timer);
         hearth_dec_ref(due);
+        hearth_reply_str(req, "panicking");
     } else
         hearth_reply_error(req, "invalid_request", "unknown op, or wrong fields; ops: ping, pid, panic [seconds]");
     return true;
