@@ -210,7 +210,15 @@ typedef struct hearth_signal {
                             Exit: to the sender's parent mailbox; else HEARTH_NONE */
     uint8_t *reason;     /* Down / Exit: the exit reason, msgpack */
     uint32_t reason_len;
+    uint32_t refused_len; /* a message longer than hearth_max_message: its
+                             length; its bytes were not copied (data NULL, len 0) */
 } hearth_signal;
+
+/* The longest message data the receive calls copy into the guest (default
+ * 1 MiB): a longer one arrives with `refused_len` set and no data, so a
+ * sender can't make the guest allocate past its memory limit and trap.
+ * A guest that expects bigger messages raises it. */
+extern uint32_t hearth_max_message;
 
 void hearth_recv(hearth_mb mb, hearth_signal *out);                       /* waits */
 bool hearth_try_recv(hearth_mb mb, hearth_signal *out);                   /* never waits */

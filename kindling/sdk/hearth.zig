@@ -144,6 +144,7 @@ pub const struct_hearth_signal = extern struct {
     cap: hearth_cap = 0,
     reason: [*c]u8 = null,
     reason_len: u32 = 0,
+    refused_len: u32 = 0,
     pub const hearth_signal_release = __root.hearth_signal_release;
     pub const hearth_reason_is = __root.hearth_reason_is;
     pub const hearth_request_parse = __root.hearth_request_parse;
@@ -154,6 +155,7 @@ pub const struct_hearth_signal = extern struct {
     pub const decode = __root.hearth_window_event_decode;
 };
 pub const hearth_signal = struct_hearth_signal;
+pub extern var hearth_max_message: u32;
 pub extern fn hearth_recv(mb: hearth_mb, out: [*c]hearth_signal) void;
 pub extern fn hearth_try_recv(mb: hearth_mb, out: [*c]hearth_signal) bool;
 pub extern fn hearth_recv_timeout(mb: hearth_mb, nanos: u64, out: [*c]hearth_signal) bool;

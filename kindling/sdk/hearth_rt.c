@@ -194,14 +194,21 @@ void hearth_monitor(hearth_mb mb, hearth_cap cap) { hearth_abi_mailbox_monitor(m
 
 /* ---- signals ------------------------------------------------------------------ */
 
+uint32_t hearth_max_message = 1u << 20;
+
 void hearth_signal_read(hearth_sig sig, hearth_signal *out) {
     memset(out, 0, sizeof *out);
     out->kind = hearth_abi_mailbox_get_signal_kind(sig);
     out->cap = HEARTH_NONE;
     if (out->kind == HEARTH_MESSAGE) {
         out->len = hearth_abi_mailbox_get_message_data_len(sig);
-        out->data = hearth_alloc(out->len);
-        hearth_abi_mailbox_get_message_data(sig, out->data);
+        if (out->len > hearth_max_message) {
+            out->refused_len = out->len; /* not copied: see hearth_max_message */
+            out->len = 0;
+        } else {
+            out->data = hearth_alloc(out->len);
+            hearth_abi_mailbox_get_message_data(sig, out->data);
+        }
         out->ncaps = hearth_abi_mailbox_get_message_caps_num(sig);
         out->caps = hearth_alloc(out->ncaps * sizeof(hearth_cap));
         hearth_abi_mailbox_get_message_caps(sig, out->caps);

@@ -6,6 +6,7 @@
 
 #define DEFAULT_TIMEOUT (5 * HEARTH_SECOND)
 #define MAX_DEPTH 64
+#define HEARTH_MAX_FIELDS 256
 
 const char *hearth_status_name(hearth_status s) {
     static const char *const names[] = {"ok", "error reply", "gone", "timeout", "overflow",
@@ -145,6 +146,10 @@ bool hearth_request_parse(const hearth_signal *s, hearth_request *req) {
         req->op_len = v.len;
         return hearth_mp_at_end(&r);
     }
+    /* No operation has more than a few fields: a huge array or map is
+     * refused at its header, before anything in it is read. */
+    if ((v.type == HEARTH_MP_ARRAY || v.type == HEARTH_MP_MAP) && v.len > HEARTH_MAX_FIELDS)
+        return false;
     if (v.type == HEARTH_MP_ARRAY) {
         if (v.len == 0 || !hearth_mp_read(&r, &v) || v.type != HEARTH_MP_STR)
             return false;
@@ -297,6 +302,9 @@ void hearth_serve(const hearth_server *sv) {
             hearth_request req;
             if (hearth_request_parse(&s, &req))
                 go = sv->handle(sv->state, &req);
+            else if (req.reply_to != HEARTH_NONE && s.refused_len > 0)
+                hearth_reply_error(&req, "invalid_request",
+                                   "message refused: longer than this service takes");
             else if (req.reply_to != HEARTH_NONE)
                 hearth_reply_error(&req, "invalid_request",
                                    "not a request: \"op\", [\"op\", fields...] or {\"op\": ...}");

@@ -69,7 +69,8 @@ typedef struct hearth_request {
 } hearth_request;
 
 /* Parse a message as a request. False if it is not one of the forms (or
- * has no reply capability: then there is nobody to answer). */
+ * has no reply capability: then there is nobody to answer), or is an array
+ * or map of more than 256 items (refused at its header, unread). */
 bool hearth_request_parse(const hearth_signal *s, hearth_request *req);
 /* Is the request's op `op`, given with `nfields` fields in the array form
  * (the other forms: any)? */
