@@ -29,7 +29,8 @@ def test_tui_follows_a_runtime_through_a_kill_and_a_restart(tmp_path):
             t.wait_for("\nfilter:")
             t.send("panic", literal=True)
             t.send("Enter")
-            screen = t.wait_for(lambda s: "Processes (3 of" in s and "filter: 'panic'" in s)
+            screen = t.wait_for(lambda s: "Processes (3 of" in s and "filter: 'panic'" in s
+                                and re.search(r"pid (\d+)  panic-test", s))
             sup = int(re.search(r"pid (\d+)  panic-test", screen).group(1))
             t.send("Down")
             screen = t.wait_for(lambda s: (m := re.search(r"pid (\d+)  panic-test", s))
