@@ -85,6 +85,12 @@ from ._events import KEYBOARD_EVENTS, Translator, modifiers  # noqa: E402
 from ._math import check_matrix, check_number  # noqa: E402
 from ._scene import Scene  # noqa: E402
 
+# How the frame loop yields when it has no time to wait: a timer, not
+# sleep(0). A loop of sleep(0) never lets gevent poll for I/O, and a wasm
+# guest's host calls wake the hub through an async watcher, which is I/O:
+# measured here, each call then waited ~100 ms, a guest's request ~0.5 s.
+_YIELD = 1e-6
+
 __all__ = ["WINDOW", "CLOSED", "Display", "Window", "open_display"]
 
 WINDOW = "hearth.Window"
@@ -333,7 +339,7 @@ class Window(Service):
                     continue
                 self.frame(started)
                 if self.period is None:
-                    gevent.sleep(0)
+                    gevent.sleep(_YIELD)
                     continue
                 deadline = started + self.period
                 waited = False
@@ -346,7 +352,7 @@ class Window(Service):
                     if sig is not None:
                         self._dispatch(sig)
                 if not waited:  # a frame took longer than the period: still let others run
-                    gevent.sleep(0)
+                    gevent.sleep(_YIELD)
         finally:
             for cap, _ in self.subscribers.values():
                 cap.release()

@@ -23,6 +23,7 @@ __all__ = [
     "ToolchainMissing",
     "RUNTIME_SOURCES",
     "build",
+    "check_imports",
     "compile_command",
     "have_toolchain",
     "include_dir",
@@ -30,7 +31,8 @@ __all__ = [
 ]
 
 SDK_DIR = pathlib.Path(__file__).resolve().parent
-RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c")
+RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c", "hearth_svc.c", "hearth_requests.c",
+                   "hearth_patterns.c")
 INSTALL_HINT = ".venv/bin/pip install -e '.[sdk]' (in your Hearth clone; it adds ziglang)"
 DEFAULT_STACK_SIZE = 64 * 1024  # wasm-ld's own default; zig's is 1 MiB per guest
 
@@ -71,13 +73,23 @@ def have_toolchain():
 
 
 def compile_command(sources, output, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, debug=False,
-                    include_dirs=(), defines=(), extra_args=()):
-    """The ``zig cc`` command line `build` runs (without checking for zig)."""
+                    include_dirs=(), defines=(), extra_args=(), libc=False):
+    """The ``zig cc`` command line `build` runs (without checking for zig).
+
+    With `libc`, the target is ``wasm32-wasi`` with zig's bundled libc
+    (``string.h``, ``stdlib.h``'s ``malloc``, ``stdio.h``'s ``snprintf``,
+    ``math.h``) as a reactor module, stripped; `build` then refuses a module
+    that imports anything but ``hearth::*`` (see `check_imports`).
+    """
+    if libc:
+        target = ["--target=wasm32-wasi", "-mexec-model=reactor", "-DHEARTH_LIBC=1"]
+        if not debug:
+            target.append("-s")
+    else:
+        target = ["--target=wasm32-freestanding", "-nostdlib", "-ffreestanding"]
     cmd = [
         sys.executable, "-m", "ziglang", "cc",
-        "--target=wasm32-freestanding",
-        "-nostdlib",
-        "-ffreestanding",
+        *target,
         f"-O{optimize}",
         # DWARF makes a small guest 50 times larger; the name section, which
         # wasmtime's backtraces use, stays either way.
@@ -97,12 +109,35 @@ def compile_command(sources, output, *, optimize="2", stack_size=DEFAULT_STACK_S
     return cmd
 
 
+def check_imports(wasm):
+    """Raise `BuildError` if the module imports anything but Hearth's ABI.
+
+    A libc guest that calls ``printf``, ``fopen``, ``time`` and the like
+    imports ``wasi_snapshot_preview1`` functions, which the host does not
+    provide (deny by default): such a module could never be spawned, so
+    the build refuses it and names the imports.
+    """
+    import wasmtime
+
+    module = wasmtime.Module(wasmtime.Engine(), pathlib.Path(wasm).read_bytes())
+    foreign = sorted(f"{i.module}.{i.name}" for i in module.imports
+                     if not i.module.startswith("hearth::"))
+    if foreign:
+        raise BuildError([], (
+            f"{wasm}: imports {', '.join(foreign)}, which Hearth does not provide: a guest has "
+            "no files, stdout or system clock (use hearth_log for output, the time services "
+            "for time; snprintf, malloc, string.h and math.h need no imports)\n"))
+
+
 def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, debug=False,
-          include_dirs=(), defines=(), extra_args=()):
-    """Compile and link C sources into a guest module.
+          include_dirs=(), defines=(), extra_args=(), libc=False):
+    """Compile and link C sources (or Zig ones) into a guest module.
 
     Args:
-        sources: a path, or a list of paths, of C files.
+        sources: a path, or a list of paths, of C files; or of Zig files,
+            the first the root (see `kindling.sdk._zig`: ``hearth.h`` is
+            imported as ``@import("hearth.zig")``; `include_dirs`,
+            `defines`, `extra_args` and `debug` are for C).
         output: the ``.wasm`` to write (default: the first source's name
             with ``.wasm``).
         optimize: the ``-O`` level: ``"0"``, ``"1"``, ``"2"``, ``"3"``,
@@ -132,14 +167,29 @@ def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, 
     output = pathlib.Path(output) if output is not None else sources[0].with_suffix(".wasm")
     if not have_toolchain():
         raise ToolchainMissing()
+    if sources[0].suffix == ".zig":
+        if libc:
+            raise ValueError("--libc is for C guests")
+        from ._zig import build_zig
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return build_zig(sources, output, sdk_dir=SDK_DIR, runtime_sources=RUNTIME_SOURCES,
+                         optimize=optimize, stack_size=stack_size, error=BuildError)
     cmd = compile_command(sources, output, optimize=optimize, stack_size=stack_size, debug=debug,
-                          include_dirs=include_dirs, defines=defines, extra_args=extra_args)
+                          include_dirs=include_dirs, defines=defines, extra_args=extra_args,
+                          libc=libc)
     output.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
         raise BuildError(cmd, done.stdout)
     if done.stdout:
         sys.stderr.write(done.stdout)  # warnings: as a compiler would show them
+    if libc:
+        try:
+            check_imports(output)
+        except BuildError:
+            output.unlink()
+            raise
     return output
 
 
@@ -152,7 +202,7 @@ def main(argv=None):
     )
     commands = parser.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="compile C sources to a guest .wasm")
-    b.add_argument("sources", nargs="+", metavar="FILE.c")
+    b.add_argument("sources", nargs="+", metavar="FILE.c|FILE.zig")
     b.add_argument("-o", "--output", metavar="OUT.wasm",
                    help="the module to write (default: FILE.wasm)")
     b.add_argument("-O", dest="optimize", default="2", choices=["0", "1", "2", "3", "s", "z"],
@@ -161,16 +211,29 @@ def main(argv=None):
     b.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]")
     b.add_argument("--stack-size", type=int, default=DEFAULT_STACK_SIZE, metavar="BYTES",
                    help=f"the guest's stack (default {DEFAULT_STACK_SIZE})")
+    b.add_argument("--libc", action="store_true",
+                   help="link zig's wasm32-wasi libc (snprintf, malloc, string.h, math.h)")
     b.add_argument("-g", dest="debug", action="store_true", help="keep DWARF debug information")
     b.add_argument("-v", "--verbose", action="store_true", help="print the zig command")
     commands.add_parser("include-dir", help="print the directory that holds hearth.h")
+    commands.add_parser("zig-header", help="regenerate hearth.zig from hearth.h (zig translate-c)")
     args = parser.parse_args(argv)
 
     if args.command == "include-dir":
         print(include_dir())
         return 0
+    if args.command == "zig-header":
+        from ._zig import translate_header
+
+        try:
+            (SDK_DIR / "hearth.zig").write_text(translate_header(SDK_DIR, BuildError))
+        except BuildError as e:
+            print(e.output, file=sys.stderr)
+            return 1
+        print(SDK_DIR / "hearth.zig")
+        return 0
     options = dict(optimize=args.optimize, stack_size=args.stack_size, debug=args.debug,
-                   include_dirs=args.include_dirs, defines=args.defines)
+                   include_dirs=args.include_dirs, defines=args.defines, libc=args.libc)
     if args.verbose:
         out = args.output or pathlib.Path(args.sources[0]).with_suffix(".wasm")
         print(" ".join(compile_command(args.sources, out, **options)), file=sys.stderr)

@@ -122,6 +122,7 @@ HEARTH_IMPORT("metadata", "set_license") void hearth_abi_metadata_set_license(co
 HEARTH_IMPORT("process", "link") void hearth_abi_process_link(hearth_cap cap);
 HEARTH_IMPORT("process", "unlink") void hearth_abi_process_unlink(hearth_cap cap);
 HEARTH_IMPORT("process", "trap_exit") uint32_t hearth_abi_process_trap_exit(uint32_t flag);
+HEARTH_IMPORT("process", "pid") int64_t hearth_abi_process_pid(void);
 HEARTH_IMPORT("process", "exit") __attribute__((noreturn)) void hearth_abi_process_exit(const void *reason, uint32_t len);
 HEARTH_IMPORT("process", "exit_with") void hearth_abi_process_exit_with(hearth_cap cap, const void *reason, uint32_t len);
 HEARTH_IMPORT("process", "recv_timeout") hearth_sig hearth_abi_process_recv_timeout(hearth_mb mb, int64_t nanos);
@@ -209,7 +210,15 @@ typedef struct hearth_signal {
                             Exit: to the sender's parent mailbox; else HEARTH_NONE */
     uint8_t *reason;     /* Down / Exit: the exit reason, msgpack */
     uint32_t reason_len;
+    uint32_t refused_len; /* a message longer than hearth_max_message: its
+                             length; its bytes were not copied (data NULL, len 0) */
 } hearth_signal;
+
+/* The longest message data the receive calls copy into the guest (default
+ * 1 MiB): a longer one arrives with `refused_len` set and no data, so a
+ * sender can't make the guest allocate past its memory limit and trap.
+ * A guest that expects bigger messages raises it. */
+extern uint32_t hearth_max_message;
 
 void hearth_recv(hearth_mb mb, hearth_signal *out);                       /* waits */
 bool hearth_try_recv(hearth_mb mb, hearth_signal *out);                   /* never waits */
@@ -228,6 +237,7 @@ bool hearth_reason_is(const hearth_signal *s, const char *atom);
 void hearth_link(hearth_cap cap);   /* needs LINK */
 void hearth_unlink(hearth_cap cap); /* needs LINK */
 bool hearth_trap_exit(bool flag);   /* returns the old flag */
+int64_t hearth_pid(void);           /* this process's pid (as hearth-ctl ps shows it) */
 /* End this process with a msgpack-encoded reason, or an atom. */
 __attribute__((noreturn)) void hearth_exit(const void *reason, uint32_t len);
 __attribute__((noreturn)) void hearth_exit_atom(const char *atom);
@@ -352,4 +362,8 @@ bool hearth_registry_register(hearth_cap registry, const char *name, hearth_cap 
 #ifdef __cplusplus
 }
 #endif
+
+#include "hearth_svc.h"      /* typed service clients and the server side */
+#include "hearth_patterns.h" /* watches, pub-sub, a supervisor */
+
 #endif /* HEARTH_H */

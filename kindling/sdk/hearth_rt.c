@@ -4,6 +4,51 @@
 
 /* ---- memory ------------------------------------------------------------------ */
 
+#ifdef HEARTH_LIBC
+/* With libc (`build --libc`), malloc owns the memory past the data, so the
+ * bump allocator takes chunks from malloc instead: a mark is an address in
+ * one of them, and releasing to it frees the chunks allocated after it. */
+#include <stdlib.h>
+
+typedef struct hearth_chunk {
+    struct hearth_chunk *prev;
+    uint32_t start, end;
+} hearth_chunk;
+
+static hearth_chunk *chunks; /* the newest chunk; heap_top lies in it */
+static uint32_t heap_top;
+
+void *hearth_alloc(uint32_t size) {
+    uint64_t start = (heap_top + 7ull) & ~7ull;
+    if (chunks == NULL || start + size > chunks->end) {
+        uint64_t want = (uint64_t)size + 8u + sizeof(hearth_chunk);
+        if (want < 65536u)
+            want = 65536u;
+        hearth_chunk *c = want > 0xFFFFFFFFull ? NULL : malloc((size_t)want);
+        if (c == NULL)
+            __builtin_trap(); /* out of memory: the spawner's memory_limit */
+        c->prev = chunks;
+        c->start = (uint32_t)(uintptr_t)(c + 1);
+        c->end = (uint32_t)((uintptr_t)c + want);
+        chunks = c;
+        start = (c->start + 7ull) & ~7ull;
+    }
+    heap_top = (uint32_t)(start + size);
+    return (void *)(uintptr_t)start;
+}
+
+uint32_t hearth_mark(void) { return heap_top; }
+
+void hearth_release(uint32_t mark) {
+    while (chunks != NULL && !(mark >= chunks->start && mark <= chunks->end)) {
+        hearth_chunk *prev = chunks->prev;
+        free(chunks);
+        chunks = prev;
+    }
+    heap_top = chunks == NULL ? 0 : mark;
+}
+
+#else
 extern unsigned char __heap_base; /* the linker puts the heap after the stack and data */
 
 static uint32_t heap_top; /* the next free byte; 0 until the first allocation */
@@ -70,6 +115,7 @@ int memcmp(const void *a, const void *b, size_t n) {
             return *x < *y ? -1 : 1;
     return 0;
 }
+#endif /* HEARTH_LIBC */
 
 uint32_t hearth_strlen(const char *s) {
     uint32_t n = 0;
@@ -148,14 +194,21 @@ void hearth_monitor(hearth_mb mb, hearth_cap cap) { hearth_abi_mailbox_monitor(m
 
 /* ---- signals ------------------------------------------------------------------ */
 
+uint32_t hearth_max_message = 1u << 20;
+
 void hearth_signal_read(hearth_sig sig, hearth_signal *out) {
     memset(out, 0, sizeof *out);
     out->kind = hearth_abi_mailbox_get_signal_kind(sig);
     out->cap = HEARTH_NONE;
     if (out->kind == HEARTH_MESSAGE) {
         out->len = hearth_abi_mailbox_get_message_data_len(sig);
-        out->data = hearth_alloc(out->len);
-        hearth_abi_mailbox_get_message_data(sig, out->data);
+        if (out->len > hearth_max_message) {
+            out->refused_len = out->len; /* not copied: see hearth_max_message */
+            out->len = 0;
+        } else {
+            out->data = hearth_alloc(out->len);
+            hearth_abi_mailbox_get_message_data(sig, out->data);
+        }
         out->ncaps = hearth_abi_mailbox_get_message_caps_num(sig);
         out->caps = hearth_alloc(out->ncaps * sizeof(hearth_cap));
         hearth_abi_mailbox_get_message_caps(sig, out->caps);
@@ -356,3 +409,5 @@ bool hearth_registry_register(hearth_cap registry, const char *name, hearth_cap 
     hearth_release(mark);
     return ok;
 }
+
+int64_t hearth_pid(void) { return hearth_abi_process_pid(); }

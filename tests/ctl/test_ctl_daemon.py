@@ -59,7 +59,7 @@ def test_ps_tree_services_and_info_over_the_socket(server):
     assert "hearth.wasm.WasmProcessSpawner" in services and "panic-test" in services
     # Kindling's init is registered: its status table comes first.
     row = next(r for r in table if r["name"] == "panic-test")
-    assert row["state"] == "running" and row["kind"] == "python"
+    assert row["state"] == "running" and row["kind"] == "wasm"  # a guest since issue 16
     assert ok_json(server, "reload-services") == {"started": [], "upgraded": [],
                                                   "stopped": [], "failed": []}
     tree = ok_json(server, "tree")

@@ -4,8 +4,10 @@ request/response convention.
 
 Init (kindling/init) is not needed: each Python service's entry file is
 loaded with importlib and its FUNCTION(registry) spawned here with a
-read-only registry view scoped to the manifest's needs, as init does; the
-wasm one is spawned with `hearth.vm.spawn_guest`, its view at handle 0.
+read-only registry view scoped to the manifest's needs, as init does; a
+wasm one is started as init starts it, an upgradable guest service
+(`hearth.native.start_guest_service`) with its view at handle 0, or with
+`hearth.vm.spawn_guest` where a test drives the guest itself.
 """
 
 import fnmatch
@@ -21,7 +23,7 @@ import pytest
 
 import kindling
 from hearth import vm
-from hearth.native import request, start_time_services
+from hearth.native import request, start_guest_service, start_time_services
 from hearth.otp import (
     ChildSpec,
     ServerExited,
@@ -43,7 +45,7 @@ REPO = pathlib.Path(__file__).parents[2]
 
 STOCK = {"panic-test", "clock", "chat", "counter-guest"}
 # The client's graphical services (targets ["client"]); tests/client drives them.
-STOCK |= {"debug-grid", "skybox", "fly-camera", "demo-scene"}
+STOCK |= {"debug-grid", "skybox", "fly-camera", "demo-scene", "terminal-demo"}
 # The window manager (a client service; tests/wm drive it), with a [settings] table.
 STOCK |= {"wm"}
 WITH_SETTINGS = {"wm"}
@@ -78,10 +80,20 @@ def entry_function(name):
 
 
 def start_service(registry, name, link=False):
-    """Spawn a Python service as init would: FUNCTION(view) as the process
-    body, the view read-only and scoped to its needs, its parent mailbox
-    registered as its name. Returns the service's full capability."""
+    """Start a service as init would: a Python one as FUNCTION(view), the
+    process body; a wasm one as a guest service behind its front; the view
+    read-only and scoped to its needs, the public capability registered as
+    its name. Returns the service's full capability (the front's)."""
     view = registry_view(registry, read_only=True, names=manifest(name)["needs"])
+    if manifest(name)["kind"] == "wasm":
+        lump = vm.current_runtime().lumps.put((INIT / name / manifest(name)["entry"]).read_bytes())
+        svc = start_guest_service(lump, view, link=link, name=name)
+        view.release()
+        try:
+            register(registry, name, svc.cap)
+        finally:
+            svc.cap.release()
+        return svc.front
     spawn = vm.spawn_link if link else vm.spawn
     cap = spawn(entry_function(name), view, name=name)
     view.release()
@@ -159,7 +171,8 @@ def test_the_manifests_say_what_each_service_needs_and_how_it_restarts():
     assert manifest("clock")["needs"] == ["hearth.UnixTime"]
     assert manifest("panic-test")["restart"] == "permanent"
     assert manifest("counter-guest")["kind"] == "wasm"
-    assert all(manifest(n)["kind"] == "python" for n in ("panic-test", "clock", "chat"))
+    assert manifest("chat")["kind"] == "python"
+    assert all(manifest(n)["kind"] == "wasm" for n in ("clock", "panic-test"))
 
 
 def test_the_root_ships_as_package_data():

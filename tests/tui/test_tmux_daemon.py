@@ -22,14 +22,19 @@ def test_tui_follows_a_runtime_through_a_kill_and_a_restart(tmp_path):
                    "--refresh", "0.2"], cols=140, rows=40) as t:
             screen = t.wait_for("kindling.init")
             assert f"Hearth  unix://{sock}" in screen
-            # The two panic-test processes: its supervisor, then the service.
+            # The panic-test processes: its supervisor, then the service (a
+            # guest since issue 16: its front, which owns the registered
+            # mailbox, then the guest).
             t.send("/")
             t.wait_for("\nfilter:")
             t.send("panic", literal=True)
             t.send("Enter")
-            screen = t.wait_for(lambda s: "Processes (2 of" in s and "filter: 'panic'" in s)
+            screen = t.wait_for(lambda s: "Processes (3 of" in s and "filter: 'panic'" in s
+                                and re.search(r"pid (\d+)  panic-test", s))
+            sup = int(re.search(r"pid (\d+)  panic-test", screen).group(1))
             t.send("Down")
-            screen = t.wait_for(re.compile(r"call +main").search)
+            screen = t.wait_for(lambda s: (m := re.search(r"pid (\d+)  panic-test", s))
+                                and int(m.group(1)) != sup)
             pid = int(re.search(r"pid (\d+)  panic-test", screen).group(1))
             t.send("k")
             t.wait_for(f"Kill pid {pid} (panic-test)?")

@@ -50,6 +50,7 @@ ABI = {
     "link": ("hearth::process", "i32", None),
     "unlink": ("hearth::process", "i32", None),
     "trap_exit": ("hearth::process", "i32", "i32"),
+    "pid": ("hearth::process", None, "i64"),
     "exit": ("hearth::process", "i32 i32", None),
     "exit_with": ("hearth::process", "i32 i32 i32", None),
     "recv_timeout": ("hearth::process", "i32 i64", "i32"),

@@ -75,6 +75,12 @@ def _trap_exit(guest, flag):
     return int(guest.proc.trap_exit(flag))
 
 
+@hostfunc(_NS, "pid", (), (I64,))
+def pid(guest):
+    # A pid never changes: read here, on the guest's thread, without a hop.
+    return guest.proc.pid
+
+
 @hostfunc(_NS, "exit", (I32, I32), ())
 def exit(guest, reason_ptr, reason_len):
     guest.exit_reason = decode_reason(guest.memory.read(reason_ptr, reason_len))

@@ -115,6 +115,13 @@ static void test_trap_exit_returns_the_old_flag(void) {
     CHECK(hearth_abi_process_trap_exit(0) == 0);
 }
 
+/* The pid is positive and the same on every call. */
+static void test_pid(void) {
+    int64_t pid = hearth_pid();
+    CHECK(pid > 0);
+    CHECK(hearth_abi_process_pid() == pid);
+}
+
 static void test_exit_reasons(void) {
     hearth_signal down;
     run_child(child_exit_shutdown, 0, 0, &down);
@@ -357,6 +364,7 @@ static void test_spawning(void) {
 
 void run(void) {
     test_trap_exit_returns_the_old_flag();
+    test_pid();
     test_exit_reasons();
     test_links();
     test_exit_with();

@@ -1,11 +1,6 @@
-"""fly-camera: moves the window's camera from keyboard and mouse events.
-
-It subscribes to ``hearth.Window`` and, on each ``redraw``, moves the
-camera by the keys held (W/A/S/D along the ground, Space up, Shift down,
-at `SPEED` units a second) and sends ``set_camera``. Dragging with the
-right mouse button turns it (``mouse_motion`` deltas, `TURN` radians a
-pixel). It has no requests of its own.
-"""
+"""The fly camera as it was in Python (kindling/root/init/fly-camera before it
+became a guest), kept as the baseline of ``benchmarks/bench_guests.py``'s
+``guest_fly_camera``: the same behaviour, run as a greenlet."""
 
 import math
 
