@@ -445,6 +445,7 @@ pub extern fn hearth_debug_draw_new(factory: hearth_cap, owner: hearth_cap, out:
 pub extern fn hearth_debug_draw_contents(draw: hearth_cap, positions: [*c]const f32, colors: [*c]const u8, nvertices: u32, indices: [*c]const u32, nindices: u32) hearth_status;
 pub extern fn hearth_window_subscribe(window: hearth_cap, target: hearth_cap) hearth_status;
 pub extern fn hearth_window_set_camera(window: hearth_cap, vfov: f64, near: f64, view: [*c]const f32) hearth_status;
+pub extern fn hearth_window_camera(window: hearth_cap, view: [*c]f32) hearth_status;
 pub extern fn hearth_window_set_camera_send(window: hearth_cap, reply_to: hearth_cap, vfov: f64, near: f64, view: [*c]const f32) bool;
 pub const HEARTH_EV_UNKNOWN: c_int = 0;
 pub const HEARTH_EV_REDRAW: c_int = 1;
@@ -498,6 +499,7 @@ pub extern fn hearth_fs_list(fs: hearth_cap, path: [*c]const u8, out: [*c]hearth
 pub extern fn hearth_spawner_spawn(spawner: hearth_cap, module: hearth_lump, caps: [*c]const hearth_cap, ncaps: u32, out: [*c]hearth_cap) hearth_status;
 pub extern fn hearth_sin(x: f64) f64;
 pub extern fn hearth_cos(x: f64) f64;
+pub extern fn hearth_atan2(y: f64, x: f64) f64;
 pub fn hearth_sqrt(arg_x: f64) callconv(.c) f64 {
     var x = arg_x;
     _ = &x;

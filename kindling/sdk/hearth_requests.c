@@ -88,6 +88,10 @@ void hearth_enc_window_subscribe(hearth_mp_writer *w, hearth_cap target) {
     hearth_mp_put_cap(w, target);
 }
 
+void hearth_enc_window_camera(hearth_mp_writer *w) {
+    op(w, 0, "camera");
+}
+
 void hearth_enc_window_set_camera(hearth_mp_writer *w, double vfov, double near, const float view[16]) {
     op(w, 3, "set_camera");
     hearth_mp_put_double(w, vfov);

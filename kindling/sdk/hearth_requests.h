@@ -13,6 +13,7 @@ void hearth_enc_renderer_add_directional_light(hearth_mp_writer *w, hearth_cap o
 void hearth_enc_renderer_set_ambient_lighting(hearth_mp_writer *w, const float color[4]);
 void hearth_enc_object_set_transform(hearth_mp_writer *w, const float transform[16]);
 void hearth_enc_window_subscribe(hearth_mp_writer *w, hearth_cap target);
+void hearth_enc_window_camera(hearth_mp_writer *w);
 void hearth_enc_window_set_camera(hearth_mp_writer *w, double vfov, double near, const float view[16]);
 void hearth_enc_canvas_create(hearth_mp_writer *w, hearth_cap owner, const hearth_canvas_position *position, uint32_t width, uint32_t height, const uint8_t *rgba, bool linear);
 void hearth_enc_canvas_blit(hearth_mp_writer *w, int32_t x, int32_t y, uint32_t width, uint32_t height, const uint8_t *rgba);

@@ -732,6 +732,40 @@ hearth_status hearth_window_set_camera(hearth_cap window, double vfov, double ne
     return finish(mark, window, &w, NULL);
 }
 
+static bool read_number(hearth_mp_reader *r, double *out);
+
+hearth_status hearth_window_camera(hearth_cap window, float view[16]) {
+    hearth_mp_writer w;
+    hearth_reply reply;
+    hearth_mp_value v;
+    uint32_t mark = hearth_mark();
+    begin(&w, 32);
+    hearth_enc_window_camera(&w);
+    hearth_status st = hearth_ask(window, &w, DEFAULT_TIMEOUT, &reply);
+    if (st == HEARTH_OK) {
+        hearth_mp_reader f = reply.value;
+        st = HEARTH_ERR_BAD_REPLY;
+        if (hearth_mp_find(&f, "view") && hearth_mp_read(&f, &v)) {
+            if (v.type == HEARTH_MP_BIN && v.len == 64) {
+                memcpy(view, v.ptr, 64); /* float32, little-endian, as wasm is */
+                st = HEARTH_OK;
+            } else if (v.type == HEARTH_MP_ARRAY && v.len == 16) {
+                st = HEARTH_OK;
+                for (int i = 0; i < 16 && st == HEARTH_OK; i++) {
+                    double d;
+                    if (read_number(&f, &d))
+                        view[i] = (float)d;
+                    else
+                        st = HEARTH_ERR_BAD_REPLY;
+                }
+            }
+        }
+    }
+    hearth_reply_release(&reply);
+    hearth_release(mark);
+    return st;
+}
+
 bool hearth_window_set_camera_send(hearth_cap window, hearth_cap reply_to, double vfov, double near,
                                    const float view[16]) {
     uint8_t buf[128];
@@ -1029,3 +1063,21 @@ double hearth_sin(double x) {
 }
 
 double hearth_cos(double x) { return hearth_sin(x + HEARTH_PI / 2); }
+
+double hearth_atan2(double y, double x) {
+    if (x == 0 && y == 0)
+        return 0;
+    /* A start within pi/4 of the answer (the nearest axis), then Newton on
+     * f(t) = sin(t) x - cos(t) y, whose slope there is positive. */
+    double ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;
+    double t = ax >= ay ? (x >= 0 ? 0 : HEARTH_PI) : (y >= 0 ? HEARTH_PI / 2 : -HEARTH_PI / 2);
+    for (int i = 0; i < 12; i++) {
+        double s = hearth_sin(t), c = hearth_cos(t);
+        t -= (s * x - c * y) / (c * x + s * y);
+    }
+    while (t > HEARTH_PI)
+        t -= 2 * HEARTH_PI;
+    while (t < -HEARTH_PI)
+        t += 2 * HEARTH_PI;
+    return t;
+}

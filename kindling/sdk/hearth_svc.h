@@ -210,6 +210,8 @@ hearth_status hearth_debug_draw_contents(hearth_cap draw, const float *positions
 hearth_status hearth_window_subscribe(hearth_cap window, hearth_cap target);
 /* vfov in degrees, near > 0, view: world to camera, column-major. Waits. */
 hearth_status hearth_window_set_camera(hearth_cap window, double vfov, double near, const float view[16]);
+/* The camera as last set: its view (world to camera, 16 floats, column-major). */
+hearth_status hearth_window_camera(hearth_cap window, float view[16]);
 /* The same without waiting: the reply goes to `reply_to` (read and drop it). */
 bool hearth_window_set_camera_send(hearth_cap window, hearth_cap reply_to, double vfov, double near,
                                    const float view[16]);
@@ -301,6 +303,7 @@ hearth_status hearth_spawner_spawn(hearth_cap spawner, hearth_lump module, const
 
 double hearth_sin(double x);
 double hearth_cos(double x);
+double hearth_atan2(double y, double x); /* the angle of (x, y), -pi..pi; 0 for (0, 0) */
 static inline double hearth_sqrt(double x) { return __builtin_sqrt(x); }
 #define HEARTH_PI 3.14159265358979323846
 

@@ -15,6 +15,7 @@ import kindling
 from kindling.init import boot, services
 from hearth import vm
 from hearth.otp import registry_view
+from hearth.native import request
 
 ROOT = pathlib.Path(kindling.__file__).parent / "root"
 GRAPHICAL = {"debug-grid", "skybox", "fly-camera", "demo-scene"}
@@ -65,6 +66,23 @@ def test_the_fly_camera_moves_forward_while_w_is_held(client):
     _frames_until(client, lambda: float(camera.view[14]) > z0 + 0.01)
     pygame.event.post(pygame.event.Event(pygame.KEYUP, key=pygame.K_w, mod=0, scancode=26,
                                          unicode="w"))
+
+
+@pytest.mark.parametrize("client", [60.0], indirect=True, ids=["60fps"])  # as above
+def test_the_fly_camera_starts_where_the_windows_camera_is(client):
+    """The client puts each name's camera at a start place of its own
+    (docs/world.md); the fly camera takes over from there, not from a
+    place of its own (every client would start inside the others' avatars)."""
+    from hearth import world
+
+    start = [float(v) for v in world.start_view("someone")]
+    request(client.window, ["set_camera", 60.0, 0.1, start])  # NEAR differs from the guest's
+    wasm = (ROOT / "init" / "fly-camera" / "fly-camera.wasm").read_bytes()
+    view = registry_view(client.registry, read_only=True, names=["hearth.Window"])
+    vm.spawn_guest(wasm, view, link=True, name="fly-camera")
+    camera = client.display.scene.camera
+    _frames_until(client, lambda: camera.near == FLY_CAMERA_NEAR)  # its first set_camera
+    assert np.allclose(np.asarray(camera.view, float).reshape(16), start, atol=1e-4)
 
 
 def _run_client(xvfb, *args):

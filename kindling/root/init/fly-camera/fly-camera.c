@@ -127,6 +127,14 @@ void run(void) {
     if (hearth_window_subscribe(c.window, target) != HEARTH_OK)
         hearth_exit_error("Unavailable", "hearth.Window refused subscribe");
     hearth_dec_ref(target);
+    /* Start where the window's camera is (the client puts each name at a
+     * place of its own), as yaw and pitch: its rotation is Ry(yaw) Rx(pitch). */
+    if (hearth_window_camera(c.window, m) == HEARTH_OK && (m[0] != 0 || m[8] != 0)) {
+        c.yaw = hearth_atan2(-m[8], m[0]);
+        c.pitch = hearth_atan2(-m[6], m[5]);
+        for (int a = 0; a < 3; a++)
+            c.position[a] = -(m[a * 4] * m[12] + m[a * 4 + 1] * m[13] + m[a * 4 + 2] * m[14]);
+    }
     view(&c, m);
     if (hearth_window_set_camera(c.window, VFOV, NEAR, m) != HEARTH_OK)
         hearth_exit_error("Unavailable", "hearth.Window refused set_camera");
