@@ -22,7 +22,6 @@ from hearth.ctl import _ask
 from hearth.native import request
 from hearth.net import connect
 from kindling.sdk import have_toolchain
-
 from tests.client.conftest import xvfb  # noqa: F401 - the fixture
 from tests.net.conftest import wait_until
 from tests.net.servers import Program

@@ -1,5 +1,5 @@
 """The C request encoders generated from the schemas
-(kindling/sdk_generated/hearth_requests.h): the file is up to date, and a
+(kindling/sdk_generated/hearth_protocols.h): the file is up to date, and a
 real C guest built with them gets ``ok`` answers from the real services,
 which check its requests against the same schemas."""
 
@@ -19,7 +19,7 @@ GENERATED = REPO / "kindling" / "sdk_generated"
 
 GUEST = r"""
 #include "hearth.h"
-#include "hearth_requests.h"
+#include "hearth_protocols.h"
 
 #define REPORTER 0
 #define REGISTRY 1
@@ -98,9 +98,9 @@ void run(void) {
 
 
 def test_the_generated_header_is_up_to_date():
-    path = GENERATED / "hearth_requests.h"
+    path = GENERATED / "hearth_protocols.h"
     assert path.read_text() == header(), (
-        "run `python -m hearth.otp.protocols c-header kindling/sdk_generated/hearth_requests.h`")
+        "run `python -m hearth.otp.protocols c-header kindling/sdk_generated/hearth_protocols.h`")
 
 
 @pytest.mark.hearth_timeout(120)

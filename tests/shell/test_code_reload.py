@@ -82,31 +82,31 @@ def test_a_broken_edit_prints_the_error_and_the_old_code_runs_on(server, proc):
 
 
 def test_r_reloads_a_python_service(server, proc):
-    service = server.root / "init" / "clock" / "service.py"
-    code, out = run_hibashi(server.sock, "r('clock')")
-    assert re.search(r"r: clock is unchanged since it started \(pid \d+\)", out), out
+    service = server.root / "init" / "chat" / "service.py"
+    code, out = run_hibashi(server.sock, "r('chat')")
+    assert re.search(r"r: chat is unchanged since it started \(pid \d+\)", out), out
     before = _service_pids(server)
     service.write_text(service.read_text() + "\n# edited from the shell's test\n")
-    code, out = run_hibashi(server.sock, "r('clock')", "call('clock', 'now') is not None")
+    code, out = run_hibashi(server.sock, "r('chat')", "call('chat', 'log') is not None")
     assert code == 0, out
-    m = re.search(r"r: reloaded clock \(pid (\d+) -> (\d+)\)", out)
+    m = re.search(r"r: reloaded chat \(pid (\d+) -> (\d+)\)", out)
     assert m, out
-    assert int(m.group(1)) == before["clock"] and int(m.group(2)) != before["clock"]
+    assert int(m.group(1)) == before["chat"] and int(m.group(2)) != before["chat"]
     after = _service_pids(server)
-    assert after["clock"] != before["clock"]
+    assert after["chat"] != before["chat"]
     assert after["counter-guest"] == before["counter-guest"]
 
 
 def test_the_refusals_a_person_sees(server, tmp_path):
-    clock_dir = server.root / "init" / "clock"
+    chat_dir = server.root / "init" / "chat"
     code, out = run_hibashi(server.sock, "r('counter-guest')", "r('nope')",
-                            f"c({str(clock_dir / 'service.py')!r})",
+                            f"c({str(chat_dir / 'service.py')!r})",
                             f"c({str(tmp_path / 'missing.c')!r})",
                             f"c({str(server.data_dir)!r})", "1 + 1")
     assert code == 0, out
     assert "r: counter-guest is a wasm service: c(" in out
     assert "r: no service named 'nope' under" in out
-    assert "c: clock is a Python service: save its file and r('clock')" in out
+    assert "c: chat is a Python service: save its file and r('chat')" in out
     assert "missing.c: no such file" in out
     assert "nor a .c file to build and spawn" in out
     assert "hibashi> 2\n" in out  # and the shell goes on

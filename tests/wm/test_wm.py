@@ -29,7 +29,8 @@ from kindling.init import load_service_module
 from ..client._scenes import wire
 
 WM_DIR = pathlib.Path(kindling.__file__).parent / "root" / "init" / "wm"
-FLY = WM_DIR.parent / "fly-camera" / "service.py"
+FLY = WM_DIR.parent / "fly-camera" / "fly-camera.wasm"  # a guest
+FLY_NEAR = 0.05  # its NEAR (fly-camera.c)
 CTRL_ALT = pygame.KMOD_LCTRL | pygame.KMOD_LALT
 PATIENCE = 10.0
 SETTINGS = {"command": ["/bin/sh"], "columns": 20, "rows": 6, "units_per_em": 12,
@@ -178,11 +179,10 @@ def test_every_key_reaches_a_real_program_as_xterms_bytes(client, tmp_path, mode
 
 
 def test_the_fly_camera_ignores_keys_while_a_terminal_has_them(wm, client):
-    module = load_service_module("fly-camera", FLY)
     view = otp.registry_view(client.registry, read_only=True, names=["hearth.Window"])
-    vm.spawn_link(module.main, view, name="fly-camera")
+    vm.spawn_guest(FLY.read_bytes(), view, link=True, name="fly-camera")
     camera = client.display.scene.camera
-    wm.until(lambda _: camera.near == module.NEAR, "the fly camera's first set_camera")
+    wm.until(lambda _: camera.near == FLY_NEAR, "the fly camera's first set_camera")
     term = _open(wm)
     z0 = float(camera.view[14])
     key("w", up=False)
