@@ -261,6 +261,14 @@ class _Core:
             except Exception:  # noqa: BLE001 - the hub must not see it
                 log.exception("a terminal's trailing paint failed")
 
+    def flush(self):
+        """Paint now what a flood's trailing timer would paint later, so that
+        the next frame shows the screen as it is."""
+        if self._later is not None:
+            self._later.close()
+            self._later = None
+            self.paint()
+
     def paint(self):
         """Paint the screen's dirty lines (and the cursor's) into the canvas."""
         started = time.monotonic()
@@ -380,6 +388,7 @@ class _Terminal(SceneResource):
             core.check_layout(checked)
             core.apply(checked)
         elif op == "screen":
+            core.flush()  # what it answers is what the next frame shows
             return core.snapshot()
         elif op == "select":
             core.select(fields["cells"])
