@@ -7,10 +7,14 @@ figure beside a baseline measured in the same run. To add one, write a
 point imports every ``bench_*`` module of this package.
 """
 
+import contextlib
 import gc
 import json
 import math
+import os
+import shutil
 import statistics
+import subprocess
 import time
 from dataclasses import dataclass, field
 
@@ -252,3 +256,29 @@ def format_json(fig, **context):
     d = fig.as_dict()
     d.update(context)
     return json.dumps(d, allow_nan=True, ensure_ascii=False)
+
+
+@contextlib.contextmanager
+def x_display():
+    """DISPLAY as it is, or a fresh Xvfb for the run (the client benchmarks)."""
+    if os.environ.get("DISPLAY"):
+        yield
+        return
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        raise RuntimeError("no DISPLAY and no Xvfb (apt-get install xvfb)")
+    read, write = os.pipe()
+    server = subprocess.Popen([exe, "-displayfd", str(write), "-screen", "0", "1024x768x24",
+                               "-nolisten", "tcp"], pass_fds=(write,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        number = pipe.readline().decode().strip()
+    os.environ["DISPLAY"] = ":" + number
+    os.environ.setdefault("SDL_VIDEODRIVER", "x11")
+    try:
+        yield
+    finally:
+        del os.environ["DISPLAY"]
+        server.terminate()
+        server.wait()

@@ -26,9 +26,6 @@ client_latency``.
 """
 
 import contextlib
-import os
-import shutil
-import subprocess
 import time
 
 import msgpack
@@ -37,7 +34,7 @@ import numpy as np
 from hearth import vm
 from hearth.otp import decode, start_registry
 
-from ._harness import benchmark, figure, median, percentile, trials
+from ._harness import benchmark, figure, median, percentile, trials, x_display
 
 SIZE = (480, 300)
 FRAMES_SECONDS = 1.5  # wall time each side draws for, per repeat
@@ -50,30 +47,6 @@ BLIT = 8
 # -- a display --------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _x_display():
-    """DISPLAY as it is, or a fresh Xvfb for the run."""
-    if os.environ.get("DISPLAY"):
-        yield
-        return
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        raise RuntimeError("no DISPLAY and no Xvfb (apt-get install xvfb)")
-    read, write = os.pipe()
-    server = subprocess.Popen([exe, "-displayfd", str(write), "-screen", "0", "1024x768x24",
-                               "-nolisten", "tcp"], pass_fds=(write,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        number = pipe.readline().decode().strip()
-    os.environ["DISPLAY"] = ":" + number
-    os.environ.setdefault("SDL_VIDEODRIVER", "x11")
-    try:
-        yield
-    finally:
-        del os.environ["DISPLAY"]
-        server.terminate()
-        server.wait()
 
 
 @contextlib.contextmanager
@@ -83,7 +56,7 @@ def _client(fps=None):
     from hearth.gfx._services import start_client_services
     from hearth.gfx._window import open_display
 
-    with _x_display():
+    with x_display():
         display = open_display(SIZE, title="hearth bench", resizable=False)
         rt = vm.Runtime()
         try:
@@ -446,7 +419,7 @@ def _bare_latency(n):
     from hearth.gfx._window import open_display
 
     period = 1 / 60
-    with _x_display():
+    with x_display():
         display = open_display(SIZE, title="hearth bench (bare)", resizable=False)
         try:
             _, mesh = _cube()

@@ -32,38 +32,13 @@ import numpy as np
 from hearth import otp, vm
 from hearth.otp import read_reply, send_request
 
-from ._harness import benchmark, figure, median, percentile, trials
+from ._harness import benchmark, figure, median, percentile, trials, x_display
 
 SIZE = "320x200"
 TRIALS = 10  # edits a repeat
 GRID_LINE = "uint8_t r = k == 0 ? 230 : 90, g = k == 0 ? 40 : 90, b = k == 0 ? 40 : 90;"
 COLORS = [(40, 230, 40), (230, 40, 230), (40, 230, 230), (230, 230, 40)]
 MIN_PIXELS = 40  # pixels of the new color that count as "the frame shows it"
-
-
-@contextlib.contextmanager
-def _display():
-    """DISPLAY as it is, or a fresh Xvfb for the run."""
-    if os.environ.get("DISPLAY"):
-        yield
-        return
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        raise RuntimeError("no DISPLAY and no Xvfb (apt-get install xvfb)")
-    read, write = os.pipe()
-    server = subprocess.Popen([exe, "-displayfd", str(write), "-screen", "0", "1024x768x24",
-                               "-nolisten", "tcp"], pass_fds=(write,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        number = pipe.readline().decode().strip()
-    os.environ["DISPLAY"] = ":" + number
-    try:
-        yield
-    finally:
-        del os.environ["DISPLAY"]
-        server.terminate()
-        server.wait()
 
 
 @contextlib.contextmanager
@@ -175,7 +150,7 @@ def shell_edit_to_pixels(repeat):
     sock = os.path.join(work, "client.sock")
     rt = vm.Runtime()
     try:
-        with _display(), rt.open_process(name="bench"), _client(root, sock):
+        with x_display(), rt.open_process(name="bench"), _client(root, sock):
 
             def trial(i):
                 edits = sorted(_hearth_trials(root, sock, TRIALS))

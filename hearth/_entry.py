@@ -5,11 +5,12 @@ Imports no gevent and monkey-patches nothing: each entry point patches
 first, then imports this.
 """
 
+import argparse
 import importlib
 import importlib.util
 import os
 
-__all__ = ["resolve", "bundled_root", "read_secret"]
+__all__ = ["resolve", "bundled_root", "read_secret", "period"]
 
 
 def resolve(spec):
@@ -46,3 +47,15 @@ def read_secret(path, parser, needed_by):
         parser.error(f"{needed_by} needs a shared secret: --secret-file FILE, or set"
                      " HEARTH_SECRET_FILE or HEARTH_SECRET")
     return secret
+
+
+def period(text):
+    """A period in seconds for argparse: a number >= 0, where 0 means off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a period is a number of seconds, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"a period is 0 (off) or a positive number of seconds,"
+                                         f" not {text!r}")
+    return value

@@ -64,7 +64,7 @@ import stat  # noqa: E402
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
-from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
+from hearth._entry import bundled_root, period, read_secret, resolve  # noqa: E402
 from hearth._sockpath import LIVE, client_socket_path, probe  # noqa: E402
 from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
 from hearth import __version__, net, otp, vm, world  # noqa: E402
@@ -357,7 +357,7 @@ def main(argv=None):
                              " the root bundled with Kindling)")
     parser.add_argument("--init", default=DEFAULT_INIT, metavar="MODULE:FUNCTION",
                         help=f"the init to boot the root with (default {DEFAULT_INIT})")
-    parser.add_argument("--watch", type=_period, default=1.0, metavar="SECONDS",
+    parser.add_argument("--watch", type=period, default=1.0, metavar="SECONDS",
                         help="with --root, reload services whose files changed, looking every"
                              " SECONDS (default 1; 0 turns it off)")
     parser.add_argument("--ipc", default=None, metavar="PATH",
@@ -441,18 +441,6 @@ def main(argv=None):
         log.error("hearth-client failed: %s", "; ".join(args.failed))
         return 1
     return 0
-
-
-def _period(text):
-    """A period in seconds for argparse: a number >= 0, where 0 means off."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a period is a number of seconds, not {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"a period is 0 (off) or a positive number of seconds,"
-                                         f" not {text!r}")
-    return value
 
 
 def _ipc_taken(path):

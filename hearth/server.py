@@ -44,7 +44,7 @@ import stat  # noqa: E402
 
 import gevent  # noqa: E402
 
-from hearth._entry import bundled_root, read_secret, resolve  # noqa: E402
+from hearth._entry import bundled_root, period, read_secret, resolve  # noqa: E402
 from hearth._views import exposed_services, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import LIVE, probe, socket_path  # noqa: E402
@@ -161,18 +161,6 @@ def _start_all(opts, listeners, failed):
             log.warning("ticker died: %s", vm.format_reason(sig.reason))
 
 
-def _period(text):
-    """A period in seconds for argparse: a number >= 0, where 0 means off."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a period is a number of seconds, not {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"a period is 0 (off) or a positive number of seconds,"
-                                         f" not {text!r}")
-    return value
-
-
 def address_taken(opts):
     """Why this server cannot listen where it was told to, or None: a live
     runtime (or a file that is not a socket) at the IPC socket's path, or
@@ -249,7 +237,7 @@ def _guest_limits(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="hearth-server", description=__doc__.splitlines()[0])
-    parser.add_argument("--status-every", type=_period, default=10.0, metavar="SECONDS",
+    parser.add_argument("--status-every", type=period, default=10.0, metavar="SECONDS",
                         help="log a status line (processes, messages, recent exits) every"
                         " SECONDS (default 10; 0 turns it off)")
     parser.add_argument(
@@ -268,7 +256,7 @@ def main(argv=None):
     )
     parser.add_argument("--init", default=DEFAULT_INIT, metavar="MODULE:FUNCTION",
                         help=f"the init to boot the root with (default {DEFAULT_INIT})")
-    parser.add_argument("--watch", type=_period, default=1.0, metavar="SECONDS",
+    parser.add_argument("--watch", type=period, default=1.0, metavar="SECONDS",
                         help="with --root, reload services whose files changed, looking every"
                         " SECONDS (default 1; 0 turns it off)")
     parser.add_argument("--bind", default=None, metavar="HOST:PORT",
@@ -282,7 +270,7 @@ def main(argv=None):
                         " X-Forwarded-For / Forwarded headers name the peer's address for"
                         " logs, hearth.net.Peers and the failure throttle (repeatable;"
                         " default none: the headers are ignored)")
-    parser.add_argument("--ping-interval", type=_period, default=None, metavar="SECONDS",
+    parser.add_argument("--ping-interval", type=period, default=None, metavar="SECONDS",
                         help="ping each peer every SECONDS, so proxies never see an idle"
                         f" connection (default {net.PING_INTERVAL:g}; 0 turns pings off)")
     parser.add_argument("--ping-timeout", type=_seconds, default=None, metavar="SECONDS",
