@@ -57,26 +57,22 @@ def socket_path(environ=None):
     Args:
         environ: a mapping to read instead of `os.environ` (tests).
     """
-    env = os.environ if environ is None else environ
-    explicit = env.get("HEARTH_SOCK")
-    if explicit:
-        return explicit
-    runtime_dir = env.get("XDG_RUNTIME_DIR")
-    if runtime_dir:
-        return os.path.join(runtime_dir, SOCKET_NAME)
-    return os.path.join(fallback_dir(), SOCKET_NAME)
+    return _path("HEARTH_SOCK", SOCKET_NAME, environ)
 
 
 def client_socket_path(environ=None):
     """The socket a ``hearth-client`` serves tools on, by the rules above
     (``$HEARTH_CLIENT_SOCK`` in place of ``$HEARTH_SOCK``). Switches: never."""
+    return _path("HEARTH_CLIENT_SOCK", CLIENT_SOCKET_NAME, environ)
+
+
+def _path(variable, name, environ):
     env = os.environ if environ is None else environ
-    explicit = env.get("HEARTH_CLIENT_SOCK")
+    explicit = env.get(variable)
     if explicit:
         return explicit
     runtime_dir = env.get("XDG_RUNTIME_DIR")
-    if runtime_dir:
-        return os.path.join(runtime_dir, CLIENT_SOCKET_NAME)
+    return os.path.join(runtime_dir or fallback_dir(), name)
     return os.path.join(fallback_dir(), CLIENT_SOCKET_NAME)
 
 
