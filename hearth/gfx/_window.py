@@ -52,7 +52,9 @@ schema in `hearth/otp/protocols/client.toml`):
 ``["screenshot"]`` (ours)
     ok, once the next frame is drawn: ``{"width", "height", "frame",
     "rgba"}``, rgba the frame's pixels, rows top to bottom; error
-    ``closed`` if the window is closed first.
+    ``closed`` if the window is closed first. A peer (the server) has at
+    most `PEER_SHOTS` waiting at once (each answer is a copy of the
+    frame): past that, ``limit_reached``.
 ``["stats"]`` (ours)
     ok: ``{"frames", "width", "height", "objects", "subscribers",
     "frame_times"}``,
@@ -89,6 +91,10 @@ __all__ = ["WINDOW", "CLOSED", "Display", "Window", "open_display"]
 
 WINDOW = "hearth.Window"
 CLOSED = "closed"  # error kind: the request needs a frame and the window is closed
+LIMIT_REACHED = "limit_reached"
+#: Screenshots one peer's requests may have waiting for the next frame: each
+#: is answered with a copy of the frame, queued on the connection at once.
+PEER_SHOTS = 4
 _FRAME_TIMES = 240  # draw times kept for "stats"
 
 OPS = {
@@ -228,6 +234,11 @@ class Window(Service):
             return {"vfov": float(cam.vfov), "near": float(cam.near),
                     "view": [float(x) for x in cam.view]}
         if op == "screenshot":
+            account = request.account
+            if account is not None and sum(
+                    1 for r in self.shots if r.account is account) >= PEER_SHOTS:
+                raise ServiceError(LIMIT_REACHED, f"at most {PEER_SHOTS} screenshots asked for"
+                                   " by a peer wait for a frame")
             self.shots.append(request.defer())
             return None
         w, h = self.display.size
