@@ -58,3 +58,58 @@ def test_a_server_cant_queue_a_burst_of_frames_on_the_client(client):  # noqa: F
         server.stop()
         server.rt.shutdown(timeout=5)
     assert not server.rt.crashes
+
+
+def _subscribe_many(held, n):
+    """On the server: subscribe `n` mailboxes of its own to the client's
+    window: (how many were taken, the first refusal)."""
+    window = otp.lookup(held["registry"], "client.window")
+    taken = 0
+    for _ in range(n):
+        mb = vm.create_mailbox()
+        held.setdefault("mailboxes", []).append(mb)
+        try:
+            request(window, ["subscribe", mb.make_capability(vm.SEND | vm.MONITOR)],
+                    timeout=10)
+        except otp.ServiceError as e:
+            return taken, (e.kind, e.message)
+        taken += 1
+    return taken, None
+
+
+def _subscribe_theirs(held):
+    """On the server: subscribe the client's own canvas factory (a route the
+    client handed it) to the client's window."""
+    window = otp.lookup(held["registry"], "client.window")
+    canvases = otp.lookup(held["registry"], "client.canvases")
+    try:
+        request(window, ["subscribe", canvases], timeout=10)
+    except otp.ServiceError as e:
+        return e.kind, e.message
+    return "granted", None
+
+
+def test_a_server_subscribes_a_few_routes_of_its_own_to_the_window(client):  # noqa: F811
+    server = Side(vm.Runtime(), _server_setup)
+    try:
+        with connect(server.info.url, secret=SECRET) as peer:
+            otp.register(peer.root, "client.window", client.window)
+            otp.register(peer.root, "client.canvases", client.canvases)
+            taken, refusal = server.run(_subscribe_many, 64)
+            # Each subscriber gets every frame's redraw (at 60 frames a
+            # second, 60 sends a second each), and the server could
+            # subscribe as many routes as its connection may export.
+            assert taken == 8, f"{taken} subscribers taken from the server"
+            assert refusal == ("limit_reached", "a peer subscribes at most 8 routes to the"
+                                                " window")
+            kind, message = server.run(_subscribe_theirs)
+            assert kind == "invalid_request", kind
+            assert "the subscriber must be a route of your own" in message
+        # The client's own processes are not bounded by it.
+        mine = [vm.create_mailbox() for _ in range(16)]
+        for mb in mine:
+            assert request(client.window, ["subscribe", mb.make_capability(vm.SEND | vm.MONITOR)])
+    finally:
+        server.stop()
+        server.rt.shutdown(timeout=5)
+    assert not server.rt.crashes
