@@ -66,9 +66,8 @@ Closing the window sends ``close_requested`` to subscribers and calls the
 `on_close` callback (the client shuts the runtime down).
 """
 
-import collections
 import time
-from collections import deque
+from collections import Counter, deque
 
 from .gl import GL  # noqa: I001 - first: it configures PyOpenGL
 
@@ -178,7 +177,7 @@ class Window(Service):
         self.on_close = on_close
         self.subscribers = {}  # route id -> (cap, monitor ref)
         self.by_ref = {}
-        self.peer_subs = collections.Counter()  # a peer's Account -> its subscribers
+        self.peer_subs = Counter()  # a peer's Account -> its subscribers
         self.sub_account = {}  # route id -> the peer Account that subscribed it
         self.shots = []  # deferred screenshot requests
         self.frames = 0

@@ -76,7 +76,7 @@ def _honest():
             sig.caps[0].send(otp.encode({"ok": "honest"})[0])
 
 
-def test_a_server_cant_answer_a_later_request_to_another_service(server, proc):
+def test_a_server_cant_answer_a_later_request_to_another_service(server, proc):  # noqa: F811
     server.run(_register_evil)
     with connect(server.url, secret=SECRET) as peer:
         honest = vm.spawn(_honest)
@@ -90,7 +90,7 @@ def test_a_server_cant_answer_a_later_request_to_another_service(server, proc):
     honest.kill()
 
 
-def test_a_server_cant_answer_a_later_call_to_another_server(server, proc):
+def test_a_server_cant_answer_a_later_call_to_another_server(server, proc):  # noqa: F811
     server.run(_register_evil)
     with connect(server.url, secret=SECRET) as peer:
         honest = vm.spawn(_honest)
@@ -104,7 +104,7 @@ def test_a_server_cant_answer_a_later_call_to_another_server(server, proc):
     honest.kill()
 
 
-def test_a_server_cant_fill_a_clients_memory_through_a_reply_capability(server, proc):
+def test_a_server_cant_fill_a_clients_memory_through_a_reply_capability(server, proc):  # noqa: F811
     server.run(_register_evil)
     with connect(server.url, secret=SECRET) as peer:
         evil = otp.lookup(peer.root, "evil")
