@@ -19,6 +19,7 @@ from hearth.otp import decode, encode
 from hearth.vm import Message
 from hearth.world import Limits
 from tests.net.conftest import SECRET, Side, _server_setup, wait_until
+from tests.net.servers import Program
 
 CAP = Limits().entities  # what a real world holds at most
 FLOOD = CAP + 1000
@@ -33,7 +34,9 @@ def _fake_world():
     """Answers ``subscribe`` with seq 1, then sends its subscriber a
     ``world`` event of `FLOOD` entities (and two that are not maps),
     malformed events, `FLOOD` more ``added`` ones and an ``updated`` of
-    entity 0 labelled "the end"."""
+    entity 0 labelled "the end". Anything else, a second subscribe too, is
+    answered with what a world never answers."""
+    subscribed = []
     while True:
         sig = vm.recv()
         if type(sig) is not Message or not sig.caps:
@@ -43,6 +46,10 @@ def _fake_world():
             sig.caps[0].send(encode({"ok": None})[0])
             continue
         sub = sig.caps[1]
+        if subscribed:  # a second subscription gets no door of a reply
+            sig.caps[0].send(encode({"ok": "no seq"})[0])
+            continue
+        subscribed.append(sub)
         sig.caps[0].send(encode({"ok": {"seq": 1}})[0])
         sub.send(encode({"event": "world", "seq": 1,
                          "entities": [_entity(i) for i in range(FLOOD)] + [7, "x"]})[0])
@@ -60,6 +67,8 @@ def _fake_world():
             seq += 1
         last = dict(_entity(0), label="the end")  # applied last: all before it were
         sub.send(encode({"event": "updated", "seq": seq, "entity": last})[0])
+        # A gap: the mirror subscribes again, and gets no seq this time.
+        sub.send(encode({"event": "updated", "seq": seq + 5, "entity": last})[0])
 
 
 def _register(held):
@@ -117,3 +126,24 @@ def test_a_server_cant_crash_or_fill_a_clients_mirror(caplog, proc):
         server.stop()
         server.rt.shutdown(timeout=5)
     assert not server.rt.crashes
+
+
+def test_a_real_client_outlives_a_hostile_servers_world(proc):
+    """A headless ``hearth-client`` of that server: its mirror takes the
+    flood, its avatar gets a reply to ``add`` that is no door, and it keeps
+    running (both processes are linked to the client's boot)."""
+    server = Side(vm.Runtime(), _server_setup)
+    client = None
+    try:
+        server.run(_register)
+        client = Program("hearth.client", "--headless", "--no-ipc", "--server",
+                         server.info.url, env={"HEARTH_SECRET": SECRET.decode()})
+        client.wait_for(f"mirror: {CAP} entities", timeout=60)
+        client.wait_for("the world refused", timeout=60)  # the avatar, told why
+        client.wait_for("could not subscribe to the world: invalid_reply", timeout=60)
+        assert client.proc.poll() is None, "".join(client.lines)
+    finally:
+        if client is not None:
+            assert client.stop() == 0, "".join(client.lines[-40:])
+        server.stop()
+        server.rt.shutdown(timeout=5)
