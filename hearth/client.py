@@ -127,8 +127,11 @@ def _uplink(url, secret, registry, stop, failed, retry=(0.5, 30.0), cafile=None)
             delay = min(delay * 2, retry[1])
             continue
         delay = retry[0]
-        names = otp.registered(peer.root)
-        log.info("connected to %s; its services: %s", url, ", ".join(names))
+        try:
+            services = "its services: " + ", ".join(otp.registered(peer.root))
+        except (otp.CallError, otp.ServiceError) as e:  # the server is not trusted
+            services = f"its services could not be listed: {e}"
+        log.info("connected to %s; %s", url, services)
         ref = peer.root.monitor()
         try:
             otp.register(registry, SERVER_NAME, peer.root)

@@ -18,7 +18,9 @@ schema in `hearth/otp/protocols/client.toml`):
 ``["subscribe", cap]``
     send window events (`_events`) to `cap` (SEND and MONITOR); a
     subscriber whose route closes is dropped. ok: true, or false if it was
-    subscribed already.
+    subscribed already. A peer (the server) subscribes only routes of its
+    own (``invalid_request``), at most `PEER_SUBSCRIBERS` of them
+    (``limit_reached``).
 ``["unsubscribe", cap]``
     ok: true, or false if it was not subscribed.
 ``["focus", cap]`` (ours)
@@ -52,7 +54,9 @@ schema in `hearth/otp/protocols/client.toml`):
 ``["screenshot"]`` (ours)
     ok, once the next frame is drawn: ``{"width", "height", "frame",
     "rgba"}``, rgba the frame's pixels, rows top to bottom; error
-    ``closed`` if the window is closed first.
+    ``closed`` if the window is closed first. A peer (the server) has at
+    most `PEER_SHOTS` waiting at once (each answer is a copy of the
+    frame): past that, ``limit_reached``.
 ``["stats"]`` (ours)
     ok: ``{"frames", "width", "height", "objects", "subscribers",
     "frame_times"}``,
@@ -63,7 +67,7 @@ Closing the window sends ``close_requested`` to subscribers and calls the
 """
 
 import time
-from collections import deque
+from collections import Counter, deque
 
 from .gl import GL  # noqa: I001 - first: it configures PyOpenGL
 
@@ -95,6 +99,12 @@ __all__ = ["WINDOW", "CLOSED", "Display", "Window", "open_display"]
 
 WINDOW = "hearth.Window"
 CLOSED = "closed"  # error kind: the request needs a frame and the window is closed
+LIMIT_REACHED = "limit_reached"
+#: Screenshots one peer's requests may have waiting for the next frame: each
+#: is answered with a copy of the frame, queued on the connection at once.
+PEER_SHOTS = 4
+#: Routes one peer may subscribe (each gets every frame's redraw).
+PEER_SUBSCRIBERS = 8
 _FRAME_TIMES = 240  # draw times kept for "stats"
 
 OPS = {
@@ -173,6 +183,8 @@ class Window(Service):
         self.on_close = on_close
         self.subscribers = {}  # route id -> (cap, monitor ref)
         self.by_ref = {}
+        self.peer_subs = Counter()  # a peer's Account -> its subscribers
+        self.sub_account = {}  # route id -> the peer Account that subscribed it
         self.shots = []  # deferred screenshot requests
         self.frames = 0
         self.frame_times = deque(maxlen=_FRAME_TIMES)
@@ -195,6 +207,14 @@ class Window(Service):
                 raise ServiceError(PERMISSION_DENIED, "a subscriber needs SEND and MONITOR")
             if cap.route_id in self.subscribers:
                 return False
+            account = request.account
+            if account is not None:
+                request.check_own(cap, "the subscriber")
+                if self.peer_subs[account] >= PEER_SUBSCRIBERS:
+                    raise ServiceError(LIMIT_REACHED, f"a peer subscribes at most"
+                                       f" {PEER_SUBSCRIBERS} routes to the window")
+                self.peer_subs[account] += 1
+                self.sub_account[cap.route_id] = account
             request.keep(cap)
             ref = cap.monitor()
             self.subscribers[cap.route_id] = (cap, ref)
@@ -234,6 +254,11 @@ class Window(Service):
             return {"vfov": float(cam.vfov), "near": float(cam.near),
                     "view": [float(x) for x in cam.view]}
         if op == "screenshot":
+            account = request.account
+            if account is not None and sum(
+                    1 for r in self.shots if r.account is account) >= PEER_SHOTS:
+                raise ServiceError(LIMIT_REACHED, f"at most {PEER_SHOTS} screenshots asked for"
+                                   " by a peer wait for a frame")
             self.shots.append(request.defer())
             return None
         w, h = self.display.size
@@ -246,11 +271,19 @@ class Window(Service):
         entry = self.subscribers.pop(cap.route_id, None)
         if entry is None:
             return False
+        self._forget_account(cap.route_id)
         kept, ref = entry
         del self.by_ref[ref]
         self.proc.demonitor(ref, flush=True)
         kept.release()
         return True
+
+    def _forget_account(self, route):
+        account = self.sub_account.pop(route, None)
+        if account is not None:
+            self.peer_subs[account] -= 1
+            if not self.peer_subs[account]:
+                del self.peer_subs[account]
 
     def _focus_request(self, request, op, cap):
         if type(cap) is not Cap:
@@ -311,6 +344,7 @@ class Window(Service):
             route = self.by_ref.pop(sig.ref, None)
             if route is not None:
                 self.subscribers.pop(route)[0].release()
+                self._forget_account(route)
             elif self.focus is not None and self.focus[1] == sig.ref:
                 cap = self.focus[0]
                 self.focus = None

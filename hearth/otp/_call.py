@@ -10,7 +10,8 @@ A caller waits on a reply mailbox of its own (kept in its process
 dictionary and reused), monitors the server from it (and keeps that
 monitor for its next calls), and on timeout destroys it: a late reply then
 goes to a closed route and is dropped by the kernel, so it can never show
-up later (O2).
+up later (O2). It is destroyed too after a call to a peer's or a guest's
+server, which may keep the reply capability to forge later replies.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from typing import Any
 
 import msgpack
 
-from hearth.vm import MONITOR, SEND, Cap, Down, Message, current_process, is_self
+from hearth.vm import (
+    MONITOR,
+    SEND,
+    Cap,
+    Down,
+    Message,
+    account_of,
+    carrier_of,
+    current_process,
+    is_self,
+)
 from hearth.vm._terms import measure as measure_term
 
 from ._codec import decode, encode
@@ -201,7 +212,9 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
             fails such a call at once too); nothing is sent.
 
     The caller keeps its monitor of `server` for later calls (see "kept
-    monitors" above).
+    monitors" above), except for a peer's or a guest's server: after a call
+    to one, the reply mailbox is retired with its monitors, so the reply
+    capability that server may keep leads nowhere.
 
     Switches: always (never when it raises ``calling_self``).
     """
@@ -214,12 +227,18 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
     if len(mb):
         _drain_stale(mb, mons)
     ref = mons.get(server) if type(server) is Cap else None
+    retire = False
     if ref is None:
         # Not called before (or its monitor fired): a server kept in `mons`
         # was checked already, and its route can't change.
         if type(server) is Cap and is_self(server):
             raise CallError(f"calling_self: {request!r} was sent to the calling process"
                             " itself, which can't answer while it waits"[:300], "calling_self")
+        # A peer's or a guest's server may keep the reply capability: the
+        # mailbox is retired after its call, so it can neither forge the
+        # reply to a later call (tags count up) nor queue messages in it.
+        retire = type(server) is Cap and (carrier_of(server) is not None
+                                          or account_of(server) is not None)
         ref = _monitor(proc, server, mb, mons)
     rt = proc.runtime
     tag = rt.make_ref()
@@ -235,27 +254,31 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
         # Nothing switches before the first wait: its timeout is the whole.
         deadline = clock.now() + timeout
         remaining = timeout if timeout > 0 else 0.0
-    while True:
-        sig = mb.recv(remaining)
-        if sig is None:
-            mb.destroy()  # drops every monitor it held, and any late reply
+    try:
+        while True:
+            sig = mb.recv(remaining)
+            if sig is None:
+                retire = True  # drops every monitor it held, and any late reply
+                raise CallTimeout(f"no reply to {request!r} within {timeout}s", "timeout")
+            if type(sig) is Message:
+                try:
+                    got = _decode(sig.data, sig.caps)
+                except DecodeError:
+                    got = None
+                if type(got) is tuple and len(got) == 3 and got[0] == "$reply" and got[1] == tag:
+                    return got[2]
+                _release(sig.caps)
+            elif type(sig) is Down:
+                sig.cap.release()
+                _forget(mons, sig.ref)
+                if sig.ref == ref:
+                    raise ServerExited(f"server exited during call: {sig.reason!r}", sig.reason)
+            if deadline is not None:
+                remaining = max(0.0, deadline - clock.now())
+    finally:
+        if retire:
+            mb.destroy()
             (proc.dictionary or {}).pop(_KEY, None)
-            raise CallTimeout(f"no reply to {request!r} within {timeout}s", "timeout")
-        if type(sig) is Message:
-            try:
-                got = _decode(sig.data, sig.caps)
-            except DecodeError:
-                got = None
-            if type(got) is tuple and len(got) == 3 and got[0] == "$reply" and got[1] == tag:
-                return got[2]
-            _release(sig.caps)
-        elif type(sig) is Down:
-            sig.cap.release()
-            _forget(mons, sig.ref)
-            if sig.ref == ref:
-                raise ServerExited(f"server exited during call: {sig.reason!r}", sig.reason)
-        if deadline is not None:
-            remaining = max(0.0, deadline - clock.now())
 
 
 def _release(caps):

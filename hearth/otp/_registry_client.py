@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hearth.vm import Cap
+from hearth.vm._terms import brief
 
 from ._call import DEFAULT_TIMEOUT
 from ._errors import NameTaken, RegistryError, ServiceError
@@ -85,7 +86,7 @@ def lookup(registry: Cap, name: str, timeout: float | None = DEFAULT_TIMEOUT) ->
             return None
         raise
     if type(cap) is not Cap:
-        raise RegistryError("invalid_reply", f"get replied {cap!r}, not a capability")
+        raise RegistryError("invalid_reply", f"get replied {brief(cap, 80)}, not a capability")
     return cap
 
 
@@ -93,9 +94,17 @@ def registered(registry: Cap, timeout: float | None = DEFAULT_TIMEOUT) -> list[s
     """The registered names the registry capability may see, sorted (like
     Erlang's ``registered/0``).
 
+    Raises:
+        RegistryError: ``invalid_reply`` for an answer that is not a list
+            of strs (a peer's registry is not trusted).
+
     Switches: always.
     """
-    return list(_request(registry, {"op": "list"}, (), timeout))
+    names = _request(registry, {"op": "list"}, (), timeout)
+    if type(names) not in (list, tuple) or not all(type(n) is str for n in names):
+        raise RegistryError("invalid_reply", f"list replied {brief(names, 80)}, not a list of"
+                            " names")
+    return list(names)
 
 
 def registry_view(

@@ -149,8 +149,10 @@ def request(
     """Send one request to `service` and wait for its reply.
 
     The reply comes to a mailbox of the caller's own, kept in its process
-    dictionary and reused; on a timeout it is destroyed, so a late reply is
-    dropped and can never be read as another request's.
+    dictionary and reused; on a timeout, or after a request to a peer's or
+    a guest's service (which may keep the reply capability), it is
+    destroyed, so a late or forged reply is dropped and can never be read
+    as another request's.
 
     Args:
         service: a `Cap` with SEND (and MONITOR, to notice the service's
@@ -179,6 +181,11 @@ def request(
         mb = proc.create_mailbox()
         entry = d[_KEY] = (mb, mb.make_capability(SEND))
     mb, reply_to = entry
+    # A service of a peer (or of a guest) keeps the reply capability it is
+    # handed: the mailbox is retired after its request (as after a
+    # timeout), so it can neither answer a later request to anyone else nor
+    # queue messages in it for good.
+    retire = vm.carrier_of(service) is not None or vm.account_of(service) is not None
     send_request(service, term, reply_to, args)  # a bad term raises before anything is sent
     # Monitoring after the send still catches a service that was already
     # dead: its Down comes at once (``noproc``).
@@ -208,10 +215,11 @@ def request(
     finally:
         if ref is not None:
             proc.demonitor(ref, flush=True)
-        if not done:
-            # A reply may still come: retire the mailbox (its route closes,
-            # so the reply is dropped) rather than let the next request
-            # read it as its own.
+        if not done or retire:
+            # A reply may still come (or the service kept its reply
+            # capability): retire the mailbox (its route closes, so what
+            # comes later is dropped) rather than let the next request read
+            # it as its own.
             mb.destroy()
             d.pop(_KEY, None)
 

@@ -3,11 +3,15 @@
 Each runs in a process, waits for the reply (`hearth.otp.request`) and
 raises `ServiceError` for an ``err`` reply (its ``kind`` and a message for
 people), `ServerExited` if the world or the entity's door is gone, and
-`CallTimeout`. Switches: always.
+`CallTimeout`. A reply that is not what a world answers (the world may be
+a peer's: it is not trusted) raises `ServiceError` ``invalid_reply``.
+Switches: always.
 """
 
-from hearth.otp import request
+from hearth.otp import ServiceError, request
 from hearth.otp._call import DEFAULT_TIMEOUT
+from hearth.vm import Cap
+from hearth.vm._terms import brief
 
 __all__ = ["add", "admin_add", "admin_update", "admin_remove", "get", "list_entities",
            "paint", "remove", "subscribe", "unsubscribe", "update"]
@@ -24,6 +28,16 @@ def add(world, owner, mesh, *, transform=None, material=None, label=None,
     """
     reply = request(world, ["add", _fields(mesh, transform, material, label)], [owner],
                     timeout=timeout)
+    return _door(reply, "add")
+
+
+def _door(reply, op):
+    """``(id, entity)`` of a ``{"id": int, "entity": Cap}`` reply, else
+    ``invalid_reply``."""
+    if type(reply) is not dict or type(reply.get("id")) is not int \
+            or type(reply.get("entity")) is not Cap:
+        raise ServiceError("invalid_reply", f"the world answered {op} with {brief(reply, 80)},"
+                           " not {'id': int, 'entity': capability}")
     return reply["id"], reply["entity"]
 
 
@@ -37,7 +51,7 @@ def admin_add(admin, mesh, *, transform=None, material=None, label=None, persist
         fields["persistent"] = True
     reply = request(admin, ["add", fields], [owner] if owner is not None else [],
                     timeout=timeout)
-    return reply["id"], reply["entity"]
+    return _door(reply, "add")
 
 
 def _fields(mesh, transform, material, label):
@@ -101,7 +115,11 @@ def subscribe(world, subscriber, timeout=DEFAULT_TIMEOUT):
     changes: it gets ``{"event": "world", ...}`` first, then ``added``,
     ``updated`` and ``removed`` events in order. Returns the sequence
     number of the world snapshot (the next change is one more)."""
-    return request(world, "subscribe", [subscriber], timeout=timeout)["seq"]
+    reply = request(world, "subscribe", [subscriber], timeout=timeout)
+    if type(reply) is not dict or type(reply.get("seq")) is not int:
+        raise ServiceError("invalid_reply", f"the world answered subscribe with"
+                           f" {brief(reply, 80)}, not {{'seq': int}}")
+    return reply["seq"]
 
 
 def unsubscribe(world, subscriber, timeout=DEFAULT_TIMEOUT):

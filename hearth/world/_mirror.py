@@ -24,6 +24,14 @@ __all__ = ["EntityTable", "Resync", "run_mirror"]
 log = logging.getLogger("hearth.world")
 
 ADDED, UPDATED, REMOVED = "added", "updated", "removed"
+#: Entities a mirror keeps at most: what a world holds (`Limits.entities`).
+#: A server that sends more (it is not trusted) has the rest ignored.
+MAX_ENTITIES = 4096
+
+
+def _entity_ok(entity):
+    """An entity map as a world sends it: a map with an int ``id``."""
+    return type(entity) is dict and type(entity.get("id")) is int
 
 
 class Resync(Exception):
@@ -35,12 +43,21 @@ class EntityTable:
     """The entities a client knows, by id, and the ``seq`` of the last event
     applied. `apply` returns the changes to show, as ``(kind, entity)``
     pairs: ``added`` and ``updated`` with the new entity map, ``removed``
-    with the entity map that left."""
+    with the entity map that left. The server is not trusted: an entity
+    that is not a map with an int ``id`` is ignored, and so is a new one
+    past `max_entities` (each logged once)."""
 
-    def __init__(self):
+    def __init__(self, max_entities=MAX_ENTITIES):
         self.entities = {}
         self.seq = None  # None: no world event yet (events are not applied)
         self._awaiting = None  # the seq of the world event expected, None: any
+        self.max_entities = max_entities
+        self._warned = set()  # what was logged already (once each)
+
+    def _refuse(self, what, text):
+        if what not in self._warned:
+            self._warned.add(what)
+            log.warning("mirror: the server sent %s: ignored (logged once)", text)
 
     def expect(self, seq):
         """A new subscription whose ``world`` event has sequence `seq`:
@@ -56,6 +73,9 @@ class EntityTable:
         """
         kind = event.get("event")
         seq = event.get("seq")
+        if type(seq) is not int:
+            self._refuse("malformed", "an event whose seq is not an int")
+            return []
         if kind == "world":
             if self._awaiting is not None and self._awaiting != seq:
                 return []  # the world event of a subscription no longer current
@@ -67,17 +87,33 @@ class EntityTable:
             raise Resync(f"event {seq} after {self.seq}")
         self.seq = seq
         if kind in (ADDED, UPDATED):
-            entity = event["entity"]
+            entity = event.get("entity")
+            if not _entity_ok(entity):
+                self._refuse("malformed", "an event whose entity is not an entity map")
+                return []
             old = self.entities.get(entity["id"])
+            if old is None and len(self.entities) >= self.max_entities:
+                self._refuse("full", f"more than the at most {self.max_entities} entities"
+                             " a mirror keeps")
+                return []
             self.entities[entity["id"]] = entity
             return [(UPDATED if old is not None else ADDED, entity)]
         if kind == REMOVED:
-            old = self.entities.pop(event["id"], None)
+            eid = event.get("id")
+            old = self.entities.pop(eid, None) if type(eid) is int else None
             return [] if old is None else [(REMOVED, old)]
         return []
 
     def _diff(self, entities):
-        new = {e["id"]: e for e in entities}
+        new = {}
+        for e in entities if type(entities) in (list, tuple) else ():
+            if not _entity_ok(e):
+                self._refuse("malformed", "a world event with something not an entity map")
+            elif len(new) < self.max_entities or e["id"] in new:
+                new[e["id"]] = e
+            else:
+                self._refuse("full", f"more than the at most {self.max_entities} entities"
+                             " a mirror keeps")
         changes = [(REMOVED, e) for eid, e in self.entities.items() if eid not in new]
         for eid, e in new.items():
             old = self.entities.get(eid)

@@ -130,7 +130,7 @@ static inline void hearth_req_world_entity_get(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "get");
 }
 
-/* hearth.Window ["subscribe", subscriber]: ok is true (false if already subscribed); `subscriber` needs SEND and MONITOR (else `permission_denied`) */
+/* hearth.Window ["subscribe", subscriber]: ok is true (false if already subscribed); `subscriber` needs SEND and MONITOR (else `permission_denied`); a peer's must be its own, at most 8 of them (`limit_reached`) */
 static inline void hearth_req_window_subscribe(hearth_mp_writer *w, hearth_cap subscriber) {
     hearth_mp_put_array(w, 2);
     hearth_mp_put_str(w, "subscribe");
@@ -189,7 +189,7 @@ static inline void hearth_req_window_camera(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "camera");
 }
 
-/* hearth.Window "screenshot": ok is after the next frame: `{"width", "height", "frame", "rgba"}` */
+/* hearth.Window "screenshot": ok is after the next frame: `{"width", "height", "frame", "rgba"}`; a peer has at most 4 waiting (`limit_reached`) */
 static inline void hearth_req_window_screenshot(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "screenshot");
 }

@@ -7,7 +7,9 @@ Requests (docs/protocols.md's request/response convention, any op form of
 ``"join"``, ``["join"]``, ``{"op": "join"}`` with the member's capability in caps[1]
     The member (a capability with SEND and MONITOR) receives every message
     posted from now on. ok: the number of members. Joining again with the
-    same route changes nothing.
+    same route changes nothing. A peer's member must be a route of its own
+    (``invalid_request``); a connection joins at most `PEER_MEMBERS`
+    members and the room holds at most `MEMBERS` (``limit_reached``).
 ``"leave"`` with the member's capability in caps[1]
     ok: true if it was a member, false if not.
 ``["post", text]``, ``["post", text, from]``, ``{"op": "post", "text": t, "from": f}``
@@ -56,6 +58,8 @@ LOG_LINES = 100  # lines kept for "log"
 LOG_TEXT = 500  # characters of a line kept for "log" and the board
 POST_RATE = 1.0  # posts a second from one connection...
 POST_BURST = 5  # ...after this many at once
+MEMBERS = 1024  # members of the room at once
+PEER_MEMBERS = 4  # members joined through one peer connection
 BOARD_LINES = 8
 BOARD_COLS = 44
 REPAINT = 0.3  # seconds between two paints of the board, at least
@@ -100,6 +104,8 @@ class Chat(Service):
     def __init__(self, registry=None):
         super().__init__()
         self.members = {}  # monitor ref -> the member's capability
+        self._joined_by = {}  # monitor ref -> the peer Account that joined it
+        self._per_peer = collections.Counter()  # a peer's Account -> its members
         self.lines = collections.deque(maxlen=LOG_LINES)
         self._names = {}  # a peer's Account -> the name it posts as
         self._holders = {}  # name -> the Account holding it
@@ -140,16 +146,36 @@ class Chat(Service):
         if MEMBER_PERMS & ~int(member.permissions):
             raise _invalid("a member capability needs SEND and MONITOR")
         if self._find(member) is None:
+            account = request.account
+            request.check_own(member, "the member, caps[1],")
+            if len(self.members) >= MEMBERS:
+                raise ServiceError("limit_reached", f"the room has {MEMBERS} members, its most")
+            if account is not None and self._per_peer[account] >= PEER_MEMBERS:
+                raise ServiceError("limit_reached", f"a connection joins at most {PEER_MEMBERS}"
+                                   " members")
             request.keep(member)
-            self.members[member.monitor()] = member
+            ref = member.monitor()
+            self.members[ref] = member
+            if account is not None:
+                self._joined_by[ref] = account
+                self._per_peer[account] += 1
         return len(self.members)
+
+    def _forget_member(self, ref):
+        member = self.members.pop(ref, None)
+        account = self._joined_by.pop(ref, None)
+        if account is not None:
+            self._per_peer[account] -= 1
+            if not self._per_peer[account]:
+                del self._per_peer[account]
+        return member
 
     def leave(self, member):
         ref = self._find(member)
         if ref is None:
             return False
         self.proc.demonitor(ref, flush=True)
-        self.members.pop(ref).release()
+        self._forget_member(ref).release()
         return True
 
     # -- posts -------------------------------------------------------------------------
@@ -218,7 +244,7 @@ class Chat(Service):
 
     def handle_info(self, sig):
         if type(sig) is vm.Down:
-            member = self.members.pop(sig.ref, None)
+            member = self._forget_member(sig.ref)
             if member is not None:
                 member.release()
         sig.cap.release()
