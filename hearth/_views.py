@@ -74,7 +74,8 @@ PEER_SERVICES = dict(
 CLIENT_EXPORTS = dict(
     _TIME_AND_GUESTS,
     **{
-        "hearth.Window": "this client's window: input events and screenshots",
+        "hearth.Window": ("this client's window: input events and the camera (never"
+                          " screenshots: the frame shows its terminals)"),
         "hearth.Renderer": "draws this client's scene",
         "hearth.canvas.CanvasFactory": "makes canvases the caller owns",
         "hearth.DebugDrawFactory": "makes debug drawings the caller owns",

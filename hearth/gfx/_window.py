@@ -54,9 +54,10 @@ schema in `hearth/otp/protocols/client.toml`):
 ``["screenshot"]`` (ours)
     ok, once the next frame is drawn: ``{"width", "height", "frame",
     "rgba"}``, rgba the frame's pixels, rows top to bottom; error
-    ``closed`` if the window is closed first. A peer (the server) has at
-    most `PEER_SHOTS` waiting at once (each answer is a copy of the
-    frame): past that, ``limit_reached``.
+    ``closed`` if the window is closed first. Only the client's own
+    processes may ask: the frame shows the user's terminals (a shell,
+    Hibashi, what is typed into them), so a request sent for a peer (the
+    server, or a guest acting for it) is ``permission_denied``.
 ``["stats"]`` (ours)
     ok: ``{"frames", "width", "height", "objects", "subscribers",
     "frame_times"}``,
@@ -102,7 +103,6 @@ CLOSED = "closed"  # error kind: the request needs a frame and the window is clo
 LIMIT_REACHED = "limit_reached"
 #: Screenshots one peer's requests may have waiting for the next frame: each
 #: is answered with a copy of the frame, queued on the connection at once.
-PEER_SHOTS = 4
 #: Routes one peer may subscribe (each gets every frame's redraw).
 PEER_SUBSCRIBERS = 8
 _FRAME_TIMES = 240  # draw times kept for "stats"
@@ -254,11 +254,10 @@ class Window(Service):
             return {"vfov": float(cam.vfov), "near": float(cam.near),
                     "view": [float(x) for x in cam.view]}
         if op == "screenshot":
-            account = request.account
-            if account is not None and sum(
-                    1 for r in self.shots if r.account is account) >= PEER_SHOTS:
-                raise ServiceError(LIMIT_REACHED, f"at most {PEER_SHOTS} screenshots asked for"
-                                   " by a peer wait for a frame")
+            if request.account is not None:
+                raise ServiceError(PERMISSION_DENIED, "screenshots are for this client's own"
+                                   " processes: the frame shows its terminals, and what is"
+                                   " typed into them")
             self.shots.append(request.defer())
             return None
         w, h = self.display.size

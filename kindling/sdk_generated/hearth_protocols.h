@@ -189,7 +189,7 @@ static inline void hearth_req_window_camera(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "camera");
 }
 
-/* hearth.Window "screenshot": ok is after the next frame: `{"width", "height", "frame", "rgba"}`; a peer has at most 4 waiting (`limit_reached`) */
+/* hearth.Window "screenshot": ok is after the next frame: `{"width", "height", "frame", "rgba"}`; for the client's own processes only: the frame shows its terminals, so a peer's request is `permission_denied` */
 static inline void hearth_req_window_screenshot(hearth_mp_writer *w) {
     hearth_mp_put_str(w, "screenshot");
 }

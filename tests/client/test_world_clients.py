@@ -8,7 +8,6 @@ import numpy as np
 from hearth import otp
 from hearth.native import request
 from hearth.net import connect
-
 from tests.net.conftest import wait_until
 from tests.net.servers import Program, start_server
 
@@ -35,20 +34,21 @@ def test_a_client_sees_the_other_clients_avatar_move_and_leave(xvfb, tmp_path, p
     empty.mkdir()
     server, url, sock = start_server(tmp_path, SECRET)
     env = {"HEARTH_SECRET": SECRET, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11"}
+    socks = {n: str(tmp_path / f"{n}.sock") for n in "ab"}
     a = Program("hearth.client", "--size", "160x120", "--server", url, "--root", str(empty),
-                "--name", "a", env=env)
+                "--name", "a", "--ipc", socks["a"], env=env)
     b = None
     try:
         a.wait_for(f"connected to {url}")
         b = Program("hearth.client", "--size", "160x120", "--server", url, "--root",
-                    str(empty), "--name", "b", env=env)
+                    str(empty), "--name", "b", "--ipc", socks["b"], env=env)
         b.wait_for(f"connected to {url}")
-        with connect("unix://" + sock) as tools:
-            peers = otp.lookup(tools.root, "hearth.net.Peers")
-            wait_until(lambda: len(request(peers, "list")) == 2, timeout=20, what="two peers")
-            entries = request(peers, "list")  # oldest first: a, then b
-            wa, wb = (otp.lookup(request(peers, ["root", e["id"]]), "hearth.Window")
-                      for e in entries)
+        # Each window through its client's own IPC socket (a server can't
+        # take a client's screenshots).
+        with connect("unix://" + socks["a"]) as tools_a, \
+                connect("unix://" + socks["b"]) as tools_b:
+            wa = otp.lookup(tools_a.root, "hearth.Window")
+            wb = otp.lookup(tools_b.root, "hearth.Window")
             # A's camera at the origin (each client starts at a place of its
             # own); B steps back from there, where A's avatar now is.
             request(wa, ["set_camera", 60.0, 0.05, AT_ORIGIN])
