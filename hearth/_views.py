@@ -34,7 +34,7 @@ rest never.
 
 import logging
 
-from hearth import otp
+from hearth import otp, vm
 
 __all__ = [
     "PEER_SERVICES",
@@ -44,6 +44,7 @@ __all__ = [
     "exposed_services",
     "peer_view",
     "client_view",
+    "hook_root",
 ]
 
 log = logging.getLogger("hearth.views")
@@ -139,3 +140,19 @@ def client_view(registry, *, exposed=()):
     `CLIENT_EXPORTS` and its root's `exposed` services. Switches: always."""
     names = set(CLIENT_EXPORTS) | (set(exposed) - NEVER_EXPOSED)
     return otp.registry_view(registry, read_only=True, names=sorted(names))
+
+
+def hook_root(registry, name, default):
+    """The root capability an init hook (``hearth.init.Server``,
+    ``.Client`` or ``.Daemon``, docs/protocols.md) answers, or `default` if no
+    hook is registered: what an entry point hands across the boundary. A
+    hook is asked once, with the request ``"root"``, and answers ``{"ok":
+    capability}``. Switches: always."""
+    hook = otp.lookup(registry, name)
+    if hook is None:
+        return default
+    root = otp.request(hook, "root", timeout=10)
+    hook.release()
+    if not isinstance(root, vm.Cap):
+        raise ValueError(f"{name} answered {root!r}, not a capability")
+    return root

@@ -66,7 +66,12 @@ import gevent.event  # noqa: E402
 
 from hearth._entry import bundled_root, period, read_secret, resolve  # noqa: E402
 from hearth._sockpath import LIVE, client_socket_path, probe  # noqa: E402
-from hearth._views import CLIENT_EXPORTS, client_view, exposed_services  # noqa: E402
+from hearth._views import (  # noqa: E402
+    CLIENT_EXPORTS,
+    client_view,
+    exposed_services,
+    hook_root,
+)
 from hearth import __version__, net, otp, vm, world  # noqa: E402
 from hearth.gfx import (  # noqa: E402
     RENDERER,
@@ -245,19 +250,6 @@ def _settle(registry, window, timeout=SETTLE_TIMEOUT):
     request(window, "screenshot", timeout=30)  # a frame drawn after that
 
 
-def _hook_root(registry, name, default):
-    """The root an init hook (``hearth.init.Daemon``) answers, or `default`
-    (as hearth-server asks it). Switches: always."""
-    hook = otp.lookup(registry, name)
-    if hook is None:
-        return default
-    root = otp.request(hook, "root", timeout=10)
-    hook.release()
-    if not isinstance(root, vm.Cap):
-        raise ValueError(f"{name} answered {root!r}, not a capability")
-    return root
-
-
 def _serve_tools(registry, args):
     """The IPC socket for the operator's tools (hearth-ctl, hearth-tui,
     hibashi): its root is the ``hearth.init.Daemon`` hook's answer, by
@@ -265,7 +257,7 @@ def _serve_tools(registry, args):
     Switches: always."""
     if not args.ipc:
         return
-    daemon_root = _hook_root(registry, "hearth.init.Daemon", registry)
+    daemon_root = hook_root(registry, "hearth.init.Daemon", registry)
     try:
         args.listeners.append(net.listen_unix(args.ipc, root=daemon_root))
     except (net.NetError, OSError) as e:

@@ -45,7 +45,7 @@ import stat  # noqa: E402
 import gevent  # noqa: E402
 
 from hearth._entry import bundled_root, period, read_secret, resolve  # noqa: E402
-from hearth._views import exposed_services, peer_view  # noqa: E402
+from hearth._views import exposed_services, hook_root, peer_view  # noqa: E402
 from hearth import __version__, net, otp, vm  # noqa: E402
 from hearth._sockpath import LIVE, probe, socket_path  # noqa: E402
 from hearth.net._listen import parse_trusted  # noqa: E402
@@ -85,21 +85,6 @@ def _status(period):
             sum(p.messages_in for p in procs),
             len(rt.exits()),
         )
-
-
-def hook_root(registry, name, default):
-    """The root capability an init hook (``hearth.init.Server``,
-    ``.Client`` or ``.Daemon``, docs/protocols.md) answers, or `default` if no
-    hook is registered. A hook is asked once, with the request ``"root"``,
-    and answers ``{"ok": capability}``. Switches: always."""
-    hook = otp.lookup(registry, name)
-    if hook is None:
-        return default
-    root = otp.request(hook, "root", timeout=10)
-    hook.release()
-    if not isinstance(root, vm.Cap):
-        raise ValueError(f"{name} answered {root!r}, not a capability")
-    return root
 
 
 def _boot(opts, listeners, failed):
