@@ -30,8 +30,8 @@ import numpy as np
 from hearth import vm
 from hearth.otp import start_registry
 
-from ._harness import Stopwatch, benchmark, figure, trials
-from .bench_client import SIZE, _request, _wire, _x_display
+from ._harness import Stopwatch, benchmark, figure, trials, x_display
+from .bench_client import SIZE, _request, _wire
 
 COLUMNS, ROWS = 200, 60
 FLOOD_SECONDS = 1.5
@@ -56,7 +56,7 @@ def _client():
     from hearth.gfx.terminal import TerminalFactory
     from hearth.native._service import start_supervised
 
-    with _x_display():
+    with x_display():
         display = open_display(SIZE, title="hearth bench", resizable=False)
         rt = vm.Runtime()
         try:

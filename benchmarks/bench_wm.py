@@ -29,8 +29,8 @@ import numpy as np
 
 from hearth import otp, vm
 
-from ._harness import benchmark, figure, median, percentile, trials
-from .bench_client import _client, _request, _wire, _x_display
+from ._harness import benchmark, figure, median, percentile, trials, x_display
+from .bench_client import _client, _request, _wire
 
 SIZE = (480, 300)
 KEYS = 40  # key presses per repeat
@@ -199,7 +199,7 @@ def _paced(started):
 
 
 def _bare_keys(n):
-    with _x_display():
+    with x_display():
         bare = _BareTerminal(["cat"], 40, 10)
         try:
             out = []
@@ -229,7 +229,7 @@ def _bare_keys(n):
 
 
 def _bare_flood():
-    with _x_display():
+    with x_display():
         t0 = time.perf_counter()
         bare = _BareTerminal(_flood_command(), 80, 24)
         try:
