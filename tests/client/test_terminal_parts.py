@@ -93,6 +93,41 @@ def test_the_reader_feeds_the_output_and_ends_normally_with_the_program(proc):
     assert b"hello from the pty" in b"".join(chunks)
 
 
+def test_a_flood_is_parsed_for_a_share_of_each_frame_only(proc):
+    """A program flooding its terminal: the reader rests once its parsing
+    has taken `FLOOD_SHARE` of a frame's time, so the frame loop on the
+    same thread keeps its frames (without the rest it took all of it)."""
+    import time
+
+    from hearth.gfx.terminal._pty import FLOOD_SHARE
+
+    pty = Pty()
+    pty.start(["yes", "a flood of lines"], 80, 24, 640, 384)
+    busy = []
+
+    def slow_feed(data):  # parsing as dear as pyte's on a big chunk
+        started = time.monotonic()
+        while time.monotonic() - started < 0.004:
+            pass
+        busy.append(0.004)
+
+    try:
+        reader, ref = vm.spawn_monitor(read_loop, pty, slow_feed, name="reader")
+        started = time.monotonic()
+        assert vm.recv(timeout=0.5) is None  # the test's process waits, the reader floods
+        wall = time.monotonic() - started
+        reader.kill()
+        down = vm.recv(timeout=10)
+        assert type(down) is vm.Down and down.ref == ref
+        down.cap.release()
+        reader.release()
+    finally:
+        pty.close()
+    assert len(busy) > 10, "the flood was read"
+    assert FLOOD_SHARE <= 0.5
+    assert sum(busy) / wall < 0.75, (sum(busy), wall)  # about FLOOD_SHARE; all of it before
+
+
 # -- _screen -------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import os
 import signal
 import struct
 import termios
+import time
 
 from gevent import get_hub
 from gevent.monkey import get_original
@@ -40,6 +41,11 @@ _monotonic = get_original("time", "monotonic")
 HANGUP_GRACE = 0.1  # seconds a child has to go after SIGHUP before SIGKILL
 MAX_INPUT = 1 << 20  # bytes of input waiting for the pty before input is refused
 _READ_CHUNK = 65536
+# A flood is parsed for at most FLOOD_SHARE of each FLOOD_PERIOD, then the
+# reader rests until the period ends: the frame loop (on the same thread)
+# keeps its frames, as a terminal's jump scroll keeps the screen live.
+FLOOD_PERIOD = 1 / 60
+FLOOD_SHARE = 0.4
 
 
 class Pty:
@@ -181,6 +187,7 @@ def read_loop(pty, feed):
     vm.set_metadata(description=f"reads the pty of the terminal's child {pty.pid}")
     hub = get_hub()
     watcher = pty.read_watcher = hub.loop.io(pty.master, 1)
+    period_start, spent = time.monotonic(), 0.0
     try:
         while not pty.closed:
             hub.wait(watcher)  # yields to the hub between chunks: a flood can't starve it
@@ -196,7 +203,19 @@ def read_loop(pty, feed):
                 raise
             if not data:
                 return
+            started = time.monotonic()
             feed(data)
+            now = time.monotonic()
+            if now - period_start >= FLOOD_PERIOD:
+                period_start, spent = started, 0.0
+            spent += now - started
+            if spent >= FLOOD_SHARE * FLOOD_PERIOD:  # a flood: rest until the period ends
+                rest = hub.loop.timer(max(0.0, period_start + FLOOD_PERIOD - now))
+                try:
+                    hub.wait(rest)
+                finally:
+                    rest.close()
+                period_start, spent = time.monotonic(), 0.0
     finally:
         watcher.close()
 
