@@ -193,11 +193,12 @@ class _View:
         self.me, self.record, self.ids = me, record, set()
 
     def add(self, e):
-        self.ids.add(e["id"])
+        if (e.get("label") or "").startswith("client "):  # not the chat's board
+            self.ids.add(e["id"])
 
     def update(self, e):
         t = e["transform"]
-        if t[14] >= 1:  # a stamped pose (the first pose, at add, is not)
+        if e["id"] in self.ids and t[14] >= 1:  # a stamped pose (not the one at add)
             self.record.apply(self.me, int(t[13]), int(t[14]), t[12])
 
     def remove(self, e):
