@@ -441,17 +441,25 @@ static void timer_main(void) {
     hearth_send(0, s.data + 8, s.len - 8, 0, 0);
 }
 
-hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len) {
+/* A child running `entry` (timer_main or ticker_main), sending `data` to `to`
+ * after (or every) `nanos`, watching its parent: its capability, or
+ * HEARTH_NONE if `data` is over TIMER_MAX. */
+static hearth_cap start_clock_child(hearth_entry entry, uint64_t nanos, hearth_cap to,
+                                    const void *data, uint32_t len) {
     uint8_t msg[8 + TIMER_MAX];
     if (len > TIMER_MAX)
         return HEARTH_NONE;
     hearth_cap caps[2] = {to, hearth_make_capability(HEARTH_PARENT, HEARTH_MONITOR)};
-    hearth_cap timer = hearth_spawn(timer_main, caps, 2);
+    hearth_cap child = hearth_spawn(entry, caps, 2);
     hearth_dec_ref(caps[1]);
     memcpy(msg, &nanos, 8);
     memcpy(msg + 8, data, len);
-    hearth_send(timer, msg, 8 + len, 0, 0);
-    return timer;
+    hearth_send(child, msg, 8 + len, 0, 0);
+    return child;
+}
+
+hearth_cap hearth_timer_after(uint64_t nanos, hearth_cap to, const void *data, uint32_t len) {
+    return start_clock_child(timer_main, nanos, to, data, len);
 }
 
 /* ---- requests with a reply of a known shape ------------------------------------ */
@@ -503,16 +511,7 @@ static void ticker_main(void) {
 }
 
 hearth_cap hearth_ticker_start(uint64_t nanos, hearth_cap to, const void *data, uint32_t len) {
-    uint8_t msg[8 + TIMER_MAX];
-    if (len > TIMER_MAX)
-        return HEARTH_NONE;
-    hearth_cap caps[2] = {to, hearth_make_capability(HEARTH_PARENT, HEARTH_MONITOR)};
-    hearth_cap ticker = hearth_spawn(ticker_main, caps, 2);
-    hearth_dec_ref(caps[1]);
-    memcpy(msg, &nanos, 8);
-    memcpy(msg + 8, data, len);
-    hearth_send(ticker, msg, 8 + len, 0, 0);
-    return ticker;
+    return start_clock_child(ticker_main, nanos, to, data, len);
 }
 
 /* ---- lumps ------------------------------------------------------------------------------ */
