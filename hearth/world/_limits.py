@@ -33,6 +33,11 @@ class Limits:
             owned through one peer connection (a bucket too).
         paint_bytes_per_second, paint_bytes_burst: RGBA bytes painted on
             the entities owned through one peer connection (a bucket too).
+        updates_per_second, updates_burst: updates (through an entity's
+            capability) of the entities owned through one peer connection
+            (a bucket: each update goes to every subscriber, so a peer's
+            rate of them is the rate the world fans out for it). An avatar
+            sends 20 a second.
     """
 
     entities: int = 4096
@@ -50,3 +55,5 @@ class Limits:
     peer_paints_burst: int = 8
     paint_bytes_per_second: int = 1 << 20
     paint_bytes_burst: int = 2 << 20
+    updates_per_second: float = 60.0
+    updates_burst: int = 120

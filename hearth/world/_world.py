@@ -34,7 +34,7 @@ from hearth.native import INVALID_REQUEST, NOT_FOUND, PERMISSION_DENIED, Service
 from hearth.otp import ServiceError, register
 from hearth.vm import MONITOR, SEND, Cap, Down, Message
 
-from ._canvas import Canvases
+from ._canvas import Bucket, Canvases
 from ._doors import Forwarded, describe, forward
 from ._entity import Entity, check_changes, check_fields
 from ._log import WorldLog
@@ -96,6 +96,7 @@ class World(Service):
         self._per_origin = collections.Counter()  # a peer's Account -> its entities
         self._subscribers = Subscribers(self.limits, self._own, self._public_mb)
         self._canvases = Canvases(proc.runtime, self.limits, proc.runtime.clock.now)
+        self._update_rates = {}  # a peer's Account -> Bucket of its entities' updates
         self._next_id = 1
         self._via = None
         self._log = None
@@ -237,6 +238,7 @@ class World(Service):
         if via not in self.entities:
             raise ServiceError(NOT_FOUND, f"entity {via} is no longer in the world")
         if op == "update":
+            self._limit_updates(via)
             return self._update(via, f["changes"], req)
         if op == "paint":
             return self._paint(via, f["pixels"])
@@ -332,6 +334,26 @@ class World(Service):
         finally:
             cap.release()
 
+    def _limit_updates(self, entity_id):
+        """Refuse (``limit_reached``) an update of an entity owned through
+        a peer connection past that connection's bucket (`Limits`). The
+        operator's entities, and the admin's updates, are not counted.
+        Switches: never."""
+        owned = self._owned.get(entity_id)
+        if owned is None or owned.origin is None:
+            return
+        lim = self.limits
+        now = self.proc.runtime.clock.now()
+        bucket = self._update_rates.get(owned.origin)
+        if bucket is None:
+            bucket = self._update_rates[owned.origin] = Bucket(
+                lim.updates_per_second, lim.updates_burst, now)
+        wait = bucket.take(1, now)
+        if wait is not None:
+            raise ServiceError(LIMIT_REACHED, f"the entities of one peer connection are"
+                               f" updated at most {lim.updates_per_second:g} times a second"
+                               f" ({lim.updates_burst} at once): try again in {wait:.2f} s")
+
     def _update(self, entity_id, changes, req):
         entity = self.entities[entity_id]
         changes = check_changes(changes)
@@ -383,6 +405,7 @@ class World(Service):
                 if not self._per_origin[owned.origin]:
                     del self._per_origin[owned.origin]
                     self._canvases.forget_payer(owned.origin)
+                    self._update_rates.pop(owned.origin, None)
         if type(entity.material) is Cap:
             entity.material.release()
         self._canvases.drop(entity_id, forget=True)
