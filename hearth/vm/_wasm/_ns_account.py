@@ -135,6 +135,8 @@ def is_closed(guest, ident):
 
 @hostfunc(_NS, "name", (I32, I32, I32), (I32,))
 def name(guest, ident, dst_ptr, dst_len):
+    if dst_len:  # the whole destination must be the guest's, whatever is written
+        guest.memory.read(dst_ptr + dst_len - 1, 1)
     account = _ids(guest).account(ident)
     if account is None:
         return 0
