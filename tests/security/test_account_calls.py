@@ -20,7 +20,6 @@ data byte: ``i`` -> u32s [mine, of_message, is_closed(of_message)];
 import gc
 import struct
 
-
 from hearth import otp, vm
 from hearth.native import request
 from hearth.vm import MONITOR, SEND, Message
