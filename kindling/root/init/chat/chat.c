@@ -67,7 +67,8 @@
 #define POST_BURST 5           /* a connection posts 1 a second, this many at once */
 #define MEMBERS 1024           /* members of the room at once */
 #define PEER_MEMBERS 4         /* members joined through one peer connection */
-#define PEERS 1024             /* connections the room keeps a name, a rate or members for */
+#define PEERS 10000            /* connections the room keeps a name, a rate or members for
+                                  (hearth.net's most connections at once) */
 #define BOARD_LINES 8
 #define BOARD_COLS 44
 #define SECOND 1000000000ll
@@ -367,7 +368,7 @@ static void join(hearth_account account) {
     else if (nmembers >= MEMBERS)
         kind = "limit_reached", why = "the room has 1024 members, its most";
     else if (account && !(p = peer_of(account)))
-        kind = "limit_reached", why = "the room keeps 1024 connections, its most: try again later";
+        kind = "limit_reached", why = "the room keeps 10000 connections, its most: try again later";
     else if (p && p->members >= PEER_MEMBERS)
         kind = "limit_reached", why = "a connection joins at most 4 members";
     if (kind) {
@@ -479,7 +480,7 @@ static const char *peer_name(hearth_account account, const uint8_t *from, uint32
         return 0;
     }
     if (!p && !(p = peer_of(account))) {
-        refuse("limit_reached", "the room keeps 1024 connections, its most: try again later");
+        refuse("limit_reached", "the room keeps 10000 connections, its most: try again later");
         return 0;
     }
     memcpy(p->name, from, from_len);
@@ -493,7 +494,7 @@ static const char *peer_name(hearth_account account, const uint8_t *from, uint32
 static bool limit_rate(hearth_account account) {
     peer *p = peer_of(account);
     if (!p) {
-        refuse("limit_reached", "the room keeps 1024 connections, its most: try again later");
+        refuse("limit_reached", "the room keeps 10000 connections, its most: try again later");
         return false;
     }
     int64_t now = hearth_now();
