@@ -247,3 +247,24 @@ def test_hearth_ctl_upgrade_chat_while_members_are_joined(tmp_path, proc):
                        timeout=20, what="one board, the new room's")
     finally:
         srv.stop()
+
+
+NAMES = ["caf\u00e9", "\u540d\u524d", "\U0001f600 smile", "a\u200bb", "a\u00a0b", "a\x85b",
+         "a\ue000b", "tab\there", "a\u2028b", "a\u061cb", "\ufeffbom", " edge", "x" * 33, ""]
+
+
+def test_a_peers_name_is_checked_as_python_checks_it(proc, relays):
+    """Printable (Python's str.isprintable, for assigned characters), 1 to
+    32 characters, no spaces around it: the Python room's rule, kept by the
+    guest for each kind of character."""
+    chat = start_chat(otp.start_registry())
+    for i, name in enumerate(NAMES):
+        account = proc.runtime.accounts.open(f"peer 10.0.1.{i}#{i}")
+        got = stamped(chat, ["post", "x", name], account)
+        good = name.isprintable() and 1 <= len(name) <= 32 and name == name.strip()
+        if good:
+            assert got == 0, (name, got)
+        else:
+            assert isinstance(got, ServiceError) and got.kind == "invalid_request", (name, got)
+            assert got.message == ("a name is 1 to 32 printable characters, without spaces"
+                                   " around it")
