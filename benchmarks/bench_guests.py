@@ -10,9 +10,10 @@
   with ``--libc`` (zig's wasm32-wasi libc): module size, and the time to
   compile it (what the first spawn of a new module costs; later spawns
   reuse the compiled module); then a small probe guest, built both ways,
-  spawned from a compiled module until its first message (p50). The libc
-  figures are the "project" side, freestanding the baseline. Needs the
-  ``sdk`` extra (zig).
+  spawned from a compiled module until its first message (p50), and the
+  chat room, spawned as init does (with a registry view) until it answers
+  its first request (p50). The libc figures are the "project" side,
+  freestanding the baseline. Needs the ``sdk`` extra (zig).
 
 Run them alone with ``python -m benchmarks guest_fly_camera guest_images``.
 """
@@ -30,7 +31,7 @@ from hearth.otp import registry_view, start_registry
 from ._harness import Figure, benchmark, median, percentile
 
 INIT = pathlib.Path(__file__).parents[1] / "kindling" / "root" / "init"
-PORTED = ["clock", "panic-test", "skybox", "demo-scene", "fly-camera"]
+PORTED = ["clock", "panic-test", "skybox", "demo-scene", "fly-camera", "chat"]
 FRAME = 1 / 60
 SAMPLES = 120
 
@@ -139,6 +140,24 @@ def _spawn_seconds(wasm, n=50):
     return sorted(times)
 
 
+def _chat_spawn_seconds(wasm, n=20):
+    """Spawn the chat room (a registry view at handle 0, no world in it)
+    until it answers ``"members"``; kill it (its board child goes with it)."""
+    from hearth.native import request
+
+    module = vm.load_module(wasm)
+    view = registry_view(start_registry(), read_only=True, names=["hearth.World"])
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        chat = vm.spawn_guest(module, view)
+        request(chat, "members")
+        times.append(time.perf_counter() - t0)
+        chat.kill()
+    view.release()
+    return sorted(times)
+
+
 @benchmark("guest_images", repeat=1)
 def guest_images(repeat):
     """Guest image size and compile/spawn time per stock guest, libc vs freestanding."""
@@ -155,6 +174,9 @@ def guest_images(repeat):
                                "freestanding", len(free) / 1024, "lower"))
             figs.append(Figure(f"guest_images.{name}.compile", _compile_seconds(libc) * 1e3, "ms",
                                "freestanding", _compile_seconds(free) * 1e3, "lower"))
+        chat_free = build(INIT / "chat" / "chat.c", tmp / "free" / "chat.wasm").read_bytes()
+        chat_libc = build(INIT / "chat" / "chat.c", tmp / "libc" / "chat.wasm",
+                          libc=True).read_bytes()
         (tmp / "probe.c").write_text(PROBE)
         free = build(tmp / "probe.c", tmp / "free" / "probe.wasm").read_bytes()
         libc = build(tmp / "probe.c", tmp / "libc" / "probe.wasm", libc=True).read_bytes()
@@ -162,10 +184,12 @@ def guest_images(repeat):
     try:
         with rt.open_process(name="bench"):
             _spawn_seconds(free, 5)  # warm the thread pool and the engine
-            f, c = [], []
+            f, c, chat_f, chat_c = [], [], [], []
             for _ in range(repeat):
                 f += _spawn_seconds(free)
                 c += _spawn_seconds(libc)
+                chat_f += _chat_spawn_seconds(chat_free)
+                chat_c += _chat_spawn_seconds(chat_libc)
     finally:
         rt.shutdown()
     f.sort()
@@ -176,4 +200,11 @@ def guest_images(repeat):
                        median(f) * 1e3, "lower", p50=percentile(c, 50) * 1e3,
                        p99=percentile(c, 99) * 1e3, baseline_p50=percentile(f, 50) * 1e3,
                        baseline_p99=percentile(f, 99) * 1e3, latency_unit="ms"))
+    chat_f.sort()
+    chat_c.sort()
+    figs.append(Figure("guest_images.chat.spawn", median(chat_c) * 1e3, "ms", "freestanding",
+                       median(chat_f) * 1e3, "lower", p50=percentile(chat_c, 50) * 1e3,
+                       p99=percentile(chat_c, 99) * 1e3,
+                       baseline_p50=percentile(chat_f, 50) * 1e3,
+                       baseline_p99=percentile(chat_f, 99) * 1e3, latency_unit="ms"))
     return figs

@@ -247,7 +247,9 @@ class _Front(Service):
             log.warning("%s (pid %s) dropped a message without capabilities (%d bytes)",
                         self.name, self.proc.pid, len(sig.data))
             return
-        self.guest.send(sig.data, caps)
+        # Stamped as it came: a peer's request stays the peer's (docs/abi.md,
+        # hearth::account), so the guest holds it to that peer's bounds.
+        vm.forward(self.guest, sig)
         self.forwarded += 1
         for cap in caps:
             cap.release()

@@ -53,6 +53,7 @@ from ._hooks import (
     account_of,
     cancel_on_exit,
     carrier_of,
+    forward,
     is_self,
     make_ref,
     on_exit,
@@ -149,6 +150,7 @@ __all__ = [
     "cancel_on_exit",
     "make_ref",
     "account_of",
+    "forward",
     "carrier_of",
     "pids_with_metadata",
     # exit reasons

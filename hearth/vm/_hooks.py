@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._errors import ProcessExit
+from ._perms import SEND
 from ._process import Process, current_process, current_process_or_none
+from ._signals import Message
 from ._table import Cap
 
 if TYPE_CHECKING:
@@ -28,6 +31,7 @@ __all__ = [
     "make_ref",
     "carrier_of",
     "pids_with_metadata",
+    "forward",
 ]
 
 #: ``hook(proc, reason)``, run by the kernel when `proc` exits.
@@ -117,6 +121,27 @@ def account_of(cap: Cap) -> Any:
     same account: a peer acts only for itself. Switches: never."""
     route = cap._route
     return current_process().runtime.accounts.of_route(route)
+
+
+def forward(cap: Cap, message: Message) -> None:
+    """Send `message`'s bytes and capabilities on through `cap` (which
+    needs SEND), stamped with the account `message` was sent for: a relay
+    that acts for nobody (a guest service's front) must not turn a peer's
+    request into one of the server's own. The capabilities must be the
+    caller's (a received message's are). Switches: never.
+
+    Raises:
+        PermissionDenied: `cap` lacks SEND.
+        ProcessExit: the calling process has exited.
+    """
+    cap._check(SEND)
+    table = cap._table
+    proc = table._proc
+    if proc.reason is not None:
+        raise ProcessExit(proc.reason)
+    routes = table._routes_of(message.caps) if message.caps else ()
+    proc.n_out += 1
+    cap._route._deliver(Message(message.data, routes, message.account))
 
 
 def pids_with_metadata(runtime: Runtime, key: str, value: object) -> list[int]:

@@ -41,6 +41,7 @@ typedef uint32_t hearth_cap;  /* a capability: index into the process's table */
 typedef uint32_t hearth_mb;   /* a mailbox of this process; 0 is the parent mailbox */
 typedef uint32_t hearth_sig;  /* a received signal (raw API only) */
 typedef uint32_t hearth_lump; /* a loaded lump */
+typedef uint32_t hearth_account; /* an account, by this guest's id for it; 0: the server's own side */
 
 typedef struct hearth_lump_id { uint8_t bytes[32]; } hearth_lump_id; /* a BLAKE3 digest */
 
@@ -123,6 +124,7 @@ HEARTH_IMPORT("process", "link") void hearth_abi_process_link(hearth_cap cap);
 HEARTH_IMPORT("process", "unlink") void hearth_abi_process_unlink(hearth_cap cap);
 HEARTH_IMPORT("process", "trap_exit") uint32_t hearth_abi_process_trap_exit(uint32_t flag);
 HEARTH_IMPORT("process", "pid") int64_t hearth_abi_process_pid(void);
+HEARTH_IMPORT("process", "now") int64_t hearth_abi_process_now(void);
 HEARTH_IMPORT("process", "exit") __attribute__((noreturn)) void hearth_abi_process_exit(const void *reason, uint32_t len);
 HEARTH_IMPORT("process", "exit_with") void hearth_abi_process_exit_with(hearth_cap cap, const void *reason, uint32_t len);
 HEARTH_IMPORT("process", "recv_timeout") hearth_sig hearth_abi_process_recv_timeout(hearth_mb mb, int64_t nanos);
@@ -132,6 +134,12 @@ HEARTH_IMPORT("process", "get_down_reason") void hearth_abi_process_get_down_rea
 HEARTH_IMPORT("process", "spawn_by_index") hearth_cap hearth_abi_process_spawn_by_index(uint32_t index, const hearth_cap *caps, uint32_t ncaps);
 HEARTH_IMPORT("process", "spawn_link_by_index") hearth_cap hearth_abi_process_spawn_link_by_index(uint32_t index, const hearth_cap *caps, uint32_t ncaps);
 HEARTH_IMPORT("process", "spawn_monitor_by_index") hearth_cap hearth_abi_process_spawn_monitor_by_index(uint32_t index, const hearth_cap *caps, uint32_t ncaps, hearth_mb mb);
+
+HEARTH_IMPORT("account", "of_message") hearth_account hearth_abi_account_of_message(hearth_sig sig);
+HEARTH_IMPORT("account", "of_capability") hearth_account hearth_abi_account_of_capability(hearth_cap cap);
+HEARTH_IMPORT("account", "mine") hearth_account hearth_abi_account_mine(void);
+HEARTH_IMPORT("account", "is_closed") uint32_t hearth_abi_account_is_closed(hearth_account account);
+HEARTH_IMPORT("account", "name") uint32_t hearth_abi_account_name(hearth_account account, char *dst, uint32_t size);
 
 /* ---- memory: a bump allocator, and what the compiler expects of libc ------ */
 
@@ -227,6 +235,12 @@ void hearth_poll(const hearth_mb *mbs, uint32_t n, hearth_signal *out);   /* out
 bool hearth_poll_timeout(const hearth_mb *mbs, uint32_t n, uint64_t nanos, hearth_signal *out);
 /* Copy a raw signal handle into `out` and destroy the handle. */
 void hearth_signal_read(hearth_sig sig, hearth_signal *out);
+/* hearth_poll_timeout (HEARTH_FOREVER: hearth_poll) that also says on whose
+ * behalf a message came: `*account` is the account it was sent for (a
+ * peer's connection's, or the sending guest's; 0: the server's own side),
+ * 0 for a Down or Exit. False on timeout. For services that bound each peer. */
+bool hearth_poll_account(const hearth_mb *mbs, uint32_t n, uint64_t nanos, hearth_signal *out,
+                         hearth_account *account);
 /* Drop the references a signal carried (its caps, and its Down/Exit cap). */
 void hearth_signal_release(const hearth_signal *s);
 /* Is a Down's or Exit's reason the atom `atom` ("normal", "killed", ...)? */
@@ -238,6 +252,23 @@ void hearth_link(hearth_cap cap);   /* needs LINK */
 void hearth_unlink(hearth_cap cap); /* needs LINK */
 bool hearth_trap_exit(bool flag);   /* returns the old flag */
 int64_t hearth_pid(void);           /* this process's pid (as hearth-ctl ps shows it) */
+/* The runtime's clock in nanoseconds (monotonic, arbitrary origin; what the
+ * receive timeouts wait on). Never waits. */
+int64_t hearth_now(void);
+
+/* ---- accounts: on whose behalf (docs/abi.md, hearth::account) --------------
+ * Ids are this guest's own: 0 is the server's own side; others mean one
+ * account each, for as long as this guest lives. */
+
+/* The account whose route `cap` names (0: the server's); no permission needed.
+ * A peer's request may name as owner or member only routes of its own account. */
+hearth_account hearth_account_of(hearth_cap cap);
+hearth_account hearth_account_mine(void); /* this guest's own (0: the server's) */
+bool hearth_account_closed(hearth_account account); /* its connection has closed */
+/* Its name ("peer 127.0.0.1#3"), NUL-terminated and cut to fit `size`;
+ * returns the whole length in bytes. A guest charged to an account reads
+ * only its own account's name (another traps). */
+uint32_t hearth_account_name(hearth_account account, char *dst, uint32_t size);
 /* End this process with a msgpack-encoded reason, or an atom. */
 __attribute__((noreturn)) void hearth_exit(const void *reason, uint32_t len);
 __attribute__((noreturn)) void hearth_exit_atom(const char *atom);

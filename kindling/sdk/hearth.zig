@@ -37,6 +37,7 @@ pub const hearth_cap = u32;
 pub const hearth_mb = u32;
 pub const hearth_sig = u32;
 pub const hearth_lump = u32;
+pub const hearth_account = u32;
 pub const struct_hearth_lump_id = extern struct {
     bytes: [32]u8 = @import("std").mem.zeroes([32]u8),
     pub const hearth_abi_lump_this_lump = __root.hearth_abi_lump_this_lump;
@@ -89,6 +90,7 @@ pub extern fn hearth_abi_process_link(cap: hearth_cap) void;
 pub extern fn hearth_abi_process_unlink(cap: hearth_cap) void;
 pub extern fn hearth_abi_process_trap_exit(flag: u32) u32;
 pub extern fn hearth_abi_process_pid() i64;
+pub extern fn hearth_abi_process_now() i64;
 pub extern fn hearth_abi_process_exit(reason: ?*const anyopaque, len: u32) noreturn;
 pub extern fn hearth_abi_process_exit_with(cap: hearth_cap, reason: ?*const anyopaque, len: u32) void;
 pub extern fn hearth_abi_process_recv_timeout(mb: hearth_mb, nanos: i64) hearth_sig;
@@ -98,6 +100,11 @@ pub extern fn hearth_abi_process_get_down_reason(sig: hearth_sig, dst: ?*anyopaq
 pub extern fn hearth_abi_process_spawn_by_index(index: u32, caps: [*c]const hearth_cap, ncaps: u32) hearth_cap;
 pub extern fn hearth_abi_process_spawn_link_by_index(index: u32, caps: [*c]const hearth_cap, ncaps: u32) hearth_cap;
 pub extern fn hearth_abi_process_spawn_monitor_by_index(index: u32, caps: [*c]const hearth_cap, ncaps: u32, mb: hearth_mb) hearth_cap;
+pub extern fn hearth_abi_account_of_message(sig: hearth_sig) hearth_account;
+pub extern fn hearth_abi_account_of_capability(cap: hearth_cap) hearth_account;
+pub extern fn hearth_abi_account_mine() hearth_account;
+pub extern fn hearth_abi_account_is_closed(account: hearth_account) u32;
+pub extern fn hearth_abi_account_name(account: hearth_account, dst: [*c]u8, size: u32) u32;
 pub extern fn hearth_alloc(size: u32) ?*anyopaque;
 pub extern fn hearth_mark() u32;
 pub extern fn hearth_release(mark: u32) void;
@@ -162,12 +169,18 @@ pub extern fn hearth_recv_timeout(mb: hearth_mb, nanos: u64, out: [*c]hearth_sig
 pub extern fn hearth_poll(mbs: [*c]const hearth_mb, n: u32, out: [*c]hearth_signal) void;
 pub extern fn hearth_poll_timeout(mbs: [*c]const hearth_mb, n: u32, nanos: u64, out: [*c]hearth_signal) bool;
 pub extern fn hearth_signal_read(sig: hearth_sig, out: [*c]hearth_signal) void;
+pub extern fn hearth_poll_account(mbs: [*c]const hearth_mb, n: u32, nanos: u64, out: [*c]hearth_signal, account: [*c]hearth_account) bool;
 pub extern fn hearth_signal_release(s: [*c]const hearth_signal) void;
 pub extern fn hearth_reason_is(s: [*c]const hearth_signal, atom: [*c]const u8) bool;
 pub extern fn hearth_link(cap: hearth_cap) void;
 pub extern fn hearth_unlink(cap: hearth_cap) void;
 pub extern fn hearth_trap_exit(flag: bool) bool;
 pub extern fn hearth_pid() i64;
+pub extern fn hearth_now() i64;
+pub extern fn hearth_account_of(cap: hearth_cap) hearth_account;
+pub extern fn hearth_account_mine() hearth_account;
+pub extern fn hearth_account_closed(account: hearth_account) bool;
+pub extern fn hearth_account_name(account: hearth_account, dst: [*c]u8, size: u32) u32;
 pub extern fn hearth_exit(reason: ?*const anyopaque, len: u32) noreturn;
 pub extern fn hearth_exit_atom(atom: [*c]const u8) noreturn;
 pub extern fn hearth_exit_with(cap: hearth_cap, reason: ?*const anyopaque, len: u32) void;

@@ -261,6 +261,20 @@ bool hearth_poll_timeout(const hearth_mb *mbs, uint32_t n, uint64_t nanos, heart
     return true;
 }
 
+bool hearth_poll_account(const hearth_mb *mbs, uint32_t n, uint64_t nanos, hearth_signal *out,
+                         hearth_account *account) {
+    int64_t got = nanos == HEARTH_FOREVER ? (int64_t)hearth_abi_mailbox_poll(mbs, n)
+                                           : hearth_abi_process_poll_timeout(mbs, n, clamp_nanos(nanos));
+    if (got == -1)
+        return false;
+    hearth_sig sig = (hearth_sig)got;
+    *account = hearth_abi_mailbox_get_signal_kind(sig) == HEARTH_MESSAGE
+                   ? hearth_abi_account_of_message(sig) : 0;
+    hearth_signal_read(sig, out);
+    out->index = (uint32_t)((uint64_t)got >> 32);
+    return true;
+}
+
 void hearth_signal_release(const hearth_signal *s) {
     for (uint32_t i = 0; i < s->ncaps; i++)
         hearth_abi_table_dec_ref(s->caps[i]);
@@ -411,3 +425,18 @@ bool hearth_registry_register(hearth_cap registry, const char *name, hearth_cap 
 }
 
 int64_t hearth_pid(void) { return hearth_abi_process_pid(); }
+int64_t hearth_now(void) { return hearth_abi_process_now(); }
+
+/* ---- accounts ----------------------------------------------------------------- */
+
+hearth_account hearth_account_of(hearth_cap cap) { return hearth_abi_account_of_capability(cap); }
+hearth_account hearth_account_mine(void) { return hearth_abi_account_mine(); }
+bool hearth_account_closed(hearth_account account) { return hearth_abi_account_is_closed(account) != 0; }
+
+uint32_t hearth_account_name(hearth_account account, char *dst, uint32_t size) {
+    if (size == 0)
+        return hearth_abi_account_name(account, dst, 0);
+    uint32_t len = hearth_abi_account_name(account, dst, size - 1);
+    dst[len < size - 1 ? len : size - 1] = 0;
+    return len;
+}

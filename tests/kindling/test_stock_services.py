@@ -171,8 +171,8 @@ def test_the_manifests_say_what_each_service_needs_and_how_it_restarts():
     assert manifest("clock")["needs"] == ["hearth.UnixTime"]
     assert manifest("panic-test")["restart"] == "permanent"
     assert manifest("counter-guest")["kind"] == "wasm"
-    assert manifest("chat")["kind"] == "python"
-    assert all(manifest(n)["kind"] == "wasm" for n in ("clock", "panic-test"))
+    assert manifest("chat")["needs"] == ["hearth.World"]
+    assert all(manifest(n)["kind"] == "wasm" for n in ("clock", "panic-test", "chat"))
 
 
 def test_the_root_ships_as_package_data():

@@ -18,7 +18,7 @@ from hearth.vm._wasm._engine import _load_namespaces
 from .suite import run_suite, start_suite
 
 SUITES = ["suite_table", "suite_mailbox", "suite_process", "suite_lump", "suite_meta",
-          "suite_msgpack", "suite_registry"]
+          "suite_msgpack", "suite_registry", "suite_account"]
 
 
 def test_the_suites_together_import_every_function_of_the_abi(build_guest):
@@ -45,6 +45,20 @@ def test_mailboxes_signals_receiving_polling_and_monitors(proc, build_guest):
 def test_process_links_exits_timeouts_down_reasons_and_spawning(proc, build_guest):
     report = run_suite(build_guest("suite_process"))
     assert report["passed"] >= 50
+
+
+def test_accounts_and_the_clock_on_the_servers_own_side(proc, build_guest):
+    report = run_suite(build_guest("suite_account"))
+    assert report["passed"] >= 14
+    assert report["notes"]["mine"] == bytes(4)  # no account: 0
+    assert "name" not in report["notes"]
+
+
+def test_accounts_of_a_guest_charged_to_one(proc, build_guest):
+    account = proc.runtime.accounts.open("tenant a")
+    report = run_suite(build_guest("suite_account"), account=account)
+    assert int.from_bytes(report["notes"]["mine"], "little") == 1  # its first id
+    assert report["notes"]["name"] == b"tenant a"
 
 
 def test_lumps_this_lump_load_and_load_by_id(proc, build_guest):

@@ -12,7 +12,7 @@ from kindling.sdk import build
 
 INIT = pathlib.Path(kindling.__file__).parent / "root" / "init"
 # The ports of issue 16 and the terminal demo (debug-grid and counter-guest predate them).
-PORTED = ["clock", "panic-test", "skybox", "demo-scene", "fly-camera", "terminal-demo"]
+PORTED = ["clock", "panic-test", "skybox", "demo-scene", "fly-camera", "terminal-demo", "chat"]
 
 
 @pytest.mark.parametrize("name", PORTED)

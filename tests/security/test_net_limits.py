@@ -137,9 +137,10 @@ def test_a_message_with_too_many_capabilities_is_refused(hearth_server, proc):
 def test_a_request_of_twenty_million_empty_maps_is_refused_unread(hearth_server, proc):
     before = hearth_server.snapshot()
     raw = raw_peer(hearth_server)
-    # chat: a Python service, whose requests Hearth's decoder unpacks (the
-    # clock is a guest since issue 16: see the end of this test).
-    clock, _ = get(raw, "chat")
+    # hearth.World: a Python service, whose requests Hearth's decoder
+    # unpacks (the stock services are guests since issue 16: see the end of
+    # this test).
+    clock, _ = get(raw, "hearth.World")
     memory = rss(hearth_server.pid)
     n = 20_000_000
     data = b"\xdd" + n.to_bytes(4, "big") + b"\x80" * n  # 20 MB; ~1.3 GB as dicts
@@ -181,12 +182,12 @@ def test_a_request_whose_map_keys_share_one_hash_is_refused_unread(hearth_server
     data = _map_of(keys)
     before = hearth_server.snapshot()
     raw = raw_peer(hearth_server)
-    clock, _ = get(raw, "chat")  # a Python service (the clock is a guest since issue 16)
+    clock, _ = get(raw, "hearth.World")  # a Python service (the stock ones are guests)
     raw.send([(MSG, clock, data, [(1, 1)])])
     term, _ = reply_of(raw)
     assert term["err"]["kind"] == "invalid_request"
     assert "more than 256 map keys that are arrays, maps or ext values" in term["err"]["message"]
-    raw.request(clock, "members", reply_id=3)
+    raw.request(clock, "list", reply_id=3)
     term, _ = reply_of(raw)
     assert "ok" in term
     raw.close()

@@ -35,13 +35,13 @@ def test_a_published_root_is_read_only_and_reading_works(publishing_server, read
     # Reading is what publishing is for.
     names = [e["name"] for e in request(published, ["list", "init"])]
     assert "clock" in names and "panic-test" in names
-    lid = request(published, ["get", "init/chat/service.py"])
-    path = publishing_server.root / "init" / "chat" / "service.py"
+    lid = request(published, ["get", "init/chat/chat.c"])
+    path = publishing_server.root / "init" / "chat" / "chat.c"
     assert proc.runtime.fetch_lump(LumpId(lid))
     assert proc.runtime.lumps.get(LumpId(lid)) == path.read_bytes()
     # Attack 1 again, through the published filesystem: refused, nothing written.
     evil = proc.runtime.lumps.put(b"import os\nos.system('touch /tmp/pwned')\n")
-    for target in ("init/chat/service.py", "init/evil/service.py", "new.txt", "init"):
+    for target in ("init/chat/chat.wasm", "init/evil/service.py", "new.txt", "init"):
         kind, message = error_kind(published, ["put", target, bytes(evil)])
         assert kind == "read_only", (target, kind, message)
         assert "read-only" in message

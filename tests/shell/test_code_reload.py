@@ -2,8 +2,9 @@
 hearth-server on a copy of the bundled root (its watcher off, so only the
 shell reloads): the counter guest's C source edited, rebuilt and upgraded
 in place (its pid and every other service's unchanged), a broken edit that
-prints the compiler's error and changes nothing, a Python service
-reloaded, and the refusals a person sees."""
+prints the compiler's error and changes nothing, a Python service (one the
+test writes into the server's root: the bundled server services are all
+guests) started and reloaded, and the refusals a person sees."""
 
 import re
 
@@ -81,32 +82,71 @@ def test_a_broken_edit_prints_the_error_and_the_old_code_runs_on(server, proc):
     assert _counter_get(server) == 0
 
 
+ECHO_TOML = """name = "echo"
+description = "Answers ping with pong; a Python service the shell's test writes"
+kind = "python"
+entry = "service.py:main"
+needs = []
+restart = "permanent"
+targets = ["server"]
+"""
+
+ECHO_PY = """from hearth.native import Service
+
+
+class Echo(Service):
+    name = "echo"
+
+    def handle_request(self, request):
+        return "pong" if request.term == "ping" else request.term
+
+
+def main(registry):
+    Echo().serve()
+"""
+
+
+def write_echo_service(root):
+    """A Python service ``echo`` in `root`'s init/; its service.py."""
+    directory = root / "init" / "echo"
+    directory.mkdir()
+    (directory / "service.toml").write_text(ECHO_TOML)
+    service = directory / "service.py"
+    service.write_text(ECHO_PY)
+    return service
+
+
 def test_r_reloads_a_python_service(server, proc):
-    service = server.root / "init" / "chat" / "service.py"
-    code, out = run_hibashi(server.sock, "r('chat')")
-    assert re.search(r"r: chat is unchanged since it started \(pid \d+\)", out), out
+    service = write_echo_service(server.root)
+    code, out = run_hibashi(server.sock, "r('echo')", "r('echo')", "call('echo', 'ping')")
+    assert code == 0, out
+    assert re.search(r"r: reloaded echo \(pid None -> \d+\)", out), out  # started
+    assert re.search(r"r: echo is unchanged since it started \(pid \d+\)", out), out
+    assert "hibashi> 'pong'\n" in out
     before = _service_pids(server)
     service.write_text(service.read_text() + "\n# edited from the shell's test\n")
-    code, out = run_hibashi(server.sock, "r('chat')", "call('chat', 'log') is not None")
+    code, out = run_hibashi(server.sock, "r('echo')", "call('echo', 'ping')")
     assert code == 0, out
-    m = re.search(r"r: reloaded chat \(pid (\d+) -> (\d+)\)", out)
+    m = re.search(r"r: reloaded echo \(pid (\d+) -> (\d+)\)", out)
     assert m, out
-    assert int(m.group(1)) == before["chat"] and int(m.group(2)) != before["chat"]
+    assert int(m.group(1)) == before["echo"] and int(m.group(2)) != before["echo"]
+    assert "hibashi> 'pong'\n" in out
     after = _service_pids(server)
-    assert after["chat"] != before["chat"]
+    assert after["echo"] != before["echo"]
     assert after["counter-guest"] == before["counter-guest"]
+    assert after["chat"] == before["chat"]
 
 
 def test_the_refusals_a_person_sees(server, tmp_path):
-    chat_dir = server.root / "init" / "chat"
+    service = write_echo_service(server.root)
     code, out = run_hibashi(server.sock, "r('counter-guest')", "r('nope')",
-                            f"c({str(chat_dir / 'service.py')!r})",
+                            f"c({str(service)!r})",
                             f"c({str(tmp_path / 'missing.c')!r})",
                             f"c({str(server.data_dir)!r})", "1 + 1")
     assert code == 0, out
     assert "r: counter-guest is a wasm service: c(" in out
     assert "r: no service named 'nope' under" in out
-    assert "c: chat is a Python service: save its file and r('chat')" in out
+    assert "c: echo is a Python service: save its file and r('echo')" in out
     assert "missing.c: no such file" in out
     assert "nor a .c file to build and spawn" in out
     assert "hibashi> 2\n" in out  # and the shell goes on

@@ -51,6 +51,7 @@ ABI = {
     "unlink": ("hearth::process", "i32", None),
     "trap_exit": ("hearth::process", "i32", "i32"),
     "pid": ("hearth::process", None, "i64"),
+    "now": ("hearth::process", None, "i64"),
     "exit": ("hearth::process", "i32 i32", None),
     "exit_with": ("hearth::process", "i32 i32 i32", None),
     "recv_timeout": ("hearth::process", "i32 i64", "i32"),
@@ -60,6 +61,12 @@ ABI = {
     "spawn_by_index": ("hearth::process", "i32 i32 i32", "i32"),
     "spawn_link_by_index": ("hearth::process", "i32 i32 i32", "i32"),
     "spawn_monitor_by_index": ("hearth::process", "i32 i32 i32 i32", "i32"),
+    # hearth::account
+    "of_message": ("hearth::account", "i32", "i32"),
+    "of_capability": ("hearth::account", "i32", "i32"),
+    "mine": ("hearth::account", None, "i32"),
+    "is_closed": ("hearth::account", "i32", "i32"),
+    "name": ("hearth::account", "i32 i32 i32", "i32"),
 }
 
 NONE = 0xFFFFFFFF

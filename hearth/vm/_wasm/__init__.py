@@ -4,7 +4,8 @@ Each guest is a Hearth process whose code runs in wasm on its own OS thread
 (`_host.py`), bridged to the hub for every kernel operation (`_bridge.py`).
 Guests call the host through the guest ABI of ``docs/abi.md`` (the
 original Rust Hearth's ABI plus Hearth's process model): one module per host namespace (`_ns_log`,
-`_ns_lump`, `_ns_table`, `_ns_mailbox`, `_ns_metadata`, `_ns_process`),
+`_ns_lump`, `_ns_table`, `_ns_mailbox`, `_ns_metadata`, `_ns_process`,
+`_ns_account`),
 guest-memory access and "bad pointer -> trap" in `_memory.py`, the
 trampoline that turns misuse into traps in `_abi.py`.
 

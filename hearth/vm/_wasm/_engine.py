@@ -38,7 +38,15 @@ _SIGNATURES = {
 
 def _load_namespaces():
     # Importing a namespace module registers its host functions.
-    from . import _ns_log, _ns_lump, _ns_mailbox, _ns_metadata, _ns_process, _ns_table  # noqa: F401
+    from . import (  # noqa: F401
+        _ns_account,
+        _ns_log,
+        _ns_lump,
+        _ns_mailbox,
+        _ns_metadata,
+        _ns_process,
+        _ns_table,
+    )
 
 
 class GuestModule:

@@ -112,6 +112,7 @@ class Guest(HandoffPort):
         memory: a `GuestMemory` (or `NoMemory`).
         signals: the guest's `HandleTable` of received signals.
         lumps: the guest's `HandleTable` of loaded lumps, ``(id, bytes)``.
+        accounts: its ids of the accounts it has met (`_ns_account`), or None.
         meta: metadata set in the metadata phase.
         trap: the message of the trap a host call raised, if any.
         exit_reason: the reason given to ``hearth::process::exit``.
@@ -129,6 +130,7 @@ class Guest(HandoffPort):
         "trap",
         "exit_reason",
         "argviews",
+        "accounts",
         "called",
         "_cpu_mark",
         "_store",
@@ -147,6 +149,7 @@ class Guest(HandoffPort):
         self.trap = None
         self.exit_reason = None
         self.argviews = {}  # raw value slot address -> ctypes view (`_abi`)
+        self.accounts = None  # its `AccountIds`, made on first use (`_ns_account`)
         self.called = True  # a host call since the last epoch tick (guest thread only)
         self._cpu_mark = 0.0  # the thread's CPU time at the tick that cleared `called`
         self._store = None

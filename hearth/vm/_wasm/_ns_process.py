@@ -81,6 +81,13 @@ def pid(guest):
     return guest.proc.pid
 
 
+@hostfunc(_NS, "now", (), (I64,))
+def now(guest):
+    # The runtime's clock (monotonic; a test's virtual clock), read here:
+    # a clock read touches nothing of the kernel's.
+    return int(guest.host.runtime.clock.now() * 1e9)
+
+
 @hostfunc(_NS, "exit", (I32, I32), ())
 def exit(guest, reason_ptr, reason_len):
     guest.exit_reason = decode_reason(guest.memory.read(reason_ptr, reason_len))
