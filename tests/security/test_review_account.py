@@ -429,3 +429,47 @@ def test_bare_messages_to_the_room_do_not_flood_the_servers_log(hearth_server, a
              if "dropped a message without capabilities" in line]
     assert lines, "the front dropped them without a word"
     assert len(lines) <= 10, f"one peer wrote {len(lines)} lines to the server's log"
+
+
+def test_posts_from_many_connections_repaint_the_board_at_its_rate(hearth_server, proc):
+    """Six connections post their whole burst at once (30 posts, well
+    inside each connection's own rate). Every paint of the board reaches
+    a subscriber of the world as an ``updated`` event of its entity (a
+    paint is two lumps written to the server's store): the board is
+    painted at most once every 0.3 s however many post, not once a post."""
+    from hearth import world
+    from hearth.world import WORLD
+
+    peers = [connect(hearth_server.url, secret=SECRET) for _ in range(6)]
+    try:
+        with hearth_server.operator() as op:
+            pub = otp.lookup(op.root, WORLD)
+            wait_until(lambda: any(e["label"] == "chat" and e["material"]
+                                   for e in world.list_entities(pub)),
+                       timeout=30, what="the board, painted")
+            board = [e["id"] for e in world.list_entities(pub) if e["label"] == "chat"][0]
+            events = proc.create_mailbox()
+            world.subscribe(pub, events.make_capability(SEND | MONITOR))
+            assert decode(events.recv(timeout=20).data)["event"] == "world"
+            clock = vm.current_runtime().clock
+            start = clock.now()
+            for i, peer in enumerate(peers):
+                chat = otp.lookup(peer.root, "chat")
+                for j in range(5):
+                    request(chat, ["post", f"line {j} of {i}", f"poster{i}"])
+            paints, last = 0, start
+            while True:  # until the board rests (no paint for 2 s: it paints every 0.3 s)
+                sig = events.recv(timeout=2.0)
+                if sig is None:
+                    break
+                event = decode(sig.data)
+                if event["event"] == "updated" and event["entity"]["id"] == board:
+                    paints, last = paints + 1, clock.now()
+            lines = request(otp.lookup(op.root, "chat"), "log")
+    finally:
+        for peer in peers:
+            peer.close()
+    assert lines[-1] == {"from": "poster5", "text": "line 4 of 5"}
+    assert paints >= 1, "the board was not repainted"
+    assert paints <= (last - start) / 0.3 + 2, (
+        f"{paints} paints in {last - start:.2f} s for 30 posts")
