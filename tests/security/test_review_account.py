@@ -473,3 +473,36 @@ def test_posts_from_many_connections_repaint_the_board_at_its_rate(hearth_server
     assert paints >= 1, "the board was not repainted"
     assert paints <= (last - start) / 0.3 + 2, (
         f"{paints} paints in {last - start:.2f} s for 30 posts")
+
+
+@pytest.mark.skipif(not have_toolchain(), reason="the SDK's zig is not installed")
+def test_after_an_upgrade_a_peers_requests_are_still_the_peers(hearth_server, attacker, proc,
+                                                                tmp_path):
+    """The new version numbers accounts afresh (ids are each guest's own),
+    and the front forwards to it with each request's stamp: right after
+    ``hearth-ctl upgrade chat`` a peer's post is still bounded (500
+    characters, its rate), its member must still be its own, and the
+    operator's requests are still not bounded."""
+    from kindling.sdk import build
+
+    rebuilt = build(CHAT / "chat.c", tmp_path / "chat.wasm")
+    chat = otp.lookup(attacker.root, "chat")
+    assert request(chat, ["post", "before", "mallory"]) == 0
+    done = ctl(hearth_server.sock, "--json", "upgrade", "chat", str(rebuilt))
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(ServiceError) as e:
+        request(chat, ["post", "x" * 501])
+    assert e.value.message == "a post from a peer is at most 500 characters, not 501"
+    with pytest.raises(ServiceError) as e:
+        request(chat, "join", [otp.lookup(attacker.root, "clock")])
+    assert e.value.message.startswith("the member, caps[1], must be a route of your own")
+    for i in range(5):
+        request(chat, ["post", f"burst {i}"])
+    with pytest.raises(ServiceError) as e:
+        request(chat, ["post", "one more"])
+    assert e.value.kind == "limit_reached"
+    assert request(chat, "log")[0]["from"].startswith("peer 127.0.0.1#")
+    with hearth_server.operator() as op:
+        op_chat = otp.lookup(op.root, "chat")
+        for i in range(7):
+            assert request(op_chat, ["post", "z" * 600, "operator"]) == 0
