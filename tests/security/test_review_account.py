@@ -506,3 +506,24 @@ def test_after_an_upgrade_a_peers_requests_are_still_the_peers(hearth_server, at
         op_chat = otp.lookup(op.root, "chat")
         for i in range(7):
             assert request(op_chat, ["post", "z" * 600, "operator"]) == 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hole (not new: the Python room did the same): a connection that posts without a name"
+    " is shown as its account's name, 'peer ADDRESS#N', to every member and in the log, so"
+    " any peer learns the network address of everyone who posts unnamed, which"
+    " hearth::account's name call is careful to keep from peers' guests. Fix (chat.c,"
+    " peer_name): call such a connection by the part after the address ('peer #N'), and"
+    " update docs/world.md and the tests that expect the address"))
+def test_a_peer_learns_no_other_peers_address_from_the_room(hearth_server, attacker, proc):
+    """Peer B joins the room and reads its log; peer A (the attacker's
+    victim) posts without giving a name."""
+    with connect(hearth_server.url, secret=SECRET) as victim:
+        chat = otp.lookup(attacker.root, "chat")
+        box = proc.create_mailbox()
+        assert request(chat, "join", [box.make_capability(SEND | MONITOR)]) == 1
+        assert request(otp.lookup(victim.root, "chat"), ["post", "hello"]) == 1
+        seen = decode(box.recv(timeout=20).data)["from"]
+        logged = request(chat, "log")[-1]["from"]
+    assert seen == logged and seen.startswith("peer ")
+    assert "127.0.0.1" not in seen, f"the room told another peer {seen!r}"
