@@ -527,3 +527,81 @@ def test_a_peer_learns_no_other_peers_address_from_the_room(hearth_server, attac
         logged = request(chat, "log")[-1]["from"]
     assert seen == logged and seen.startswith("peer ")
     assert "127.0.0.1" not in seen, f"the room told another peer {seen!r}"
+
+
+# A guest that asks on behalf of whoever sends it [chat, box] and request
+# bytes: it sends the bytes to chat with a reply capability of its own,
+# and the answer's bytes on to box.
+ASKER = r"""
+(module
+  (import "hearth::mailbox" "create" (func $create (result i32)))
+  (import "hearth::mailbox" "make_capability" (func $make_cap (param i32 i32) (result i32)))
+  (import "hearth::mailbox" "recv" (func $recv (param i32) (result i32)))
+  (import "hearth::mailbox" "get_message_data_len" (func $len (param i32) (result i32)))
+  (import "hearth::mailbox" "get_message_data" (func $data (param i32 i32)))
+  (import "hearth::mailbox" "get_message_caps_num" (func $ncaps (param i32) (result i32)))
+  (import "hearth::mailbox" "get_message_caps" (func $caps (param i32 i32)))
+  (import "hearth::mailbox" "destroy_signal" (func $destroy (param i32)))
+  (import "hearth::table" "send" (func $send (param i32 i32 i32 i32 i32)))
+  (memory (export "memory") 2)
+  (func (export "run")
+    (local $mb i32) (local $sig i32) (local $n i32)
+    (local.set $mb (call $create))
+    (i32.store (i32.const 80) (call $make_cap (local.get $mb) (i32.const 1)))  ;; SEND
+    (loop $serve
+      (local.set $sig (call $recv (i32.const 0)))
+      (local.set $n (call $len (local.get $sig)))
+      (if (i32.or (i32.gt_u (local.get $n) (i32.const 30000))
+                  (i32.ne (call $ncaps (local.get $sig)) (i32.const 2)))
+        (then (call $destroy (local.get $sig)) (br $serve)))
+      (call $data (local.get $sig) (i32.const 1024))
+      (call $caps (local.get $sig) (i32.const 64))
+      (call $destroy (local.get $sig))
+      (call $send (i32.load (i32.const 64)) (i32.const 1024) (local.get $n) (i32.const 80)
+            (i32.const 1))
+      (local.set $sig (call $recv (local.get $mb)))
+      (local.set $n (call $len (local.get $sig)))
+      (call $data (local.get $sig) (i32.const 32768))
+      (call $destroy (local.get $sig))
+      (call $send (i32.load (i32.const 68)) (i32.const 32768) (local.get $n) (i32.const 0)
+            (i32.const 0))
+      (br $serve)))
+)
+"""
+
+
+def test_a_peers_guests_share_its_connections_bounds(hearth_server, attacker, proc):
+    """An untrusted guest author's try at multiplying a connection's posts
+    and names: the peer spawns three guests through the wasm spawner and
+    has them post for it, each with a reply route of its own. The guests
+    are charged to the peer's account, so their posts are the
+    connection's: one bucket (5 at once, whoever posts), one name, 500
+    characters each."""
+    spawner = otp.lookup(attacker.root, "hearth.wasm.WasmProcessSpawner")
+    lid = vm.current_runtime().lumps.put(ASKER.encode())
+    guests = [request(spawner, ["spawn", bytes(lid)], timeout=30) for _ in range(3)]
+    chat = otp.lookup(attacker.root, "chat")
+    box = proc.create_mailbox()
+
+    def via(guest, term):
+        guest.send(otp.encode(term)[0], [chat, box.make_capability(SEND)])
+        sig = box.recv(timeout=20)
+        assert sig is not None, f"no answer to {term!r} through the guest"
+        return decode(sig.data)
+
+    assert request(chat, ["post", "from the connection", "mallory"]) == 0
+    assert via(guests[0], ["post", "from a guest"]) == {"ok": 0}
+    assert via(guests[1], ["post", "from another guest", "mallory"]) == {"ok": 0}
+    refused = via(guests[2], ["post", "as someone else", "alice"])
+    assert refused == err("permission_denied",
+                          "this connection posts as 'mallory'; it can't post as 'alice'")
+    assert via(guests[2], ["post", "x" * 501]) == err(
+        "limit_reached", "a post from a peer is at most 500 characters, not 501")
+    assert via(guests[2], ["post", "four"]) == {"ok": 0}
+    assert request(chat, ["post", "five"]) == 0
+    answers = [via(g, ["post", "one too many"]) for g in guests]
+    assert all(a["err"]["kind"] == "limit_reached" for a in answers), answers
+    with pytest.raises(ServiceError) as e:
+        request(chat, ["post", "one too many"])
+    assert e.value.kind == "limit_reached"
+    assert [line["from"] for line in request(chat, "log")] == ["mallory"] * 5
