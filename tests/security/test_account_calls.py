@@ -108,17 +108,26 @@ def test_a_peers_guest_reads_its_own_name_and_no_other_partys(proc):
     a, b = accounts.open("peer 10.0.0.1#1"), accounts.open("peer 10.0.0.2#2")
     probe, ref = vm.spawn_guest(PROBE, account=a, monitor=True)
     assert ids(probe, a) == (1, 1, 0)  # the peer and its guest are one account
-    assert ids(probe, b) == (1, 2, 0)  # another party: an id, nothing more
     assert ids(probe) == (1, 0, 0)     # the server's own side
     assert name(probe, 1) == b"peer 10.0.0.1#1"
     assert name(probe, 0) == b""
-    # B's name is B's address: a guest of A's may not read it.
-    probe.send(b"n" + struct.pack("<I", 2), [vm.create_mailbox().make_capability(SEND)])
-    down = vm.recv(timeout=10)
-    assert down.ref == ref
-    assert down.reason[:2] == ("error", "Trap")
-    assert down.reason[2] == ("hearth::account::name: account 2 is not this guest's: a guest"
-                              " spawned for a peer reads only its own account's name")
+    # Another party: an id (2, from of_message), nothing more. Whether B is
+    # closed, and B's name (its address), are not for a guest of A's: each
+    # asked traps.
+    for call, what in ((b"c", "is_closed"), (b"n", "name")):
+        probe, ref = vm.spawn_guest(PROBE, account=a, monitor=True)
+        assert ids(probe, a) == (1, 1, 0)
+        vm.forward(probe, Message(b"post", [], b))  # B's message: the probe met B
+        assert struct.unpack("<I", ask(probe, b"l", a)) == (2,)
+        reply = vm.create_mailbox().make_capability(SEND)
+        vm.forward(probe, Message(call + struct.pack("<I", 2), [reply], a))
+        reply.release()
+        down = vm.recv(timeout=10)
+        assert down.ref == ref
+        assert down.reason[:2] == ("error", "Trap")
+        assert down.reason[2] == (f"hearth::account::{what}: account 2 is not this guest's: a"
+                                  f" guest spawned for a peer asks {what} of its own account"
+                                  " only")
 
 
 def test_ids_are_each_guests_own_numbering(proc):

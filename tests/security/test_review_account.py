@@ -153,12 +153,6 @@ def probe_ask(probe, data, account, caps=()):
     return struct.unpack("<I", sig.data)[0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hole: is_closed answers for any account a guest has met, so a peer's guest learns when"
-    " another peer's connection ends without ever holding MONITOR on anything of it. Fix"
-    " (_ns_account.py, is_closed): for a guest charged to an account, another account's id"
-    " traps as name does (test_account_calls.py's ids(probe, b) then changes), or always"
-    " reads 0; the server's own guests (the chat room) keep it for every account"))
 def test_a_peers_guest_cant_watch_another_peers_connection_without_monitor(proc):
     """Peer A's guest gets one message from peer B (B chose to send it,
     with a reply capability of its own that has SEND only): of_message

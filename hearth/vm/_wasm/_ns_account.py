@@ -23,9 +23,11 @@ gone reads as closed.
 
 What a guest may learn: the ids (identity only), whether an account is
 closed, and a name, which for a peer is its address (``peer
-127.0.0.1#3``): only guests of the server's own side (no account) read
-other accounts' names; a guest spawned for a peer reads only its own
-account's, and asking for another traps.
+127.0.0.1#3``). Only guests of the server's own side (no account) ask
+those two of other accounts: a guest spawned for a peer asks them of its
+own account (and of 0) only, and asking of another traps, or it could
+watch another peer's connection come and go without holding anything of
+it that allows a monitor.
 """
 
 import weakref
@@ -125,11 +127,27 @@ def mine(guest):
     return _ids(guest).id_of(guest.proc.account)
 
 
+def _readable(guest, ident, call):
+    """The account `ident` names, if this guest may ask `call` of it
+    (None: 0, or gone).
+
+    Raises:
+        GuestTrap: an unknown id, or another account's asked by a guest
+            spawned for a peer.
+    """
+    account = _ids(guest).account(ident)
+    own = guest.proc.account
+    if account is not None and own is not None and account is not own:
+        raise GuestTrap(f"account {ident} is not this guest's: a"
+                        f" guest spawned for a peer asks {call} of its own account only")
+    return account
+
+
 @hostfunc(_NS, "is_closed", (I32,), (I32,))
 def is_closed(guest, ident):
     if ident == 0:
         return 0
-    account = _ids(guest).account(ident)
+    account = _readable(guest, ident, "is_closed")
     return 1 if account is None or account.closed else 0
 
 
@@ -137,13 +155,9 @@ def is_closed(guest, ident):
 def name(guest, ident, dst_ptr, dst_len):
     if dst_len:  # the whole destination must be the guest's, whatever is written
         guest.memory.read(dst_ptr + dst_len - 1, 1)
-    account = _ids(guest).account(ident)
+    account = _readable(guest, ident, "name")
     if account is None:
         return 0
-    own = guest.proc.account
-    if own is not None and account is not own:
-        raise GuestTrap(f"account {ident} is not this guest's: a guest spawned for a peer"
-                        " reads only its own account's name")
     data = str(account.name).encode()
     guest.memory.write(dst_ptr, data[:dst_len])
     return len(data)
