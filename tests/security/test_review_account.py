@@ -196,7 +196,7 @@ def test_a_closed_connections_id_name_and_posts_pass_to_no_new_one(proc):
     fresh = Party(proc.runtime.accounts.open("peer 10.0.3.1#1000"))
     for _ in range(5):
         assert fresh.ask(chat, ["post", "mine"]) == 0  # a whole burst of its own
-    assert request(chat, "log")[-1] == {"from": "peer 10.0.3.1#1000", "text": "mine"}
+    assert request(chat, "log")[-1] == {"from": "peer #1000", "text": "mine"}
     other = Party(proc.runtime.accounts.open("peer 10.0.3.2#1001"))
     assert other.ask(chat, ["post", "the name is free again", "user3"]) == 0
 
@@ -324,7 +324,7 @@ def test_a_peers_request_through_the_front_stays_the_peers(hearth_server, attack
         request(chat, ["post", "one more"])
     assert e.value.kind == "limit_reached"
     assert e.value.message.startswith("a connection posts at most 1 a second (5 at once)")
-    assert request(chat, "log")[0]["from"].startswith("peer 127.0.0.1#")
+    assert request(chat, "log")[0]["from"].startswith("peer #")
     with hearth_server.operator() as op:
         op_chat = otp.lookup(op.root, "chat")
         for i in range(8):
@@ -495,20 +495,13 @@ def test_after_an_upgrade_a_peers_requests_are_still_the_peers(hearth_server, at
     with pytest.raises(ServiceError) as e:
         request(chat, ["post", "one more"])
     assert e.value.kind == "limit_reached"
-    assert request(chat, "log")[0]["from"].startswith("peer 127.0.0.1#")
+    assert request(chat, "log")[0]["from"].startswith("peer #")
     with hearth_server.operator() as op:
         op_chat = otp.lookup(op.root, "chat")
         for i in range(7):
             assert request(op_chat, ["post", "z" * 600, "operator"]) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hole (not new: the Python room did the same): a connection that posts without a name"
-    " is shown as its account's name, 'peer ADDRESS#N', to every member and in the log, so"
-    " any peer learns the network address of everyone who posts unnamed, which"
-    " hearth::account's name call is careful to keep from peers' guests. Fix (chat.c,"
-    " peer_name): call such a connection by the part after the address ('peer #N'), and"
-    " update docs/world.md and the tests that expect the address"))
 def test_a_peer_learns_no_other_peers_address_from_the_room(hearth_server, attacker, proc):
     """Peer B joins the room and reads its log; peer A (the attacker's
     victim) posts without giving a name."""

@@ -29,7 +29,7 @@
  * with becomes its name for as long as it is connected (a name another live
  * connection holds is refused), a different `from` later is refused
  * (permission_denied), and without one its posts carry the connection's
- * own name ("peer ADDRESS#N"). A peer's text is at most PEER_TEXT_LIMIT
+ * number ("peer #N", its name being "peer ADDRESS#N": no address). A peer's text is at most PEER_TEXT_LIMIT
  * characters and a connection posts at most one a second (POST_BURST at
  * once): past either, limit_reached. The server's own processes and its
  * tools (the operator) post as they say. A peer's request whose reply
@@ -434,8 +434,24 @@ static const char *peer_name(hearth_account account, const uint8_t *from, uint32
             *len = p->name_len;
             return p->name;
         }
-        uint32_t n = hearth_account_name(account, own, sizeof own);
-        *len = n < sizeof own - 1 ? n : sizeof own - 1;
+        /* "peer #N", N the connection's number in its account's name
+         * ("peer ADDRESS#N"): the room tells its members who is who
+         * without telling them anyone's address. */
+        char full[256];
+        uint32_t n = hearth_account_name(account, full, sizeof full);
+        if (n > sizeof full)
+            n = sizeof full;
+        uint32_t hash = n;
+        while (hash > 0 && full[hash - 1] != '#')
+            hash--;
+        text t;
+        t_init(&t, own, sizeof own);
+        t_str(&t, "peer #");
+        if (hash > 0)
+            t_add(&t, full + hash, n - hash);
+        else
+            t_int(&t, (int64_t)account);
+        *len = t.len;
         return own;
     }
     if (bound) {
