@@ -244,8 +244,9 @@ class _Front(Service):
         if not caps:
             # Never forwarded: a request carries its reply capability, and a
             # guest may take a bare message for a signal of the front's.
-            log.warning("%s (pid %s) dropped a message without capabilities (%d bytes)",
-                        self.name, self.proc.pid, len(sig.data))
+            self.drops.note(self.clock.now(), "%s (pid %s) dropped a message without"
+                            " capabilities (%d bytes)", self.name, self.proc.pid,
+                            len(sig.data))
             return
         # Stamped as it came: a peer's request stays the peer's (docs/abi.md,
         # hearth::account), so the guest holds it to that peer's bounds.
@@ -264,6 +265,7 @@ class _Front(Service):
                 "lump": bytes(self.module.lump_id),
                 "switching": self.switch is not None,
                 "forwarded": self.forwarded,
+                "dropped": self.drops.dropped,
             }
         lid = LumpId(fields["lump"])
         request.defer()

@@ -105,6 +105,7 @@ from hearth.vm import (
 from hearth.vm._terms import brief
 
 from ._codec import decode, encode
+from ._droplog import DropLog
 from ._errors import DecodeError, ServiceError
 from ._schema import schema
 
@@ -304,6 +305,7 @@ class _Registry:
         self.boxes = [root]  # root first, then views, in creation order
         self.rights = {root: (_ROOT, 0)}  # Mailbox -> (rights, index in boxes)
         self.next = 0  # where the next select starts, for fairness
+        self.drops = DropLog(log)  # requests without a reply capability
         on_exit(proc, lambda p, r: self.table.close())
 
     def serve(self):
@@ -327,7 +329,8 @@ class _Registry:
         kept = minted = None
         try:
             if reply_to is None:
-                log.warning(
+                self.drops.note(
+                    self.proc.runtime.clock.now(),
                     "registry pid %s dropped a request without a reply capability (%d bytes)",
                     self.proc.pid,
                     len(sig.data),

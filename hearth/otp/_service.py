@@ -88,6 +88,7 @@ from hearth.vm import MONITOR, SEND, Cap, Message, account_of
 from hearth.vm._terms import brief
 
 from ._codec import decode, encode
+from ._droplog import DropLog
 from ._errors import DecodeError, ServiceError
 from ._registry_client import lookup, register
 from ._request import (
@@ -305,6 +306,8 @@ class Service:
         proc: the service's `Process`.
         clock: the runtime's clock: every delay is measured on it, so a
             `VirtualClock` makes the service's time virtual too.
+        drops: the `DropLog` of messages dropped unanswered (no reply
+            capability), logged at a bounded rate.
     """
 
     name = "service"
@@ -314,6 +317,7 @@ class Service:
     def __init__(self) -> None:
         self.proc = vm.current_process()
         self.clock = self.proc.runtime.clock
+        self.drops = DropLog(log)
 
     def parse(self, request: Request, schema: str | None = None) -> tuple[str, dict[str, Any]]:
         """Check `request` against this service's schema (or the one named
@@ -386,7 +390,8 @@ class Service:
     def _handle_message(self, sig):
         caps = sig.caps
         if not caps or not caps[0].permissions & SEND:
-            log.warning(
+            self.drops.note(
+                self.clock.now(),
                 "%s (pid %s) dropped a request without a reply capability (%d bytes, %d caps)",
                 self.name, self.proc.pid, len(sig.data), len(caps),
             )

@@ -515,4 +515,4 @@ def test_a_request_without_a_reply_capability_is_logged_and_dropped(fs, root, ca
         fs.send(msgpack.packb(["get", "a"]))
         fs.send(msgpack.packb(["get", "a"]), [vm.make_capability(MONITOR)])
         assert _get(fs, "a") == b"a"
-    assert sum("without a reply capability" in r.getMessage() for r in caplog.records) == 2
+    assert sum("without a reply capability" in r.getMessage() for r in caplog.records) == 1  # the second within 10 s: counted, not logged (DropLog)

@@ -377,8 +377,30 @@ def test_a_message_without_capabilities_is_dropped_not_forwarded(proc, v, caplog
         svc.cap.send(b"")
         svc.cap.send(b"no reply cap")
         assert _ask(svc.cap, b"x") == (1, b"x")
-    assert sum("without capabilities" in r.getMessage() for r in caplog.records) == 2
-    assert guest_service_status(svc.front)["forwarded"] == 1
+    assert sum("without capabilities" in r.getMessage() for r in caplog.records) == 1
+    status = guest_service_status(svc.front)
+    assert status["forwarded"] == 1 and status["dropped"] == 2
+
+
+def test_dropped_messages_are_logged_at_a_bounded_rate(proc, v, caplog, virtual_clock):
+    """Whoever can send a service a message can make it drop one: a line
+    each would let a peer fill the operator's log. The first is logged,
+    then at most one line every 10 s saying how many more were dropped."""
+    svc = start_guest_service(v[1])
+    with caplog.at_level(logging.WARNING, logger="hearth.native"):
+        for _ in range(300):
+            svc.cap.send(b"x")
+        assert _ask(svc.cap, b"x") == (1, b"x")  # after all 300, in order
+        vm.recv(timeout=9.0)  # the clock moves; still inside the interval
+        svc.cap.send(b"x")
+        assert _ask(svc.cap, b"x") == (1, b"x")
+        vm.recv(timeout=1.5)
+        svc.cap.send(b"x")
+        assert _ask(svc.cap, b"x") == (1, b"x")
+    lines = [r.getMessage() for r in caplog.records if "without capabilities" in r.getMessage()]
+    assert len(lines) == 2, lines
+    assert lines[1].endswith("(and 300 more since the last line like it)")
+    assert guest_service_status(svc.front)["dropped"] == 302
 
 
 def test_killing_the_front_stops_its_guest_and_clients_see_it_go(proc, v):

@@ -355,7 +355,7 @@ def test_requests_that_are_not_msgpack_or_lack_a_reply_capability_leave_it_servi
         spawner.send(msgpack.packb(["spawn", b"\x01" * 32]))  # no reply capability
         spawner.send(msgpack.packb(["spawn", b"\x01" * 32]), [vm.make_capability(MONITOR)])
         guest = _spawn(spawner, _lump(proc.runtime, ECHO_TO_CAP0), vm.make_capability(SEND))
-    assert sum("without a reply capability" in r.getMessage() for r in caplog.records) == 2
+    assert sum("without a reply capability" in r.getMessage() for r in caplog.records) == 1  # the second within 10 s: counted, not logged (DropLog)
     guest.send(b"")
 
 

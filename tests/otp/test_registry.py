@@ -497,7 +497,8 @@ def test_wire_a_request_without_a_usable_reply_capability_is_logged_and_dropped(
     with caplog.at_level(logging.WARNING, logger="hearth.otp.registry"):
         assert _ask(reg, msgpack.packb(["register", "x"]), sent, reply=False) is None
         assert _ask(reg, b"\xc1", sent, reply=False) is None
-    assert len([r for r in caplog.records if "without a reply capability" in r.message]) == 2
+    # The second within 10 s is counted, not logged (DropLog).
+    assert len([r for r in caplog.records if "without a reply capability" in r.message]) == 1
     assert registered(reg) == []
 
 

@@ -405,13 +405,6 @@ def test_a_live_connections_name_stays_its_own_across_an_upgrade(hearth_server, 
         assert e.value.message == "the name 'ada' is taken by another connection"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hole (not new: the clock guest's front has the same line): every message without"
-    " capabilities a peer sends to a guest service's front writes a warning to the"
-    " server's log, with no bound, so a peer fills the operator's log (and disk) at the"
-    " speed of its link. Fix (hearth/native/_guest_upgrade.py, _Front._forward): count"
-    " the dropped messages (`status` can show the count) and log the first one and then"
-    " at most one line per interval saying how many more were dropped"))
 def test_bare_messages_to_the_room_do_not_flood_the_servers_log(hearth_server, attacker, proc):
     """A peer sends the room 300 messages without capabilities (a request
     needs its reply capability, so the front drops them)."""
