@@ -29,13 +29,14 @@ switches.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._schema import Op, Schema, SchemaSyntaxError, schemas
-from ._schema_c_forms import HELPERS, form
+from ._schema_c_forms import HELPERS, form, nilable
 from ._schema_types import Type
 
-__all__ = ["header", "C_SERVICES"]
+__all__ = ["header", "encoders", "Encoder", "Param", "C_SERVICES"]
 
 # The services a guest talks to; the admin ones (the inspector, the
 # world's admin door) are left to Python.
@@ -50,6 +51,37 @@ C_SERVICES = ("hearth.Registry", "hearth.Sleep", "hearth.TimerFactory", "hearth.
 
 class _Skip(Exception):
     pass
+
+
+@dataclass
+class Param:
+    """One C parameter of an encoder (after the writer).
+
+    Attributes:
+        decl: its declaration (``const char *name``).
+        role: ``"value"``, ``"len"`` (a bin's length, after it), ``"cap"``
+            (a capability argument), ``"caps"`` and ``"count"`` (a list of
+            them).
+        type: the schema type of the value (of the argument for caps).
+        none_ok: NULL / HEARTH_NONE is allowed (nil, or left out).
+    """
+
+    decl: str
+    role: str
+    type: Type
+    none_ok: bool
+
+
+@dataclass
+class Encoder:
+    """One generated function: its `name`, the `service` and `op` (an
+    `Op`) whose request it writes, its `params`, and its C `text`."""
+
+    name: str
+    service: str
+    op: Op
+    params: list[Param] = field(default_factory=list)
+    text: str = ""
 
 
 class _Node:
@@ -135,6 +167,7 @@ class _Function:
         self.c_types = c_types
         self.where = where
         self.params = ["hearth_mp_writer *w"]
+        self.meta: list[Param] = []
         self.notes: list[str] = []
         self.structs: list[tuple[str, str, Type]] = []
 
@@ -152,6 +185,9 @@ class _Function:
             raise _Skip(f"{name}: {t.text}")
         f = f.fill(name)
         self.params += f.params
+        none_ok = node.absent or nilable(t)
+        self.meta += [Param(d, "len" if d.endswith(f"{name}_len") else "value", t, none_ok)
+                      for d in f.params]
         self.structs += f.structs
         if f.note:
             self.notes.append(f"{name}: {f.note}")
@@ -188,20 +224,24 @@ class _Function:
         for a in op.args:
             if a.rest:
                 self.params += [f"const hearth_cap *{a.name}", f"uint32_t {a.name}_count"]
+                self.meta += [Param(self.params[-2], "caps", a.type, True),
+                              Param(self.params[-1], "count", a.type, True)]
                 body.append(f"for (uint32_t i = 0; i < {a.name}_count; i++)"
                             f" hearth_mp_attach(w, {a.name}[i]);")
             elif a.trailing:
                 self.params.append(f"hearth_cap {a.name}")
+                self.meta.append(Param(self.params[-1], "cap", a.type, True))
                 body.append(f"if ({a.name} != HEARTH_NONE) hearth_mp_attach(w, {a.name});")
             else:
                 self.params.append(f"hearth_cap {a.name}")
+                self.meta.append(Param(self.params[-1], "cap", a.type, False))
                 body.append(f"hearth_mp_attach(w, {a.name});")
         return body
 
 
 def _function(s: Schema, op: Op, c_types: dict[str, Any], variant: str,
-              paths: list[str] | None) -> tuple[str, list[tuple[str, str, Type]]]:
-    """(the encoder's C, the struct helpers it uses)."""
+              paths: list[str] | None) -> tuple[Encoder, list[tuple[str, str, Type]]]:
+    """(the encoder, the struct helpers it uses)."""
     where = f"{s.name} op {op.name or '(value)'}"
     chosen = _selection(op, paths, c_types, where)
     fn = _Function(c_types, where)
@@ -260,7 +300,7 @@ def _function(s: Schema, op: Op, c_types: dict[str, Any], variant: str,
     lines[-1] += " */"
     text = "\n".join(lines) + f"\nstatic inline void {name}({', '.join(fn.params)}) {{\n"
     text += "".join(f"    {b}\n" for b in body) + "}\n"
-    return text, fn.structs
+    return Encoder(name, s.name, op, fn.meta, text), fn.structs
 
 
 def _struct_helper(helper: str, ctype: str, t: Type, c_types: dict[str, Any]) -> str:
@@ -284,10 +324,11 @@ def _variants(op: Op) -> list[tuple[str, list[str] | None]]:
     return [("", op.c)]
 
 
-def header(names: tuple[str, ...] = C_SERVICES, found: dict[str, Schema] | None = None) -> str:
-    """The text of ``hearth_protocols.h`` for the schemas `names` (of
-    `found`: default, the installed ones; `hearth.otp._schema.load` reads
-    others).
+def encoders(names: tuple[str, ...] = C_SERVICES, found: dict[str, Schema] | None = None
+             ) -> tuple[list[Encoder], list[str], list[str]]:
+    """``(encoders, struct helpers' C, ops not generated)`` for the schemas
+    `names` (of `found`: default, the installed ones;
+    `hearth.otp._schema.load` reads others).
 
     Raises:
         SchemaSyntaxError: an op's ``c`` or a file's ``[c_types]`` says
@@ -300,7 +341,7 @@ def header(names: tuple[str, ...] = C_SERVICES, found: dict[str, Schema] | None 
             if c_types.setdefault(text, binding)[1] != binding[1]:
                 raise SchemaSyntaxError(f"{text} is {c_types[text][1]} in one file and"
                                         f" {binding[1]} in another")
-    functions: list[str] = []
+    functions: list[Encoder] = []
     skipped: list[str] = []
     structs: dict[str, str] = {}
     for name in names:
@@ -310,19 +351,30 @@ def header(names: tuple[str, ...] = C_SERVICES, found: dict[str, Schema] | None 
                 continue
             try:
                 for variant, paths in _variants(op):
-                    text, used = _function(s, op, c_types, variant, paths)
-                    functions.append(text)
+                    encoder, used = _function(s, op, c_types, variant, paths)
+                    functions.append(encoder)
                     for helper, ctype, t in used:
                         structs.setdefault(helper, _struct_helper(helper, ctype, t, c_types))
             except _Skip as e:
                 skipped.append(f"{name} {op.name or '(value)'} ({e})")
+    return functions, list(structs.values()), skipped
+
+
+def header(names: tuple[str, ...] = C_SERVICES, found: dict[str, Schema] | None = None) -> str:
+    """The text of ``hearth_protocols.h`` for the schemas `names` (of
+    `found`, as `encoders`).
+
+    Raises:
+        SchemaSyntaxError: as `encoders`.
+    """
+    functions, structs, skipped = encoders(names, found)
     out = ["/* Generated by `python -m hearth.otp.protocols c-header` from the",
            " * TOML files of hearth/otp/protocols: do not edit. Request encoders, one per op",
            " * (hearth/otp/_schema_c.py says how); start the writer with",
            " * hearth_mp_request_init (a request) or hearth_mp_writer_init (a plain send). */",
            "#ifndef HEARTH_PROTOCOLS_H", "#define HEARTH_PROTOCOLS_H", "",
            '#include "hearth.h"', "", HELPERS]
-    out += list(structs.values()) + functions
+    out += structs + [e.text for e in functions]
     if skipped:
         out.append("/* Not generated (a field with no C equivalent here):")
         out += [f" *   {x}" for x in skipped]

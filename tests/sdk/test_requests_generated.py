@@ -118,8 +118,8 @@ def test_a_changed_schema_changes_what_the_sdk_sends(proc, tmp_path):
     ("client.toml", 'half_size: list(num, 2)}"', 'half_size: list(num, 2), depth: num}"',
      "no member named 'depth'"),
     # An op the SDK calls, renamed: its encoder is gone.
-    ("registry.toml", '[service."hearth.Registry".ops.get]', '[service."hearth.Registry".ops.fetch]',
-     "hearth_req_registry_get"),
+    ("registry.toml", '[service."hearth.Registry".ops.get]',
+     '[service."hearth.Registry".ops.fetch]', "hearth_req_registry_get"),
     # A field more: the SDK's call has too few arguments.
     ("fs.toml", 'fields = ["path: path", "lump: lump"]',
      'fields = ["path: path", "lump: lump", "mode: int"]', "too few arguments"),
