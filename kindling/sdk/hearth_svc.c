@@ -1,6 +1,6 @@
 /* hearth_svc.c — typed service clients and the server side of the
- * request/response convention. See hearth_svc.h. Request encodings live in
- * hearth_requests.c. */
+ * request/response convention. See hearth_svc.h. Every request is written
+ * by an encoder generated from the services' schemas (hearth_protocols.h). */
 #include "hearth.h"
 #include "hearth_protocols.h" /* the request encoders, generated from the schemas */
 
