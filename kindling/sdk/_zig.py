@@ -63,7 +63,8 @@ def build_zig(sources, output, *, sdk_dir, runtime_sources, optimize="2", stack_
             copies.append(copy)
         cmd = _zig("build-exe", *map(os.fspath, copies),
                    *(os.fspath(sdk_dir / name) for name in runtime_sources),
-                   f"-I{sdk_dir}", *(f"-I{d}" for d in include_dirs), "-target", "wasm32-freestanding", "-fno-entry", "-rdynamic",
+                   f"-I{sdk_dir}", *(f"-I{d}" for d in include_dirs),
+                   "-target", "wasm32-freestanding", "-fno-entry", "-rdynamic",
                    "-O", OPTIMIZE_MODES[optimize], "-fstrip", "--stack", str(int(stack_size)),
                    f"-femit-bin={os.path.abspath(output)}")
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -66,7 +66,8 @@ class BuildError(RuntimeError):
 
 
 def include_dir():
-    """The directory holding ``hearth.h`` (and the runtime's sources)."""
+    """The directory holding ``hearth.h`` (and the runtime's sources, which
+    also need `GENERATED_DIR` on the include path: `build` adds it)."""
     return SDK_DIR
 
 
