@@ -36,12 +36,13 @@ out of the map form (and a bare-str request is allowed when every field
 has one); ``?`` also lets the array form leave it out (trailing fields
 only); a capability argument ``name*`` is any number of them.
 ``map_only`` lists fields only the map form can give. ``c`` says which
-C encoders the guest SDK gets for an op, and a file's ``[c_types]`` which
-SDK type stands for an alias there (`_schema_c`; docs/protocols.md). A service whose
-request is a single value instead of an op has ``term = "name:
-type"``; ``extends = "other"`` starts a service with the ops of one defined
-earlier in the files (in name order); ``map_op`` names the op a map
-without ``"op"`` means; ``section`` names the docs table it goes in.
+C encoders the guest SDK gets for an op, and a file's ``[c_types]``
+which SDK type stands for an alias there (`_schema_c`;
+docs/protocols.md). A service whose request is a single value instead of
+an op has ``term = "name: type"``; ``extends = "other"`` starts a
+service with the ops of one defined earlier in the files (in name order);
+``map_op`` names the op a map without ``"op"`` means; ``section`` names
+the docs table it goes in.
 ``invalid_request`` and ``internal_error`` may answer any request and are
 not listed.
 """
@@ -366,7 +367,9 @@ def schemas() -> dict[str, Schema]:
 
 
 def _c_types(table: Mapping[str, Any], aliases: dict[str, Type]) -> dict[str, tuple[str, str]]:
-    """A file's ``[c_types]``: alias -> the SDK's C type for it, checked."""
+    """A file's ``[c_types]`` (alias -> the SDK's C type for it), checked,
+    as the alias's type text -> ``(alias, C type)``: the generator binds by
+    type, wherever that type appears."""
     out = {}
     for alias, ctype in table.items():
         if alias not in aliases:
