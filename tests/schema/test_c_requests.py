@@ -101,10 +101,22 @@ void run(void) {
 """
 
 
+def _functions(text):
+    """name -> text of each encoder in a header."""
+    return dict(re.findall(r"(?ms)^static inline void (hearth_req_\w+)(\(.*?^\}$)", text))
+
+
 def test_the_generated_header_is_up_to_date():
-    path = GENERATED / "hearth_protocols.h"
-    assert path.read_text() == header(), (
-        "run `python -m hearth.otp.protocols c-header kindling/sdk_generated/hearth_protocols.h`")
+    """Fails when a schema changed and the header was not regenerated,
+    naming the encoders that differ."""
+    committed, fresh = (GENERATED / "hearth_protocols.h").read_text(), header()
+    old, new = _functions(committed), _functions(fresh)
+    differ = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
+    assert committed == fresh, (
+        f"kindling/sdk_generated/hearth_protocols.h is out of date (encoders that differ:"
+        f" {differ or 'none; other text'}): run `python -m hearth.otp.protocols c-header"
+        f" kindling/sdk_generated/hearth_protocols.h`")
+    assert len(new) >= 50 and "hearth_req_world_add" in new
 
 
 @pytest.mark.hearth_timeout(120)
