@@ -35,11 +35,14 @@ A field is ``name[?]: type [= default]``: with a default it may be left
 out of the map form (and a bare-str request is allowed when every field
 has one); ``?`` also lets the array form leave it out (trailing fields
 only); a capability argument ``name*`` is any number of them.
-``map_only`` lists fields only the map form can give. A service whose
-request is a single value instead of an op has ``term = "name:
-type"``; ``extends = "other"`` starts a service with the ops of one defined
-earlier in the files (in name order); ``map_op`` names the op a map
-without ``"op"`` means; ``section`` names the docs table it goes in.
+``map_only`` lists fields only the map form can give. ``c`` says which
+C encoders the guest SDK gets for an op, and a file's ``[c_types]``
+which SDK type stands for an alias there (`_schema_c`;
+docs/protocols.md). A service whose request is a single value instead of
+an op has ``term = "name: type"``; ``extends = "other"`` starts a
+service with the ops of one defined earlier in the files (in name order);
+``map_op`` names the op a map without ``"op"`` means; ``section`` names
+the docs table it goes in.
 ``invalid_request`` and ``internal_error`` may answer any request and are
 not listed.
 """
@@ -71,7 +74,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - 3.10
     import tomli as tomllib
 
-__all__ = ["Schema", "Op", "Field", "schema", "schemas", "SchemaSyntaxError", "Mismatch",
+__all__ = ["Schema", "Op", "Field", "schema", "schemas", "load", "SchemaSyntaxError", "Mismatch",
            "NO_INVALID", "PROTOCOLS_DIR", "ALWAYS"]
 
 PROTOCOLS_DIR = pathlib.Path(__file__).resolve().parent / "protocols"
@@ -126,6 +129,9 @@ class Op:
         reply: the `Type` of the ``ok`` value.
         errors: the error kinds it may answer (besides `ALWAYS`).
         request: how the docs write the request (default: the array form).
+        c: the guest SDK's encoders for it: None (one, of every field), a
+            list of field paths (one, of those), or a dict of such lists
+            by name (one per entry); see `_schema_c`.
     """
 
     def __init__(self, service: str, name: str, table: Mapping[str, Any],
@@ -142,10 +148,14 @@ class Op:
             self.errors = tuple(errors) + tuple(
                 e for e in table.get("errors", []) if e not in errors)
             self.request = table.get("request") or self._request_text()
+            self.c = table.get("c")
+            if self.c is not None and not (_is_paths(self.c) or (
+                    isinstance(self.c, dict) and all(map(_is_paths, self.c.values())))):
+                raise SchemaSyntaxError("'c' is a list of field paths, or a table of them")
         except SchemaSyntaxError as e:
             raise SchemaSyntaxError(f"{where}: {e}") from None
         unknown = set(table) - {"doc", "fields", "map_only", "args", "reply", "errors",
-                                "request"}
+                                "request", "c"}
         if unknown:
             raise SchemaSyntaxError(f"{where}: unknown keys {sorted(unknown)}")
         if any(a.type.text.split("(")[0] != "cap" for a in self.args):
@@ -227,6 +237,10 @@ class Op:
         return out
 
 
+def _is_paths(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(p, str) for p in value)
+
+
 def _invalid(message: str) -> ServiceError:
     return ServiceError(INVALID_REQUEST, message)
 
@@ -244,12 +258,16 @@ class Schema:
         map_op: the op a map without ``"op"`` means, if any.
         section: where its table goes in the docs (a marker name).
         file: the schema file it came from.
+        c_types: the file's ``[c_types]``: a type's text (aliases
+            resolved) -> ``(alias, C type)``.
     """
 
     def __init__(self, name: str, table: Mapping[str, Any], aliases: dict[str, Type],
-                 file: str, base: Schema | None = None) -> None:
+                 file: str, base: Schema | None = None,
+                 c_types: dict[str, tuple[str, str]] | None = None) -> None:
         self.name = name
         self.file = file
+        self.c_types = dict(c_types or {})
         self.aliases = {k: t.text for k, t in aliases.items()}
         self.doc = table.get("doc", "")
         self.registered = list(table.get("registered", []))
@@ -337,7 +355,7 @@ def _type_name(term: Any) -> str:
 @functools.lru_cache(maxsize=None)
 def schemas() -> dict[str, Schema]:
     """Every schema of every file under `PROTOCOLS_DIR`, by name (read
-    once, then cached).
+    once, then cached; `load` reads another directory).
 
     Raises:
         SchemaSyntaxError: a file is not valid TOML or says something the
@@ -345,14 +363,53 @@ def schemas() -> dict[str, Schema]:
 
     Switches: never.
     """
+    return load(PROTOCOLS_DIR)
+
+
+def _c_types(table: Mapping[str, Any], aliases: dict[str, Type]) -> dict[str, tuple[str, str]]:
+    """A file's ``[c_types]`` (alias -> the SDK's C type for it), checked,
+    as the alias's type text -> ``(alias, C type)``: the generator binds by
+    type, wherever that type appears."""
+    out = {}
+    for alias, ctype in table.items():
+        if alias not in aliases:
+            raise SchemaSyntaxError(f"[c_types] names {alias!r}, which [types] does not define")
+        t = aliases[alias]
+        if ctype == "hearth_lump":
+            if t.shape != ("bin", 32, 32):
+                raise SchemaSyntaxError(f"[c_types] {alias}: hearth_lump is for bin(32), not"
+                                        f" {t.text}")
+        elif not (isinstance(ctype, str) and ctype.isidentifier()):
+            raise SchemaSyntaxError(f"[c_types] {alias}: {ctype!r} is not a C type name")
+        elif t.shape[0] != "map" or t.shape[1] is None:
+            raise SchemaSyntaxError(f"[c_types] {alias}: a struct ({ctype}) stands for a map"
+                                    f" with keys, not {t.text}")
+        out[t.text] = (alias, ctype)
+    return out
+
+
+def load(directory: str | pathlib.Path) -> dict[str, Schema]:
+    """Every schema of every ``*.toml`` file in `directory`, by name (the
+    files in name order), read now: for tools and tests that try schemas
+    other than the installed ones.
+
+    Raises:
+        SchemaSyntaxError: as `schemas`.
+
+    Switches: never.
+    """
     out: dict[str, Schema] = {}
-    for path in sorted(PROTOCOLS_DIR.glob("*.toml")):
+    for path in sorted(pathlib.Path(directory).glob("*.toml")):
         try:
             with open(path, "rb") as f:
                 data = tomllib.load(f)
+            unknown = set(data) - {"types", "c_types", "service"}
+            if unknown:
+                raise SchemaSyntaxError(f"unknown tables {sorted(unknown)}")
             aliases: dict[str, Type] = {}
             for alias, text in data.get("types", {}).items():
                 aliases[alias] = parse_type(text, aliases)
+            c_types = _c_types(data.get("c_types", {}), aliases)
             for name, table in data.get("service", {}).items():
                 if name in out:
                     raise SchemaSyntaxError(f"{name} is defined twice")
@@ -360,7 +417,7 @@ def schemas() -> dict[str, Schema]:
                 if base is not None and base not in out:
                     raise SchemaSyntaxError(f"{name} extends {base!r}, not defined before it")
                 out[name] = Schema(name, table, aliases, path.name,
-                                   out[base] if base is not None else None)
+                                   out[base] if base is not None else None, c_types)
         except (tomllib.TOMLDecodeError, SchemaSyntaxError) as e:
             raise SchemaSyntaxError(f"{path.name}: {e}") from None
     return out

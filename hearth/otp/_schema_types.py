@@ -84,6 +84,13 @@ class Type:
     Attributes:
         text: the expression as written (normalized), for docs.
         expected: what a value must be, for people ("an int >= 0").
+        shape: its structure, for generators (`_schema_c`): a tuple whose
+            first item is the kind: ``("int"|"num"|"float", lo, hi)``,
+            ``("str"|"bin", lo, hi)``, ``("cap", perms)``, ``("list",
+            item, lo, hi)``, ``("map", keys, closed)`` (keys: name ->
+            ``(Type, required)``, or None for any map), ``("literal",
+            text)``, ``("union", options)``, ``("any",)``, ``("nil",)``,
+            ``("bool",)``.
     """
 
     def __init__(self, text: str, expected: str, check: Callable[[Any, str], Any],
@@ -95,6 +102,7 @@ class Type:
         self._invalid = invalid
         self.perms = 0  # for a capability: the permissions it needs
         self.ok: Callable[[Any], bool] | None = None  # a quick test, for simple types
+        self.shape: tuple[Any, ...] = (text,)
 
     def check(self, value: Any, path: str) -> Any:
         """Return `value` (as stored: an array stays a tuple) or raise
@@ -164,8 +172,9 @@ def _number(kind, lo, hi):
         example = float(example)
     text = kind + (f"({lo if lo is not None else ''}..{hi if hi is not None else ''})"
                    if lo is not None or hi is not None else "")
-    return _simple(text, expected, ok, example, "x" if kind != "num" or lo is None
-                   else lo - 1)
+    t = _simple(text, expected, ok, example, "x" if kind != "num" or lo is None else lo - 1)
+    t.shape = (kind, lo, hi)
+    return t
 
 
 def _sized(kind, lo, hi):
@@ -194,7 +203,9 @@ def _sized(kind, lo, hi):
     if hi is not None and len(example) > hi:
         example = example[:hi]
     text = kind + (f"({_size_text(lo, hi)})" if lo is not None or hi is not None else "")
-    return Type(text, expected, check, lambda: example, 1 if kind == "str" else "x")
+    t = Type(text, expected, check, lambda: example, 1 if kind == "str" else "x")
+    t.shape = (kind, lo, hi)
+    return t
 
 
 def _size_text(lo, hi):
@@ -217,6 +228,7 @@ def _cap(perms):
         return value
     t = Type(f"cap({names})" if perms else "cap", expected, check, lambda: None, 1)
     t.perms = perms
+    t.shape = ("cap", perms)
     return t
 
 
@@ -263,7 +275,9 @@ def _list(item, lo, hi):
                 check_item(v, f"{path}[{i}]")
         return value
     example = lambda: tuple(item.example() for _ in range(lo or 0))  # noqa: E731
-    return Type(f"list({item.text}{size})", expected, check, example, "x")
+    t = Type(f"list({item.text}{size})", expected, check, example, "x")
+    t.shape = ("list", item, lo, hi)
+    return t
 
 
 def _map(keys, closed=True):
@@ -272,7 +286,9 @@ def _map(keys, closed=True):
             if type(value) is not dict:
                 raise Mismatch(path, "a map", value)
             return value
-        return Type("map", "a map", check_any, dict, "x")
+        t = Type("map", "a map", check_any, dict, "x")
+        t.shape = ("map", None, False)
+        return t
     inner = ", ".join(f"{k}{'' if req else '?'}: {t.text}" for k, (t, req) in keys.items())
     inner += "" if closed else ", ..."
     expected = "a map with " + ", ".join(
@@ -297,7 +313,9 @@ def _map(keys, closed=True):
                                f"{path} needs a {k!r} ({t.expected})")
         return value
     example = lambda: {k: t.example() for k, (t, req) in keys.items() if req}  # noqa: E731
-    return Type(f"map{{{inner}}}", expected, check, example, "x")
+    t = Type(f"map{{{inner}}}", expected, check, example, "x")
+    t.shape = ("map", dict(keys), closed)
+    return t
 
 
 def _literal(text):
@@ -305,7 +323,9 @@ def _literal(text):
         if value != text or type(value) is not str:
             raise Mismatch(path, repr(text), value)
         return value
-    return Type(f'"{text}"', repr(text), check, lambda: text, text + "?")
+    t = Type(f'"{text}"', repr(text), check, lambda: text, text + "?")
+    t.shape = ("literal", text)
+    return t
 
 
 def _union(options):
@@ -325,7 +345,9 @@ def _union(options):
         raise Mismatch(path, expected, value)
     invalid = next((t.invalid() for t in options if t.invalid() is not NO_INVALID
                     and not _accepts(options, t.invalid())), NO_INVALID)
-    return Type(text, expected, check, options[0].example, invalid)
+    t = Type(text, expected, check, options[0].example, invalid)
+    t.shape = ("union", tuple(options))
+    return t
 
 
 def _matches_shape(t, value):

@@ -46,8 +46,9 @@ def translate_header(sdk_dir, error):
 
 
 def build_zig(sources, output, *, sdk_dir, runtime_sources, optimize="2", stack_size=65536,
-              error):
-    """Build Zig `sources` (the first is the root file) into `output`.
+              error, include_dirs=()):
+    """Build Zig `sources` (the first is the root file) into `output`;
+    `include_dirs` are for the runtime's C (after the SDK's own).
 
     `error(command, output)` makes the exception raised when zig fails.
     Switches: always, when gevent has patched `subprocess`.
@@ -62,7 +63,8 @@ def build_zig(sources, output, *, sdk_dir, runtime_sources, optimize="2", stack_
             copies.append(copy)
         cmd = _zig("build-exe", *map(os.fspath, copies),
                    *(os.fspath(sdk_dir / name) for name in runtime_sources),
-                   f"-I{sdk_dir}", "-target", "wasm32-freestanding", "-fno-entry", "-rdynamic",
+                   f"-I{sdk_dir}", *(f"-I{d}" for d in include_dirs),
+                   "-target", "wasm32-freestanding", "-fno-entry", "-rdynamic",
                    "-O", OPTIMIZE_MODES[optimize], "-fstrip", "--stack", str(int(stack_size)),
                    f"-femit-bin={os.path.abspath(output)}")
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -31,8 +31,11 @@ __all__ = [
 ]
 
 SDK_DIR = pathlib.Path(__file__).resolve().parent
-RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c", "hearth_svc.c", "hearth_requests.c",
-                   "hearth_patterns.c")
+RUNTIME_SOURCES = ("hearth_rt.c", "hearth_mp.c", "hearth_svc.c", "hearth_patterns.c")
+# The request encoders generated from the services' schemas (hearth_protocols.h:
+# `python -m hearth.otp.protocols c-header`), on the include path after the
+# caller's own -I directories.
+GENERATED_DIR = SDK_DIR.parent / "sdk_generated"
 INSTALL_HINT = ".venv/bin/pip install -e '.[sdk]' (in your Hearth clone; it adds ziglang)"
 DEFAULT_STACK_SIZE = 64 * 1024  # wasm-ld's own default; zig's is 1 MiB per guest
 
@@ -63,7 +66,8 @@ class BuildError(RuntimeError):
 
 
 def include_dir():
-    """The directory holding ``hearth.h`` (and the runtime's sources)."""
+    """The directory holding ``hearth.h`` (and the runtime's sources, which
+    also need `GENERATED_DIR` on the include path: `build` adds it)."""
     return SDK_DIR
 
 
@@ -101,6 +105,7 @@ def compile_command(sources, output, *, optimize="2", stack_size=DEFAULT_STACK_S
         f"-I{SDK_DIR}",
     ]
     cmd += [f"-I{d}" for d in include_dirs]
+    cmd.append(f"-I{GENERATED_DIR}")
     cmd += [f"-D{d}" for d in defines]
     cmd += list(extra_args)
     cmd += ["-o", os.fspath(output)]
@@ -174,7 +179,8 @@ def build(sources, output=None, *, optimize="2", stack_size=DEFAULT_STACK_SIZE, 
 
         output.parent.mkdir(parents=True, exist_ok=True)
         return build_zig(sources, output, sdk_dir=SDK_DIR, runtime_sources=RUNTIME_SOURCES,
-                         optimize=optimize, stack_size=stack_size, error=BuildError)
+                         optimize=optimize, stack_size=stack_size, error=BuildError,
+                         include_dirs=[GENERATED_DIR])
     cmd = compile_command(sources, output, optimize=optimize, stack_size=stack_size, debug=debug,
                           include_dirs=include_dirs, defines=defines, extra_args=extra_args,
                           libc=libc)

@@ -1,6 +1,7 @@
 /* hearth_rt.c — the SDK's runtime: memory, the friendly wrappers of the ABI,
  * spawning by index, and requests to services. See hearth.h. */
 #include "hearth.h"
+#include "hearth_protocols.h" /* the request encoders, generated from the schemas */
 
 /* ---- memory ------------------------------------------------------------------ */
 
@@ -381,11 +382,7 @@ hearth_cap hearth_registry_get(hearth_cap registry, const char *name) {
     hearth_mp_reader r;
     hearth_cap found = HEARTH_NONE;
     hearth_mp_request_init(&w, buf, sizeof buf);
-    hearth_mp_put_map(&w, 2);
-    hearth_mp_put_str(&w, "op");
-    hearth_mp_put_str(&w, "get");
-    hearth_mp_put_str(&w, "name");
-    hearth_mp_put_str(&w, name);
+    hearth_req_registry_get(&w, name);
     uint32_t mark = hearth_mark();
     if (hearth_call(registry, &w, &reply)) {
         if (!reply_ok(&r, &reply) || !hearth_mp_read_cap(&r, &found))
@@ -409,12 +406,7 @@ bool hearth_registry_register(hearth_cap registry, const char *name, hearth_cap 
     hearth_mp_reader r;
     bool ok = false;
     hearth_mp_request_init(&w, buf, sizeof buf);
-    hearth_mp_attach(&w, cap); /* caps[1]: what to register */
-    hearth_mp_put_map(&w, 2);
-    hearth_mp_put_str(&w, "op");
-    hearth_mp_put_str(&w, "register");
-    hearth_mp_put_str(&w, "name");
-    hearth_mp_put_str(&w, name);
+    hearth_req_registry_register(&w, cap, name); /* caps[1]: what to register */
     uint32_t mark = hearth_mark();
     if (hearth_call(registry, &w, &reply)) {
         ok = reply_ok(&r, &reply);

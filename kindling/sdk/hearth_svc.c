@@ -1,8 +1,8 @@
 /* hearth_svc.c — typed service clients and the server side of the
- * request/response convention. See hearth_svc.h. Request encodings live in
- * hearth_requests.c. */
+ * request/response convention. See hearth_svc.h. Every request is written
+ * by an encoder generated from the services' schemas (hearth_protocols.h). */
 #include "hearth.h"
-#include "hearth_requests.h"
+#include "hearth_protocols.h" /* the request encoders, generated from the schemas */
 
 #define DEFAULT_TIMEOUT (5 * HEARTH_SECOND)
 #define MAX_DEPTH 64
@@ -342,7 +342,7 @@ hearth_status hearth_registry_lookup(hearth_cap registry, const char *name, hear
     *out = HEARTH_NONE;
     uint32_t mark = hearth_mark();
     hearth_mp_request_init(&w, hearth_alloc(size), size);
-    hearth_enc_registry_get(&w, name);
+    hearth_req_registry_get(&w, name);
     hearth_status st = hearth_ask(registry, &w, DEFAULT_TIMEOUT, &reply);
     if (st == HEARTH_ERR_REPLY && hearth_reply_err_is(&reply, "not_found"))
         st = HEARTH_ERR_NOT_FOUND;
@@ -369,7 +369,7 @@ hearth_status hearth_registry_put(hearth_cap registry, const char *name, hearth_
     hearth_reply reply;
     uint32_t mark = hearth_mark();
     hearth_mp_request_init(&w, hearth_alloc(size), size);
-    hearth_enc_registry_register(&w, name, cap);
+    hearth_req_registry_register(&w, cap, name);
     hearth_status st = hearth_ask(registry, &w, DEFAULT_TIMEOUT, &reply);
     hearth_reply_release(&reply);
     hearth_release(mark);
@@ -380,7 +380,7 @@ hearth_status hearth_registry_list(hearth_cap registry, hearth_reply *out) {
     uint8_t buf[32];
     hearth_mp_writer w;
     hearth_mp_request_init(&w, buf, sizeof buf);
-    hearth_enc_registry_list(&w);
+    hearth_req_registry_list(&w);
     hearth_status st = hearth_ask(registry, &w, DEFAULT_TIMEOUT, out);
     hearth_mp_reader check = out->value;
     uint32_t n;
@@ -397,7 +397,7 @@ hearth_status hearth_time_unix_now(hearth_cap unix_time, int64_t *out) {
     hearth_reply reply;
     uint32_t mark = hearth_mark();
     hearth_mp_request_init(&w, buf, sizeof buf);
-    hearth_enc_time_now(&w);
+    hearth_req_unixtime_now(&w);
     hearth_status st = hearth_ask(unix_time, &w, DEFAULT_TIMEOUT, &reply);
     if (st == HEARTH_OK && !hearth_mp_read_int(&reply.value, out))
         st = HEARTH_ERR_BAD_REPLY;
@@ -623,11 +623,9 @@ hearth_lump hearth_lump_cube_mesh(float half) {
 
 hearth_status hearth_renderer_set_skybox(hearth_cap renderer, hearth_lump texture) {
     hearth_mp_writer w;
-    hearth_lump_id id;
-    hearth_lump_get_id(texture, &id);
     uint32_t mark = hearth_mark();
     begin(&w, 96);
-    hearth_enc_renderer_set_skybox(&w, &id);
+    hearth_req_renderer_set_skybox(&w, texture);
     return finish(mark, renderer, &w, NULL);
 }
 
@@ -635,7 +633,7 @@ hearth_status hearth_renderer_set_ambient(hearth_cap renderer, const float color
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 96);
-    hearth_enc_renderer_set_ambient_lighting(&w, color);
+    hearth_req_renderer_set_ambient_lighting(&w, color);
     return finish(mark, renderer, &w, NULL);
 }
 
@@ -645,7 +643,7 @@ hearth_status hearth_renderer_add_object(hearth_cap renderer, hearth_cap owner, 
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 192);
-    hearth_enc_renderer_add_object(&w, owner, mesh, material, transform);
+    hearth_req_renderer_add_object(&w, owner, mesh, material, transform);
     return finish(mark, renderer, &w, out);
 }
 
@@ -655,7 +653,7 @@ hearth_status hearth_renderer_add_directional_light(hearth_cap renderer, hearth_
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 160);
-    hearth_enc_renderer_add_directional_light(&w, owner, color, intensity, direction);
+    hearth_req_renderer_add_directional_light(&w, owner, color, intensity, direction);
     return finish(mark, renderer, &w, out);
 }
 
@@ -663,7 +661,7 @@ bool hearth_object_set_transform(hearth_cap object, const float transform[16]) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     hearth_mp_writer_init(&w, hearth_alloc(112), 112);
-    hearth_enc_object_set_transform(&w, transform);
+    hearth_req_renderer_object_set_transform(&w, transform);
     return sink(mark, object, &w);
 }
 
@@ -675,7 +673,8 @@ hearth_status hearth_canvas_create(hearth_cap factory, hearth_cap owner, const h
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, width * height * 4 + 256);
-    hearth_enc_canvas_create(&w, owner, position, width, height, rgba, linear);
+    hearth_req_canvas_canvasfactory_create(&w, owner, position, width, height, rgba, width * height * 4,
+                                          linear ? "linear" : "nearest");
     return finish(mark, factory, &w, out);
 }
 
@@ -684,7 +683,7 @@ bool hearth_canvas_blit(hearth_cap canvas, int32_t x, int32_t y, uint32_t width,
     hearth_mp_writer w;
     uint32_t mark = hearth_mark(), size = width * height * 4 + 96;
     hearth_mp_writer_init(&w, hearth_alloc(size), size);
-    hearth_enc_canvas_blit(&w, x, y, width, height, rgba);
+    hearth_req_canvas_blit(&w, x, y, width, height, rgba, width * height * 4);
     return sink(mark, canvas, &w);
 }
 
@@ -692,7 +691,7 @@ bool hearth_canvas_relocate(hearth_cap canvas, const hearth_canvas_position *pos
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     hearth_mp_writer_init(&w, hearth_alloc(192), 192);
-    hearth_enc_canvas_relocate(&w, position);
+    hearth_req_canvas_relocate(&w, position);
     return sink(mark, canvas, &w);
 }
 
@@ -700,7 +699,7 @@ hearth_status hearth_debug_draw_new(hearth_cap factory, hearth_cap owner, hearth
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 32);
-    hearth_enc_debug_draw_new(&w, owner);
+    hearth_req_debugdrawfactory_new(&w, owner);
     return finish(mark, factory, &w, out);
 }
 
@@ -709,7 +708,7 @@ hearth_status hearth_debug_draw_contents(hearth_cap draw, const float *positions
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, nvertices * 16 + nindices * 4 + 96);
-    hearth_enc_debug_draw_contents(&w, positions, colors, nvertices, indices, nindices);
+    hearth_req_debugdraw_contents(&w, positions, nvertices * 12, colors, nvertices * 4, indices, nindices * 4);
     return finish(mark, draw, &w, NULL);
 }
 
@@ -719,7 +718,7 @@ hearth_status hearth_window_subscribe(hearth_cap window, hearth_cap target) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 48);
-    hearth_enc_window_subscribe(&w, target);
+    hearth_req_window_subscribe(&w, target);
     return finish(mark, window, &w, NULL);
 }
 
@@ -727,7 +726,7 @@ hearth_status hearth_window_set_camera(hearth_cap window, double vfov, double ne
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 128);
-    hearth_enc_window_set_camera(&w, vfov, near, view);
+    hearth_req_window_set_camera(&w, vfov, near, view);
     return finish(mark, window, &w, NULL);
 }
 
@@ -739,7 +738,7 @@ hearth_status hearth_window_camera(hearth_cap window, float view[16]) {
     hearth_mp_value v;
     uint32_t mark = hearth_mark();
     begin(&w, 32);
-    hearth_enc_window_camera(&w);
+    hearth_req_window_camera(&w);
     hearth_status st = hearth_ask(window, &w, DEFAULT_TIMEOUT, &reply);
     if (st == HEARTH_OK) {
         hearth_mp_reader f = reply.value;
@@ -771,7 +770,7 @@ bool hearth_window_set_camera_send(hearth_cap window, hearth_cap reply_to, doubl
     hearth_mp_writer w;
     hearth_mp_writer_init(&w, buf, sizeof buf);
     hearth_mp_attach(&w, reply_to);
-    hearth_enc_window_set_camera(&w, vfov, near, view);
+    hearth_req_window_set_camera(&w, vfov, near, view);
     return hearth_mp_send(&w, window);
 }
 
@@ -899,7 +898,7 @@ hearth_status hearth_terminal_create(hearth_cap factory, hearth_cap owner, const
         size += hearth_strlen(argv[i]) + 8;
     uint32_t mark = hearth_mark();
     begin(&w, size);
-    hearth_enc_terminal_create(&w, owner, position, columns, rows, argv);
+    hearth_req_terminal_terminalfactory_create(&w, owner, position, columns, rows, argv);
     return finish(mark, factory, &w, out);
 }
 
@@ -907,7 +906,7 @@ bool hearth_terminal_input(hearth_cap terminal, const char *text) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark(), size = hearth_strlen(text) + 32;
     hearth_mp_writer_init(&w, hearth_alloc(size), size);
-    hearth_enc_terminal_input(&w, text);
+    hearth_req_terminal_input(&w, text);
     return sink(mark, terminal, &w);
 }
 
@@ -915,7 +914,7 @@ bool hearth_terminal_quit(hearth_cap terminal) {
     uint8_t buf[16];
     hearth_mp_writer w;
     hearth_mp_writer_init(&w, buf, sizeof buf);
-    hearth_enc_terminal_quit(&w);
+    hearth_req_terminal_quit(&w);
     return hearth_mp_send(&w, terminal);
 }
 
@@ -931,7 +930,7 @@ hearth_status hearth_world_add(hearth_cap world, hearth_cap owner, hearth_lump m
     *entity = HEARTH_NONE;
     *id = -1;
     begin(&w, 512 + (label ? hearth_strlen(label) : 0));
-    hearth_enc_world_add(&w, owner, mesh, material, transform, label);
+    hearth_req_world_add(&w, owner, mesh, transform, material, label, NULL);
     hearth_status st = hearth_ask(world, &w, DEFAULT_TIMEOUT, &reply);
     if (st == HEARTH_OK) {
         hearth_mp_reader f = reply.value;
@@ -955,7 +954,7 @@ hearth_status hearth_world_move(hearth_cap entity, const float transform[16]) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 256);
-    hearth_enc_world_move(&w, transform);
+    hearth_req_world_entity_update_transform(&w, transform);
     return finish(mark, entity, &w, NULL);
 }
 
@@ -963,7 +962,7 @@ hearth_status hearth_world_relabel(hearth_cap entity, const char *label) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 64 + (label ? hearth_strlen(label) : 0));
-    hearth_enc_world_relabel(&w, label);
+    hearth_req_world_entity_update_label(&w, label);
     return finish(mark, entity, &w, NULL);
 }
 
@@ -971,7 +970,7 @@ hearth_status hearth_world_remove(hearth_cap entity) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 32);
-    hearth_enc_world_remove(&w);
+    hearth_req_world_entity_remove(&w);
     return finish(mark, entity, &w, NULL);
 }
 
@@ -979,7 +978,7 @@ hearth_status hearth_world_subscribe(hearth_cap world, hearth_cap subscriber) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, 32);
-    hearth_enc_world_subscribe(&w, subscriber);
+    hearth_req_world_subscribe(&w, subscriber);
     return finish(mark, world, &w, NULL);
 }
 
@@ -992,7 +991,7 @@ hearth_status hearth_fs_get(hearth_cap fs, const char *path, hearth_lump_id *out
     uint32_t mark = hearth_mark();
     memset(out, 0, sizeof *out);
     begin(&w, hearth_strlen(path) + 32);
-    hearth_enc_fs_get(&w, path);
+    hearth_req_fs_filesystem_get(&w, path);
     hearth_status st = hearth_ask(fs, &w, DEFAULT_TIMEOUT, &reply);
     if (st == HEARTH_ERR_REPLY && hearth_reply_err_is(&reply, "not_found"))
         st = HEARTH_ERR_NOT_FOUND;
@@ -1011,14 +1010,14 @@ hearth_status hearth_fs_put(hearth_cap fs, const char *path, hearth_lump lump) {
     hearth_mp_writer w;
     uint32_t mark = hearth_mark();
     begin(&w, hearth_strlen(path) + 64);
-    hearth_enc_fs_put(&w, path, lump);
+    hearth_req_fs_filesystem_put(&w, path, lump);
     return finish(mark, fs, &w, NULL);
 }
 
 hearth_status hearth_fs_list(hearth_cap fs, const char *path, hearth_reply *out) {
     hearth_mp_writer w;
     begin(&w, hearth_strlen(path) + 32);
-    hearth_enc_fs_list(&w, path);
+    hearth_req_fs_filesystem_list(&w, path);
     hearth_status st = hearth_ask(fs, &w, DEFAULT_TIMEOUT, out);
     hearth_mp_reader check = out->value;
     uint32_t n;
@@ -1038,7 +1037,7 @@ hearth_status hearth_spawner_spawn(hearth_cap spawner, hearth_lump module, const
         return HEARTH_ERR_OVERFLOW;
     }
     begin(&w, 64);
-    hearth_enc_spawner_spawn(&w, module, caps, ncaps);
+    hearth_req_wasm_wasmprocessspawner_spawn(&w, caps, ncaps, module, NULL);
     return finish(mark, spawner, &w, out);
 }
 
