@@ -65,3 +65,48 @@ def test_new_code_at_the_same_line_gets_its_own_source_text(tmp_path):
             texts.append(error_reason(e)[3])
     assert 'raise ValueError("first")' in texts[0]
     assert 'raise ValueError("second")' in texts[1]
+
+
+def _raise_with(message):
+    raise ValueError(message)
+
+
+def _raise_deeper(message):
+    _raise_with(message)
+
+
+def test_a_repeated_crash_gets_the_text_of_its_own_message_and_stack(proc):
+    # Reasons are remembered by type, message and stack: a hit must never
+    # hand back the text of another message or another path to the raise.
+    for _ in range(3):
+        for fn in (_raise_with, _raise_deeper):
+            for message in ("one", "two", "", "x" * 5000):
+                try:
+                    fn(message)
+                except ValueError as e:
+                    reason = error_reason(e)
+                    assert reason == ("error", "ValueError", message, _standard(e))
+
+
+class _Held:
+    pass
+
+
+def test_a_crash_reason_keeps_nothing_of_the_crashed_frames_alive(proc):
+    import gc
+    import weakref
+
+    def crash():
+        held = _Held()
+        refs.append(weakref.ref(held))
+        raise ValueError("dropped")
+
+    refs = []
+    for _ in range(2):  # the second reason comes from the cache
+        try:
+            crash()
+        except ValueError as e:
+            reason = error_reason(e)
+        gc.collect()
+        assert refs[-1]() is None
+        assert reason[3].endswith("ValueError: dropped\n")
