@@ -1,7 +1,7 @@
 """Error reasons: the text of a crash's traceback (rule V14).
 
-`error_reason` formats a lone exception on a fast path and caches each
-frame's text; these hold it to `traceback`'s own layout (less the column
+`error_reason` formats a lone exception on a fast path and remembers each
+frame's text and each stack's; these hold it to `traceback`'s own layout (less the column
 carets) and to the source a code object really has.
 """
 
@@ -76,8 +76,9 @@ def _raise_deeper(message):
 
 
 def test_a_repeated_crash_gets_the_text_of_its_own_message_and_stack(proc):
-    # Reasons are remembered by type, message and stack: a hit must never
-    # hand back the text of another message or another path to the raise.
+    # Stack texts are remembered by code objects and instructions: a hit
+    # must never hand back the text of another path to the raise, and the
+    # message is always this exception's.
     for _ in range(3):
         for fn in (_raise_with, _raise_deeper):
             for message in ("one", "two", "", "x" * 5000):
@@ -110,3 +111,22 @@ def test_a_crash_reason_keeps_nothing_of_the_crashed_frames_alive(proc):
         gc.collect()
         assert refs[-1]() is None
         assert reason[3].endswith("ValueError: dropped\n")
+
+
+def _raise_from_either_line(first):
+    if first:
+        raise ValueError("same")
+    raise ValueError("same")
+
+
+def test_one_function_raising_from_two_lines_gets_each_line(proc):
+    texts = set()
+    for _ in range(2):
+        for first in (True, False):
+            try:
+                _raise_from_either_line(first)
+            except ValueError as e:
+                reason = error_reason(e)
+                assert reason[3] == _standard(e)
+                texts.add(reason[3])
+    assert len(texts) == 2
