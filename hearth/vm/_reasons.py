@@ -91,10 +91,11 @@ def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> str:
 # The text of a stack, by the id of each frame's code object and its
 # instruction offset: a crash storm raises from the same place thousands of
 # times (with the same message or not), and looking its text up by the
-# stack costs less than assembling it frame by frame. An entry holds the code objects its key
-# names, so none of those ids can be reused by another object while the
-# entry lives; it holds no frame and no exception, so nothing a process held
-# stays alive through it. Deep stacks are not remembered.
+# stack costs less than assembling it frame by frame. An entry holds the
+# code objects its key names, so none of those ids can be reused by another
+# object while the entry lives; it holds no frame and no exception, so
+# nothing a process held stays alive through it. Deep stacks are not
+# remembered.
 _STACKS: dict[tuple[int, ...], tuple[list[CodeType], str]] = {}
 _STACKS_MAX = 1024
 _STACK_KEY_MAX = 2 * 64
