@@ -471,6 +471,16 @@ class Process:
 
     # -- the exit path (called by the runtime) -------------------------------------------
 
+    def _drop_monitors_from(self, mb):
+        """Forget the monitors this process holds that watch from `mb`
+        (which is closing): their targets stop pointing at it."""
+        monitors = self.monitors
+        for ref, (watcher, target) in list(monitors.items()):
+            if watcher is mb:
+                del monitors[ref]
+                if target._monitors:
+                    target._monitors.pop(ref, None)
+
     def _close_mailbox(self, mb, reason):
         """Close one route: fire its monitors, drop the monitors it held."""
         mb._closed = True
@@ -483,11 +493,7 @@ class Process:
                     owner.monitors.pop(ref, None)
                 watcher._deliver(Down(ref, mb, reason))
         if self.monitors:
-            for ref, (watcher, target) in list(self.monitors.items()):
-                if watcher is mb:
-                    del self.monitors[ref]
-                    if target._monitors:
-                        target._monitors.pop(ref, None)
+            self._drop_monitors_from(mb)
         # A guest thread parked here (`_thread_waiter`) is left alone: only
         # its owner's death closes a mailbox it waits on, and the guest's
         # proxy releases it when it unwinds (waking it here would wake every

@@ -53,16 +53,52 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
                                      and not exc.__suppress_context__):
         return ("error", name, text, format_traceback(exc))
     # One exception, no chain (a crash, usually): `format_traceback`'s text
-    # without its chain walk, and with the message formatted once.
+    # without its chain walk, and with the message formatted once. The
+    # stack's part of it is looked up by the stack's code objects and
+    # instruction offsets before it is formatted.
     tb = exc.__traceback__
-    parts = []
-    if tb is not None:
-        parts.append("Traceback (most recent call last):\n")
-        while tb is not None:
-            parts.append(_frame_text(tb.tb_frame.f_code, tb.tb_lineno))
-            tb = tb.tb_next
-    parts.append(f"{name}: {text}\n" if text else f"{name}\n")
-    return ("error", name, text, "".join(parts))
+    last = f"{name}: {text}\n" if text else f"{name}\n"
+    if tb is None:
+        return ("error", name, text, last)
+    key: list[int] = []
+    while tb is not None:
+        key.append(id(tb.tb_frame.f_code))
+        key.append(tb.tb_lasti)  # the instruction: cheaper to read than its line
+        tb = tb.tb_next
+    hit = _STACKS.get(tuple(key))
+    stack = _stack_text(exc.__traceback__, tuple(key)) if hit is None else hit[1]
+    return ("error", name, text, stack + last)
+
+
+def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> str:
+    """The traceback text of the stack `tb` walks (its header and its
+    frames), remembered by `key` when the stack is not too deep."""
+    held: list[CodeType] = []
+    parts = ["Traceback (most recent call last):\n"]
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        held.append(code)
+        parts.append(_frame_text(code, tb.tb_lineno))
+        tb = tb.tb_next
+    text = "".join(parts)
+    if len(key) <= _STACK_KEY_MAX:
+        if len(_STACKS) >= _STACKS_MAX:
+            _STACKS.clear()
+        _STACKS[key] = (held, text)
+    return text
+
+
+# The text of a stack, by the id of each frame's code object and its
+# instruction offset: a crash storm raises from the same place thousands of
+# times (with the same message or not), and looking its text up by the
+# stack costs less than assembling it frame by frame. An entry holds the
+# code objects its key names, so none of those ids can be reused by another
+# object while the entry lives; it holds no frame and no exception, so
+# nothing a process held stays alive through it. Deep stacks are not
+# remembered.
+_STACKS: dict[tuple[int, ...], tuple[list[CodeType], str]] = {}
+_STACKS_MAX = 1024
+_STACK_KEY_MAX = 2 * 64
 
 
 def _safe_str(exc: BaseException) -> str:

@@ -28,7 +28,7 @@ from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
 from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_normal_exit
 from ._scheduler import RUNNING, WAITING, Scheduler
-from ._signals import Exit
+from ._signals import Down, Exit
 from ._table import Cap
 from ._wasm._settings import engine_settings as _guest_engine_settings
 
@@ -294,17 +294,21 @@ class Runtime:
         says the death itself came along a link (it is then never reported
         as a crash of its own). Switches: never.
         """
+        if proc.reason is not None:
+            return
         current = getcurrent()
-        work = [(proc, reason)]
+        # The deaths links bring, made on first need: most exits take no
+        # one else down, and then no work list is built.
+        work = None
         # Was anyone told of this cascade: a monitor got a Down, or a peer
         # trapping exits got an Exit? If not, the death that started it is
         # an unobserved crash; deaths brought by links are never reported
         # on their own (the one that caused them is).
         told = False
-        while work:
-            p, r = work.pop()
-            if p.reason is not None:
-                continue
+        exits = self._exits
+        now = self.clock.now
+        p, r = proc, reason
+        while True:
             p.reason = r
             observed = False
             hooks = p.at_exit
@@ -317,28 +321,51 @@ class Runtime:
                         log.exception("exit hook %r of pid %s failed", hook, p.pid)
             for mb in p.mailboxes:
                 if mb is not None and not mb._closed:
-                    if mb._monitors:
-                        observed = True
+                    # `Process._close_mailbox`, inlined: the one route most
+                    # processes have is closed here once per exit.
+                    mb._closed = True
                     mb._queue.clear()
-                    p._close_mailbox(mb, r)
+                    monitors = mb._monitors
+                    if monitors:
+                        observed = True
+                        mb._monitors = None
+                        for ref, watcher in monitors.items():
+                            owned = watcher._proc.monitors
+                            if owned:
+                                owned.pop(ref, None)
+                            watcher._deliver(Down(ref, mb, r))
+                    if p.monitors:
+                        p._drop_monitors_from(mb)
+                    waiter = mb._waiter
+                    if waiter is not None and waiter.state is WAITING:
+                        self._sched.wake(waiter)
             links = p.links
             if links:
                 p.links = None
+                if work is None:
+                    work = []
                 for peer in links:
                     if peer.links:
                         peer.links.discard(p)
                     if self._link_exit(p, peer, r, work):
                         observed = True
-            told = told or observed
-            if p.greenlet is None:  # a foreign stand-in: no greenlet, no history
-                continue
-            # Kept as a plain tuple: `exits()` makes the records (a frozen
-            # dataclass costs about a microsecond to build, for every death).
-            meta = p.metadata
-            self._exits.append((p.pid, (meta.get("name") if meta else None) or "", r,
-                                self.clock.now(), observed))
-            if p.greenlet is not current:
-                self._sched.interrupt(p)
+            if observed:
+                told = True
+            if p.greenlet is not None:  # a foreign stand-in has no greenlet, no history
+                # Kept as a plain tuple: `exits()` makes the records (a
+                # frozen dataclass costs about a microsecond to build, for
+                # every death).
+                meta = p.metadata
+                exits.append((p.pid, (meta.get("name") if meta else None) or "", r,
+                              now(), observed))
+                if p.greenlet is not current:
+                    self._sched.interrupt(p)
+            while work:
+                p, r = work.pop()
+                if p.reason is None:
+                    break
+            else:
+                break
         if not told and not linked and _is_crash(reason):
             self._report_crash(proc, reason)
 
@@ -391,7 +418,9 @@ class Runtime:
     def _reap(self, proc):
         """The process's greenlet has finished (or its attach block ended)."""
         self._processes.pop(proc.pid, None)
-        proc.table._clear()
+        table = proc.table
+        if table._entries:  # most crashers held no capability
+            table._clear()
         # Capabilities to the dead routes (in Down signals, say) keep the
         # mailboxes and so the process reachable: keep those small.
         for mb in proc.mailboxes:

@@ -1,7 +1,7 @@
 """Error reasons: the text of a crash's traceback (rule V14).
 
-`error_reason` formats a lone exception on a fast path and caches each
-frame's text; these hold it to `traceback`'s own layout (less the column
+`error_reason` formats a lone exception on a fast path and remembers each
+frame's text and each stack's; these hold it to `traceback`'s own layout (less the column
 carets) and to the source a code object really has.
 """
 
@@ -65,3 +65,68 @@ def test_new_code_at_the_same_line_gets_its_own_source_text(tmp_path):
             texts.append(error_reason(e)[3])
     assert 'raise ValueError("first")' in texts[0]
     assert 'raise ValueError("second")' in texts[1]
+
+
+def _raise_with(message):
+    raise ValueError(message)
+
+
+def _raise_deeper(message):
+    _raise_with(message)
+
+
+def test_a_repeated_crash_gets_the_text_of_its_own_message_and_stack(proc):
+    # Stack texts are remembered by code objects and instructions: a hit
+    # must never hand back the text of another path to the raise, and the
+    # message is always this exception's.
+    for _ in range(3):
+        for fn in (_raise_with, _raise_deeper):
+            for message in ("one", "two", "", "x" * 5000):
+                try:
+                    fn(message)
+                except ValueError as e:
+                    reason = error_reason(e)
+                    assert reason == ("error", "ValueError", message, _standard(e))
+
+
+class _Held:
+    pass
+
+
+def test_a_crash_reason_keeps_nothing_of_the_crashed_frames_alive(proc):
+    import gc
+    import weakref
+
+    def crash():
+        held = _Held()
+        refs.append(weakref.ref(held))
+        raise ValueError("dropped")
+
+    refs = []
+    for _ in range(2):  # the second reason comes from the cache
+        try:
+            crash()
+        except ValueError as e:
+            reason = error_reason(e)
+        gc.collect()
+        assert refs[-1]() is None
+        assert reason[3].endswith("ValueError: dropped\n")
+
+
+def _raise_from_either_line(first):
+    if first:
+        raise ValueError("same")
+    raise ValueError("same")
+
+
+def test_one_function_raising_from_two_lines_gets_each_line(proc):
+    texts = set()
+    for _ in range(2):
+        for first in (True, False):
+            try:
+                _raise_from_either_line(first)
+            except ValueError as e:
+                reason = error_reason(e)
+                assert reason[3] == _standard(e)
+                texts.add(reason[3])
+    assert len(texts) == 2
