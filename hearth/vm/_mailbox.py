@@ -104,7 +104,9 @@ class Mailbox:
 
         Switches: when the mailbox is empty.
         """
-        proc = self._owner_check()
+        proc = self._proc
+        if proc.greenlet is not getcurrent() or proc.reason is not None:
+            self._owner_check()  # raises
         queue = self._queue
         if queue:
             sig = queue.popleft()

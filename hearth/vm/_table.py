@@ -127,8 +127,15 @@ class Cap:
         Raises:
             InvalidHandle: the handle was already freed.
         """
-        self._check(NONE)
-        self._table._dec_ref(self)
+        table = self._table
+        if table._greenlet is not getcurrent() or not self._refs or table._proc.reason is not None:
+            self._check(NONE)  # raises
+        # `_dec_ref`, inline: every reply capability is released this way.
+        self._refs -= 1
+        if not self._refs:
+            table._entries[self.handle] = None
+            table._free.append(self.handle)
+            del table._index[(self._route, self._perms)]
 
     def demote(self, perms: int) -> Cap:
         """Return a handle to the same route with a subset of the permissions.
@@ -167,7 +174,16 @@ class Cap:
             raise ProcessExit(proc.reason)
         if type(data) is not bytes:
             data = _as_bytes(data)
-        routes = table._routes_of(caps) if caps else ()
+        if not caps:
+            routes = ()
+        elif type(caps) is tuple and len(caps) == 1:
+            # A call's reply capability: `_routes_of` for one, inline.
+            cap = caps[0]
+            if type(cap) is not Cap or cap._table is not table or not cap._refs:
+                routes = table._routes_of(caps)  # raises
+            routes = ((cap._route, cap._perms),)
+        else:
+            routes = table._routes_of(caps)
         proc.n_out += 1
         self._route._deliver(Message(data, routes))
 
