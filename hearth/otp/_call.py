@@ -31,7 +31,7 @@ from hearth.vm import (
     current_process,
     is_self,
 )
-from hearth.vm._terms import measure as measure_term
+from hearth.vm._terms import MAX_DEPTH, MAX_ITEMS, measure as measure_term
 
 from ._codec import decode, encode
 from ._errors import CallError, CallTimeout, DecodeError, ServerExited
@@ -106,16 +106,25 @@ def _pack(term):
 
 
 _unpackb = msgpack.unpackb
+# Data this short is under every limit of `measure` (it returns at once).
+_SHORT = min(MAX_DEPTH, MAX_ITEMS)
 
 
-def _decode(data, caps):
+def decode_fast(data, caps):
     """`decode(data, caps)`: the term, or `DecodeError`. Switches: never."""
     try:
-        measure_term(data)  # over the limits: `decode` says why
+        if len(data) > _SHORT:
+            measure_term(data)  # over the limits: `decode` says why
         return _unpackb(data, use_list=False, raw=False, strict_map_key=False,
                         ext_hook=_fallback)
     except Exception:  # an extension (a capability?), or malformed data
         return decode(data, caps)
+
+
+_decode = decode_fast
+
+#: The first bytes of every call packed by `call`: a 3-array, then "$call".
+CALL_HEAD = b"\x93\xa5$call"
 
 
 _MONITORS_KEPT = 8  # servers whose monitor a caller keeps between calls

@@ -95,7 +95,7 @@ from hearth.vm import (
     is_self,
 )
 
-from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
+from ._call import CALL_HEAD, DEFAULT_TIMEOUT, From, call, cast, classify, decode_fast, reply
 from ._codec import decode, encode
 from ._errors import (
     AlreadyStarted,
@@ -516,11 +516,28 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                     handle_cast = instance.handle_cast
                     handle_info = instance.handle_info
             if type(sig) is Message:
-                kind = classify(sig)
-                what = kind[0]
-                if what == "call":
-                    from_ = kind[1]
-                    result = handle_call(kind[2], from_, state)
+                # A call, the usual message, is taken apart here: `classify`
+                # would build a tuple and pass it back. The prefix is a
+                # 3-array whose first element is "$call", so a term that
+                # decodes is a call; anything else goes through `classify`.
+                from_ = None
+                caps = sig.caps
+                data = sig.data
+                if caps and data[:7] == CALL_HEAD and caps[0].perms & SEND:
+                    try:
+                        term = decode_fast(data, caps)
+                        from_ = From(caps[0], term[1])
+                        request = term[2]
+                    except DecodeError:
+                        pass
+                if from_ is None:
+                    kind = classify(sig)
+                    what = kind[0]
+                    if what == "call":
+                        from_ = kind[1]
+                        request = kind[2]
+                if from_ is not None:
+                    result = handle_call(request, from_, state)
                     if len(sig.caps) > 1:
                         _release(sig.caps, 1)
                     if type(result) is tuple:
