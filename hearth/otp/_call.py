@@ -30,6 +30,7 @@ from hearth.vm import (
     carrier_of,
     current_process,
     is_self,
+    route_owner,
 )
 from hearth.vm._terms import MAX_DEPTH, MAX_ITEMS, measure as measure_term
 
@@ -288,6 +289,45 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
         if retire:
             mb.destroy()
             (proc.dictionary or {}).pop(_KEY, None)
+
+
+# -- kept reply capabilities (the server's side) ---------------------------------------
+#
+# Every call brings the caller's reply capability, which the server's table
+# imports and `reply` releases: a new handle made and freed per call, about
+# half a microsecond. A caller sends the same reply capability call after
+# call (its reply mailbox is reused), so a server that holds one reference
+# of its own to the last few finds the handle already in its table and the
+# import only counts a reference. Holding it grants the server nothing it
+# did not have while it answered (a deferred reply may keep `From` longer),
+# and the caller ignores anything in its reply mailbox that is not the
+# answer to the call it waits for (O2). Only local routes of the operator's
+# own processes are kept: a peer's or a guest's reply route stays
+# accounted to its owner and released after each reply.
+
+_REPLY_CAPS_KEPT = 8  # callers whose reply capability a server keeps
+
+
+def keep_reply_cap(kept: dict[Cap, None], cap: Cap) -> None:
+    """Take a reference of the server's own to `cap`, the reply capability
+    of a call, for its next calls; drop the kept ones whose caller's mailbox
+    closed, and the oldest past `_REPLY_CAPS_KEPT`. `kept` (the server
+    loop's) maps each kept `Cap` to None. Switches: never."""
+    if carrier_of(cap) is not None or account_of(cap) is not None:
+        return
+    # A handle released by the server's own code (a reply sent twice, say)
+    # is no longer ours to release.
+    for old in [c for c in kept if not c.refs or route_owner(c) is None]:
+        del kept[old]
+        if old.refs:
+            old.release()
+    cap.inc_ref()
+    kept[cap] = None
+    if len(kept) > _REPLY_CAPS_KEPT:
+        old = next(iter(kept))
+        del kept[old]
+        if old.refs:
+            old.release()
 
 
 def _release(caps):

@@ -95,7 +95,17 @@ from hearth.vm import (
     is_self,
 )
 
-from ._call import CALL_HEAD, DEFAULT_TIMEOUT, From, call, cast, classify, decode_fast, reply
+from ._call import (
+    CALL_HEAD,
+    DEFAULT_TIMEOUT,
+    From,
+    call,
+    cast,
+    classify,
+    decode_fast,
+    keep_reply_cap,
+    reply,
+)
 from ._codec import decode, encode
 from ._errors import (
     AlreadyStarted,
@@ -486,6 +496,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
     handle_cast = instance.handle_cast
     handle_info = instance.handle_info
     pending = None  # (from_, value) to send after terminate
+    kept: dict = {}  # reply capabilities held between calls (`keep_reply_cap`)
     try:
         while True:
             if first_timeout is None:
@@ -530,6 +541,9 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                         request = term[2]
                     except DecodeError:
                         pass
+                    else:
+                        if caps[0] not in kept:
+                            keep_reply_cap(kept, caps[0])
                 if from_ is None:
                     kind = classify(sig)
                     what = kind[0]
