@@ -534,7 +534,9 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                 from_ = None
                 caps = sig.caps
                 data = sig.data
-                if caps and data[:7] == CALL_HEAD and caps[0].perms & SEND:
+                # A kept reply capability had SEND when it was kept, and a
+                # handle's permissions never change.
+                if caps and data[:7] == CALL_HEAD and (caps[0] in kept or caps[0].perms & SEND):
                     try:
                         term = decode_fast(data, caps)
                         from_ = From(caps[0], term[1])
