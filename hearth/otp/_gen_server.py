@@ -539,7 +539,10 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                 if caps and data[:7] == CALL_HEAD and (caps[0] in kept or caps[0].perms & SEND):
                     try:
                         term = decode_fast(data, caps)
-                        from_ = From(caps[0], term[1])
+                        # From(caps[0], term[1]), without a frame for __init__.
+                        from_ = _new(From)
+                        from_.cap = caps[0]
+                        from_.tag = term[1]
                         request = term[2]
                     except DecodeError:
                         pass
@@ -621,6 +624,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
 
 
 _STOP = "$stop"
+_new = object.__new__
 
 
 def _stop_request(proc, sig):
