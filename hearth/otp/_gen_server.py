@@ -42,6 +42,10 @@ reference with ``cap.inc_ref()`` (or ``cap.demote(perms)``) and release it
 when done. Never release a lent capability yourself. The reply capability
 inside ``from_`` belongs to the `From` until ``reply(from_, value)``
 releases it (a deferred reply keeps it alive as long as it is needed).
+The loop itself keeps a reference of its own to the reply capabilities of
+its last few local callers (`_call.keep_reply_cap`), so that a caller's next
+call finds the handle in the table; that reference is the loop's, and
+changes nothing about what ``from_`` holds.
 
 Naming: ``start(..., name=n, registry=r)`` registers the server as `n`
 inside the new process, before ``init`` (as OTP does), so ``init`` never
