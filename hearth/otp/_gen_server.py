@@ -500,7 +500,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
     handle_cast = instance.handle_cast
     handle_info = instance.handle_info
     pending = None  # (from_, value) to send after terminate
-    kept: dict = {}  # reply capabilities held between calls (`keep_reply_cap`)
+    kept = {}  # reply capabilities held between calls (`keep_reply_cap`)
     try:
         while True:
             if first_timeout is None:

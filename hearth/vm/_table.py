@@ -174,6 +174,7 @@ class Cap:
             raise ProcessExit(proc.reason)
         if type(data) is not bytes:
             data = _as_bytes(data)
+        routes: Any
         if not caps:
             routes = ()
         elif type(caps) is tuple and len(caps) == 1:
