@@ -297,8 +297,8 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
 # imports and `reply` releases: a new handle made and freed per call, about
 # half a microsecond. A caller sends the same reply capability call after
 # call (its reply mailbox is reused), so a server that holds one reference
-# of its own to the last few finds the handle already in its table and the
-# import only counts a reference. Holding it grants the server nothing it
+# of its own to those of up to 8 callers finds the handle already in its
+# table and the import only counts a reference. Holding it grants the server nothing it
 # did not have while it answered (a deferred reply may keep `From` longer),
 # and the caller ignores anything in its reply mailbox that is not the
 # answer to the call it waits for (O2). Only local routes of the operator's
@@ -306,28 +306,51 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
 # accounted to its owner and released after each reply.
 
 _REPLY_CAPS_KEPT = 8  # callers whose reply capability a server keeps
+_SWEEP_EVERY = 16  # calls from callers not kept, while full, between sweeps
 
 
-def keep_reply_cap(kept: dict[Cap, None], cap: Cap) -> None:
+class ReplyCaps:
+    """The reply capabilities a server loop keeps (`keep_reply_cap`).
+
+    Attributes:
+        caps: each kept `Cap` (mapped to None), first kept first.
+        misses: calls from callers not kept since the last sweep.
+    """
+
+    __slots__ = ("caps", "misses")
+
+    def __init__(self) -> None:
+        self.caps: dict[Cap, None] = {}
+        self.misses = 0
+
+
+def keep_reply_cap(kept: ReplyCaps, cap: Cap) -> None:
     """Take a reference of the server's own to `cap`, the reply capability
-    of a call, for its next calls; drop the kept ones whose caller's mailbox
-    closed, and the oldest past `_REPLY_CAPS_KEPT`. `kept` (the server
-    loop's) maps each kept `Cap` to None. Switches: never."""
+    of a call from a caller not kept yet, for that caller's next calls.
+
+    While `_REPLY_CAPS_KEPT` are kept, a new caller is not kept, so that
+    many callers taking turns cost no churn; every `_SWEEP_EVERY` such
+    calls the kept ones whose caller's mailbox closed (a timeout retired
+    it, or the caller died) are dropped, which makes room. Switches: never.
+    """
+    held = kept.caps
+    if len(held) >= _REPLY_CAPS_KEPT:
+        kept.misses += 1
+        if kept.misses < _SWEEP_EVERY:
+            return
+        kept.misses = 0
+        # A handle the server's own code released (a reply sent twice, say)
+        # is no longer ours to release.
+        for old in [c for c in held if not c.refs or route_owner(c) is None]:
+            del held[old]
+            if old.refs:
+                old.release()
+        if len(held) >= _REPLY_CAPS_KEPT:
+            return
     if carrier_of(cap) is not None or account_of(cap) is not None:
         return
-    # A handle released by the server's own code (a reply sent twice, say)
-    # is no longer ours to release.
-    for old in [c for c in kept if not c.refs or route_owner(c) is None]:
-        del kept[old]
-        if old.refs:
-            old.release()
     cap.inc_ref()
-    kept[cap] = None
-    if len(kept) > _REPLY_CAPS_KEPT:
-        old = next(iter(kept))
-        del kept[old]
-        if old.refs:
-            old.release()
+    held[cap] = None
 
 
 def _release(caps):

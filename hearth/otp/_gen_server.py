@@ -103,6 +103,7 @@ from ._call import (
     CALL_HEAD,
     DEFAULT_TIMEOUT,
     From,
+    ReplyCaps,
     call,
     cast,
     classify,
@@ -500,7 +501,8 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
     handle_cast = instance.handle_cast
     handle_info = instance.handle_info
     pending = None  # (from_, value) to send after terminate
-    kept = {}  # reply capabilities held between calls (`keep_reply_cap`)
+    kept = ReplyCaps()  # reply capabilities held between calls (`keep_reply_cap`)
+    held = kept.caps
     try:
         while True:
             if first_timeout is None:
@@ -540,7 +542,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                 data = sig.data
                 # A kept reply capability had SEND when it was kept, and a
                 # handle's permissions never change.
-                if caps and data[:7] == CALL_HEAD and (caps[0] in kept or caps[0].perms & SEND):
+                if caps and data[:7] == CALL_HEAD and (caps[0] in held or caps[0].perms & SEND):
                     try:
                         term = decode_fast(data, caps)
                         # From(caps[0], term[1]), without a frame for __init__.
@@ -551,7 +553,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                     except DecodeError:
                         pass
                     else:
-                        if caps[0] not in kept:
+                        if caps[0] not in held:
                             keep_reply_cap(kept, caps[0])
                 if from_ is None:
                     kind = classify(sig)

@@ -1,20 +1,22 @@
 """A gen_server keeps its callers' reply capabilities between calls.
 
 Each call brings the caller's reply capability; the server holds a
-reference of its own to the last few (`_REPLY_CAPS_KEPT`), so the next call
-from the same caller finds the handle in the server's table. These tests
-hold that to O2 and O3: the table stays bounded, a closed caller's handle
-is dropped, a handle the server's own code released (by replying twice)
-is never released again, and nothing the server sends through a kept
-capability is ever taken for a later call's answer.
+reference of its own to those of up to `_REPLY_CAPS_KEPT` callers, so the
+next call from the same caller finds the handle in the server's table.
+These tests hold that to O2 and O3: the table stays bounded, a closed
+caller's handle is dropped (at the sweep that calls from callers not kept
+bring, every `_SWEEP_EVERY`), a handle the server's own code released (by
+replying twice) is never released again, and nothing the server sends
+through a kept capability is ever taken for a later call's answer.
 """
 
 import pytest
 
 from hearth import vm
 from hearth.otp import CallTimeout, call
-from hearth.otp._call import _REPLY_CAPS_KEPT
+from hearth.otp._call import _REPLY_CAPS_KEPT, _SWEEP_EVERY
 from hearth.otp._gen_server import GenServer, reply, start
+from hearth.vm import SEND
 
 
 class Probe(GenServer):
@@ -68,33 +70,39 @@ def test_calls_from_one_caller_reuse_one_handle_in_the_server(proc):
 
 def test_the_server_keeps_the_reply_capabilities_of_a_few_callers_only(proc):
     server = start(Probe)
-    base = call(server, "table")  # our own reply capability, kept
-    me = vm.make_capability(vm.SEND)
+    assert call(server, "reply cap")[1] == 2  # ours, kept
+    me = vm.make_capability(SEND)
     callers = [vm.spawn(caller, server, me, i) for i in range(3 * _REPLY_CAPS_KEPT)]
     for _ in callers:
         wait_report()
-    # Ours was evicted by now, and comes back on this call: at most the
-    # kept ones and the call's own.
+    # They are all alive: the kept ones stay kept (ours and the first
+    # others), and the rest is not kept: at most the kept ones and the
+    # call's own.
+    assert call(server, "reply cap")[1] == 2
     assert call(server, "table") <= _REPLY_CAPS_KEPT + 1
-    assert call(server, "table") >= base
     for c in callers:
         c.kill()
     me.release()
     server.kill()
 
 
-def test_a_closed_callers_reply_capability_is_dropped_at_the_next_new_caller(proc):
+def test_closed_callers_reply_capabilities_are_dropped_to_make_room(proc):
     server = start(Probe)
-    me = vm.make_capability(vm.SEND)
-    first = vm.spawn(caller, server, me, "a")
-    wait_report()
-    ref = first.monitor()
-    first.kill()
-    sig = vm.recv(timeout=5)
-    assert type(sig) is vm.Down and sig.ref == ref
-    sig.cap.release()
-    # Our first call is a new caller for the server: the dead one's handle
-    # goes, ours comes; so the table holds ours alone.
+    me = vm.make_capability(SEND)
+    for i in range(_REPLY_CAPS_KEPT):  # fill the kept set, then die
+        c = vm.spawn(caller, server, me, i)
+        wait_report()
+        ref = c.monitor()
+        c.kill()
+        sig = vm.recv(timeout=5)
+        assert type(sig) is vm.Down and sig.ref == ref
+        sig.cap.release()
+        c.release()
+    # Our calls are not kept while the set is full of the dead ones' ...
+    for _ in range(_SWEEP_EVERY - 1):
+        assert call(server, "reply cap")[1] == 1
+    # ... until a sweep drops theirs and keeps ours.
+    assert call(server, "reply cap")[1] == 2
     assert call(server, "table") == 1
     me.release()
     server.kill()
@@ -107,7 +115,8 @@ def test_a_reply_capability_released_by_the_server_itself_is_not_released_again(
     # server must not release the handle again when it drops it later.
     assert call(server, "twice") == "first"
     me = vm.make_capability(vm.SEND)
-    for i in range(2 * _REPLY_CAPS_KEPT):
+    # Enough callers, each dead before the next, for sweeps to drop it.
+    for i in range(_REPLY_CAPS_KEPT + 2 * _SWEEP_EVERY):
         other = vm.spawn(caller, server, me, i)
         wait_report()
         other.kill()
