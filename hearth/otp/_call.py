@@ -30,8 +30,9 @@ from hearth.vm import (
     carrier_of,
     current_process,
     is_self,
+    route_owner,
 )
-from hearth.vm._terms import measure as measure_term
+from hearth.vm._terms import MAX_DEPTH, MAX_ITEMS, measure as measure_term
 
 from ._codec import decode, encode
 from ._errors import CallError, CallTimeout, DecodeError, ServerExited
@@ -106,16 +107,25 @@ def _pack(term):
 
 
 _unpackb = msgpack.unpackb
+# Data this short is under every limit of `measure` (it returns at once).
+_SHORT = min(MAX_DEPTH, MAX_ITEMS)
 
 
-def _decode(data, caps):
+def decode_fast(data, caps):
     """`decode(data, caps)`: the term, or `DecodeError`. Switches: never."""
     try:
-        measure_term(data)  # over the limits: `decode` says why
+        if len(data) > _SHORT:
+            measure_term(data)  # over the limits: `decode` says why
         return _unpackb(data, use_list=False, raw=False, strict_map_key=False,
                         ext_hook=_fallback)
     except Exception:  # an extension (a capability?), or malformed data
         return decode(data, caps)
+
+
+_decode = decode_fast
+
+#: The first bytes of every call packed by `call`: a 3-array, then "$call".
+CALL_HEAD = b"\x93\xa5$call"
 
 
 _MONITORS_KEPT = 8  # servers whose monitor a caller keeps between calls
@@ -279,6 +289,68 @@ def call(server: Cap, request: Any, timeout: float | None = DEFAULT_TIMEOUT) -> 
         if retire:
             mb.destroy()
             (proc.dictionary or {}).pop(_KEY, None)
+
+
+# -- kept reply capabilities (the server's side) ---------------------------------------
+#
+# Every call brings the caller's reply capability, which the server's table
+# imports and `reply` releases: a new handle made and freed per call, about
+# half a microsecond. A caller sends the same reply capability call after
+# call (its reply mailbox is reused), so a server that holds one reference
+# of its own to those of up to 8 callers finds the handle already in its
+# table and the import only counts a reference. Holding it grants the server nothing it
+# did not have while it answered (a deferred reply may keep `From` longer),
+# and the caller ignores anything in its reply mailbox that is not the
+# answer to the call it waits for (O2). Only local routes of the operator's
+# own processes are kept: a peer's or a guest's reply route stays
+# accounted to its owner and released after each reply.
+
+_REPLY_CAPS_KEPT = 8  # callers whose reply capability a server keeps
+_SWEEP_EVERY = 16  # calls from callers not kept, while full, between sweeps
+
+
+class ReplyCaps:
+    """The reply capabilities a server loop keeps (`keep_reply_cap`).
+
+    Attributes:
+        caps: each kept `Cap` (mapped to None), first kept first.
+        misses: calls from callers not kept since the last sweep.
+    """
+
+    __slots__ = ("caps", "misses")
+
+    def __init__(self) -> None:
+        self.caps: dict[Cap, None] = {}
+        self.misses = 0
+
+
+def keep_reply_cap(kept: ReplyCaps, cap: Cap) -> None:
+    """Take a reference of the server's own to `cap`, the reply capability
+    of a call from a caller not kept yet, for that caller's next calls.
+
+    While `_REPLY_CAPS_KEPT` are kept, a new caller is not kept, so that
+    many callers taking turns cost no churn; every `_SWEEP_EVERY` such
+    calls the kept ones whose caller's mailbox closed (a timeout retired
+    it, or the caller died) are dropped, which makes room. Switches: never.
+    """
+    held = kept.caps
+    if len(held) >= _REPLY_CAPS_KEPT:
+        kept.misses += 1
+        if kept.misses < _SWEEP_EVERY:
+            return
+        kept.misses = 0
+        # A handle the server's own code released (a reply sent twice, say)
+        # is no longer ours to release.
+        for old in [c for c in held if not c.refs or route_owner(c) is None]:
+            del held[old]
+            if old.refs:
+                old.release()
+        if len(held) >= _REPLY_CAPS_KEPT:
+            return
+    if carrier_of(cap) is not None or account_of(cap) is not None:
+        return
+    cap.inc_ref()
+    held[cap] = None
 
 
 def _release(caps):

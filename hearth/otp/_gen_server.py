@@ -42,6 +42,10 @@ reference with ``cap.inc_ref()`` (or ``cap.demote(perms)``) and release it
 when done. Never release a lent capability yourself. The reply capability
 inside ``from_`` belongs to the `From` until ``reply(from_, value)``
 releases it (a deferred reply keeps it alive as long as it is needed).
+The loop itself keeps a reference of its own to the reply capabilities of
+its last few local callers (`_call.keep_reply_cap`), so that a caller's next
+call finds the handle in the table; that reference is the loop's, and
+changes nothing about what ``from_`` holds.
 
 Naming: ``start(..., name=n, registry=r)`` registers the server as `n`
 inside the new process, before ``init`` (as OTP does), so ``init`` never
@@ -95,7 +99,18 @@ from hearth.vm import (
     is_self,
 )
 
-from ._call import DEFAULT_TIMEOUT, From, call, cast, classify, reply
+from ._call import (
+    CALL_HEAD,
+    DEFAULT_TIMEOUT,
+    From,
+    ReplyCaps,
+    call,
+    cast,
+    classify,
+    decode_fast,
+    keep_reply_cap,
+    reply,
+)
 from ._codec import decode, encode
 from ._errors import (
     AlreadyStarted,
@@ -486,6 +501,8 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
     handle_cast = instance.handle_cast
     handle_info = instance.handle_info
     pending = None  # (from_, value) to send after terminate
+    kept = ReplyCaps()  # reply capabilities held between calls (`keep_reply_cap`)
+    held = kept.caps
     try:
         while True:
             if first_timeout is None:
@@ -516,11 +533,36 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
                     handle_cast = instance.handle_cast
                     handle_info = instance.handle_info
             if type(sig) is Message:
-                kind = classify(sig)
-                what = kind[0]
-                if what == "call":
-                    from_ = kind[1]
-                    result = handle_call(kind[2], from_, state)
+                # A call, the usual message, is taken apart here: `classify`
+                # would build a tuple and pass it back. The prefix is a
+                # 3-array whose first element is "$call", so a term that
+                # decodes is a call; anything else goes through `classify`.
+                from_ = None
+                caps = sig.caps
+                data = sig.data
+                # A kept reply capability had SEND when it was kept, and a
+                # handle's permissions never change.
+                if caps and data[:7] == CALL_HEAD and (caps[0] in held or caps[0].perms & SEND):
+                    try:
+                        term = decode_fast(data, caps)
+                        # From(caps[0], term[1]), without a frame for __init__.
+                        from_ = _new(From)
+                        from_.cap = caps[0]
+                        from_.tag = term[1]
+                        request = term[2]
+                    except DecodeError:
+                        pass
+                    else:
+                        if caps[0] not in held:
+                            keep_reply_cap(kept, caps[0])
+                if from_ is None:
+                    kind = classify(sig)
+                    what = kind[0]
+                    if what == "call":
+                        from_ = kind[1]
+                        request = kind[2]
+                if from_ is not None:
+                    result = handle_call(request, from_, state)
                     if len(sig.caps) > 1:
                         _release(sig.caps, 1)
                     if type(result) is tuple:
@@ -588,6 +630,7 @@ def _serve(proc, parent, entry, cls, generation, instance, state, first_timeout=
 
 
 _STOP = "$stop"
+_new = object.__new__
 
 
 def _stop_request(proc, sig):

@@ -20,7 +20,7 @@ from greenlet import getcurrent
 
 from ._errors import ForeignCapability, InvalidHandle, MailboxClosed, Misuse, ProcessExit
 from ._perms import ALL
-from ._scheduler import WAITING
+from ._scheduler import READY, WAITING
 
 __all__ = ["Mailbox"]
 
@@ -64,7 +64,14 @@ class Mailbox:
         proc.n_in += 1
         waiter = self._waiter
         if waiter is not None and waiter.state is WAITING:
-            proc.runtime._sched.wake(waiter)
+            # `Scheduler.wake`, inline: every message to a waiting process.
+            sched = proc.runtime._sched
+            waiter.state = READY
+            sched.n_waiting -= 1
+            sched._ready.append(waiter)
+            if not sched._scheduled:
+                sched._scheduled = True
+                sched._loop.run_callback(sched._drain)
         elif self._thread_waiter is not None:
             self._thread_waiter.unpark(self)
 
@@ -104,13 +111,46 @@ class Mailbox:
 
         Switches: when the mailbox is empty.
         """
-        proc = self._owner_check()
+        proc = self._proc
+        if proc.greenlet is not getcurrent() or proc.reason is not None:
+            self._owner_check()  # raises
         queue = self._queue
         if queue:
             sig = queue.popleft()
             sig._import(proc.table)
             return sig
-        return proc._wait_one(self, timeout)
+        # Wait: the queue is empty, so the deadline, just set, is first
+        # checked after the first wait. (Inline rather than a method of the
+        # process: this runs for every message a process waits for.)
+        deadline = None
+        if timeout is not None:
+            clock = proc.runtime.clock
+            if timeout > 0:
+                now = clock.now()
+                deadline = now + timeout
+            if deadline is None or deadline <= now:  # nothing to wait for
+                if self._closed:
+                    raise MailboxClosed(f"mailbox {self.handle} is closed")
+                return None
+        block = proc.runtime._sched.block
+        while True:
+            if self._closed:
+                raise MailboxClosed(f"mailbox {self.handle} is closed")
+            if proc.reason is not None:
+                raise ProcessExit(proc.reason)
+            self._waiter = proc
+            try:
+                block(proc, deadline)
+            finally:
+                self._waiter = None
+            if queue:
+                sig = queue.popleft()
+                sig._import(proc.table)
+                return sig
+            if deadline is not None and clock.now() >= deadline:
+                if self._closed:
+                    raise MailboxClosed(f"mailbox {self.handle} is closed")
+                return None
 
     def try_recv(self) -> Signal | None:
         """Return the next signal, or None if the queue is empty.

@@ -236,40 +236,6 @@ class Process:
             raise InvalidHandle(f"no mailbox with handle {handle!r}")
         return mb
 
-    def _wait_one(self, mb, timeout):
-        """Block until `mb` has a signal; the queue was empty on entry (so
-        the deadline, just set, is first checked after the first wait)."""
-        queue = mb._queue
-        deadline = None
-        if timeout is not None:
-            clock = self.runtime.clock
-            if timeout > 0:
-                now = clock.now()
-                deadline = now + timeout
-            if deadline is None or deadline <= now:  # nothing to wait for
-                if mb._closed:
-                    raise MailboxClosed(f"mailbox {mb.handle} is closed")
-                return None
-        sched = self.runtime._sched
-        while True:
-            if mb._closed:
-                raise MailboxClosed(f"mailbox {mb.handle} is closed")
-            if self.reason is not None:
-                raise ProcessExit(self.reason)
-            mb._waiter = self
-            try:
-                sched.block(self, deadline)
-            finally:
-                mb._waiter = None
-            if queue:
-                sig = queue.popleft()
-                sig._import(self.table)
-                return sig
-            if deadline is not None and clock.now() >= deadline:
-                if mb._closed:
-                    raise MailboxClosed(f"mailbox {mb.handle} is closed")
-                return None
-
     def select(
         self, mailboxes: Sequence[Mailbox], timeout: float | None = None
     ) -> tuple[Mailbox, Signal] | None:

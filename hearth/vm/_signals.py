@@ -48,9 +48,14 @@ class Message(Signal):
         self.account = account
 
     def _import(self, table):
-        if self.caps:
-            imp = table._import
-            self.caps = tuple([imp(route, perms) for route, perms in self.caps])
+        caps = self.caps
+        if caps:
+            if len(caps) == 1:  # the usual case (a call's reply capability)
+                route, perms = caps[0]
+                self.caps = (table._import(route, perms),)
+            else:
+                imp = table._import
+                self.caps = tuple([imp(route, perms) for route, perms in caps])
 
     def __repr__(self):
         return f"Message({self.data!r}, caps={self.caps!r})"
