@@ -171,12 +171,16 @@ void run(void) {
 def test_c_spawns_a_source_no_service_runs(server, tmp_path):
     source = tmp_path / "hello.c"
     source.write_text(HELLO)
-    code, out = run_hibashi(server.sock, f"c({str(source)!r})", "logs(limit=20)")
+    code, out = run_hibashi(server.sock, f"c({str(source)!r})")
     assert code == 0, out
     m = re.search(r"c: no service runs hello.c: built .*hello.wasm and spawned pid (\d+)", out)
     assert m, out
     assert (tmp_path / "hello.wasm").is_file()
-    assert "hello from a source no service runs" in out
+    # The guest logs on its own thread, maybe after c() has answered: wait
+    # for the line in the server's log, then read it through logs().
+    server.program.wait_for("hello from a source no service runs")
+    code, out = run_hibashi(server.sock, "logs(limit=20)")
+    assert "hello from a source no service runs" in out, out
     # A broken one spawns nothing.
     source.write_text(HELLO.replace("hearth_mark();", "hearth_mark()"))
     code, out = run_hibashi(server.sock, f"c({str(source)!r})")
