@@ -9,18 +9,21 @@ then a model matrix, an albedo and a draw call per object); canvases are
 updated by sub-image uploads of their dirty rectangles only. Text grids
 (`hearth.gfx.text.TextGrid`, a terminal's cells) are canvases drawn by
 the text program: their cells texture gets the rows that changed, the
-glyph atlas the slots added since its last upload.
+glyph atlas the slots added since its last upload. A big grid that did not
+change since it was last drawn is copied from the picture of it kept in a
+texture (`_grid_cache`), pixel for pixel what the text program would draw.
 """
 
 import ctypes
 
 import numpy as np
 
-from . import GL
-from ._fast import FastGL
 from .._math import perspective_infinite
 from .._scene import MAX_LIGHTS
 from ..text._grid import TextGrid
+from . import GL
+from ._fast import FastGL
+from ._grid_cache import COPY, GridCaches
 from ._shaders import CANVAS, LINES, MESH, SKYBOX, TEXT, Program
 
 __all__ = ["GLRenderer"]
@@ -131,6 +134,7 @@ class GLRenderer:
         self.canvas_program = Program(CANVAS)
         self.text_program = Program(TEXT)
         self.atlases = {}  # atlas -> [texture id, slots uploaded]
+        self.grid_caches = GridCaches(Program(COPY))
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
         self.meshes = {}    # mesh key -> vao entry
@@ -152,6 +156,8 @@ class GLRenderer:
         GL.glUseProgram(self.text_program.id)
         GL.glUniform1i(self.text_program.u_atlas, 0)
         GL.glUniform1i(self.text_program.u_cells, 1)
+        GL.glUseProgram(self.grid_caches.program.id)
+        GL.glUniform1i(self.grid_caches.program.u_texture, 2)
         GL.glUseProgram(self.sky_program.id)
         GL.glUniform1i(self.sky_program.u_cube, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
@@ -184,6 +190,7 @@ class GLRenderer:
         live = set(scene.canvases.values())
         for canvas in [c for c in self.canvas_textures if c not in live]:
             GL.glDeleteTextures(1, [self.canvas_textures.pop(canvas)[0]])
+        self.grid_caches.sweep(live)
         live = set(scene.debug_draws.values())
         for dd in [d for d in self.debug_vaos if d not in live]:
             _delete_vao(self.debug_vaos.pop(dd)[1])
@@ -267,16 +274,26 @@ class GLRenderer:
         GL.glBindVertexArray(0)
 
     def _draw_grids(self, grids, view_proj):
-        p = self.text_program
+        p, caches = self.text_program, self.grid_caches
+        copy = caches.program
+        caches.begin_frame()
+        viewport = self._viewport
+        GL.glUseProgram(copy.id)
+        GL.glUniformMatrix4fv(copy.u_view_proj, 1, GL.GL_FALSE, view_proj)
         GL.glUseProgram(p.id)
         GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
-        GL.glUniform2f(p.u_viewport, *self._viewport)
+        GL.glUniform2f(p.u_viewport, *viewport)
+        camera = view_proj.tobytes()
         fast = self.fast
         triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         bound = None
+        using = p
         for grid in grids:
             atlas = grid.atlas
             if atlas is not bound:
+                if using is not p:
+                    GL.glUseProgram(p.id)
+                    using = p
                 GL.glActiveTexture(GL.GL_TEXTURE0)
                 self._upload_atlas(atlas)
                 h, w = atlas.pixels.shape[:2]
@@ -290,16 +307,35 @@ class GLRenderer:
                                             for v in atlas.underline + atlas.strike))
                 bound = atlas
             GL.glActiveTexture(GL.GL_TEXTURE1)
-            self._upload_grid(grid)
-            GL.glUniform2f(p.u_size, *grid.size)
-            GL.glUniform1f(p.u_pad, grid.pad)
-            GL.glUniform2f(p.u_cell, *grid.cell)
-            GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
-            GL.glUniform3f(p.u_background, *grid.background)
-            GL.glUniform1f(p.u_opacity, grid.opacity)
-            GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None
-                           else grid.background_opacity)
-            fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
+            changed = self._upload_grid(grid)
+            bg_opacity = (grid.opacity if grid.background_opacity is None
+                          else grid.background_opacity)
+            key = (grid.transform.tobytes(), camera, viewport, grid.size, grid.pad, grid.cell,
+                   grid.background.tobytes(), grid.opacity, bg_opacity, id(atlas), atlas.count)
+            how = caches.plan(grid, key, changed, view_proj, viewport)
+            if how != "copy":
+                if using is not p:
+                    GL.glUseProgram(p.id)
+                    using = p
+                GL.glUniform2f(p.u_size, *grid.size)
+                GL.glUniform1f(p.u_pad, grid.pad)
+                GL.glUniform2f(p.u_cell, *grid.cell)
+                GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
+                GL.glUniform3f(p.u_background, *grid.background)
+                GL.glUniform1f(p.u_opacity, grid.opacity)
+                GL.glUniform1f(p.u_bg_opacity, bg_opacity)
+                fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
+                if how == "direct":
+                    fast.glDrawElements(triangles, 6, uint, None)
+                    continue
+                caches.fill_begin(grid, viewport)
+                fast.glDrawElements(triangles, 6, uint, None)
+                caches.fill_end(grid)
+            GL.glUseProgram(copy.id)
+            using = copy
+            GL.glActiveTexture(GL.GL_TEXTURE2)
+            fast.glBindTexture(_TEXTURE_2D, caches.texture(grid))
+            fast.glUniformMatrix4fv(copy.u_model, 1, 0, grid.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
@@ -322,7 +358,8 @@ class GLRenderer:
             entry[1] = atlas.count
 
     def _upload_grid(self, grid):
-        """Bind `grid`'s cells texture, uploading its dirty rows."""
+        """Bind `grid`'s cells texture, uploading its dirty rows; True if
+        anything was uploaded."""
         entry = self.canvas_textures.get(grid)
         cells = grid.cells
         if grid.reallocate or entry is None:
@@ -332,16 +369,18 @@ class GLRenderer:
             self.canvas_textures[grid] = (_texture_cells(grid), columns, rows)
             grid.reallocate = False
             grid.dirty.clear()
-            return
+            return True
         fast = self.fast
         fast.glBindTexture(_TEXTURE_2D, entry[0])
-        if grid.dirty:
-            columns = cells.shape[1]
-            for start, stop in grid.dirty:
-                sub = np.ascontiguousarray(cells[start:stop])
-                fast.glTexSubImage2D(_TEXTURE_2D, 0, 0, start, columns, stop - start,
-                                     _RGBA_INTEGER, _UNSIGNED_INT, sub.ctypes.data)
-            grid.dirty.clear()
+        if not grid.dirty:
+            return False
+        columns = cells.shape[1]
+        for start, stop in grid.dirty:
+            sub = np.ascontiguousarray(cells[start:stop])
+            fast.glTexSubImage2D(_TEXTURE_2D, 0, 0, start, columns, stop - start,
+                                 _RGBA_INTEGER, _UNSIGNED_INT, sub.ctypes.data)
+        grid.dirty.clear()
+        return True
 
     def _upload_canvas(self, canvas):
         entry = self.canvas_textures.get(canvas)

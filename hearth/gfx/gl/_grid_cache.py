@@ -1,0 +1,183 @@
+"""What a text grid's shader drew, kept for the frames in which nothing
+about the grid changed.
+
+A terminal being flooded changes its cells about once every 1/60 s
+(`hearth.gfx.terminal` paints a flood at most that often), while the frame
+loop may draw several frames in that time; the MSDF shader that draws a
+grid (a cell fetch, an atlas sample, the median, the coverage, the line
+bands) costs a software rasterizer about twice a plain texture read over
+the same pixels. So a big grid is drawn once into a texture the size of
+the framebuffer (an FBO, the same viewport: the same pixels are covered,
+with the same values), and each frame after that the grid's quad is drawn
+with a program that only copies its pixels from that texture
+(`texelFetch` at ``gl_FragCoord``), blended and depth-tested as the grid
+itself would be. What the frame shows is the same either way, to the bit:
+the text program rounds its colors to 8 bits, which is what the texture
+keeps.
+
+The cache of a grid is dropped when anything it was drawn from changes:
+its cells (rows uploaded, a reallocation), its atlas's glyphs, its
+transform, the camera, the viewport, its colors, opacity or layout. When a
+grid changed in the frame before too (a camera moving, a flood painted
+every frame), it is drawn directly: filling a cache that the next frame
+drops again would only add the copy. Only grids covering at least
+`MIN_SHARE` of the framebuffer are cached (a label's few pixels cost the
+shader little), at most `MAX_CACHED` of them (each holds a framebuffer's
+worth of RGBA8).
+
+Call only from the frame loop, with the window's context current.
+Nothing here switches greenlets.
+"""
+
+import numpy as np
+
+from . import GL
+
+__all__ = ["GridCaches", "MIN_SHARE", "MAX_CACHED", "COPY"]
+
+MIN_SHARE = 1 / 16  # of the framebuffer's pixels, under the grid's bounding box
+MAX_CACHED = 4
+
+# The grid's quad, placed exactly as the text program places it (the same
+# expression, `invariant`), so it covers the same pixels; each takes what
+# the text program wrote there.
+COPY = ("""
+#version 330 core
+layout(location = 0) in vec2 a_corner;
+uniform mat4 u_view_proj;
+uniform mat4 u_model;
+invariant gl_Position;
+void main() {
+    mat4 m = u_view_proj * u_model;
+    gl_Position = m * vec4(a_corner, 0.0, 1.0);
+}
+""", """
+#version 330 core
+uniform sampler2D u_texture;
+out vec4 frag;
+void main() { frag = texelFetch(u_texture, ivec2(gl_FragCoord.xy), 0); }
+""")
+
+_CORNERS = np.array([[-1, -1, 0, 1], [1, -1, 0, 1], [1, 1, 0, 1], [-1, 1, 0, 1]],
+                    dtype=np.float64).T
+
+
+def screen_share(view_proj, transform, width, height):
+    """The share (0..1) of a `width` x `height` framebuffer under the
+    bounding box of the unit quad placed by `transform` and seen through
+    `view_proj` (both (16,) column-major); 1 when the quad reaches behind
+    the camera."""
+    m = (np.asarray(view_proj, np.float64).reshape(4, 4).T
+         @ np.asarray(transform, np.float64).reshape(4, 4).T)
+    clip = m @ _CORNERS
+    w = clip[3]
+    if (w <= 1e-6).any():
+        return 1.0
+    x = np.clip((clip[0] / w + 1) * 0.5, 0.0, 1.0)
+    y = np.clip((clip[1] / w + 1) * 0.5, 0.0, 1.0)
+    return float((x.max() - x.min()) * (y.max() - y.min()))
+
+
+class _Entry:
+    __slots__ = ("key", "share", "fbo", "texture", "size", "valid", "changed_at")
+
+    def __init__(self):
+        self.key = None
+        self.share = 0.0
+        self.fbo = self.texture = None
+        self.size = None
+        self.valid = False
+        self.changed_at = -2  # the frame in which the key last changed
+
+
+class GridCaches:
+    """The cached pictures of the scene's grids (see the module docstring)."""
+
+    def __init__(self, program):
+        self.program = program  # a linked COPY
+        self.entries = {}  # grid -> _Entry
+        self.frame = 0
+
+    def begin_frame(self):
+        self.frame += 1
+
+    def plan(self, grid, key, changed, view_proj, viewport):
+        """How to draw `grid` this frame: "copy" (the cache is good),
+        "fill" (draw it into the cache, then copy), or "direct". `key`
+        names everything the picture depends on but the cells; `changed`:
+        cells or atlas uploaded this frame."""
+        e = self.entries.get(grid)
+        if e is None:
+            e = self.entries[grid] = _Entry()
+        if key != e.key:
+            if e.key is None or key[:3] != e.key[:3]:  # placement, camera, viewport
+                e.share = screen_share(view_proj, grid.transform, *viewport)
+            e.key = key
+            changed = True
+        if changed:
+            e.valid = False
+            recent = e.changed_at == self.frame - 1
+            e.changed_at = self.frame
+            if recent:
+                self._release(e)
+                return "direct"
+        if e.valid:
+            return "copy"
+        if e.share < MIN_SHARE or not self._room(e):
+            return "direct"
+        return "fill"
+
+    def _room(self, entry):
+        if entry.texture is not None:
+            return True
+        return sum(1 for e in self.entries.values() if e.texture is not None) < MAX_CACHED
+
+    def fill_begin(self, grid, viewport):
+        """Bind `grid`'s cache as the draw framebuffer (made or remade at
+        the viewport's size), blending and the depth test off."""
+        e = self.entries[grid]
+        # Unit 2 is the copy program's: nothing the text program samples,
+        # and the cache is not left bound to any unit while drawn into.
+        GL.glActiveTexture(GL.GL_TEXTURE2)
+        if e.size != viewport:
+            self._release(e)
+            e.texture = int(GL.glGenTextures(1))
+            GL.glBindTexture(GL.GL_TEXTURE_2D, e.texture)
+            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, viewport[0], viewport[1], 0,
+                            GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, None)
+            for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, GL.GL_NEAREST)
+            e.fbo = int(GL.glGenFramebuffers(1))
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, e.fbo)
+            GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0,
+                                      GL.GL_TEXTURE_2D, e.texture, 0)
+            e.size = viewport
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        else:
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, e.fbo)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glDisable(GL.GL_DEPTH_TEST)
+
+    def fill_end(self, grid):
+        """Back to the window's framebuffer, blending and depth as before;
+        the cache is good until the grid's key changes."""
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        self.entries[grid].valid = True
+
+    def texture(self, grid):
+        return self.entries[grid].texture
+
+    def _release(self, e):
+        if e.texture is not None:
+            GL.glDeleteFramebuffers(1, [e.fbo])
+            GL.glDeleteTextures(1, [e.texture])
+            e.fbo = e.texture = e.size = None
+        e.valid = False
+
+    def sweep(self, live):
+        """Drop the caches of grids not in `live` (a set)."""
+        for grid in [g for g in self.entries if g not in live]:
+            self._release(self.entries.pop(grid))
