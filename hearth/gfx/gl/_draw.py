@@ -135,6 +135,9 @@ class GLRenderer:
         self.text_program = Program(TEXT)
         self.atlases = {}  # atlas -> [texture id, slots uploaded]
         self.grid_caches = GridCaches(Program(COPY))
+        self._plans = {}  # grid -> how it is drawn this frame (`GridCaches.plan`)
+        self._viewport = (1, 1)
+        self._atlas_bound = None
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
         self.meshes = {}    # mesh key -> vao entry
@@ -146,7 +149,6 @@ class GLRenderer:
         self.quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
         self.cube = _vao(_CUBE, _CUBE_INDICES, [(0, 3)])
         self._swept = 0
-        self._viewport = (1, 1)
         self.fast = FastGL()
         GL.glEnable(GL.GL_DEPTH_TEST)  # no face culling: a mesh's winding is not checked
         GL.glUseProgram(self.mesh_program.id)
@@ -202,16 +204,20 @@ class GLRenderer:
         if self._swept != scene.removed:
             self._swept = scene.removed
             self._sweep(scene)
-        GL.glViewport(0, 0, width, height)
-        GL.glClearColor(*scene.clear_color)
-        GL.glDepthMask(GL.GL_TRUE)
-        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         cam = scene.camera
         proj = perspective_infinite(cam.vfov, width / max(height, 1), cam.near)
         view_proj = (proj.reshape(4, 4).T @ cam.view.reshape(4, 4).T).T.reshape(16)
         view_proj = np.ascontiguousarray(view_proj, dtype=np.float32)
-        self._draw_objects(scene, view_proj)
+        self._atlas_bound = None  # the text program's atlas uniforms: set again each frame
+        grids = [c for c in scene.canvases.values() if type(c) is TextGrid]
+        if grids:
+            self._prepare_grids(grids, view_proj, (width, height))
         self._viewport = (width, height)
+        GL.glViewport(0, 0, width, height)
+        GL.glClearColor(*scene.clear_color)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        self._draw_objects(scene, view_proj)
         self._draw_canvases(scene, view_proj)
         self._draw_debug(scene, view_proj)
         self._draw_skybox(scene, proj, cam.view)
@@ -273,68 +279,104 @@ class GLRenderer:
         GL.glDisable(GL.GL_BLEND)
         GL.glBindVertexArray(0)
 
-    def _draw_grids(self, grids, view_proj):
+    def _prepare_grids(self, grids, view_proj, viewport):
+        """Upload the grids' cells and atlases, choose how each is drawn
+        this frame (`GridCaches.plan`) and draw those that need it into
+        their pictures: before anything is drawn into the window, so that
+        a software rasterizer renders the window's frame in one pass."""
         p, caches = self.text_program, self.grid_caches
-        copy = caches.program
         caches.begin_frame()
-        viewport = self._viewport
-        GL.glUseProgram(copy.id)
-        GL.glUniformMatrix4fv(copy.u_view_proj, 1, GL.GL_FALSE, view_proj)
         GL.glUseProgram(p.id)
         GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
         GL.glUniform2f(p.u_viewport, *viewport)
+        GL.glUniform1f(p.u_flip_y, 1.0)
         camera = view_proj.tobytes()
-        fast = self.fast
-        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
-        bound = None
-        using = p
+        plans = self._plans
+        plans.clear()
+        filling = False
         for grid in grids:
             atlas = grid.atlas
-            if atlas is not bound:
-                if using is not p:
-                    GL.glUseProgram(p.id)
-                    using = p
-                GL.glActiveTexture(GL.GL_TEXTURE0)
-                self._upload_atlas(atlas)
-                h, w = atlas.pixels.shape[:2]
-                GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
-                GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
-                # sd (0.5 = +-margin atlas pixels) to screen pixels: 2 x margin
-                # over the atlas pixels a screen pixel spans, on each axis, halved.
-                GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
-                               atlas.margin / atlas.glyph_px[1])
-                GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1]
-                                            for v in atlas.underline + atlas.strike))
-                bound = atlas
+            self._bind_atlas(atlas)
             GL.glActiveTexture(GL.GL_TEXTURE1)
             changed = self._upload_grid(grid)
-            bg_opacity = (grid.opacity if grid.background_opacity is None
-                          else grid.background_opacity)
             key = (grid.transform.tobytes(), camera, viewport, grid.size, grid.pad, grid.cell,
-                   grid.background.tobytes(), grid.opacity, bg_opacity, id(atlas), atlas.count)
-            how = caches.plan(grid, key, changed, view_proj, viewport)
-            if how != "copy":
+                   grid.background.tobytes(), grid.opacity, grid.background_opacity,
+                   id(atlas), atlas.count)
+            how = plans[grid] = caches.plan(grid, key, changed, view_proj, viewport)
+            if how == "fill":
+                if not filling:
+                    filling = True
+                    GL.glViewport(0, 0, *viewport)
+                    GL.glDisable(GL.GL_DEPTH_TEST)  # blending is off outside canvases
+                    GL.glBindVertexArray(self.quad[0])
+                caches.fill_begin(grid, viewport)
+                GL.glUniform1f(p.u_flip_y, -1.0)
+                self._draw_grid(grid)
+                GL.glUniform1f(p.u_flip_y, 1.0)
+                caches.fill_end(grid)
+        if filling:
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+            GL.glEnable(GL.GL_DEPTH_TEST)
+            GL.glBindVertexArray(0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    def _bind_atlas(self, atlas):
+        """Bind `atlas` to unit 0 and set the text program's uniforms of
+        it, unless it is bound already (the text program in use)."""
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        self._upload_atlas(atlas)
+        if atlas is self._atlas_bound:
+            return
+        p = self.text_program
+        h, w = atlas.pixels.shape[:2]
+        GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
+        GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
+        # sd (0.5 = +-margin atlas pixels) to screen pixels: 2 x margin
+        # over the atlas pixels a screen pixel spans, on each axis, halved.
+        GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
+                       atlas.margin / atlas.glyph_px[1])
+        GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1] for v in atlas.underline + atlas.strike))
+        self._atlas_bound = atlas
+
+    def _draw_grid(self, grid):
+        """Draw `grid` with the text program (in use, its atlas and cells
+        bound) into the current framebuffer."""
+        p = self.text_program
+        GL.glUniform2f(p.u_size, *grid.size)
+        GL.glUniform1f(p.u_pad, grid.pad)
+        GL.glUniform2f(p.u_cell, *grid.cell)
+        GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
+        GL.glUniform3f(p.u_background, *grid.background)
+        GL.glUniform1f(p.u_opacity, grid.opacity)
+        GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None
+                       else grid.background_opacity)
+        self.fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
+        self.fast.glDrawElements(int(GL.GL_TRIANGLES), 6, int(GL.GL_UNSIGNED_INT), None)
+
+    def _draw_grids(self, grids, view_proj):
+        """Draw the grids into the window, each as `_prepare_grids` chose:
+        copied from its picture, or drawn directly."""
+        copy, p = self.grid_caches.program, self.text_program
+        fast, plans = self.fast, self._plans
+        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
+        using = None
+        for grid in grids:
+            if plans.get(grid, "direct") == "direct":
                 if using is not p:
                     GL.glUseProgram(p.id)
                     using = p
-                GL.glUniform2f(p.u_size, *grid.size)
-                GL.glUniform1f(p.u_pad, grid.pad)
-                GL.glUniform2f(p.u_cell, *grid.cell)
-                GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
-                GL.glUniform3f(p.u_background, *grid.background)
-                GL.glUniform1f(p.u_opacity, grid.opacity)
-                GL.glUniform1f(p.u_bg_opacity, bg_opacity)
-                fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
-                if how == "direct":
-                    fast.glDrawElements(triangles, 6, uint, None)
-                    continue
-                caches.fill_begin(grid, viewport)
-                fast.glDrawElements(triangles, 6, uint, None)
-                caches.fill_end(grid)
-            GL.glUseProgram(copy.id)
-            using = copy
-            GL.glActiveTexture(GL.GL_TEXTURE2)
-            fast.glBindTexture(_TEXTURE_2D, caches.texture(grid))
+                self._bind_atlas(grid.atlas)
+                GL.glActiveTexture(GL.GL_TEXTURE1)
+                self._upload_grid(grid)
+                self._draw_grid(grid)
+                continue
+            if using is not copy:
+                GL.glUseProgram(copy.id)
+                GL.glUniformMatrix4fv(copy.u_view_proj, 1, GL.GL_FALSE, view_proj)
+                GL.glUniform1i(copy.u_top, self._viewport[1] - 1)
+                GL.glActiveTexture(GL.GL_TEXTURE2)
+                using = copy
+            fast.glBindTexture(_TEXTURE_2D, self.grid_caches.texture(grid))
             fast.glUniformMatrix4fv(copy.u_model, 1, 0, grid.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
         GL.glActiveTexture(GL.GL_TEXTURE0)

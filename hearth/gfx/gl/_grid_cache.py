@@ -1,29 +1,36 @@
-"""What a text grid's shader drew, kept for the frames in which nothing
-about the grid changed.
+"""A picture of a text grid, kept for the frames in which nothing about
+the grid changed.
 
 A terminal being flooded changes its cells about once every 1/60 s
 (`hearth.gfx.terminal` paints a flood at most that often), while the frame
 loop may draw several frames in that time; the MSDF shader that draws a
 grid (a cell fetch, an atlas sample, the median, the coverage, the line
 bands) costs a software rasterizer about twice a plain texture read over
-the same pixels. So a big grid is drawn once into a texture the size of
-the framebuffer (an FBO, the same viewport: the same pixels are covered,
-with the same values), and each frame after that the grid's quad is drawn
-with a program that only copies its pixels from that texture
-(`texelFetch` at ``gl_FragCoord``), blended and depth-tested as the grid
-itself would be. What the frame shows is the same either way, to the bit:
-the text program rounds its colors to 8 bits, which is what the texture
-keeps.
+the same pixels. So a big grid is drawn by that shader into a texture the
+size of the framebuffer (an FBO, the same viewport), before anything is
+drawn into the window, and the window gets the grid's quad drawn by a
+program that only copies its pixels from that texture (`texelFetch` at
+``gl_FragCoord``), blended and depth-tested as the grid itself would be;
+the frames after that, while nothing changes, draw only the copy.
 
-The cache of a grid is dropped when anything it was drawn from changes:
-its cells (rows uploaded, a reallocation), its atlas's glyphs, its
-transform, the camera, the viewport, its colors, opacity or layout. When a
-grid changed in the frame before too (a camera moving, a flood painted
-every frame), it is drawn directly: filling a cache that the next frame
-drops again would only add the copy. Only grids covering at least
-`MIN_SHARE` of the framebuffer are cached (a label's few pixels cost the
-shader little), at most `MAX_CACHED` of them (each holds a framebuffer's
-worth of RGBA8).
+What the window shows is the same either way, to the bit, on Mesa (where
+the frame loop's cost matters most: llvmpipe): the text program rounds its
+colors to 8 bits, what the texture keeps, and the picture is drawn upside
+down (the text program's ``u_flip_y``) because Mesa rasterizes a window's
+framebuffer with y going down and an FBO's with y going up: mirrored, the
+two cover the same pixels with the same values. (Elsewhere the two may
+differ by a unit in a few pixels along edges; the picture is cleared to
+transparent first, so a pixel the copy covers and the picture did not
+shows nothing rather than an old frame.)
+
+A grid's picture is redrawn when anything it was drawn from changes: its
+cells (rows uploaded, a reallocation), its atlas's glyphs, its transform,
+the camera, the viewport, its colors, opacity or layout. When a grid
+changed in the frame before too (a camera moving, a flood painted every
+frame), it is drawn directly instead: a picture the next frame drops again
+would only add the copy. Only grids covering at least `MIN_SHARE` of the
+framebuffer get a picture (a label's few pixels cost the shader little),
+at most `MAX_CACHED` of them (each holds a framebuffer's worth of RGBA8).
 
 Call only from the frame loop, with the window's context current.
 Nothing here switches greenlets.
@@ -33,14 +40,14 @@ import numpy as np
 
 from . import GL
 
-__all__ = ["GridCaches", "MIN_SHARE", "MAX_CACHED", "COPY"]
+__all__ = ["GridCaches", "MIN_SHARE", "MAX_CACHED", "COPY", "screen_share"]
 
 MIN_SHARE = 1 / 16  # of the framebuffer's pixels, under the grid's bounding box
 MAX_CACHED = 4
 
 # The grid's quad, placed exactly as the text program places it (the same
 # expression, `invariant`), so it covers the same pixels; each takes what
-# the text program wrote there.
+# the text program wrote there, the picture's rows upside down.
 COPY = ("""
 #version 330 core
 layout(location = 0) in vec2 a_corner;
@@ -54,8 +61,12 @@ void main() {
 """, """
 #version 330 core
 uniform sampler2D u_texture;
+uniform int u_top;  // the framebuffer's height - 1
 out vec4 frag;
-void main() { frag = texelFetch(u_texture, ivec2(gl_FragCoord.xy), 0); }
+void main() {
+    ivec2 at = ivec2(gl_FragCoord.xy);
+    frag = texelFetch(u_texture, ivec2(at.x, u_top - at.y), 0);
+}
 """)
 
 _CORNERS = np.array([[-1, -1, 0, 1], [1, -1, 0, 1], [1, 1, 0, 1], [-1, 1, 0, 1]],
@@ -133,12 +144,15 @@ class GridCaches:
         return sum(1 for e in self.entries.values() if e.texture is not None) < MAX_CACHED
 
     def fill_begin(self, grid, viewport):
-        """Bind `grid`'s cache as the draw framebuffer (made or remade at
-        the viewport's size), blending and the depth test off."""
+        """Bind `grid`'s picture as the draw framebuffer (made or remade at
+        the viewport's size), cleared. The caller sets the viewport, turns
+        blending and the depth test off (the picture keeps what the text
+        program writes) and flips y (``u_flip_y``)."""
         e = self.entries[grid]
         # Unit 2 is the copy program's: nothing the text program samples,
-        # and the cache is not left bound to any unit while drawn into.
+        # and the picture is not left bound to any unit while drawn into.
         GL.glActiveTexture(GL.GL_TEXTURE2)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         if e.size != viewport:
             self._release(e)
             e.texture = int(GL.glGenTextures(1))
@@ -147,24 +161,20 @@ class GridCaches:
                             GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, None)
             for param in (GL.GL_TEXTURE_MIN_FILTER, GL.GL_TEXTURE_MAG_FILTER):
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, param, GL.GL_NEAREST)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
             e.fbo = int(GL.glGenFramebuffers(1))
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, e.fbo)
             GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0,
                                       GL.GL_TEXTURE_2D, e.texture, 0)
             e.size = viewport
-            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         else:
-            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, e.fbo)
-        GL.glDisable(GL.GL_BLEND)
-        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glClearColor(0.0, 0.0, 0.0, 0.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
 
     def fill_end(self, grid):
-        """Back to the window's framebuffer, blending and depth as before;
-        the cache is good until the grid's key changes."""
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
-        GL.glEnable(GL.GL_BLEND)
-        GL.glEnable(GL.GL_DEPTH_TEST)
+        """The picture is drawn: good until the grid's key changes. (The
+        caller binds the window's framebuffer again.)"""
         self.entries[grid].valid = True
 
     def texture(self, grid):

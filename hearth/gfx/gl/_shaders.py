@@ -82,8 +82,8 @@ void main() { frag = texture(u_texture, v_uv); }  // alpha blends (opacity)
 # out from the projection (fwidth would do, at twice the shader's cost on
 # Mesa's llvmpipe), and hands on with its inverse, so that no fragment
 # divides. The colors are rounded to 8 bits, what the framebuffer keeps
-# anyway: a picture of the grid kept in a texture (`_grid_cache`) then
-# blends to the same pixels as the grid drawn directly.
+# anyway: a picture of the grid kept in a texture (`_grid_cache`, drawn
+# upside down) then blends to the same pixels as the grid drawn directly.
 TEXT = ("""
 #version 330 core
 layout(location = 0) in vec2 a_corner;
@@ -94,6 +94,7 @@ uniform vec2 u_size;      // the grid in texture pixels, margins included
 uniform float u_pad;      // the margin
 uniform vec2 u_cell;      // a cell in texture pixels
 uniform vec2 u_range_px;  // the field's range (+-) over u_glyph: per cell
+uniform float u_flip_y;  // -1: upside down (a grid's picture, `_grid_cache`)
 out vec2 v_q;             // the position in cells from the grid's top-left
 // x: the field's distance (0.5 = the range) to screen pixels, at least 1;
 // y: rows per screen pixel (as fwidth would say); z: its inverse.
@@ -104,7 +105,7 @@ void main() {
     v_q = (uv * u_size - vec2(u_pad)) / u_cell;
     mat4 m = u_view_proj * u_model;
     vec4 clip = m * vec4(a_corner, 0.0, 1.0);
-    gl_Position = clip;
+    gl_Position = vec4(clip.x, clip.y * u_flip_y, clip.zw);
     // The screen-space derivatives of v_q, worked out here rather than by
     // fwidth in the fragment shader (which costs a software rasterizer
     // more than the rest of the shader): the screen position's derivatives
