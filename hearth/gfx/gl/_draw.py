@@ -137,7 +137,7 @@ class GLRenderer:
         self.grid_caches = GridCaches(Program(COPY))
         self._plans = {}  # grid -> how it is drawn this frame (`GridCaches.plan`)
         self._viewport = (1, 1)
-        self._atlas_bound = None
+        self._atlas_bound = None  # the atlas the text program's uniforms describe
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
         self.meshes = {}    # mesh key -> vao entry
@@ -208,7 +208,6 @@ class GLRenderer:
         proj = perspective_infinite(cam.vfov, width / max(height, 1), cam.near)
         view_proj = (proj.reshape(4, 4).T @ cam.view.reshape(4, 4).T).T.reshape(16)
         view_proj = np.ascontiguousarray(view_proj, dtype=np.float32)
-        self._atlas_bound = None  # the text program's atlas uniforms: set again each frame
         grids = [c for c in scene.canvases.values() if type(c) is TextGrid]
         if grids:
             self._prepare_grids(grids, view_proj, (width, height))

@@ -130,13 +130,13 @@ class GridCaches:
             recent = e.changed_at == self.frame - 1
             e.changed_at = self.frame
             if recent:
-                self._release(e)
-                return "direct"
+                return "direct"  # the texture is kept for when it stands still
         if e.valid:
             return "copy"
-        if e.share < MIN_SHARE or not self._room(e):
+        if e.share < MIN_SHARE:
+            self._release(e)
             return "direct"
-        return "fill"
+        return "fill" if self._room(e) else "direct"
 
     def _room(self, entry):
         if entry.texture is not None:
