@@ -305,6 +305,7 @@ class GLRenderer:
             if how == "fill":
                 if not filling:
                     filling = True
+                    target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
                     GL.glViewport(0, 0, *viewport)
                     GL.glDisable(GL.GL_DEPTH_TEST)  # blending is off outside canvases
                     GL.glBindVertexArray(self.quad[0])
@@ -314,7 +315,7 @@ class GLRenderer:
                 GL.glUniform1f(p.u_flip_y, 1.0)
                 caches.fill_end(grid)
         if filling:
-            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)  # what the frame is drawn into
             GL.glEnable(GL.GL_DEPTH_TEST)
             GL.glBindVertexArray(0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
