@@ -117,6 +117,19 @@ def test_a_copy_is_the_same_pixels_as_a_direct_draw(terminals, client, owner, pl
     assert len(colors) > 20
 
 
+@pytest.mark.parametrize("opacity", [1.0, 0.8], ids=["opaque", "dimmed"])
+def test_only_an_opaque_grid_is_drawn_without_blending_and_it_looks_the_same(
+        terminals, client, owner, plans, monkeypatch, opacity):
+    _terminal(client, terminals, owner, opacity=opacity)
+    renderer = client.display.renderer
+    assert renderer.opaque_unblended
+    unblended = _cached_and_direct(client, plans, monkeypatch)
+    monkeypatch.setattr(renderer, "opaque_unblended", False)
+    blended = _cached_and_direct(client, plans, monkeypatch)
+    for a, b in zip(unblended, blended):
+        assert np.array_equal(a, b)
+
+
 def test_the_copy_follows_every_change(terminals, client, owner, plans, monkeypatch):
     cap = _terminal(client, terminals, owner)
     first, _ = _cached_and_direct(client, plans, monkeypatch)

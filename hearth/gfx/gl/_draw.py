@@ -137,6 +137,9 @@ class GLRenderer:
         self.grid_caches = GridCaches(Program(COPY))
         self._plans = {}  # grid -> how it is drawn this frame (`GridCaches.plan`)
         self._viewport = (1, 1)
+        # Opaque grids drawn with blending off (the same pixels, cheaper on
+        # a software rasterizer); False: blended like any canvas.
+        self.opaque_unblended = True
         self._atlas_bound = None  # the atlas the text program's uniforms describe
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
@@ -360,7 +363,15 @@ class GLRenderer:
         fast, plans = self.fast, self._plans
         triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
         using = None
+        blending = True
         for grid in grids:
+            # An opaque grid's alpha is 1 everywhere: blending would give
+            # its colors unchanged, at the cost of reading every pixel back.
+            opaque = self.opaque_unblended and grid.opacity >= 1.0 and (
+                grid.background_opacity is None or grid.background_opacity >= 1.0)
+            if opaque == blending:
+                blending = not opaque
+                (GL.glDisable if opaque else GL.glEnable)(GL.GL_BLEND)
             if plans.get(grid, "direct") == "direct":
                 if using is not p:
                     GL.glUseProgram(p.id)
@@ -379,6 +390,8 @@ class GLRenderer:
             fast.glBindTexture(_TEXTURE_2D, self.grid_caches.texture(grid))
             fast.glUniformMatrix4fv(copy.u_model, 1, 0, grid.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
+        if not blending:
+            GL.glEnable(GL.GL_BLEND)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
     def _upload_atlas(self, atlas):
