@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hearth.gfx.gl import _grid_cache
-from hearth.gfx.gl._grid_cache import MAX_CACHED, GridCaches, screen_share
+from hearth.gfx.gl._grid_cache import MAX_CACHED, GridCaches, band_rect, screen_share
 from hearth.gfx.text._grid import TextGrid
 from hearth.native._service import request
 
@@ -149,6 +149,8 @@ def test_the_copy_follows_every_change(terminals, client, owner, plans, monkeypa
         deadline = time.monotonic() + PATIENCE
         while np.array_equal(client.screenshot(), before):
             assert time.monotonic() < deadline, f"{name}: the picture never changed"
+        if name in ("output", "selection"):  # rows of cells: the picture patched
+            assert "patch" in plans, (name, plans)
         cached, direct = _cached_and_direct(client, plans, monkeypatch)
         assert np.array_equal(cached, direct), name
         assert not np.array_equal(cached, before), name
@@ -157,35 +159,53 @@ def test_the_copy_follows_every_change(terminals, client, owner, plans, monkeypa
 
 def test_a_grid_is_drawn_directly_while_it_keeps_changing():
     """`plan` alone: a picture is made when a grid changed after a still
-    frame, copied while nothing changes, skipped while it changes frame
-    after frame."""
+    frame, copied while nothing changes, patched when a few rows of cells
+    changed, skipped while the grid changes whole frame after frame."""
     caches = GridCaches(program=None)
     grid = TextGrid(np.identity(4, np.float32).reshape(16), None, 4, 2, (8, 16), 2)
     view = np.identity(4, np.float32).reshape(16)  # the quad is the whole viewport
-    key = (b"place", b"camera", (160, 120))
+    state = {"key": (b"place", b"camera", (160, 120))}
 
-    def frame(changed=False, k=key):
+    def frame(changed=False, key=None, rows=None):
+        state["key"] = key or state["key"]
         caches.begin_frame()
-        return caches.plan(grid, k, changed, view, (160, 120))
+        return caches.plan(grid, state["key"], changed, view, (160, 120), rows)
+
+    def drawn():  # what `fill_end` says once the picture is drawn
+        caches.entries[grid].valid = True
 
     assert frame() == "fill"  # new
-    assert [frame() for _ in range(3)] == ["fill", "fill", "fill"]  # nothing drew the fill
-    caches.entries[grid].valid = True  # what `fill_end` says once it has drawn
+    assert [frame() for _ in range(3)] == ["fill", "fill", "fill"]  # nothing drew it
+    drawn()
     assert [frame(), frame()] == ["copy", "copy"]
     assert frame(changed=True) == "fill"  # after a still frame
     assert frame(changed=True) == "direct"  # changed again: the next frame probably too
-    resized = key[:2] + ((161, 120),)
-    assert frame(k=resized) == "direct"  # the viewport: a change too
-    assert frame(k=resized) == "fill"  # still again: worth a picture
-    caches.entries[grid].valid = True
-    assert frame(k=resized) == "copy"
-    small = np.diag([0.1, 0.1, 1, 1]).astype(np.float32).reshape(16)
-    grid.transform = small
-    assert frame(k=(b"small",) + key[1:]) == "direct"  # 1 % of the screen: never cached
-    assert frame(k=(b"small",) + key[1:]) == "direct"
+    assert frame(key=(b"place", b"camera", (161, 120))) == "direct"  # the viewport too
+    assert frame() == "fill"  # still again: worth a picture
+    drawn()
+    assert frame() == "copy"
+    # Rows of cells over a good picture: patched, even frame after frame
+    # while they are few (at most half the grid's rows).
+    assert frame(changed=True, rows=[(0, 1)]) == "patch"
+    drawn()
+    assert frame(changed=True, rows=[(1, 2)]) == "patch"
+    drawn()
+    assert frame(changed=True, rows=[(0, 2)]) == "direct"  # all of them, again
+    assert frame(changed=True, rows=[(0, 1)]) == "direct"  # no good picture to patch
+    assert frame() == "fill"
+    drawn()
+    assert frame(changed=True, rows=[(0, 2)]) == "patch"  # all, after a still frame
+    drawn()
+    assert frame() == "copy"
+    assert frame(changed=True, rows=[(0, 1)], key=(b"moved",) + state["key"][1:]) == "fill"
+    drawn()
+    grid.transform = np.diag([0.1, 0.1, 1, 1]).astype(np.float32).reshape(16)
+    assert frame(key=(b"small",) + state["key"][1:]) == "direct"  # 1 %: never cached
+    assert frame() == "direct"
+    assert caches.entries[grid].texture is None
 
 
-def test_screen_share():
+def test_screen_share_and_band_rect():
     view = np.identity(4, np.float32).reshape(16)
     whole = np.identity(4, np.float32).reshape(16)
     assert screen_share(view, whole, 160, 120) == pytest.approx(1.0)
@@ -193,9 +213,13 @@ def test_screen_share():
     assert screen_share(view, quarter, 160, 120) == pytest.approx(0.25)
     aside = (translate(5, 0, 0) @ np.diag([0.5, 0.5, 1, 1])).astype(np.float32).T.reshape(16)
     assert screen_share(view, aside, 160, 120) == 0.0
+    assert band_rect(view, whole, 0.0, 1.0, 160, 120) == (0, 0, 160, 120)
+    assert band_rect(view, whole, 0.25, 0.5, 160, 120) == (0, 29, 160, 32)  # a pixel more
+    assert band_rect(view, quarter, 0.0, 0.5, 160, 120) == (39, 29, 82, 32)
     behind = np.identity(4, np.float32)
     behind[3, :] = [0, 0, 0, -1]  # w < 0: behind the camera
     assert screen_share(view, behind.T.reshape(16), 160, 120) == 1.0
+    assert band_rect(view, behind.T.reshape(16), 0.0, 0.5, 160, 120) is None
 
 
 def test_pictures_are_bounded_and_go_with_their_grids(terminals, client, owner, plans,

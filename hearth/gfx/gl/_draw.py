@@ -23,7 +23,7 @@ from .._scene import MAX_LIGHTS
 from ..text._grid import TextGrid
 from . import GL
 from ._fast import FastGL
-from ._grid_cache import COPY, GridCaches
+from ._grid_cache import COPY, GridCaches, band_rect
 from ._shaders import CANVAS, LINES, MESH, SKYBOX, TEXT, Program
 
 __all__ = ["GLRenderer"]
@@ -300,19 +300,27 @@ class GLRenderer:
             atlas = grid.atlas
             self._bind_atlas(atlas)
             GL.glActiveTexture(GL.GL_TEXTURE1)
+            rows = None if grid.reallocate else list(grid.dirty)
             changed = self._upload_grid(grid)
             key = (grid.transform.tobytes(), camera, viewport, grid.size, grid.pad, grid.cell,
                    grid.background.tobytes(), grid.opacity, grid.background_opacity,
                    id(atlas), atlas.count)
-            how = plans[grid] = caches.plan(grid, key, changed, view_proj, viewport)
-            if how == "fill":
+            how = plans[grid] = caches.plan(grid, key, changed, view_proj, viewport, rows)
+            rect = None
+            if how == "patch":
+                height, (_, cell_h) = grid.size[1], grid.cell
+                rect = band_rect(view_proj, grid.transform,
+                                 (grid.pad + min(a for a, _ in rows) * cell_h) / height,
+                                 (grid.pad + max(b for _, b in rows) * cell_h) / height,
+                                 *viewport)
+            if how in ("fill", "patch"):
                 if not filling:
                     filling = True
                     target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
                     GL.glViewport(0, 0, *viewport)
                     GL.glDisable(GL.GL_DEPTH_TEST)  # blending is off outside canvases
                     GL.glBindVertexArray(self.quad[0])
-                caches.fill_begin(grid, viewport)
+                caches.fill_begin(grid, viewport, rect)
                 GL.glUniform1f(p.u_flip_y, -1.0)
                 self._draw_grid(grid)
                 GL.glUniform1f(p.u_flip_y, 1.0)

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import GL
 
-__all__ = ["GridCaches", "MIN_SHARE", "MAX_CACHED", "COPY", "screen_share"]
+__all__ = ["GridCaches", "MIN_SHARE", "MAX_CACHED", "COPY", "screen_share", "band_rect"]
 
 MIN_SHARE = 1 / 16  # of the framebuffer's pixels, under the grid's bounding box
 MAX_CACHED = 4
@@ -89,6 +89,27 @@ def screen_share(view_proj, transform, width, height):
     return float((x.max() - x.min()) * (y.max() - y.min()))
 
 
+def band_rect(view_proj, transform, top, bottom, width, height):
+    """The pixels of a `width` x `height` framebuffer, counted from its
+    top, that the band of the placed unit quad from `top` to `bottom`
+    (fractions of its height from its top edge) may cover: ``(x, y, w,
+    h)``, a pixel wider all round; None when the band reaches behind the
+    camera. Row y from the top is row y of a picture (drawn upside down)."""
+    m = (np.asarray(view_proj, np.float64).reshape(4, 4).T
+         @ np.asarray(transform, np.float64).reshape(4, 4).T)
+    corners = np.array([[-1, 1, 1, -1], [1 - 2 * top, 1 - 2 * top, 1 - 2 * bottom,
+                                         1 - 2 * bottom], [0] * 4, [1] * 4], np.float64)
+    clip = m @ corners
+    w = clip[3]
+    if (w <= 1e-6).any():
+        return None
+    x = (clip[0] / w + 1) * 0.5 * width
+    y = (1 - clip[1] / w) * 0.5 * height
+    x0, x1 = max(int(np.floor(x.min())) - 1, 0), min(int(np.ceil(x.max())) + 1, width)
+    y0, y1 = max(int(np.floor(y.min())) - 1, 0), min(int(np.ceil(y.max())) + 1, height)
+    return (x0, y0, max(x1 - x0, 0), max(y1 - y0, 0))
+
+
 class _Entry:
     __slots__ = ("key", "share", "fbo", "texture", "size", "valid", "changed_at")
 
@@ -112,23 +133,30 @@ class GridCaches:
     def begin_frame(self):
         self.frame += 1
 
-    def plan(self, grid, key, changed, view_proj, viewport):
-        """How to draw `grid` this frame: "copy" (the cache is good),
-        "fill" (draw it into the cache, then copy), or "direct". `key`
+    def plan(self, grid, key, changed, view_proj, viewport, rows=None):
+        """How to draw `grid` this frame: "copy" (the picture is good),
+        "fill" (draw the picture, then copy it), "patch" (draw the rows
+        that changed into the picture, then copy it) or "direct". `key`
         names everything the picture depends on but the cells; `changed`:
-        cells or atlas uploaded this frame."""
+        cells uploaded this frame; `rows`: the ``(start, stop)`` runs of
+        them, when that is all that changed (not a reallocation)."""
         e = self.entries.get(grid)
         if e is None:
             e = self.entries[grid] = _Entry()
+        patch = bool(rows) and e.valid
         if key != e.key:
             if e.key is None or key[:3] != e.key[:3]:  # placement, camera, viewport
                 e.share = screen_share(view_proj, grid.transform, *viewport)
             e.key = key
-            changed = True
+            changed, patch = True, False
         if changed:
             e.valid = False
             recent = e.changed_at == self.frame - 1
             e.changed_at = self.frame
+            # A few rows are worth patching even frame after frame (typing);
+            # a picture the next frame redraws whole is not worth drawing.
+            if patch and (not recent or 2 * sum(b - a for a, b in rows) <= grid.rows):
+                return "patch"
             if recent:
                 return "direct"  # the texture is kept for when it stands still
         if e.valid:
@@ -143,11 +171,12 @@ class GridCaches:
             return True
         return sum(1 for e in self.entries.values() if e.texture is not None) < MAX_CACHED
 
-    def fill_begin(self, grid, viewport):
+    def fill_begin(self, grid, viewport, rect=None):
         """Bind `grid`'s picture as the draw framebuffer (made or remade at
-        the viewport's size), cleared. The caller sets the viewport, turns
-        blending and the depth test off (the picture keeps what the text
-        program writes) and flips y (``u_flip_y``)."""
+        the viewport's size), cleared; only within `rect` (``(x, y, w,
+        h)``, `band_rect`), scissored, for a patch. The caller sets the
+        viewport, turns blending and the depth test off (the picture keeps
+        what the text program writes) and flips y (``u_flip_y``)."""
         e = self.entries[grid]
         # Unit 2 is the copy program's: nothing the text program samples,
         # and the picture is not left bound to any unit while drawn into.
@@ -169,12 +198,16 @@ class GridCaches:
             e.size = viewport
         else:
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, e.fbo)
+        if rect is not None:
+            GL.glEnable(GL.GL_SCISSOR_TEST)
+            GL.glScissor(*rect)
         GL.glClearColor(0.0, 0.0, 0.0, 0.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
 
     def fill_end(self, grid):
         """The picture is drawn: good until the grid's key changes. (The
         caller binds the window's framebuffer again.)"""
+        GL.glDisable(GL.GL_SCISSOR_TEST)
         self.entries[grid].valid = True
 
     def texture(self, grid):
