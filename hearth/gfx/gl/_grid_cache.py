@@ -24,11 +24,14 @@ transparent first, so a pixel the copy covers and the picture did not
 shows nothing rather than an old frame.)
 
 A grid's picture is redrawn when anything it was drawn from changes: its
-cells (rows uploaded, a reallocation), its atlas's glyphs, its transform,
-the camera, the viewport, its colors, opacity or layout. When a grid
-changed in the frame before too (a camera moving, a flood painted every
-frame), it is drawn directly instead: a picture the next frame drops again
-would only add the copy. Only grids covering at least `MIN_SHARE` of the
+cells (a reallocation), its atlas's glyphs, its transform, the camera,
+the viewport, its colors, opacity or layout. When only rows of cells
+changed (a line typed, a flood painted), only their band of the picture
+is drawn again (`band_rect`, scissored): a pixel's value depends on the
+cell under it alone. When a grid changed in the frame before too (a
+camera moving, a flood painted every frame), it is drawn directly
+instead, unless at most half its rows changed: a picture the next frame
+drops again would only add the copy. Only grids covering at least `MIN_SHARE` of the
 framebuffer get a picture (a label's few pixels cost the shader little),
 at most `MAX_CACHED` of them (each holds a framebuffer's worth of RGBA8).
 
