@@ -140,7 +140,7 @@ class GLRenderer:
         # Opaque grids drawn with blending off (the same pixels, cheaper on
         # a software rasterizer); False: blended like any canvas.
         self.opaque_unblended = True
-        self._atlas_bound = None  # the atlas the text program's uniforms describe
+        self._atlas_bound = None  # (text program, the atlas its uniforms describe)
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
         self.meshes = {}    # mesh key -> vao entry
@@ -336,9 +336,9 @@ class GLRenderer:
         it, unless it is bound already (the text program in use)."""
         GL.glActiveTexture(GL.GL_TEXTURE0)
         self._upload_atlas(atlas)
-        if atlas is self._atlas_bound:
-            return
         p = self.text_program
+        if self._atlas_bound == (p, atlas):
+            return
         h, w = atlas.pixels.shape[:2]
         GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
         GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
@@ -347,7 +347,7 @@ class GLRenderer:
         GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
                        atlas.margin / atlas.glyph_px[1])
         GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1] for v in atlas.underline + atlas.strike))
-        self._atlas_bound = atlas
+        self._atlas_bound = (p, atlas)
 
     def _draw_grid(self, grid):
         """Draw `grid` with the text program (in use, its atlas and cells
