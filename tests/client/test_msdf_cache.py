@@ -1,9 +1,11 @@
 """The picture of a text grid kept between frames (`hearth.gfx.gl._grid_cache`)
 on a real window under Xvfb: what a frame copies from it is, to the bit,
 what the MSDF shader draws directly, before and after every kind of change
-(camera, placement, opacity, palette, new output); a grid that keeps
-changing is drawn directly; the pictures are bounded in number and go with
-their grids. And `GridCaches.plan`'s choices, and `screen_share`, alone.
+(camera, placement, opacity, palette; new output and a selection, which
+patch the picture); an opaque grid drawn without blending looks the same;
+a grid that keeps changing is drawn directly; the pictures are bounded in
+number and go with their grids. And `GridCaches.plan`'s choices,
+`screen_share` and `band_rect`, alone.
 
 Camera as in test_msdf_terminal.py: at the origin looking down -z, 90°
 vertical field of view, so at z = -1 the 160x120 window shows 60 pixels a
