@@ -5,8 +5,9 @@ under a real window (Xvfb and Mesa's llvmpipe when there is no display).
   terminal is flooded with colored output (a shell loop printing full
   lines with SGR colors, bold and underline, as fast as the pty takes
   them), the terminal drawn with MSDF (the default: a row of cells
-  written and uploaded per changed line, the glyphs drawn by the shader)
-  against the same terminal drawn by the bitmap path (pygame.font
+  written and uploaded per changed line, the glyphs drawn by the shader
+  into the grid's picture once per change, the picture copied every
+  frame) against the same terminal drawn by the bitmap path (pygame.font
   coverage masks painted into a 2,000-pixel-wide canvas, the rows
   uploaded), in the same run, the order swapped every repeat. Goal: at
   most 1.1x the bitmap path.

@@ -9,18 +9,21 @@ then a model matrix, an albedo and a draw call per object); canvases are
 updated by sub-image uploads of their dirty rectangles only. Text grids
 (`hearth.gfx.text.TextGrid`, a terminal's cells) are canvases drawn by
 the text program: their cells texture gets the rows that changed, the
-glyph atlas the slots added since its last upload.
+glyph atlas the slots added since its last upload. A big grid that did not
+change since it was last drawn is copied from the picture of it kept in a
+texture (`_grid_cache`), pixel for pixel what the text program would draw.
 """
 
 import ctypes
 
 import numpy as np
 
-from . import GL
-from ._fast import FastGL
 from .._math import perspective_infinite
 from .._scene import MAX_LIGHTS
 from ..text._grid import TextGrid
+from . import GL
+from ._fast import FastGL
+from ._grid_cache import COPY, GridCaches, band_rect
 from ._shaders import CANVAS, LINES, MESH, SKYBOX, TEXT, Program
 
 __all__ = ["GLRenderer"]
@@ -131,6 +134,13 @@ class GLRenderer:
         self.canvas_program = Program(CANVAS)
         self.text_program = Program(TEXT)
         self.atlases = {}  # atlas -> [texture id, slots uploaded]
+        self.grid_caches = GridCaches(Program(COPY))
+        self._plans = {}  # grid -> how it is drawn this frame (`GridCaches.plan`)
+        self._viewport = (1, 1)
+        # Opaque grids drawn with blending off (the same pixels, cheaper on
+        # a software rasterizer); False: blended like any canvas.
+        self.opaque_unblended = True
+        self._atlas_bound = None  # (text program, the atlas its uniforms describe)
         self.lines_program = Program(LINES)
         self.sky_program = Program(SKYBOX)
         self.meshes = {}    # mesh key -> vao entry
@@ -142,7 +152,6 @@ class GLRenderer:
         self.quad = _vao(_QUAD, _QUAD_INDICES, [(0, 2)])
         self.cube = _vao(_CUBE, _CUBE_INDICES, [(0, 3)])
         self._swept = 0
-        self._viewport = (1, 1)
         self.fast = FastGL()
         GL.glEnable(GL.GL_DEPTH_TEST)  # no face culling: a mesh's winding is not checked
         GL.glUseProgram(self.mesh_program.id)
@@ -152,6 +161,8 @@ class GLRenderer:
         GL.glUseProgram(self.text_program.id)
         GL.glUniform1i(self.text_program.u_atlas, 0)
         GL.glUniform1i(self.text_program.u_cells, 1)
+        GL.glUseProgram(self.grid_caches.program.id)
+        GL.glUniform1i(self.grid_caches.program.u_texture, 2)
         GL.glUseProgram(self.sky_program.id)
         GL.glUniform1i(self.sky_program.u_cube, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
@@ -184,6 +195,7 @@ class GLRenderer:
         live = set(scene.canvases.values())
         for canvas in [c for c in self.canvas_textures if c not in live]:
             GL.glDeleteTextures(1, [self.canvas_textures.pop(canvas)[0]])
+        self.grid_caches.sweep(live)
         live = set(scene.debug_draws.values())
         for dd in [d for d in self.debug_vaos if d not in live]:
             _delete_vao(self.debug_vaos.pop(dd)[1])
@@ -195,16 +207,19 @@ class GLRenderer:
         if self._swept != scene.removed:
             self._swept = scene.removed
             self._sweep(scene)
-        GL.glViewport(0, 0, width, height)
-        GL.glClearColor(*scene.clear_color)
-        GL.glDepthMask(GL.GL_TRUE)
-        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         cam = scene.camera
         proj = perspective_infinite(cam.vfov, width / max(height, 1), cam.near)
         view_proj = (proj.reshape(4, 4).T @ cam.view.reshape(4, 4).T).T.reshape(16)
         view_proj = np.ascontiguousarray(view_proj, dtype=np.float32)
-        self._draw_objects(scene, view_proj)
+        grids = [c for c in scene.canvases.values() if type(c) is TextGrid]
+        if grids:
+            self._prepare_grids(grids, view_proj, (width, height))
         self._viewport = (width, height)
+        GL.glViewport(0, 0, width, height)
+        GL.glClearColor(*scene.clear_color)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        self._draw_objects(scene, view_proj)
         self._draw_canvases(scene, view_proj)
         self._draw_debug(scene, view_proj)
         self._draw_skybox(scene, proj, cam.view)
@@ -266,41 +281,125 @@ class GLRenderer:
         GL.glDisable(GL.GL_BLEND)
         GL.glBindVertexArray(0)
 
-    def _draw_grids(self, grids, view_proj):
-        p = self.text_program
+    def _prepare_grids(self, grids, view_proj, viewport):
+        """Upload the grids' cells and atlases, choose how each is drawn
+        this frame (`GridCaches.plan`) and draw those that need it into
+        their pictures: before anything is drawn into the window, so that
+        a software rasterizer renders the window's frame in one pass."""
+        p, caches = self.text_program, self.grid_caches
+        caches.begin_frame()
         GL.glUseProgram(p.id)
         GL.glUniformMatrix4fv(p.u_view_proj, 1, GL.GL_FALSE, view_proj)
-        GL.glUniform2f(p.u_viewport, *self._viewport)
-        fast = self.fast
-        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
-        bound = None
+        GL.glUniform2f(p.u_viewport, *viewport)
+        GL.glUniform1f(p.u_flip_y, 1.0)
+        camera = view_proj.tobytes()
+        plans = self._plans
+        plans.clear()
+        filling = False
         for grid in grids:
             atlas = grid.atlas
-            if atlas is not bound:
-                GL.glActiveTexture(GL.GL_TEXTURE0)
-                self._upload_atlas(atlas)
-                h, w = atlas.pixels.shape[:2]
-                GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
-                GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
-                # sd (0.5 = +-margin atlas pixels) to screen pixels: 2 x margin
-                # over the atlas pixels a screen pixel spans, on each axis, halved.
-                GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
-                               atlas.margin / atlas.glyph_px[1])
-                GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1]
-                                            for v in atlas.underline + atlas.strike))
-                bound = atlas
+            self._bind_atlas(atlas)
             GL.glActiveTexture(GL.GL_TEXTURE1)
-            self._upload_grid(grid)
-            GL.glUniform2f(p.u_size, *grid.size)
-            GL.glUniform1f(p.u_pad, grid.pad)
-            GL.glUniform2f(p.u_cell, *grid.cell)
-            GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
-            GL.glUniform3f(p.u_background, *grid.background)
-            GL.glUniform1f(p.u_opacity, grid.opacity)
-            GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None
-                           else grid.background_opacity)
-            fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
+            rows = None if grid.reallocate else list(grid.dirty)
+            changed = self._upload_grid(grid)
+            key = (grid.transform.tobytes(), camera, viewport, grid.size, grid.pad, grid.cell,
+                   grid.background.tobytes(), grid.opacity, grid.background_opacity,
+                   id(atlas), atlas.count)
+            how = plans[grid] = caches.plan(grid, key, changed, view_proj, viewport, rows)
+            rect = None
+            if how == "patch":
+                height, (_, cell_h) = grid.size[1], grid.cell
+                rect = band_rect(view_proj, grid.transform,
+                                 (grid.pad + min(a for a, _ in rows) * cell_h) / height,
+                                 (grid.pad + max(b for _, b in rows) * cell_h) / height,
+                                 *viewport)
+            if how in ("fill", "patch"):
+                if not filling:
+                    filling = True
+                    target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+                    GL.glViewport(0, 0, *viewport)
+                    GL.glDisable(GL.GL_DEPTH_TEST)  # blending is off outside canvases
+                    GL.glBindVertexArray(self.quad[0])
+                caches.fill_begin(grid, viewport, rect)
+                GL.glUniform1f(p.u_flip_y, -1.0)
+                self._draw_grid(grid)
+                GL.glUniform1f(p.u_flip_y, 1.0)
+                caches.fill_end(grid)
+        if filling:
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)  # what the frame is drawn into
+            GL.glEnable(GL.GL_DEPTH_TEST)
+            GL.glBindVertexArray(0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    def _bind_atlas(self, atlas):
+        """Bind `atlas` to unit 0 and set the text program's uniforms of
+        it, unless it is bound already (the text program in use)."""
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        self._upload_atlas(atlas)
+        p = self.text_program
+        if self._atlas_bound == (p, atlas):
+            return
+        h, w = atlas.pixels.shape[:2]
+        GL.glUniform2f(p.u_glyph, *atlas.glyph_px)
+        GL.glUniform2f(p.u_inv_atlas, 1 / w, 1 / h)
+        # sd (0.5 = +-margin atlas pixels) to screen pixels: 2 x margin
+        # over the atlas pixels a screen pixel spans, on each axis, halved.
+        GL.glUniform2f(p.u_range_px, atlas.margin / atlas.glyph_px[0],
+                       atlas.margin / atlas.glyph_px[1])
+        GL.glUniform4f(p.u_lines, *(v / atlas.cell_em[1] for v in atlas.underline + atlas.strike))
+        self._atlas_bound = (p, atlas)
+
+    def _draw_grid(self, grid):
+        """Draw `grid` with the text program (in use, its atlas and cells
+        bound) into the current framebuffer."""
+        p = self.text_program
+        GL.glUniform2f(p.u_size, *grid.size)
+        GL.glUniform1f(p.u_pad, grid.pad)
+        GL.glUniform2f(p.u_cell, *grid.cell)
+        GL.glUniform2f(p.u_grid, grid.columns, grid.rows)
+        GL.glUniform3f(p.u_background, *grid.background)
+        GL.glUniform1f(p.u_opacity, grid.opacity)
+        GL.glUniform1f(p.u_bg_opacity, grid.opacity if grid.background_opacity is None
+                       else grid.background_opacity)
+        self.fast.glUniformMatrix4fv(p.u_model, 1, 0, grid.transform_ptr)
+        self.fast.glDrawElements(int(GL.GL_TRIANGLES), 6, int(GL.GL_UNSIGNED_INT), None)
+
+    def _draw_grids(self, grids, view_proj):
+        """Draw the grids into the window, each as `_prepare_grids` chose:
+        copied from its picture, or drawn directly."""
+        copy, p = self.grid_caches.program, self.text_program
+        fast, plans = self.fast, self._plans
+        triangles, uint = int(GL.GL_TRIANGLES), int(GL.GL_UNSIGNED_INT)
+        using = None
+        blending = True
+        for grid in grids:
+            # An opaque grid's alpha is 1 everywhere: blending would give
+            # its colors unchanged, at the cost of reading every pixel back.
+            opaque = self.opaque_unblended and grid.opacity >= 1.0 and (
+                grid.background_opacity is None or grid.background_opacity >= 1.0)
+            if opaque == blending:
+                blending = not opaque
+                (GL.glDisable if opaque else GL.glEnable)(GL.GL_BLEND)
+            if plans.get(grid, "direct") == "direct":
+                if using is not p:
+                    GL.glUseProgram(p.id)
+                    using = p
+                self._bind_atlas(grid.atlas)
+                GL.glActiveTexture(GL.GL_TEXTURE1)
+                self._upload_grid(grid)
+                self._draw_grid(grid)
+                continue
+            if using is not copy:
+                GL.glUseProgram(copy.id)
+                GL.glUniformMatrix4fv(copy.u_view_proj, 1, GL.GL_FALSE, view_proj)
+                GL.glUniform1i(copy.u_top, self._viewport[1] - 1)
+                GL.glActiveTexture(GL.GL_TEXTURE2)
+                using = copy
+            fast.glBindTexture(_TEXTURE_2D, self.grid_caches.texture(grid))
+            fast.glUniformMatrix4fv(copy.u_model, 1, 0, grid.transform_ptr)
             fast.glDrawElements(triangles, 6, uint, None)
+        if not blending:
+            GL.glEnable(GL.GL_BLEND)
         GL.glActiveTexture(GL.GL_TEXTURE0)
 
     def _upload_atlas(self, atlas):
@@ -322,7 +421,8 @@ class GLRenderer:
             entry[1] = atlas.count
 
     def _upload_grid(self, grid):
-        """Bind `grid`'s cells texture, uploading its dirty rows."""
+        """Bind `grid`'s cells texture, uploading its dirty rows; True if
+        anything was uploaded."""
         entry = self.canvas_textures.get(grid)
         cells = grid.cells
         if grid.reallocate or entry is None:
@@ -332,16 +432,18 @@ class GLRenderer:
             self.canvas_textures[grid] = (_texture_cells(grid), columns, rows)
             grid.reallocate = False
             grid.dirty.clear()
-            return
+            return True
         fast = self.fast
         fast.glBindTexture(_TEXTURE_2D, entry[0])
-        if grid.dirty:
-            columns = cells.shape[1]
-            for start, stop in grid.dirty:
-                sub = np.ascontiguousarray(cells[start:stop])
-                fast.glTexSubImage2D(_TEXTURE_2D, 0, 0, start, columns, stop - start,
-                                     _RGBA_INTEGER, _UNSIGNED_INT, sub.ctypes.data)
-            grid.dirty.clear()
+        if not grid.dirty:
+            return False
+        columns = cells.shape[1]
+        for start, stop in grid.dirty:
+            sub = np.ascontiguousarray(cells[start:stop])
+            fast.glTexSubImage2D(_TEXTURE_2D, 0, 0, start, columns, stop - start,
+                                 _RGBA_INTEGER, _UNSIGNED_INT, sub.ctypes.data)
+        grid.dirty.clear()
+        return True
 
     def _upload_canvas(self, canvas):
         entry = self.canvas_textures.get(canvas)

@@ -3,9 +3,8 @@
 Call only from the frame loop, with the window's context current.
 """
 
-from . import GL
-
 from .._scene import MAX_LIGHTS
+from . import GL
 
 __all__ = ["Program", "MESH", "CANVAS", "TEXT", "LINES", "SKYBOX", "compile_program"]
 
@@ -81,7 +80,10 @@ void main() { frag = texture(u_texture, v_uv); }  // alpha blends (opacity)
 # over one screen pixel: the field's range in screen pixels comes from the
 # screen-space derivatives of that position, which the vertex shader works
 # out from the projection (fwidth would do, at twice the shader's cost on
-# Mesa's llvmpipe).
+# Mesa's llvmpipe), and hands on with its inverse, so that no fragment
+# divides. The colors are rounded to 8 bits, what the framebuffer keeps
+# anyway: a picture of the grid kept in a texture (`_grid_cache`, drawn
+# upside down) then blends to the same pixels as the grid drawn directly.
 TEXT = ("""
 #version 330 core
 layout(location = 0) in vec2 a_corner;
@@ -91,14 +93,19 @@ uniform vec2 u_viewport;  // the framebuffer in pixels
 uniform vec2 u_size;      // the grid in texture pixels, margins included
 uniform float u_pad;      // the margin
 uniform vec2 u_cell;      // a cell in texture pixels
+uniform vec2 u_range_px;  // the field's range (+-) over u_glyph: per cell
+uniform float u_flip_y;  // -1: upside down (a grid's picture, `_grid_cache`)
 out vec2 v_q;             // the position in cells from the grid's top-left
-out vec2 v_fw;            // cells per screen pixel (as fwidth would say)
+// x: the field's distance (0.5 = the range) to screen pixels, at least 1;
+// y: rows per screen pixel (as fwidth would say); z: its inverse.
+out vec3 v_px;
+invariant gl_Position;    // the cache's copy program places it the same
 void main() {
     vec2 uv = vec2(a_corner.x * 0.5 + 0.5, 0.5 - a_corner.y * 0.5);  // row 0 on top
     v_q = (uv * u_size - vec2(u_pad)) / u_cell;
     mat4 m = u_view_proj * u_model;
     vec4 clip = m * vec4(a_corner, 0.0, 1.0);
-    gl_Position = clip;
+    gl_Position = vec4(clip.x, clip.y * u_flip_y, clip.zw);
     // The screen-space derivatives of v_q, worked out here rather than by
     // fwidth in the fragment shader (which costs a software rasterizer
     // more than the rest of the shader): the screen position's derivatives
@@ -110,18 +117,19 @@ void main() {
     float det = ds_da.x * ds_db.y - ds_db.x * ds_da.y;
     mat2 k = mat2(ds_db.y, -ds_da.y, -ds_db.x, ds_da.x) / (abs(det) > 1e-12 ? det : 1e-12);
     vec2 dq = 0.5 * u_size / u_cell;  // cells along the quad's axes a, b per unit
-    v_fw = dq * vec2(abs(k[0][0]) + abs(k[1][0]), abs(k[0][1]) + abs(k[1][1]));
+    vec2 fw = dq * vec2(abs(k[0][0]) + abs(k[1][0]), abs(k[0][1]) + abs(k[1][1]));
+    fw = max(fw, vec2(1e-7));  // cells per screen pixel
+    v_px = vec3(max(dot(u_range_px, 1.0 / fw), 1.0), fw.y, 1.0 / fw.y);
 }
 """, """
 #version 330 core
 in vec2 v_q;
-in vec2 v_fw;
+in vec3 v_px;
 uniform usampler2D u_cells;
 uniform sampler2D u_atlas;
 uniform vec2 u_grid;          // columns, rows
 uniform vec2 u_glyph;         // a cell in atlas pixels
 uniform vec2 u_inv_atlas;     // 1 / the atlas's size
-uniform vec2 u_range_px;      // the field's range (+-) over u_glyph: per cell
 uniform vec4 u_lines;         // underline top, bottom; strike top, bottom (cell fractions)
 uniform vec3 u_background;    // the margin's color
 uniform float u_opacity;      // alpha of the glyphs (and lines)
@@ -132,14 +140,13 @@ vec3 unpack(uint c) {
     return vec3(uvec3(c, c >> 8, c >> 16) & 255u) * (1.0 / 255.0);
 }
 // Coverage of the band [top, bottom] (cell fractions) at y, at least a
-// screen pixel thick, anti-aliased over one (px: cells per screen pixel).
-float band(float y, float top, float bottom, float px) {
-    float d = abs(y - 0.5 * (top + bottom)) - max(0.5 * (bottom - top), 0.5 * px);
-    return clamp(0.5 - d / px, 0.0, 1.0);
+// screen pixel thick, anti-aliased over one.
+float band(float y, float top, float bottom) {
+    float d = abs(y - 0.5 * (top + bottom)) - max(0.5 * (bottom - top), 0.5 * v_px.y);
+    return clamp(0.5 - d * v_px.z, 0.0, 1.0);
 }
 
 void main() {
-    vec2 fw = max(v_fw, vec2(1e-7));  // cells per screen pixel
     vec2 at = floor(v_q);
     // No early return: every fragment runs the same code (a software
     // rasterizer runs pixels in lockstep), the margin is chosen at the end.
@@ -151,12 +158,13 @@ void main() {
     vec2 texel = vec2(c.x & 65535u, c.x >> 16) + f * u_glyph;
     vec3 m = textureLod(u_atlas, texel * u_inv_atlas, 0.0).rgb;
     float sd = max(min(m.r, m.g), min(max(m.r, m.g), m.b)) - 0.5;
-    float cover = clamp(sd * max(dot(u_range_px, 1.0 / fw), 1.0) + 0.5, 0.0, 1.0);
+    float cover = clamp(sd * v_px.x + 0.5, 0.0, 1.0);
     vec2 lines = vec2(uvec2(c.w, c.w >> 1) & 1u);  // underline, strikethrough
-    cover = max(cover, lines.x * band(f.y, u_lines.x, u_lines.y, fw.y));
-    cover = max(cover, lines.y * band(f.y, u_lines.z, u_lines.w, fw.y));
+    cover = max(cover, lines.x * band(f.y, u_lines.x, u_lines.y));
+    cover = max(cover, lines.y * band(f.y, u_lines.z, u_lines.w));
     vec4 cellc = vec4(mix(unpack(c.z), unpack(c.y), cover), mix(u_bg_opacity, u_opacity, cover));
-    frag = inside ? cellc : vec4(u_background, u_bg_opacity);
+    vec4 color = inside ? cellc : vec4(u_background, u_bg_opacity);
+    frag = floor(color * 255.0 + 0.5) * (1.0 / 255.0);
 }
 """)
 
