@@ -22,7 +22,13 @@ Shape
   the guest answers through the request's own reply capability (caps[0],
   docs/protocols.md), so replies never pass through the front.
 - The front holds the service's initial capabilities (a registry, say) and
-  spawns every version with them, at handles 0..n-1 in order.
+  spawns every version with them, at handles 0..n-1 in order, and with
+  its *handover capability* right after them (see "Handing state over").
+- Every version names accounts (``hearth::account``) with one table the
+  front shares among them (`AccountIds`): an id means the same account to
+  every version of the service, so state keyed by ids can be handed over.
+  The table is still this service's alone, never reuses an id, and is
+  pruned as a guest's own is.
 - The front is linked to its guests, and both sides trap exits: a guest's
   end reaches the front as an `Exit`, and the front's death (a kill
   through its capability, say) reaches each guest as an `Exit` too, which
@@ -68,12 +74,10 @@ Limits, each chosen on purpose:
 - If the new guest exits before the switch is done (it traps in
   ``_hearth_init``, say), the front spawns a fresh guest of the old module
   instead (it has received no request yet, so nothing is lost), and the
-  upgrade fails with ``upgrade_failed``. The old version's in-memory state
-  is not carried over to the fresh one.
-- State is not handed over: a guest that keeps state must keep it outside
-  itself (in lumps, or in another service) to find it again as the new
-  version. The old guest may pass it on while it drains, through a
-  capability it was spawned with.
+  upgrade fails with ``upgrade_failed``. What the old guest leaves while
+  it drains goes to that fresh guest (below), as it would have to the new.
+- State goes only as far as a version hands it over (below): a guest that
+  leaves nothing starts its successor from nothing.
 - Upgrade requests that arrive during a switch queue and run one after the
   other.
 - While a guest runs outside a switch, its exit ends the front too, with
@@ -81,6 +85,53 @@ Limits, each chosen on purpose:
   new public capability); clients see the front's `Down`.
 - Forwarding costs one more message per request (a kernel send from the
   front) but nothing on the reply path.
+
+Handing state over
+------------------
+
+A guest's memory goes with it, so the front carries one message from a
+version to the next:
+
+- Each version is spawned with a capability (SEND) to a mailbox of the
+  front's made for that version alone, at handle n, right after the
+  service's n capabilities (n counts distinct ones: a capability given
+  twice is one handle). Only that guest holds it (and whatever it hands it
+  to): clients and peers never see it, and the front reads it only while
+  that version runs or drains.
+- To *leave* its state, a version sends there a request: its bytes are
+  the state, caps[0] a reply capability, caps[1..] the state's
+  capabilities (members of a room, say). The front keeps it, replacing
+  anything that version left before, and answers ``{"ok": true}``; past
+  `HANDOVER_MAX_BYTES` (4 MiB) or `HANDOVER_MAX_CAPS` (4096 capabilities)
+  it keeps nothing and answers ``limit_reached`` ("a handover is at most
+  4194304 bytes and 4096 capabilities, not N bytes and M capabilities:
+  nothing was kept", with fields ``bytes`` and ``caps``), so the old guest
+  knows, and logs it (the SDK's ``hearth_handover_leave`` does). A message
+  there without a reply capability is dropped. One message is kept per
+  version: memory the front holds for it is bounded by those limits.
+- When the old version has exited (normally, or killed at the drain
+  deadline: what it left and was told was kept still goes), the front
+  sends what it left to the version that now runs, **before forwarding
+  any request to it**: bytes `HANDOVER_MARK` (``0xc1`` — a byte msgpack
+  never uses — then ``hearth.handover`` and a zero byte) followed by the
+  state; caps[0] a capability (SEND) of a route already closed, standing
+  where a request's reply capability stands, so a guest that knows
+  nothing of handovers and answers it as a malformed request sends
+  nothing anywhere; caps[1..] the state's capabilities. The front never
+  forwards a client's message whose bytes start with the mark (it answers
+  ``invalid_request``, "not a request: a message starting with the
+  handover mark goes from the front to its guest only"), so a message
+  with the mark in a version's mailbox 0 is its predecessor's state. At
+  most one arrives per version, as its first message; a version whose
+  predecessor left nothing gets nothing, as before handovers existed.
+- A rolled-back upgrade (the new guest died before taking over) hands
+  what the old version left to the fresh guest of the old module; what
+  the dead new guest left is dropped.
+
+The SDK's ``hearth_handover_leave`` and ``hearth_handover_take``
+(``kindling/sdk/hearth_patterns.h``, docs/sdk.md) wrap both ends; the chat
+room (``kindling/root/init/chat/chat.c``) hands over its members, names,
+rate buckets and log.
 
 Wire format of the front
 ------------------------
@@ -108,10 +159,12 @@ Writing an upgradable guest
 ---------------------------
 
 For each signal of mailbox 0: a message is a request (answer it through
-caps[0]); an `Exit` (kind 2) means "finish up": return from the entry
-point. The guest already traps exits when it starts. The WAT guests of
+caps[0]), unless it bears the handover mark (the predecessor's state); an
+`Exit` (kind 2) means "finish up": leave the state through handle n if
+there is any, and return from the entry point. The guest already traps
+exits when it starts. The WAT guests of
 ``tests/native/test_guest_upgrade.py`` are complete examples (they call
-``trap_exit(1)`` too, which is harmless).
+``trap_exit(1)`` too, which is harmless; ``keeper`` hands state over).
 """
 
 import logging
@@ -120,7 +173,6 @@ from typing import NamedTuple
 from hearth import vm
 from hearth.otp import DEFAULT_TIMEOUT, ServiceError, StartError, StartTimeout, read_reply, request
 from hearth.vm import MONITOR, SEND, Exit, LumpId, Message, spawn_guest
-
 from hearth.vm._wasm import AccountIds
 
 from ._service import INTERNAL_ERROR, INVALID_REQUEST, Request, Service
