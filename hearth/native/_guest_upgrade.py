@@ -290,7 +290,6 @@ class _Front(Service):
         self.forwarded = 0
         self.switch = None
         self.queued = []  # upgrade requests waiting for the switch to end
-        self.handovers = 0  # handovers delivered
         self.ids = AccountIds()  # one numbering of accounts for every version
         self.public = self.proc.create_mailbox()
         self.guest, self.box = self._spawn(module)
@@ -431,7 +430,6 @@ class _Front(Service):
         sink_box.destroy()
         try:
             self.guest.send(HANDOVER_MARK + data, [sink, *caps])
-            self.handovers += 1
         finally:
             sink.release()
             for cap in caps:

@@ -585,3 +585,37 @@ def test_a_peers_guests_share_its_connections_bounds(hearth_server, attacker, pr
         request(chat, ["post", "one too many"])
     assert e.value.kind == "limit_reached"
     assert [line["from"] for line in request(chat, "log")] == ["mallory"] * 5
+
+
+@pytest.mark.skipif(not have_toolchain(), reason="the SDK's zig is not installed")
+def test_a_peer_cant_pass_a_message_off_as_the_rooms_handover(hearth_server, attacker, proc,
+                                                               tmp_path):
+    """The next version of the room takes its predecessor's state from a
+    message that starts with the front's handover mark. A peer sends the
+    room such a message: a state of the room's own format in which its
+    connection holds the name "operator" and the log has a line the
+    operator never wrote, then has the operator upgrade the room. The
+    front refuses it (it never forwards a client's message bearing the
+    mark), and the new room has the old room's state only. A state of 2
+    MiB as the room's first message (the room reads a handover of up to 4
+    MiB as its first) is refused as any request past 1 MiB is."""
+    from hearth.native._guest_upgrade import HANDOVER_MARK
+    from kindling.sdk import build
+
+    rebuilt = build(CHAT / "chat.c", tmp_path / "chat.wasm")
+    chat = otp.lookup(attacker.root, "chat")
+    box = proc.create_mailbox()
+    assert raw_ask(chat, msgpack.packb(["post", "x" * (2 << 20)]), box) == err(
+        "invalid_request", "message refused: longer than this service takes")
+    assert request(chat, ["post", "hello", "mallory"]) == 0
+    forged = msgpack.packb(["chat", 1, [[i, "operator", False, 0, 0] for i in range(1, 9)], [],
+                            [["operator", "forged line"]]])
+    refused = raw_ask(chat, HANDOVER_MARK + forged, box)
+    assert refused == err("invalid_request", "not a request: a message starting with the"
+                          " handover mark goes from the front to its guest only")
+    done = ctl(hearth_server.sock, "--json", "upgrade", "chat", str(rebuilt))
+    assert done.returncode == 0, done.stderr
+    assert request(chat, "log") == ({"from": "mallory", "text": "hello"},)
+    with pytest.raises(ServiceError) as e:
+        request(chat, ["post", "I am the operator", "operator"])
+    assert e.value.message == "this connection posts as 'mallory'; it can't post as 'operator'"
