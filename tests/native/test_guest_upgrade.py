@@ -461,7 +461,7 @@ STATE = 0x600000  # where a keeper keeps the bytes of its state
 BUF = 0x100000  # its version byte, then each message's bytes (and an account id)
 
 
-def keeper(version, *, gate_exit=False):
+def keeper(version, *, gate_exit=False, stay=False):
     """A guest service of `version` that keeps state and hands it over.
 
     A request (caps[0] its reply capability) is answered with the version
@@ -473,7 +473,8 @@ def keeper(version, *, gate_exit=False):
     leaves it through handle 1 (caps: a reply capability, then the state's
     caps), waits for the front's answer and reports b"left" and the answer
     to handle 0; with `gate_exit` it first sends b"gate" and a capability
-    to handle 0 and waits for a message there.
+    to handle 0 and waits for a message there; with `stay` it then serves
+    on instead of returning.
     """
     gate = """
        (local.set $g (call $create))
@@ -518,7 +519,7 @@ def keeper(version, *, gate_exit=False):
                 (call $get_message_data (local.get $a) (i32.const 2048))
                 (call $send (i32.const 0) (i32.const 2044) (i32.add (local.get $n) (i32.const 4))
                             (i32.const 0) (i32.const 0))))
-              (return)))
+              {"(i32.store (i32.const 4008) (i32.const 0)) (br $l)" if stay else "(return)"}))
             (if (i32.eqz (local.get $k)) (then
               (local.set $n (call $get_message_data_len (local.get $s)))
               (local.set $c (call $get_message_caps_num (local.get $s)))
@@ -690,3 +691,17 @@ def test_every_version_of_a_service_names_an_account_with_the_same_id(proc, keep
     # A guest outside the service numbers accounts on its own.
     other = start_guest_service(keepers[1], report.make_capability(SEND))
     assert _keep_ask(other.cap, b"z", account=b) == (1, b"z", 1)
+
+
+def test_what_an_old_guest_left_goes_on_when_it_is_killed_at_the_drain_deadline(
+        proc, virtual_clock):
+    runtime = proc.runtime
+    report = vm.create_mailbox()
+    svc = start_guest_service(_lump(runtime, keeper(1, stay=True)), report.make_capability(SEND),
+                              drain_timeout=2.0)
+    assert _keep_ask(svc.cap, b"k:before the end")[0] == 1
+    result = upgrade(svc.front, _lump(runtime, keeper(2)))
+    assert result["old_exit"] == vm.KILLED  # it left its state, then would not finish
+    assert report.recv(timeout=10).data.startswith(b"left\x81\xa2ok")
+    assert report.recv(timeout=10).data == HANDOVER_MARK + b"k:before the end"
+    assert _keep_ask(svc.cap, b"after")[0] == 2
