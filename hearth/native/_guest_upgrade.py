@@ -22,7 +22,13 @@ Shape
   the guest answers through the request's own reply capability (caps[0],
   docs/protocols.md), so replies never pass through the front.
 - The front holds the service's initial capabilities (a registry, say) and
-  spawns every version with them, at handles 0..n-1 in order.
+  spawns every version with them, at handles 0..n-1 in order, and with
+  its *handover capability* right after them (see "Handing state over").
+- Every version names accounts (``hearth::account``) with one table the
+  front shares among them (`AccountIds`): an id means the same account to
+  every version of the service, so state keyed by ids can be handed over.
+  The table is still this service's alone, never reuses an id, and is
+  pruned as a guest's own is.
 - The front is linked to its guests, and both sides trap exits: a guest's
   end reaches the front as an `Exit`, and the front's death (a kill
   through its capability, say) reaches each guest as an `Exit` too, which
@@ -68,12 +74,10 @@ Limits, each chosen on purpose:
 - If the new guest exits before the switch is done (it traps in
   ``_hearth_init``, say), the front spawns a fresh guest of the old module
   instead (it has received no request yet, so nothing is lost), and the
-  upgrade fails with ``upgrade_failed``. The old version's in-memory state
-  is not carried over to the fresh one.
-- State is not handed over: a guest that keeps state must keep it outside
-  itself (in lumps, or in another service) to find it again as the new
-  version. The old guest may pass it on while it drains, through a
-  capability it was spawned with.
+  upgrade fails with ``upgrade_failed``. What the old guest leaves while
+  it drains goes to that fresh guest (below), as it would have to the new.
+- State goes only as far as a version hands it over (below): a guest that
+  leaves nothing starts its successor from nothing.
 - Upgrade requests that arrive during a switch queue and run one after the
   other.
 - While a guest runs outside a switch, its exit ends the front too, with
@@ -81,6 +85,53 @@ Limits, each chosen on purpose:
   new public capability); clients see the front's `Down`.
 - Forwarding costs one more message per request (a kernel send from the
   front) but nothing on the reply path.
+
+Handing state over
+------------------
+
+A guest's memory goes with it, so the front carries one message from a
+version to the next:
+
+- Each version is spawned with a capability (SEND) to a mailbox of the
+  front's made for that version alone, at handle n, right after the
+  service's n capabilities (n counts distinct ones: a capability given
+  twice is one handle). Only that guest holds it (and whatever it hands it
+  to): clients and peers never see it, and the front reads it only while
+  that version runs or drains.
+- To *leave* its state, a version sends there a request: its bytes are
+  the state, caps[0] a reply capability, caps[1..] the state's
+  capabilities (members of a room, say). The front keeps it, replacing
+  anything that version left before, and answers ``{"ok": true}``; past
+  `HANDOVER_MAX_BYTES` (4 MiB) or `HANDOVER_MAX_CAPS` (4096 capabilities)
+  it keeps nothing and answers ``limit_reached`` ("a handover is at most
+  4194304 bytes and 4096 capabilities, not N bytes and M capabilities:
+  nothing was kept", with fields ``bytes`` and ``caps``), so the old guest
+  knows, and logs it (the SDK's ``hearth_handover_leave`` does). A message
+  there without a reply capability is dropped. One message is kept per
+  version: memory the front holds for it is bounded by those limits.
+- When the old version has exited (normally, or killed at the drain
+  deadline: what it left and was told was kept still goes), the front
+  sends what it left to the version that now runs, **before forwarding
+  any request to it**: bytes `HANDOVER_MARK` (``0xc1`` — a byte msgpack
+  never uses — then ``hearth.handover`` and a zero byte) followed by the
+  state; caps[0] a capability (SEND) of a route already closed, standing
+  where a request's reply capability stands, so a guest that knows
+  nothing of handovers and answers it as a malformed request sends
+  nothing anywhere; caps[1..] the state's capabilities. The front never
+  forwards a client's message whose bytes start with the mark (it answers
+  ``invalid_request``, "not a request: a message starting with the
+  handover mark goes from the front to its guest only"), so a message
+  with the mark in a version's mailbox 0 is its predecessor's state. At
+  most one arrives per version, as its first message; a version whose
+  predecessor left nothing gets nothing, as before handovers existed.
+- A rolled-back upgrade (the new guest died before taking over) hands
+  what the old version left to the fresh guest of the old module; what
+  the dead new guest left is dropped.
+
+The SDK's ``hearth_handover_leave`` and ``hearth_handover_take``
+(``kindling/sdk/hearth_patterns.h``, docs/sdk.md) wrap both ends; the chat
+room (``kindling/root/init/chat/chat.c``) hands over its members, names,
+rate buckets and log.
 
 Wire format of the front
 ------------------------
@@ -108,10 +159,12 @@ Writing an upgradable guest
 ---------------------------
 
 For each signal of mailbox 0: a message is a request (answer it through
-caps[0]); an `Exit` (kind 2) means "finish up": return from the entry
-point. The guest already traps exits when it starts. The WAT guests of
+caps[0]), unless it bears the handover mark (the predecessor's state); an
+`Exit` (kind 2) means "finish up": leave the state through handle n if
+there is any, and return from the entry point. The guest already traps
+exits when it starts. The WAT guests of
 ``tests/native/test_guest_upgrade.py`` are complete examples (they call
-``trap_exit(1)`` too, which is harmless).
+``trap_exit(1)`` too, which is harmless; ``keeper`` hands state over).
 """
 
 import logging
@@ -120,12 +173,16 @@ from typing import NamedTuple
 from hearth import vm
 from hearth.otp import DEFAULT_TIMEOUT, ServiceError, StartError, StartTimeout, read_reply, request
 from hearth.vm import MONITOR, SEND, Exit, LumpId, Message, spawn_guest
+from hearth.vm._wasm import AccountIds
 
-from ._service import INTERNAL_ERROR, Request, Service
+from ._service import INTERNAL_ERROR, INVALID_REQUEST, Request, Service
 from ._wasm_spawner import check_entry, load_guest_module
 
 __all__ = [
     "GuestService",
+    "HANDOVER_MARK",
+    "HANDOVER_MAX_BYTES",
+    "HANDOVER_MAX_CAPS",
     "UPGRADE_FAILED",
     "UPGRADE_REASON",
     "DEFAULT_DRAIN_TIMEOUT",
@@ -141,7 +198,14 @@ UPGRADE_FAILED = "upgrade_failed"
 UPGRADE_REASON = ("shutdown", "upgrade")  # the exit signal that asks an old guest to finish
 DEFAULT_DRAIN_TIMEOUT = 5.0
 PUBLIC_PERMS = SEND | MONITOR  # what clients get
-
+# A handover as the next version receives it starts with these bytes (0xc1
+# is the one byte msgpack never uses, so no request starts so), and the
+# front forwards no message of a client that does.
+HANDOVER_MARK = b"\xc1hearth.handover\x00"
+HANDOVER_MAX_BYTES = 4 << 20  # the bytes of what a version leaves
+HANDOVER_MAX_CAPS = 4096  # the capabilities of what a version leaves
+NOT_A_HANDOVER = ("not a request: a message starting with the handover mark goes from the"
+                  " front to its guest only")
 
 
 class GuestService(NamedTuple):
@@ -162,17 +226,53 @@ class GuestService(NamedTuple):
 class _Switch:
     """An upgrade under way: the old guest is draining."""
 
-    __slots__ = ("request", "old", "old_module", "previous_version", "deadline", "killed",
-                 "failed")
+    __slots__ = ("request", "old", "old_module", "old_box", "previous_version", "deadline",
+                 "killed", "failed")
 
-    def __init__(self, request, old, old_module, previous_version, deadline):
+    def __init__(self, request, old, old_module, old_box, previous_version, deadline):
         self.request = request  # the deferred upgrade request
         self.old = old  # Cap to the draining guest
         self.old_module = old_module
+        self.old_box = old_box  # the old guest's `_Box`
         self.previous_version = previous_version
         self.deadline = deadline
         self.killed = False
         self.failed = None  # the new guest's exit reason, if it died before taking over
+
+
+class _Box:
+    """The mailbox where one version leaves its handover, and what it left."""
+
+    __slots__ = ("mailbox", "left")
+
+    def __init__(self, mailbox):
+        self.mailbox = mailbox
+        self.left = None  # (data, caps) the version left, the front's references
+
+    def drop(self):
+        """Release what was left. Switches: never."""
+        left, self.left = self.left, None
+        if left is not None:
+            for cap in left[1]:
+                cap.release()
+
+    def close(self):
+        """Destroy the mailbox and drop what is still queued or left."""
+        self.drop()
+        self.mailbox.destroy()  # later sends are dropped; what is queued stays readable
+        try:
+            while (sig := self.mailbox.try_recv()) is not None:
+                _release(sig)
+        except vm.MailboxClosed:
+            pass
+
+
+def _release(sig):
+    if type(sig) is Message:
+        for cap in sig.caps:
+            cap.release()
+    elif getattr(sig, "cap", None) is not None:
+        sig.cap.release()
 
 
 class _Front(Service):
@@ -190,13 +290,25 @@ class _Front(Service):
         self.forwarded = 0
         self.switch = None
         self.queued = []  # upgrade requests waiting for the switch to end
+        self.ids = AccountIds()  # one numbering of accounts for every version
         self.public = self.proc.create_mailbox()
-        self.guest = self._spawn(module)
+        self.guest, self.box = self._spawn(module)
 
     def _spawn(self, module):
-        # Trapping exits from its first instruction: an upgrade right after
-        # the start must not find it still able to be killed by the signal.
-        return spawn_guest(module, *self.caps, link=True, trap_exit=True)
+        """A new version's guest and its `_Box`. Switches: never."""
+        box = _Box(self.proc.create_mailbox())
+        leave = box.mailbox.make_capability(SEND)
+        try:
+            # Trapping exits from its first instruction: an upgrade right after
+            # the start must not find it still able to be killed by the signal.
+            guest = spawn_guest(module, *self.caps, leave, link=True, trap_exit=True,
+                                account_ids=self.ids)
+        except BaseException:
+            box.close()
+            raise
+        finally:
+            leave.release()
+        return guest, box
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -207,29 +319,37 @@ class _Front(Service):
         """
         proc = self.proc
         mb0 = proc.parent_mailbox()
-        boxes = [mb0, self.public]  # control first: an upgrade isn't held back by traffic
-        public = self.public
+        public = self.public  # after mailbox 0: an upgrade isn't held back by traffic
         clock = self.clock
         while True:
             switch = self.switch
             if switch is None:
-                mb, sig = proc.select(boxes)
+                mb, sig = proc.select([mb0, self.box.mailbox, public])
                 if mb is public:
                     self._forward(sig)
                     continue
+                if mb is not mb0:
+                    self._leave(self.box, sig)
+                    continue
             else:
-                # Only mailbox 0 during a switch: requests wait in the
-                # public mailbox, in order, for the new guest.
+                # Mailbox 0 and the old guest's handover only during a
+                # switch: requests wait in the public mailbox, in order,
+                # for the new guest.
+                old_box = switch.old_box.mailbox
                 if switch.killed:
-                    sig = mb0.recv()
+                    mb, sig = proc.select([mb0, old_box])
                 else:
                     remaining = switch.deadline - clock.now()
-                    sig = mb0.recv(remaining) if remaining > 0 else None
-                    if sig is None:
+                    got = proc.select([mb0, old_box], remaining) if remaining > 0 else None
+                    if got is None:
                         if clock.now() >= switch.deadline:
                             switch.killed = True
                             switch.old.kill()  # its Exit (killed) ends the switch
                         continue
+                    mb, sig = got
+                if mb is old_box:
+                    self._leave(switch.old_box, sig)
+                    continue
             if type(sig) is Message:
                 self._handle_message(sig)
             else:
@@ -248,12 +368,72 @@ class _Front(Service):
                             " capabilities (%d bytes)", self.name, self.proc.pid,
                             len(sig.data))
             return
+        if sig.data.startswith(HANDOVER_MARK):
+            # Only the front hands over: a client's message that looked like
+            # a handover would make the guest take it for its predecessor's.
+            self.drops.note(self.clock.now(), "%s (pid %s) refused a message marked as a"
+                            " handover (%d bytes)", self.name, self.proc.pid, len(sig.data))
+            for cap in caps[1:]:
+                cap.release()
+            if caps[0].perms & SEND:
+                Request(caps[0], ()).fail(INVALID_REQUEST, NOT_A_HANDOVER)  # releases caps[0]
+            else:
+                caps[0].release()
+            return
         # Stamped as it came: a peer's request stays the peer's (docs/abi.md,
         # hearth::account), so the guest holds it to that peer's bounds.
         vm.forward(self.guest, sig)
         self.forwarded += 1
         for cap in caps:
             cap.release()
+
+    # -- handovers ----------------------------------------------------------------------
+
+    def _leave(self, box, sig):
+        """A version leaves its handover: keep it (replacing what it left
+        before) and answer, or refuse it past the bounds. Switches: never."""
+        if type(sig) is not Message:
+            _release(sig)
+            return
+        caps = sig.caps
+        if not caps or not caps[0].perms & SEND:
+            # No reply capability: not the SDK's leave. Nothing kept.
+            for cap in caps:
+                cap.release()
+            return
+        request, kept = Request(caps[0], ()), list(caps[1:])
+        if len(sig.data) > HANDOVER_MAX_BYTES or len(kept) > HANDOVER_MAX_CAPS:
+            for cap in kept:
+                cap.release()
+            request.fail("limit_reached",
+                         f"a handover is at most {HANDOVER_MAX_BYTES} bytes and"
+                         f" {HANDOVER_MAX_CAPS} capabilities, not {len(sig.data)} bytes and"
+                         f" {len(kept)} capabilities: nothing was kept",
+                         {"bytes": len(sig.data), "caps": len(kept)})
+            return
+        box.drop()
+        box.left = (bytes(sig.data), kept)
+        request.reply(True)
+
+    def _hand_over(self, box):
+        """Deliver what the version of `box` left (if anything) to the
+        current guest, before any request. Switches: never."""
+        left, box.left = box.left, None
+        if left is None:
+            return
+        data, caps = left
+        # caps[0] stands where a request has its reply capability: a route
+        # already closed, so a guest that answers it as a request (one that
+        # knows nothing of handovers) sends nothing anywhere.
+        sink_box = self.proc.create_mailbox()
+        sink = sink_box.make_capability(SEND)
+        sink_box.destroy()
+        try:
+            self.guest.send(HANDOVER_MARK + data, [sink, *caps])
+        finally:
+            sink.release()
+            for cap in caps:
+                cap.release()
 
     # -- control requests -------------------------------------------------------------
 
@@ -283,17 +463,24 @@ class _Front(Service):
         except ServiceError as e:
             request.fail(e.kind, e.message, e.details)
             return
-        new = self._spawn(module)
+        new, new_box = self._spawn(module)
         old = self.guest
         old.exit(UPGRADE_REASON)
-        self.switch = _Switch(request, old, self.module, self.version,
+        self.switch = _Switch(request, old, self.module, self.box, self.version,
                               self.clock.now() + self.drain_timeout)
-        self.guest, self.module = new, module
+        self.guest, self.module, self.box = new, module, new_box
         self.version += 1
 
     def _end(self, old_exit):
         switch, self.switch = self.switch, None
         switch.old.release()
+        # A leave sent just before the old guest's end is queued by now (its
+        # sends took effect before its exit): the last one it left wins.
+        old_box = switch.old_box
+        while (sig := old_box.mailbox.try_recv()) is not None:
+            self._leave(old_box, sig)
+        self._hand_over(old_box)  # before the loop forwards any request
+        old_box.close()
         if switch.failed is not None:
             switch.request.fail(
                 UPGRADE_FAILED,
@@ -335,7 +522,9 @@ class _Front(Service):
                     # old module again (the switch still waits for the old guest).
                     switch.failed = reason
                     self.guest.release()
-                    self.guest, self.module = self._spawn(switch.old_module), switch.old_module
+                    self.box.close()  # what the dead version left is dropped
+                    self.guest, self.box = self._spawn(switch.old_module)
+                    self.module = switch.old_module
                     self.version = switch.previous_version
                 else:
                     self._stop(reason)  # the old module's fresh guest died too

@@ -156,10 +156,12 @@ pub const struct_hearth_signal = extern struct {
     pub const hearth_reason_is = __root.hearth_reason_is;
     pub const hearth_request_parse = __root.hearth_request_parse;
     pub const hearth_window_event_decode = __root.hearth_window_event_decode;
+    pub const hearth_handover_take = __root.hearth_handover_take;
     pub const release = __root.hearth_signal_release;
     pub const is = __root.hearth_reason_is;
     pub const parse = __root.hearth_request_parse;
     pub const decode = __root.hearth_window_event_decode;
+    pub const take = __root.hearth_handover_take;
 };
 pub const hearth_signal = struct_hearth_signal;
 pub extern var hearth_max_message: u32;
@@ -537,6 +539,15 @@ pub const struct_hearth_child_spec = extern struct {
 };
 pub const hearth_child_spec = struct_hearth_child_spec;
 pub extern fn hearth_supervise(specs: [*c]const hearth_child_spec, n: u32, intensity: u32, period: u64) noreturn;
+pub const struct_hearth_handover = extern struct {
+    data: [*c]const u8 = null,
+    len: u32 = 0,
+    caps: [*c]const hearth_cap = null,
+    ncaps: u32 = 0,
+};
+pub const hearth_handover = struct_hearth_handover;
+pub extern fn hearth_handover_leave(to: hearth_cap, data: ?*const anyopaque, len: u32, caps: [*c]const hearth_cap, ncaps: u32, nanos: u64) hearth_status;
+pub extern fn hearth_handover_take(s: [*c]const hearth_signal, out: [*c]hearth_handover) bool;
 
 pub const __VERSION__ = "Aro aro-zig";
 pub const __Aro__ = "";
@@ -1036,3 +1047,6 @@ pub const HEARTH_PERMANENT = @as(c_uint, 0);
 pub const HEARTH_TRANSIENT = @as(c_uint, 1);
 pub const HEARTH_TEMPORARY = @as(c_uint, 2);
 pub const HEARTH_MAX_CHILDREN = @as(c_int, 16);
+pub const HEARTH_HANDOVER_MAX_BYTES = @as(c_uint, 4) << @as(c_int, 20);
+pub const HEARTH_HANDOVER_MAX_CAPS = @as(c_uint, 4096);
+pub const HEARTH_HANDOVER_MARK_LEN = @as(c_uint, 17);

@@ -1,4 +1,5 @@
-/* hearth_patterns.c — watches, pub-sub and a supervisor. See hearth_patterns.h. */
+/* hearth_patterns.c — watches, pub-sub, a supervisor and handovers. See
+ * hearth_patterns.h. */
 #include "hearth.h"
 
 /* ---- watches ------------------------------------------------------------------ */
@@ -196,4 +197,63 @@ void hearth_supervise(const hearth_child_spec *specs, uint32_t n, uint32_t inten
         hearth_signal_release(&s);
         hearth_release(mark);
     }
+}
+
+/* ---- handing state to the next version ---------------------------------------- */
+
+/* hearth.native's HANDOVER_MARK: 0xc1 (a byte msgpack never uses), then the name. */
+static const char MARK[HEARTH_HANDOVER_MARK_LEN] = "\xc1" "hearth.handover";
+
+hearth_status hearth_handover_leave(hearth_cap to, const void *data, uint32_t len,
+                                    const hearth_cap *caps, uint32_t ncaps, uint64_t nanos) {
+    uint32_t mark = hearth_mark();
+    hearth_mb box = hearth_mailbox_create();
+    hearth_cap *all = hearth_alloc((ncaps + 1) * sizeof(hearth_cap));
+    all[0] = hearth_make_capability(box, HEARTH_SEND);
+    memcpy(all + 1, caps, ncaps * sizeof(hearth_cap));
+    hearth_send(to, data, len, all, ncaps + 1);
+    hearth_dec_ref(all[0]);
+    hearth_signal s;
+    hearth_status st = HEARTH_ERR_TIMEOUT;
+    if (hearth_recv_timeout(box, nanos, &s)) {
+        /* {"ok": true} or {"err": {"kind": k, "message": m, ...}} */
+        hearth_mp_reader r;
+        uint32_t n;
+        const char *key, *msg = "(no reason given)";
+        uint32_t key_len, msg_len = 17;
+        hearth_mp_reader_of(&r, &s);
+        st = HEARTH_ERR_BAD_REPLY;
+        if (hearth_mp_read_map(&r, &n) && n == 1 && hearth_mp_read_str(&r, &key, &key_len)) {
+            if (key_len == 2 && memcmp(key, "ok", 2) == 0) {
+                st = HEARTH_OK;
+            } else if (key_len == 3 && memcmp(key, "err", 3) == 0) {
+                st = HEARTH_ERR_REPLY;
+                if (hearth_mp_find(&r, "message"))
+                    hearth_mp_read_str(&r, &msg, &msg_len);
+            }
+        }
+        if (st != HEARTH_OK) {
+            char line[512];
+            uint32_t k = msg_len < sizeof line - 40 ? msg_len : sizeof line - 40;
+            memcpy(line, "the handover was refused: ", 26);
+            memcpy(line + 26, msg, k);
+            line[26 + k] = 0;
+            hearth_log(HEARTH_WARNING, "handover", line);
+        }
+        hearth_signal_release(&s);
+    }
+    hearth_mailbox_destroy(box);
+    hearth_release(mark);
+    return st;
+}
+
+bool hearth_handover_take(const hearth_signal *s, hearth_handover *out) {
+    if (s->kind != HEARTH_MESSAGE || s->ncaps < 1 || s->len < HEARTH_HANDOVER_MARK_LEN ||
+        memcmp(s->data, MARK, HEARTH_HANDOVER_MARK_LEN) != 0)
+        return false;
+    out->data = s->data + HEARTH_HANDOVER_MARK_LEN;
+    out->len = s->len - HEARTH_HANDOVER_MARK_LEN;
+    out->caps = s->caps + 1; /* caps[0] stands where a request's reply capability would */
+    out->ncaps = s->ncaps - 1;
+    return true;
 }

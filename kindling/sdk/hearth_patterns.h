@@ -1,6 +1,7 @@
 /* hearth_patterns.h — guest-side patterns: watches (monitor-based
- * ownership), pub-sub, and a small supervisor of child guests. Included by
- * hearth.h; docs/sdk.md has the tour. */
+ * ownership), pub-sub, a small supervisor of child guests, and handing a
+ * service's state to its next version. Included by hearth.h; docs/sdk.md
+ * has the tour. */
 #ifndef HEARTH_PATTERNS_H
 #define HEARTH_PATTERNS_H
 
@@ -69,6 +70,48 @@ typedef struct hearth_child_spec {
  * returns. */
 __attribute__((noreturn)) void hearth_supervise(const hearth_child_spec *specs, uint32_t n,
                                                 uint32_t intensity, uint64_t period);
+
+/* ---- handing state to the next version ---------------------------------------
+ * A guest service behind a front (hearth.native.start_guest_service, as
+ * init starts every wasm service) is spawned with the service's own
+ * capabilities at handles 0..n-1 and, at handle n, a capability (SEND) to
+ * leave one message for its next version: bytes and capabilities, at most
+ * HEARTH_HANDOVER_MAX_BYTES and HEARTH_HANDOVER_MAX_CAPS. When an upgrade
+ * asks it to finish (an Exit on mailbox 0), it leaves its state there and
+ * returns; the front hands the message to the next version as the first
+ * message of its mailbox 0, before any request, marked so that nothing
+ * else can look like it (the front refuses a client's message that does).
+ * A version that leaves nothing hands nothing over. If the new version dies
+ * before taking over, the front starts the old module again and that fresh
+ * guest gets it. Account ids (hearth_account) mean the same account to
+ * every version of one service, so state may be keyed by them. */
+
+#define HEARTH_HANDOVER_MAX_BYTES (4u << 20)
+#define HEARTH_HANDOVER_MAX_CAPS 4096u
+#define HEARTH_HANDOVER_MARK_LEN 17u /* bytes of the front's mark before the data */
+
+typedef struct hearth_handover {
+    const uint8_t *data;    /* what the previous version left */
+    uint32_t len;
+    const hearth_cap *caps; /* its capabilities: references the signal holds */
+    uint32_t ncaps;
+} hearth_handover;
+
+/* Leave `data` and `caps` for the next version through `to` (handle n) and
+ * wait up to `nanos` for the front to answer. HEARTH_OK: kept, replacing
+ * anything this version left before; HEARTH_ERR_REPLY: refused (past the
+ * bounds: nothing is kept, and the front's reason is logged as a warning);
+ * HEARTH_ERR_TIMEOUT. The caller keeps its references. Waits. */
+hearth_status hearth_handover_leave(hearth_cap to, const void *data, uint32_t len,
+                                    const hearth_cap *caps, uint32_t ncaps, uint64_t nanos);
+/* Is `s` (a signal of mailbox 0) the previous version's handover? If so,
+ * `out` points into it: keep what you need (hearth_inc_ref the caps to
+ * keep) before releasing the signal. A handover is the first message a
+ * version gets, and is larger than hearth_max_message's default if the
+ * previous version left more than 1 MiB: raise hearth_max_message to
+ * HEARTH_HANDOVER_MAX_BYTES + HEARTH_HANDOVER_MARK_LEN until that first
+ * message to take any handover. Never waits. */
+bool hearth_handover_take(const hearth_signal *s, hearth_handover *out);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,9 @@
 """The chat room as a guest (kindling/root/init/chat/chat.c): its font is
 the world's, its board is drawn as the Python room drew it, peers are held
 to their bounds through hearth::account, and ``hearth-ctl upgrade chat``
-swaps it while members are joined (they must join again: the new version
-starts with no members and an empty log)."""
+swaps it while members are joined: the old version hands its members,
+names, rate buckets and log to the new one, so members go on receiving
+posts without joining again."""
 
 import os
 import pathlib
@@ -14,7 +15,7 @@ import pytest
 
 import kindling
 from hearth import otp, vm, world
-from hearth.native import request, start_guest_service
+from hearth.native import request, start_guest_service, upgrade_guest_service
 from hearth.net import connect
 from hearth.otp import ServiceError, decode
 from hearth.vm import MONITOR, SEND, Message, lump_id
@@ -231,14 +232,18 @@ def test_hearth_ctl_upgrade_chat_while_members_are_joined(tmp_path, proc):
             done = ctl(srv.sock, "--json", "upgrade", "chat", str(rebuilt))
             assert done.returncode == 0, done.stderr
             assert '"old_exit": "normal"' in done.stdout, done.stdout
-            # The same capability; a new room: no members, an empty log.
-            assert request(chat, "members") == 0
-            assert request(chat, "log") == ()
-            assert request(chat, ["post", "after", "op"]) == 0
-            assert mb.try_recv() is None  # the old members were not carried over
-            assert request(chat, "join", [cap]) == 1  # joining again works
-            assert request(chat, ["post", "again", "op"]) == 1
-            assert post_of(mb) == {"from": "op", "text": "again"}
+            # The same capability; the new room has the old one's member and log.
+            assert request(chat, "members") == 1
+            assert request(chat, "log") == ({"from": "op", "text": "before"},)
+            assert request(chat, ["post", "after", "op"]) == 1  # no join again
+            assert post_of(mb) == {"from": "op", "text": "after"}
+            assert request(chat, "join", [cap]) == 1  # joining again changes nothing
+            assert request(chat, "leave", [cap]) is True
+            assert request(chat, ["post", "gone", "op"]) == 0
+            assert request(chat, "log") == ({"from": "op", "text": "before"},
+                                             {"from": "op", "text": "after"},
+                                             {"from": "op", "text": "gone"})
+            assert mb.try_recv() is None  # it left: nothing more, nothing twice
             # The old board left with the old room; the new room has one.
             wait_until(lambda: board_entity(pub) is not None
                        and board_entity(pub)["id"] != old_board
@@ -268,3 +273,54 @@ def test_a_peers_name_is_checked_as_python_checks_it(proc, relays):
             assert isinstance(got, ServiceError) and got.kind == "invalid_request", (name, got)
             assert got.message == ("a name is 1 to 32 printable characters, without spaces"
                                    " around it")
+
+
+@pytest.mark.skipif(not have_toolchain(), reason="the SDK's zig is not installed")
+def test_an_upgrade_hands_members_names_buckets_and_log_to_the_new_room(
+        proc, virtual_clock, relays, tmp_path):
+    """In one runtime, accounts standing for connections. Connection A has
+    joined 4 members (its most), bound the name "ada" and spent 3 posts of
+    its burst; the operator's member is joined too. After two upgrades
+    (a rebuilt chat.wasm, then the shipped one again): every member gets
+    the next post without joining again, A still can't join a fifth, its
+    members still count against it when one leaves, "ada" is still A's
+    (B is refused it, A posts under it unnamed), A has 2 posts of its
+    burst left, not 5, and the log goes on."""
+    accounts = proc.runtime.accounts
+    a, b = accounts.open("peer 10.0.0.1#1"), accounts.open("peer 10.0.0.2#2")
+    shipped = proc.runtime.lumps.put((CHAT / "chat.wasm").read_bytes())
+    rebuilt = proc.runtime.lumps.put(build(CHAT / "chat.c", tmp_path / "chat.wasm").read_bytes())
+    svc = start_guest_service(shipped, otp.registry_view(otp.start_registry(), read_only=True,
+                                                         names=[WORLD]), name="chat")
+    chat = svc.cap
+    boxes = [vm.create_mailbox() for _ in range(4)]
+    guests = [vm.spawn_guest(RELAY, box.make_capability(SEND), account=a) for box in boxes]
+    for n, guest in enumerate(guests, 1):
+        assert stamped(chat, "join", a, [guest.demote(SEND | MONITOR)]) == n
+    op_box, op_cap = member()
+    assert request(chat, "join", [op_cap]) == 5
+    assert stamped(chat, ["post", "I am ada", "ada"], a) == 5
+    assert stamped(chat, ["post", "two"], a) == 5
+    assert stamped(chat, ["post", "three"], a) == 5
+    for box in [*boxes, op_box]:
+        for _ in range(3):
+            box.recv(timeout=10)
+    for lump in (rebuilt, shipped):
+        assert upgrade_guest_service(svc.front, lump)["old_exit"] == vm.NORMAL
+    assert request(chat, "members") == 5
+    e = stamped(chat, "join", a, [vm.spawn_guest(IDLE, account=a).demote(SEND | MONITOR)])
+    assert (e.kind, e.message) == ("limit_reached", "a connection joins at most 4 members")
+    e = stamped(chat, ["post", "I am ada too", "ada"], b)
+    assert e.message == "the name 'ada' is taken by another connection"
+    assert stamped(chat, ["post", "four"], a) == 5  # as "ada", to every member
+    for box in boxes:
+        assert decode(box.recv(timeout=10).data) == {"from": "ada", "text": "four"}
+    assert post_of(op_box) == {"from": "ada", "text": "four"}
+    assert stamped(chat, ["post", "five"], a) == 5
+    e = stamped(chat, ["post", "six"], a)
+    assert e.kind == "limit_reached", e  # the bucket it had, not a fresh one
+    assert [line["text"] for line in request(chat, "log")] == [
+        "I am ada", "two", "three", "four", "five"]
+    guests[0].kill()  # its member goes, and frees a place of A's
+    wait_until(lambda: request(chat, "members") == 4, timeout=10, what="the member dropped")
+    assert stamped(chat, "join", a, [vm.spawn_guest(IDLE, account=a).demote(SEND | MONITOR)]) == 5

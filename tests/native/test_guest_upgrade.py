@@ -14,6 +14,9 @@ import pytest
 
 from hearth import vm
 from hearth.native._guest_upgrade import (
+    HANDOVER_MARK,
+    HANDOVER_MAX_BYTES,
+    HANDOVER_MAX_CAPS,
     UPGRADE_FAILED,
     UPGRADE_REASON,
     guest_service_status,
@@ -25,6 +28,7 @@ from hearth.native._wasm_spawner import INVALID_MODULE
 from hearth.otp import (
     ServerExited,
     ServiceError,
+    decode,
     lookup,
     read_reply,
     register,
@@ -449,3 +453,255 @@ def test_a_linked_service_stops_with_its_owner_even_when_the_owner_ends_normally
     assert down.ref == ref and down.reason in (vm.NORMAL, vm.NOPROC)
     proc.runtime.wait_all_blocked()
     assert not [p for p in proc.runtime.processes() if p.initial_call.startswith("wasm:")]
+
+
+# -- handing state to the next version -------------------------------------------------------
+
+STATE = 0x600000  # where a keeper keeps the bytes of its state
+BUF = 0x100000  # its version byte, then each message's bytes (and an account id)
+
+
+def keeper(version, *, gate_exit=False, stay=False):
+    """A guest service of `version` that keeps state and hands it over.
+
+    A request (caps[0] its reply capability) is answered with the version
+    byte, the request's bytes and the u32 account id of the message; a
+    request whose bytes start with ``k`` becomes the state: its bytes and
+    caps[1..] (kept). A handover (bytes starting with the front's mark)
+    becomes the state too, and is reported to handle 0 as it came (its
+    bytes, and its caps but caps[0]). At an `Exit`, a keeper with a state
+    leaves it through handle 1 (caps: a reply capability, then the state's
+    caps), waits for the front's answer and reports b"left" and the answer
+    to handle 0; with `gate_exit` it first sends b"gate" and a capability
+    to handle 0 and waits for a message there; with `stay` it then serves
+    on instead of returning.
+    """
+    gate = """
+       (local.set $g (call $create))
+       (i32.store (i32.const 600) (call $make_capability (local.get $g) (i32.const 1)))
+       (call $send (i32.const 0) (i32.const 16) (i32.const 4) (i32.const 600) (i32.const 1))
+       (drop (call $recv (local.get $g)))""" if gate_exit else ""
+    return module(
+        data(16, b"gate") + data(2044, b"left") + data(BUF, bytes([version])) + f"""
+        (func $drop_state (local $i i32)
+          (block $done (loop $next
+            (br_if $done (i32.ge_u (local.get $i) (i32.load (i32.const 4000))))
+            (call $dec_ref (i32.load (i32.add (i32.const 0x20004)
+                                              (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $next)))
+          (i32.store (i32.const 4000) (i32.const 0))
+          (i32.store (i32.const 4008) (i32.const 0)))
+        (func $keep (param $from i32) (param $n i32) (param $c i32)
+          (call $drop_state)
+          (memory.copy (i32.const {STATE}) (local.get $from) (local.get $n))
+          (i32.store (i32.const 4004) (local.get $n))
+          (memory.copy (i32.const 0x20004) (i32.const 0x10004)
+                       (i32.shl (local.get $c) (i32.const 2)))
+          (i32.store (i32.const 4000) (local.get $c))
+          (i32.store (i32.const 4008) (i32.const 1)))
+        (func (export "run") (local $s i32) (local $k i32) (local $n i32) (local $c i32)
+                             (local $i i32) (local $g i32) (local $mb i32) (local $a i32)
+          (loop $l
+            (local.set $s (call $recv (i32.const 0)))
+            (local.set $k (call $get_signal_kind (local.get $s)))
+            (if (i32.eq (local.get $k) (i32.const 2)) (then
+              (call $destroy_signal (local.get $s))
+              {gate}
+              (if (i32.load (i32.const 4008)) (then
+                (local.set $mb (call $create))
+                (i32.store (i32.const 0x20000)
+                           (call $make_capability (local.get $mb) (i32.const 1)))
+                (call $send (i32.const 1) (i32.const {STATE}) (i32.load (i32.const 4004))
+                            (i32.const 0x20000) (i32.add (i32.load (i32.const 4000)) (i32.const 1)))
+                (local.set $a (call $recv (local.get $mb)))
+                (local.set $n (call $get_message_data_len (local.get $a)))
+                (call $get_message_data (local.get $a) (i32.const 2048))
+                (call $send (i32.const 0) (i32.const 2044) (i32.add (local.get $n) (i32.const 4))
+                            (i32.const 0) (i32.const 0))))
+              {"(i32.store (i32.const 4008) (i32.const 0)) (br $l)" if stay else "(return)"}))
+            (if (i32.eqz (local.get $k)) (then
+              (local.set $n (call $get_message_data_len (local.get $s)))
+              (local.set $c (call $get_message_caps_num (local.get $s)))
+              (call $get_message_data (local.get $s) (i32.const {BUF + 1}))
+              (call $get_message_caps (local.get $s) (i32.const 0x10000))
+              (i32.store (i32.add (i32.const {BUF + 1}) (local.get $n))
+                         (call $of_message (local.get $s)))
+              (if (i32.eq (i32.load8_u (i32.const {BUF + 1})) (i32.const 0xc1))
+                (then
+                  (call $send (i32.const 0) (i32.const {BUF + 1}) (local.get $n) (i32.const 0x10004)
+                              (i32.sub (local.get $c) (i32.const 1)))
+                  (call $dec_ref (i32.load (i32.const 0x10000)))
+                  (call $keep (i32.const {BUF + 1 + 17}) (i32.sub (local.get $n) (i32.const 17))
+                              (i32.sub (local.get $c) (i32.const 1))))
+                (else
+                  (call $send (i32.load (i32.const 0x10000)) (i32.const {BUF})
+                              (i32.add (local.get $n) (i32.const 5)) (i32.const 0) (i32.const 0))
+                  (call $dec_ref (i32.load (i32.const 0x10000)))
+                  (if (i32.eq (i32.load8_u (i32.const {BUF + 1})) (i32.const 107))
+                    (then (call $keep (i32.const {BUF + 1}) (local.get $n)
+                                      (i32.sub (local.get $c) (i32.const 1))))
+                    (else
+                      (local.set $i (i32.const 1))
+                      (block $done (loop $drop
+                        (br_if $done (i32.ge_u (local.get $i) (local.get $c)))
+                        (call $dec_ref (i32.load (i32.add (i32.const 0x10000)
+                                                          (i32.shl (local.get $i) (i32.const 2)))))
+                        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                        (br $drop)))))))))
+            (call $destroy_signal (local.get $s))
+            (br $l)))""",
+        "send", "recv", "get_signal_kind", "get_message_data_len", "get_message_caps_num",
+        "get_message_data", "get_message_caps", "dec_ref", "destroy_signal", "create",
+        "make_capability", "of_message",
+        memory=176,
+    )
+
+
+def _keep_ask(service, payload, caps=(), account=None, timeout=10):
+    """One request to a keeper; (version, bytes echoed, account id)."""
+    box = vm.create_mailbox()
+    reply = box.make_capability(SEND)
+    if account is None:
+        service.send(payload, [reply, *caps])
+    else:
+        vm.forward(service, vm.Message(payload, [reply, *caps], account))
+    sig = box.recv(timeout)
+    box.destroy()
+    assert sig is not None, f"no reply to {payload!r}"
+    return sig.data[0], sig.data[1:-4], struct.unpack("<I", sig.data[-4:])[0]
+
+
+@pytest.fixture
+def keepers(runtime):
+    """Lump ids of keeper versions 1, 2 and 3."""
+    return {n: _lump(runtime, keeper(n)) for n in (1, 2, 3)}
+
+
+def test_what_a_version_leaves_reaches_the_next_once_before_its_first_request(proc, keepers):
+    report = vm.create_mailbox()
+    svc = start_guest_service(keepers[1], report.make_capability(SEND))
+    member = vm.create_mailbox()
+    assert _keep_ask(svc.cap, b"k:room state", [member.make_capability(SEND)]) == (
+        1, b"k:room state", 0)
+    upgrade_box = vm.create_mailbox()
+    send_request(svc.front, ["upgrade", keepers[2]], upgrade_box.make_capability(SEND))
+    # A request right behind the upgrade, answered to the report mailbox:
+    # it must come after the handover the new version reports there.
+    svc.cap.send(b"first", [report.make_capability(SEND)])
+    assert read_reply(upgrade_box.recv(timeout=10))["version"] == 2
+    left = report.recv(timeout=10)
+    assert left.data == b"left" + b"\x81\xa2ok\xc3"  # {"ok": true}: the front kept it
+    took = report.recv(timeout=10)
+    assert took.data == HANDOVER_MARK + b"k:room state"
+    assert len(took.caps) == 1 and took.caps[0].same_route(member.make_capability(SEND))
+    first = report.recv(timeout=10)
+    assert first.data[:6] == b"\x02first"  # only then the first request
+    # The handed-over capability works in the new version's hands, and the
+    # state goes on through a second upgrade.
+    assert upgrade(svc.front, keepers[3])["version"] == 3
+    assert report.recv(timeout=10).data.startswith(b"left")
+    again = report.recv(timeout=10)
+    assert again.data == HANDOVER_MARK + b"k:room state"
+    again.caps[0].send(b"still a member")
+    assert member.recv(timeout=10).data == b"still a member"
+    assert _keep_ask(svc.cap, b"x")[0] == 3
+    proc.runtime.wait_all_blocked()
+    assert report.try_recv() is None  # handed over once per upgrade, nothing else
+
+
+def test_a_version_that_leaves_nothing_hands_nothing_over(proc, keepers):
+    report = vm.create_mailbox()
+    svc = start_guest_service(keepers[1], report.make_capability(SEND))
+    assert _keep_ask(svc.cap, b"no state kept")[0] == 1
+    assert upgrade(svc.front, keepers[2])["old_exit"] == vm.NORMAL
+    assert _keep_ask(svc.cap, b"y") == (2, b"y", 0)
+    proc.runtime.wait_all_blocked()
+    assert report.try_recv() is None
+
+
+def test_a_handover_past_the_bounds_is_refused_and_the_old_guest_is_told(proc, keepers):
+    report = vm.create_mailbox()
+    svc = start_guest_service(keepers[1], report.make_capability(SEND))
+    big = b"k" * (HANDOVER_MAX_BYTES + 1)
+    assert _keep_ask(svc.cap, big, timeout=30)[0] == 1
+    assert upgrade(svc.front, keepers[2])["old_exit"] == vm.NORMAL
+    left = report.recv(timeout=10)
+    assert left.data.startswith(b"left")
+    answer = decode(left.data[4:])["err"]
+    assert answer["kind"] == "limit_reached"
+    assert answer["message"] == (
+        f"a handover is at most {HANDOVER_MAX_BYTES} bytes and {HANDOVER_MAX_CAPS}"
+        f" capabilities, not {HANDOVER_MAX_BYTES + 1} bytes and 0 capabilities: nothing was kept")
+    assert _keep_ask(svc.cap, b"y")[0] == 2
+    proc.runtime.wait_all_blocked()
+    assert report.try_recv() is None  # the new version got nothing
+
+
+def test_a_rolled_back_upgrade_hands_the_state_to_the_fresh_old_version(proc):
+    runtime = proc.runtime
+    report = vm.create_mailbox()
+    svc = start_guest_service(_lump(runtime, keeper(1, gate_exit=True)),
+                              report.make_capability(SEND))
+    member = vm.create_mailbox()
+    assert _keep_ask(svc.cap, b"k:kept", [member.make_capability(SEND)])[0] == 1
+    upgrade_box = vm.create_mailbox()
+    send_request(svc.front, ["upgrade", _lump(runtime, TRAPS_AT_ONCE)],
+                 upgrade_box.make_capability(SEND))
+    gate = report.recv(timeout=10)  # the old guest waits at its gate, asked to finish
+    assert gate.data == b"gate"
+    runtime.wait_all_blocked()  # the new guest trapped; a fresh version 1 runs
+    gate.caps[0].send(b"go")
+    with pytest.raises(ServiceError) as info:
+        read_reply(upgrade_box.recv(timeout=10))
+    assert info.value.kind == UPGRADE_FAILED
+    assert report.recv(timeout=10).data.startswith(b"left\x81\xa2ok")
+    took = report.recv(timeout=10)
+    assert took.data == HANDOVER_MARK + b"k:kept"
+    took.caps[0].send(b"hello")
+    assert member.recv(timeout=10).data == b"hello"
+    assert _keep_ask(svc.cap, b"z")[0] == 1
+
+
+def test_a_clients_message_marked_as_a_handover_is_refused_and_never_forwarded(proc, keepers):
+    report = vm.create_mailbox()
+    svc = start_guest_service(keepers[1], report.make_capability(SEND))
+    with pytest.raises(ServiceError) as info:
+        box = vm.create_mailbox()
+        svc.cap.send(HANDOVER_MARK + b"k:forged", [box.make_capability(SEND)])
+        read_reply(box.recv(timeout=10))
+    assert info.value.kind == INVALID_REQUEST
+    assert "handover mark" in info.value.message
+    assert guest_service_status(svc.front)["forwarded"] == 0
+    assert upgrade(svc.front, keepers[2])["version"] == 2
+    proc.runtime.wait_all_blocked()
+    assert report.try_recv() is None  # version 1 kept nothing: the forgery never reached it
+
+
+def test_every_version_of_a_service_names_an_account_with_the_same_id(proc, keepers):
+    accounts = proc.runtime.accounts
+    a, b = accounts.open("peer 10.0.0.1#1"), accounts.open("peer 10.0.0.2#2")
+    report = vm.create_mailbox()
+    svc = start_guest_service(keepers[1], report.make_capability(SEND))
+    assert _keep_ask(svc.cap, b"x", account=a) == (1, b"x", 1)
+    assert _keep_ask(svc.cap, b"x") == (1, b"x", 0)
+    assert upgrade(svc.front, keepers[2])["version"] == 2
+    assert _keep_ask(svc.cap, b"y", account=b) == (2, b"y", 2)
+    assert _keep_ask(svc.cap, b"y", account=a) == (2, b"y", 1)
+    # A guest outside the service numbers accounts on its own.
+    other = start_guest_service(keepers[1], report.make_capability(SEND))
+    assert _keep_ask(other.cap, b"z", account=b) == (1, b"z", 1)
+
+
+def test_what_an_old_guest_left_goes_on_when_it_is_killed_at_the_drain_deadline(
+        proc, virtual_clock):
+    runtime = proc.runtime
+    report = vm.create_mailbox()
+    svc = start_guest_service(_lump(runtime, keeper(1, stay=True)), report.make_capability(SEND),
+                              drain_timeout=2.0)
+    assert _keep_ask(svc.cap, b"k:before the end")[0] == 1
+    result = upgrade(svc.front, _lump(runtime, keeper(2)))
+    assert result["old_exit"] == vm.KILLED  # it left its state, then would not finish
+    assert report.recv(timeout=10).data.startswith(b"left\x81\xa2ok")
+    assert report.recv(timeout=10).data == HANDOVER_MARK + b"k:before the end"
+    assert _keep_ask(svc.cap, b"after")[0] == 2

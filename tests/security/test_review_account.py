@@ -372,13 +372,6 @@ def ctl(sock, *argv):
 
 
 @pytest.mark.skipif(not have_toolchain(), reason="the SDK's zig is not installed")
-@pytest.mark.xfail(strict=True, reason=(
-    "hole: `hearth-ctl upgrade chat` starts a room that knows no names, so right after an"
-    " upgrade another connection takes the name a live connection posts under (and every"
-    " connection has a fresh burst). Fix: hand the bound names on to the new version (the"
-    " old room sends them, keyed by something both versions can name: account ids are each"
-    " guest's own, so the front or the kernel must translate them), or keep the names in"
-    " the front across versions"))
 def test_a_live_connections_name_stays_its_own_across_an_upgrade(hearth_server, attacker,
                                                                  proc, tmp_path):
     """Peer A posts as "ada" and stays connected; the operator upgrades the
@@ -465,11 +458,12 @@ def test_posts_from_many_connections_repaint_the_board_at_its_rate(hearth_server
 @pytest.mark.skipif(not have_toolchain(), reason="the SDK's zig is not installed")
 def test_after_an_upgrade_a_peers_requests_are_still_the_peers(hearth_server, attacker, proc,
                                                                 tmp_path):
-    """The new version numbers accounts afresh (ids are each guest's own),
-    and the front forwards to it with each request's stamp: right after
+    """The front forwards to the new version with each request's stamp,
+    and every version names accounts with the same ids: right after
     ``hearth-ctl upgrade chat`` a peer's post is still bounded (500
-    characters, its rate), its member must still be its own, and the
-    operator's requests are still not bounded."""
+    characters, its rate: the bucket it had, handed over, not a fresh
+    one), its member must still be its own, its posts still carry the
+    name it bound, and the operator's requests are still not bounded."""
     from kindling.sdk import build
 
     rebuilt = build(CHAT / "chat.c", tmp_path / "chat.wasm")
@@ -483,12 +477,18 @@ def test_after_an_upgrade_a_peers_requests_are_still_the_peers(hearth_server, at
     with pytest.raises(ServiceError) as e:
         request(chat, "join", [otp.lookup(attacker.root, "clock")])
     assert e.value.message.startswith("the member, caps[1], must be a route of your own")
-    for i in range(5):
-        request(chat, ["post", f"burst {i}"])
+    # One post of the burst was spent before the upgrade; the upgrade took
+    # a while, so the bucket has refilled by less than one post, or one.
+    taken = 0
     with pytest.raises(ServiceError) as e:
-        request(chat, ["post", "one more"])
+        while taken < 6:
+            request(chat, ["post", f"burst {taken}"])
+            taken += 1
     assert e.value.kind == "limit_reached"
-    assert request(chat, "log")[0]["from"].startswith("peer #")
+    assert taken in (4, 5), f"{taken} posts taken after the upgrade"
+    log = request(chat, "log")
+    assert log[0] == {"from": "mallory", "text": "before"}  # the log was handed over
+    assert [line["from"] for line in log] == ["mallory"] * (1 + taken)
     with hearth_server.operator() as op:
         op_chat = otp.lookup(op.root, "chat")
         for i in range(7):
@@ -585,3 +585,37 @@ def test_a_peers_guests_share_its_connections_bounds(hearth_server, attacker, pr
         request(chat, ["post", "one too many"])
     assert e.value.kind == "limit_reached"
     assert [line["from"] for line in request(chat, "log")] == ["mallory"] * 5
+
+
+@pytest.mark.skipif(not have_toolchain(), reason="the SDK's zig is not installed")
+def test_a_peer_cant_pass_a_message_off_as_the_rooms_handover(hearth_server, attacker, proc,
+                                                               tmp_path):
+    """The next version of the room takes its predecessor's state from a
+    message that starts with the front's handover mark. A peer sends the
+    room such a message: a state of the room's own format in which its
+    connection holds the name "operator" and the log has a line the
+    operator never wrote, then has the operator upgrade the room. The
+    front refuses it (it never forwards a client's message bearing the
+    mark), and the new room has the old room's state only. A state of 2
+    MiB as the room's first message (the room reads a handover of up to 4
+    MiB as its first) is refused as any request past 1 MiB is."""
+    from hearth.native._guest_upgrade import HANDOVER_MARK
+    from kindling.sdk import build
+
+    rebuilt = build(CHAT / "chat.c", tmp_path / "chat.wasm")
+    chat = otp.lookup(attacker.root, "chat")
+    box = proc.create_mailbox()
+    assert raw_ask(chat, msgpack.packb(["post", "x" * (2 << 20)]), box) == err(
+        "invalid_request", "message refused: longer than this service takes")
+    assert request(chat, ["post", "hello", "mallory"]) == 0
+    forged = msgpack.packb(["chat", 1, [[i, "operator", False, 0, 0] for i in range(1, 9)], [],
+                            [["operator", "forged line"]]])
+    refused = raw_ask(chat, HANDOVER_MARK + forged, box)
+    assert refused == err("invalid_request", "not a request: a message starting with the"
+                          " handover mark goes from the front to its guest only")
+    done = ctl(hearth_server.sock, "--json", "upgrade", "chat", str(rebuilt))
+    assert done.returncode == 0, done.stderr
+    assert request(chat, "log") == ({"from": "mallory", "text": "hello"},)
+    with pytest.raises(ServiceError) as e:
+        request(chat, ["post", "I am the operator", "operator"])
+    assert e.value.message == "this connection posts as 'mallory'; it can't post as 'operator'"

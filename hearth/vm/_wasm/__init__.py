@@ -20,6 +20,7 @@ __all__ = [
     "spawn_guest_monitor",
     "GuestModule",
     "GuestModuleError",
+    "AccountIds",
     "WasmHost",
     "wasm_host",
 ]
@@ -33,6 +34,7 @@ _WHERE = {
     "WasmHost": "_engine",
     "wasm_host": "_engine",
     "GuestModuleError": "_errors",
+    "AccountIds": "_ns_account",
 }
 
 

@@ -18,6 +18,7 @@ from .._table import Cap
 from ._engine import ENTRY, SPAWN_ENTRY, wasm_host
 from ._errors import GuestModuleError
 from ._host import GuestSpec, spawn_as
+from ._ns_account import AccountIds
 
 __all__ = ["load_module", "spawn_guest", "spawn_guest_link", "spawn_guest_monitor"]
 
@@ -61,6 +62,7 @@ def spawn_guest(
     memory_limit: int | None = None,
     cpu_slice: float | None = None,
     account: Any = None,
+    account_ids: AccountIds | None = None,
     **options: Any,
 ) -> Any:
     """Spawn a wasm guest process; return a capability to it (rule V13).
@@ -89,6 +91,10 @@ def spawn_guest(
             spawn made on its behalf): its `GuestLimits` bound the guest,
             and so is every guest this one spawns. None: the operator's,
             unbounded.
+        account_ids: an `AccountIds` table the guest names accounts with
+            (``hearth::account``), shared with the other guests given it
+            (the versions of one upgradable service); None: a table of
+            its own.
         **options: `name`, `trap_exit`, and metadata fields, as for
             `hearth.vm.spawn`; they win over what the guest sets in its
             metadata phase.
@@ -101,6 +107,7 @@ def spawn_guest(
             point (`GuestModuleError`).
         PayloadError: `caps` holds something that is not a `Cap`.
         ValueError: `memory_limit` or `cpu_slice` is out of range.
+        TypeError: `account_ids` is not an `AccountIds`.
         QuotaExceeded: the account may spawn no more guests now.
 
     Switches: never (the guest starts later).
@@ -125,7 +132,9 @@ def spawn_guest(
             limit = min(limit, limits.memory_limit)
         if cpu_slice is None:
             cpu_slice = limits.cpu_slice
-    spec = GuestSpec(guest_module, index, limit, cpu_slice, account)
+    if account_ids is not None and type(account_ids) is not AccountIds:
+        raise TypeError(f"account_ids is an AccountIds, not {type(account_ids).__name__}")
+    spec = GuestSpec(guest_module, index, limit, cpu_slice, account, account_ids)
     return spawn_as(proc, spec, caps, link=link, monitor=monitor, mailbox=mailbox, **options)
 
 

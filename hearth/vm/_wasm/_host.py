@@ -60,21 +60,23 @@ TRAP_KIND = "Trap"
 
 
 class GuestSpec:
-    """What a guest process runs: a module, an entry point, its limits and
-    the account it is charged to."""
+    """What a guest process runs: a module, an entry point, its limits,
+    the account it is charged to, and the account ids it starts with."""
 
-    __slots__ = ("module", "index", "memory_limit", "cpu_slice", "account")
+    __slots__ = ("module", "index", "memory_limit", "cpu_slice", "account", "account_ids")
 
-    def __init__(self, module, index, memory_limit, cpu_slice=None, account=None):
+    def __init__(self, module, index, memory_limit, cpu_slice=None, account=None,
+                 account_ids=None):
         self.module = module
         self.index = index  # None: run `run`; else `_hearth_spawn_by_index(index)`
         self.memory_limit = memory_limit
         self.cpu_slice = cpu_slice  # seconds of CPU in wasm between host calls, or None
         self.account = account  # the `Account` to charge, or None
+        self.account_ids = account_ids  # an `AccountIds` shared with others, or None: its own
 
     def child(self, index):
         """The spec of a guest this one spawns: same module, limits and
-        account."""
+        account; account ids of its own."""
         return GuestSpec(self.module, index, self.memory_limit, self.cpu_slice, self.account)
 
     def describe(self):
@@ -149,7 +151,7 @@ class Guest(HandoffPort):
         self.trap = None
         self.exit_reason = None
         self.argviews = {}  # raw value slot address -> ctypes view (`_abi`)
-        self.accounts = None  # its `AccountIds`, made on first use (`_ns_account`)
+        self.accounts = spec.account_ids  # its `AccountIds` (`_ns_account`), or None until used
         self.called = True  # a host call since the last epoch tick (guest thread only)
         self._cpu_mark = 0.0  # the thread's CPU time at the tick that cleared `called`
         self._store = None

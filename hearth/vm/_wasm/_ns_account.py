@@ -13,8 +13,14 @@ it through these calls, which name accounts by **opaque small integers**:
   up in the order the guest first meets it, and never reused: the same
   account is always the same id to one guest, two guests number them
   independently, and an id says nothing else.
+- The versions of one upgradable guest service (`hearth.native`'s guest
+  front) share one table, which the front passes to each version it spawns
+  (``spawn_guest(..., account_ids=...)``): to every version of that service
+  an id means the same account, so an old version can hand its state on
+  to the next keyed by ids. The table is still that service's alone; the
+  guests a version spawns number accounts on their own.
 
-What the host keeps for it is bounded: per guest, a weak reference for
+What the host keeps for it is bounded: per table, a weak reference for
 each account it has named, pruned of the accounts that no longer exist
 whenever the table has doubled (an account lives while its connection
 does, or while a message or guest of it is alive), so a guest can't make
@@ -32,6 +38,8 @@ it that allows a monitor.
 
 import weakref
 
+from gevent.monkey import get_original
+
 from .._signals import Message
 from ._abi import I32, hostfunc
 from ._errors import GuestTrap
@@ -41,24 +49,31 @@ __all__ = ["AccountIds"]
 
 _NS = "hearth::account"
 _PRUNE_FLOOR = 64  # entries kept before the first prune
+_allocate_lock = get_original("_thread", "allocate_lock")  # guest threads share a table
 
 
 class AccountIds:
-    """One guest's ids for the accounts it has met. Used on the guest's
-    thread only (or by the hub while the guest thread waits for it)."""
+    """The ids of the accounts met by one guest, or by the versions of one
+    guest service (which may run at once, on their own threads, during an
+    upgrade: a native lock keeps the numbering one). Never switches."""
 
-    __slots__ = ("_ids", "_refs", "_next", "_prune_at")
+    __slots__ = ("_ids", "_refs", "_next", "_prune_at", "_lock")
 
     def __init__(self):
         self._ids = weakref.WeakKeyDictionary()  # Account -> id
         self._refs = {}  # id -> weakref to its Account
         self._next = 1
         self._prune_at = _PRUNE_FLOOR
+        self._lock = _allocate_lock()
 
     def id_of(self, account):
         """The id of `account` (0 for None), made on first use."""
         if account is None:
             return 0
+        with self._lock:
+            return self._id_of(account)
+
+    def _id_of(self, account):
         ident = self._ids.get(account)
         if ident is not None:
             return ident
@@ -85,9 +100,10 @@ class AccountIds:
         """
         if ident == 0:
             return None
-        if not 0 < ident < self._next:
-            raise GuestTrap(f"unknown account id {ident}")
-        ref = self._refs.get(ident)
+        with self._lock:
+            if not 0 < ident < self._next:
+                raise GuestTrap(f"unknown account id {ident}")
+            ref = self._refs.get(ident)
         return ref() if ref is not None else None
 
     def __len__(self):
@@ -95,7 +111,7 @@ class AccountIds:
 
 
 def _ids(guest):
-    ids = guest.accounts
+    ids = guest.accounts  # the service's shared table, if its front gave one
     if ids is None:
         ids = guest.accounts = AccountIds()
     return ids

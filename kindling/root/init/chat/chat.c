@@ -49,14 +49,29 @@
  * handle (hearth_demote(cap, 0)): the table gives one handle per route and
  * permissions, and a Down's capability is exactly that handle. An Exit on
  * mailbox 0 from anyone but the board (an upgrade, or the front ending)
- * ends the room: the board goes with it; members and the log are not
- * handed on (the new version starts empty: members join again).
+ * ends the room: the board goes with it.
+ *
+ * Upgrades: the room runs behind its front (init starts it so), which gives
+ * it, after the registry view, a capability to leave its state for the next
+ * version (HANDOVER; hearth_handover_leave in hearth_patterns.h). Asked to
+ * finish by an upgrade, the room leaves its members (their capabilities and
+ * the connection that joined each), the names and rate buckets of the
+ * connections still open, and its log, keyed by account ids, which mean the
+ * same to every version of the room; the next version takes them from the
+ * first message it gets (hearth_handover_take) before any request. Members
+ * keep receiving posts without joining again, a connection keeps its name
+ * (no one else can take it) and what is left of its burst, and the log and
+ * board go on. A state this version doesn't know (another format) is
+ * dropped with a warning, and the room starts empty.
  */
 #include <hearth.h>
 
 #include "chat_font.h"
 
 #define REGISTRY 0u
+#define HANDOVER 1u /* from the front: where this version leaves its state */
+#define REQUEST_MAX (1u << 20) /* bytes of a request the room reads */
+#define STATE_FORMAT 1         /* of the state handed to the next version */
 #define WORLD "hearth.World"
 #define MEMBER_PERMS (HEARTH_SEND | HEARTH_MONITOR)
 #define TEXT_LIMIT (64 * 1024) /* characters of one message */
@@ -542,6 +557,21 @@ static bool limit_rate(hearth_account account) {
 
 static void send_board(void);
 
+/* A line at the end of the log (valid UTF-8, cut to LOG_TEXT characters). */
+static void add_line(bool has_from, const uint8_t *from, uint32_t from_len, const uint8_t *text,
+                     uint32_t text_len) {
+    line *l = &lines[(first_line + nlines) % LOG_LINES];
+    if (nlines == LOG_LINES)
+        first_line = (first_line + 1) % LOG_LINES;
+    else
+        nlines++;
+    l->has_from = has_from;
+    l->from_len = (uint16_t)utf8_cut(from, from_len, LOG_TEXT);
+    memcpy(l->from, from, l->from_len);
+    l->text_len = (uint16_t)utf8_cut(text, text_len, LOG_TEXT);
+    memcpy(l->text, text, l->text_len);
+}
+
 static void post(hearth_account account) {
     hearth_mp_reader r;
     hearth_mp_value tv, fv;
@@ -602,18 +632,8 @@ static void post(hearth_account account) {
     hearth_mp_put_strn(&w, (const char *)tv.ptr, tv.len);
     for (uint32_t i = 0; i < nmembers; i++)
         hearth_send(members[i].cap, w.buf, w.len, 0, 0); /* a closed route drops it */
-    /* The log, and the board. */
-    line *l = &lines[(first_line + nlines) % LOG_LINES];
-    if (nlines == LOG_LINES)
-        first_line = (first_line + 1) % LOG_LINES;
-    else
-        nlines++;
-    l->has_from = has_from;
-    l->from_len = (uint16_t)utf8_cut(from, from_len, LOG_TEXT);
-    memcpy(l->from, from, l->from_len);
-    l->text_len = (uint16_t)utf8_cut(tv.ptr, tv.len, LOG_TEXT);
-    memcpy(l->text, tv.ptr, l->text_len);
-    send_board();
+    add_line(has_from, from, from_len, tv.ptr, tv.len); /* the log, */
+    send_board();                                       /* and the board */
     hearth_reply_int(current, nmembers);
 }
 
@@ -662,6 +682,151 @@ static void send_board(void) {
     hearth_mp_send(&w, board);
 }
 
+/* ---- the handover to the next version -------------------------------------------------- */
+
+/* A connection worth handing on: still open, with a name or a rate. */
+static bool peer_kept(const peer *p) {
+    return (p->named || p->rated) && !hearth_account_closed(p->account);
+}
+
+/* Leave the room's state for the next version: ["chat", STATE_FORMAT,
+ * [[account, name or nil, rated, tokens, at], ...], [[cap index, joined
+ * by], ...], [[from or nil, text], ...]], the members' capabilities
+ * alongside, in order. */
+static void leave_state(void) {
+    uint32_t mark = hearth_mark(), kept = 0, size = 64 + nmembers * 16;
+    for (uint32_t i = 0; i < npeers; i++)
+        if (peer_kept(&peers[i]))
+            kept++, size += peers[i].name_len + 48;
+    for (uint32_t i = 0; i < nlines; i++)
+        size += line_at(i)->from_len + line_at(i)->text_len + 16;
+    hearth_mp_writer w;
+    hearth_mp_writer_init(&w, hearth_alloc(size), size);
+    hearth_mp_put_array(&w, 5);
+    hearth_mp_put_str(&w, "chat");
+    hearth_mp_put_int(&w, STATE_FORMAT);
+    hearth_mp_put_array(&w, kept);
+    for (uint32_t i = 0; i < npeers; i++) {
+        const peer *p = &peers[i];
+        if (!peer_kept(p))
+            continue;
+        hearth_mp_put_array(&w, 5);
+        hearth_mp_put_uint(&w, p->account);
+        if (p->named)
+            hearth_mp_put_strn(&w, p->name, p->name_len);
+        else
+            hearth_mp_put_nil(&w);
+        hearth_mp_put_bool(&w, p->rated);
+        hearth_mp_put_int(&w, p->tokens);
+        hearth_mp_put_int(&w, p->at);
+    }
+    hearth_cap *caps = hearth_alloc(nmembers * sizeof(hearth_cap) + 1);
+    hearth_mp_put_array(&w, nmembers);
+    for (uint32_t i = 0; i < nmembers; i++) {
+        caps[i] = members[i].cap;
+        hearth_mp_put_array(&w, 2);
+        hearth_mp_put_uint(&w, i);
+        hearth_mp_put_uint(&w, members[i].by);
+    }
+    hearth_mp_put_array(&w, nlines);
+    for (uint32_t i = 0; i < nlines; i++)
+        put_line(&w, line_at(i), false);
+    if (w.overflow)
+        hearth_log(HEARTH_WARNING, "chat", "the room's state did not fit its buffer: not handed on");
+    else if (hearth_handover_leave(HANDOVER, w.buf, w.len, caps, nmembers, 2 * SECOND) != HEARTH_OK)
+        hearth_log(HEARTH_WARNING, "chat", "the room's state was not handed on");
+    hearth_release(mark);
+}
+
+static bool read_uint(hearth_mp_reader *r, uint64_t max, uint64_t *out) {
+    hearth_mp_value v;
+    if (!hearth_mp_read(r, &v) || v.type != HEARTH_MP_INT || v.i < 0 || (uint64_t)v.i > max)
+        return false;
+    *out = (uint64_t)v.i;
+    return true;
+}
+
+/* Take the state the previous version left (see leave_state); false if it
+ * is not one this version knows (what was read of it stays). */
+static bool take_state(const hearth_handover *h) {
+    hearth_mp_reader r;
+    hearth_mp_value v;
+    uint32_t n, k;
+    uint64_t format, a, b;
+    hearth_mp_reader_init(&r, h->data, h->len, 0, 0);
+    if (!hearth_mp_read_array(&r, &n) || n != 5 || !hearth_mp_read(&r, &v) ||
+        !hearth_mp_str_is(&v, "chat") || !read_uint(&r, STATE_FORMAT, &format) ||
+        format != STATE_FORMAT || !hearth_mp_read_array(&r, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        hearth_mp_value name, rated, tokens, at;
+        if (!hearth_mp_read_array(&r, &k) || k != 5 || !read_uint(&r, 0xFFFFFFFFu, &a) || !a ||
+            !hearth_mp_read(&r, &name) || !hearth_mp_read(&r, &rated) ||
+            !hearth_mp_read(&r, &tokens) || !hearth_mp_read(&r, &at) ||
+            rated.type != HEARTH_MP_BOOL || tokens.type != HEARTH_MP_INT ||
+            at.type != HEARTH_MP_INT)
+            return false;
+        peer *p = peer_of((hearth_account)a);
+        if (!p)
+            return false;
+        if (name.type == HEARTH_MP_STR && name.len <= sizeof p->name) {
+            memcpy(p->name, name.ptr, name.len);
+            p->name_len = (uint8_t)name.len;
+            p->named = true;
+        }
+        p->rated = rated.b;
+        p->tokens = tokens.i;
+        p->at = at.i;
+    }
+    if (!hearth_mp_read_array(&r, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!hearth_mp_read_array(&r, &k) || k != 2 || !read_uint(&r, h->ncaps - 1, &a) ||
+            !read_uint(&r, 0xFFFFFFFFu, &b) || h->ncaps == 0)
+            return false;
+        hearth_cap cap = h->caps[a];
+        if (nmembers >= MEMBERS || (MEMBER_PERMS & ~hearth_permissions(cap)))
+            continue;
+        hearth_cap route = hearth_demote(cap, 0);
+        if (find_member(route) >= 0) {
+            hearth_dec_ref(route);
+            continue;
+        }
+        hearth_inc_ref(cap); /* kept past the handover's signal */
+        hearth_monitor(downs, cap); /* a route closed meanwhile: its Down comes at once */
+        members[nmembers++] = (member){cap, route, (hearth_account)b};
+        peer *p = b ? peer_of((hearth_account)b) : 0;
+        if (p)
+            p->members++;
+    }
+    if (!hearth_mp_read_array(&r, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        hearth_mp_value from, text;
+        uint32_t chars;
+        if (!hearth_mp_read_array(&r, &k) || k != 2 || !hearth_mp_read(&r, &from) ||
+            !hearth_mp_read(&r, &text) || text.type != HEARTH_MP_STR ||
+            (from.type != HEARTH_MP_STR && from.type != HEARTH_MP_NIL) ||
+            !utf8_ok(text.ptr, text.len, &chars) ||
+            (from.type == HEARTH_MP_STR && !utf8_ok(from.ptr, from.len, &chars)))
+            return false;
+        bool has_from = from.type == HEARTH_MP_STR;
+        add_line(has_from, has_from ? from.ptr : 0, has_from ? from.len : 0, text.ptr, text.len);
+    }
+    return true;
+}
+
+/* Is an Exit's reason ["shutdown", "upgrade"], what the front asks an old version with? */
+static bool is_upgrade(const hearth_signal *s) {
+    hearth_mp_reader r;
+    hearth_mp_value v;
+    uint32_t n;
+    hearth_mp_reader_init(&r, s->reason, s->reason_len, 0, 0);
+    return hearth_mp_read_array(&r, &n) && n == 2 && hearth_mp_read(&r, &v) &&
+           hearth_mp_str_is(&v, "shutdown") && hearth_mp_read(&r, &v) &&
+           hearth_mp_str_is(&v, "upgrade");
+}
+
 /* ---- the room's loop ------------------------------------------------------------------- */
 
 static void handle(const hearth_request *req, hearth_account account) {
@@ -683,6 +848,18 @@ static void handle(const hearth_request *req, hearth_account account) {
                                   " members, log");
 }
 
+/* A message on mailbox 0: a request, or a refusal of what is not one. */
+static void serve(const hearth_signal *s, hearth_account account) {
+    hearth_request req;
+    if (hearth_request_parse(s, &req))
+        handle(&req, account);
+    else if (req.reply_to != HEARTH_NONE && s->refused_len > 0)
+        hearth_reply_error(&req, "invalid_request", "message refused: longer than this service takes");
+    else if (req.reply_to != HEARTH_NONE)
+        hearth_reply_error(&req, "invalid_request",
+                           "not a request: \"op\", [\"op\", fields...] or {\"op\": ...}");
+}
+
 static void board_main(void);
 
 void hearth_metadata(void) {
@@ -696,6 +873,10 @@ void run(void) {
     downs = hearth_mailbox_create();
     board = hearth_spawn_link(board_main, &registry, 1);
     board_route = hearth_demote(board, 0);
+    /* The first message may be the previous version's state, up to the
+     * front's bound; requests are read up to REQUEST_MAX. */
+    hearth_max_message = HEARTH_HANDOVER_MAX_BYTES + HEARTH_HANDOVER_MARK_LEN;
+    bool upgrading = false;
     for (;;) {
         uint32_t mark = hearth_mark();
         hearth_signal s;
@@ -706,16 +887,23 @@ void run(void) {
         if (s.index == 0) {
             if (s.kind == HEARTH_DOWN)
                 member_down(&s);
+        } else if (s.kind == HEARTH_MESSAGE && hearth_max_message > REQUEST_MAX) {
+            hearth_max_message = REQUEST_MAX;
+            hearth_handover h;
+            if (hearth_handover_take(&s, &h)) {
+                if (!take_state(&h))
+                    hearth_log(HEARTH_WARNING, "chat", "the previous version left a state this one"
+                                                       " does not know: dropped");
+                send_board();
+            } else {
+                if (s.len > REQUEST_MAX) { /* as hearth_max_message would have refused it */
+                    s.refused_len = s.len;
+                    s.len = 0;
+                }
+                serve(&s, account);
+            }
         } else if (s.kind == HEARTH_MESSAGE) {
-            hearth_request req;
-            if (hearth_request_parse(&s, &req))
-                handle(&req, account);
-            else if (req.reply_to != HEARTH_NONE && s.refused_len > 0)
-                hearth_reply_error(&req, "invalid_request",
-                                   "message refused: longer than this service takes");
-            else if (req.reply_to != HEARTH_NONE)
-                hearth_reply_error(&req, "invalid_request",
-                                   "not a request: \"op\", [\"op\", fields...] or {\"op\": ...}");
+            serve(&s, account);
         } else if (s.kind == HEARTH_EXIT && s.cap == board_route && board_route != HEARTH_NONE) {
             /* The board ended: normal when there is no world; else it crashed,
              * and the room goes with it, as linked processes do. */
@@ -726,12 +914,15 @@ void run(void) {
             board = board_route = HEARTH_NONE;
         } else if (s.kind == HEARTH_EXIT) {
             done = true; /* an upgrade, or the front ending */
+            upgrading = is_upgrade(&s);
         }
         hearth_signal_release(&s);
         hearth_release(mark);
         if (done)
             break;
     }
+    if (upgrading)
+        leave_state(); /* for the next version (the front is still there to take it) */
     if (board != HEARTH_NONE)
         hearth_kill(board); /* its entity leaves the world with it */
 }
