@@ -22,6 +22,7 @@ from hearth.vm import MONITOR, SEND, Message, lump_id
 from hearth.world import WORLD
 from kindling.sdk import build, have_toolchain
 from tests.net.conftest import wait_until
+from tests.wasm.guests import RELAY_TO_CAP0
 
 from . import chat_board, chat_font
 
@@ -100,24 +101,9 @@ def post_of(mb):
     return decode(sig.data)
 
 
-# A guest charged to an account that sends on to caps[0] the bytes of
-# every message it gets: a reply capability of that account's own (a peer's
-# request is answered only through one), whose replies reach the test.
-RELAY = """(module
-  (import "hearth::mailbox" "recv" (func $recv (param i32) (result i32)))
-  (import "hearth::mailbox" "get_message_data_len" (func $len (param i32) (result i32)))
-  (import "hearth::mailbox" "get_message_data" (func $data (param i32 i32)))
-  (import "hearth::mailbox" "destroy_signal" (func $destroy (param i32)))
-  (import "hearth::table" "send" (func $send (param i32 i32 i32 i32 i32)))
-  (memory (export "memory") 4)
-  (func (export "run") (local $sig i32)
-    (loop $relay
-      (local.set $sig (call $recv (i32.const 0)))
-      (call $data (local.get $sig) (i32.const 0))
-      (call $send (i32.const 0) (i32.const 0) (call $len (local.get $sig)) (i32.const 0)
-            (i32.const 0))
-      (call $destroy (local.get $sig))
-      (br $relay))))"""
+# The relay (tests/wasm/guests.py) charged to an account: a reply route of
+# that account's own, whose replies reach the test.
+RELAY = RELAY_TO_CAP0
 
 _relays = {}  # account -> (the test's mailbox, the relay's capability)
 

@@ -34,6 +34,7 @@ from hearth.vm import MONITOR, SEND, Message
 from kindling.sdk import have_toolchain
 from tests.net.conftest import wait_until
 from tests.security.conftest import SECRET
+from tests.wasm.guests import RELAY_TO_CAP0, WAIT_FOREVER
 
 CHAT = pathlib.Path(kindling.__file__).parent / "root" / "init" / "chat"
 
@@ -51,27 +52,11 @@ def start_chat():
     return svc.cap
 
 
-# A guest charged to an account that sends the bytes of every message it
-# gets on to caps[0] (its first capability): the account's own reply route.
-REPLIER = """(module
-  (import "hearth::mailbox" "recv" (func $recv (param i32) (result i32)))
-  (import "hearth::mailbox" "get_message_data_len" (func $len (param i32) (result i32)))
-  (import "hearth::mailbox" "get_message_data" (func $data (param i32 i32)))
-  (import "hearth::mailbox" "destroy_signal" (func $destroy (param i32)))
-  (import "hearth::table" "send" (func $send (param i32 i32 i32 i32 i32)))
-  (memory (export "memory") 4)
-  (func (export "run") (local $sig i32)
-    (loop $on
-      (local.set $sig (call $recv (i32.const 0)))
-      (call $data (local.get $sig) (i32.const 0))
-      (call $send (i32.const 0) (i32.const 0) (call $len (local.get $sig)) (i32.const 0)
-            (i32.const 0))
-      (call $destroy (local.get $sig))
-      (br $on))))"""
+# The relay (tests/wasm/guests.py) charged to an account: the account's
+# own reply route.
+REPLIER = RELAY_TO_CAP0
 
-IDLE = """(module
-  (import "hearth::mailbox" "recv" (func $recv (param i32) (result i32)))
-  (func (export "run") (loop $wait (drop (call $recv (i32.const 0))) (br $wait))))"""
+IDLE = WAIT_FOREVER
 
 
 class Party:

@@ -39,6 +39,23 @@ ECHO_TO_CAP0 = module(
     "recv", "get_message_data_len", "get_message_data", "destroy_signal", "send",
 )
 
+# Relay to handle 0: for each message on mailbox 0, its bytes go on through
+# capability 0, forever (an empty one too); 4 pages, for long replies. Spawned
+# charged to an account, it is a reply route of that account's own (a
+# peer's request is answered only through one).
+RELAY_TO_CAP0 = module(
+    """
+    (func (export "run") (local $s i32)
+      (loop $l
+        (local.set $s (call $recv (i32.const 0)))
+        (call $get_message_data (local.get $s) (i32.const 0))
+        (call $send (i32.const 0) (i32.const 0) (call $get_message_data_len (local.get $s))
+                    (i32.const 0) (i32.const 0))
+        (call $destroy_signal (local.get $s))
+        (br $l)))""",
+    "recv", "get_message_data_len", "get_message_data", "destroy_signal", "send", memory=4,
+)
+
 # Blocks in recv on mailbox 0 forever.
 WAIT_FOREVER = module(
     '(func (export "run") (loop $l (drop (call $recv (i32.const 0))) (br $l)))', "recv"
