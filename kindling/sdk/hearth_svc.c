@@ -516,44 +516,53 @@ hearth_cap hearth_ticker_start(uint64_t nanos, hearth_cap to, const void *data, 
 
 /* ---- lumps ------------------------------------------------------------------------------ */
 
+/* A writer over `size` bytes of scratch (taken after the caller's mark),
+ * for a lump too big for the stack. */
+static void scratch_writer(hearth_mp_writer *w, uint32_t size) {
+    hearth_mp_writer_init(w, hearth_alloc(size), size);
+}
+
+/* The lump of what `w` wrote into scratch, the scratch let go to `mark`. */
+static hearth_lump load_scratch(const hearth_mp_writer *w, uint32_t mark) {
+    hearth_lump lump = hearth_lump_load(w->buf, w->len);
+    hearth_release(mark);
+    return lump;
+}
+
+/* A texture's map up to its pixels: {"label": label, "size": [width,
+ * height], pixels_key: <the caller writes it next>}. */
+static void put_texture_head(hearth_mp_writer *w, const char *label, uint32_t width,
+                             uint32_t height, const char *pixels_key) {
+    hearth_mp_put_map(w, 3);
+    hearth_mp_put_str(w, "label");
+    hearth_mp_put_str(w, label);
+    hearth_mp_put_str(w, "size");
+    hearth_mp_put_array(w, 2);
+    hearth_mp_put_uint(w, width);
+    hearth_mp_put_uint(w, height);
+    hearth_mp_put_str(w, pixels_key);
+}
+
 hearth_lump hearth_lump_cube_texture(const char *label, uint32_t size, const uint8_t *const faces[6]) {
     uint32_t face = size * size * 4, total = 6 * (face + 8) + hearth_strlen(label) + 64;
     uint32_t mark = hearth_mark();
     hearth_mp_writer w;
-    hearth_mp_writer_init(&w, hearth_alloc(total), total);
-    hearth_mp_put_map(&w, 3);
-    hearth_mp_put_str(&w, "label");
-    hearth_mp_put_str(&w, label);
-    hearth_mp_put_str(&w, "size");
-    hearth_mp_put_array(&w, 2);
-    hearth_mp_put_uint(&w, size);
-    hearth_mp_put_uint(&w, size);
-    hearth_mp_put_str(&w, "faces");
+    scratch_writer(&w, total);
+    put_texture_head(&w, label, size, size, "faces");
     hearth_mp_put_array(&w, 6);
     for (int i = 0; i < 6; i++)
         hearth_mp_put_bin(&w, faces[i], face);
-    hearth_lump lump = hearth_lump_load(w.buf, w.len);
-    hearth_release(mark);
-    return lump;
+    return load_scratch(&w, mark);
 }
 
 hearth_lump hearth_lump_texture(const char *label, uint32_t width, uint32_t height, const uint8_t *rgba) {
     uint32_t bytes = width * height * 4, total = bytes + hearth_strlen(label) + 64;
     uint32_t mark = hearth_mark();
     hearth_mp_writer w;
-    hearth_mp_writer_init(&w, hearth_alloc(total), total);
-    hearth_mp_put_map(&w, 3);
-    hearth_mp_put_str(&w, "label");
-    hearth_mp_put_str(&w, label);
-    hearth_mp_put_str(&w, "size");
-    hearth_mp_put_array(&w, 2);
-    hearth_mp_put_uint(&w, width);
-    hearth_mp_put_uint(&w, height);
-    hearth_mp_put_str(&w, "rgba");
+    scratch_writer(&w, total);
+    put_texture_head(&w, label, width, height, "rgba");
     hearth_mp_put_bin(&w, rgba, bytes);
-    hearth_lump lump = hearth_lump_load(w.buf, w.len);
-    hearth_release(mark);
-    return lump;
+    return load_scratch(&w, mark);
 }
 
 hearth_lump hearth_lump_mesh(const float *positions, const float *normals, uint32_t nvertices,
@@ -561,7 +570,7 @@ hearth_lump hearth_lump_mesh(const float *positions, const float *normals, uint3
     uint32_t total = nvertices * 24 + nindices * 4 + 64;
     uint32_t mark = hearth_mark();
     hearth_mp_writer w;
-    hearth_mp_writer_init(&w, hearth_alloc(total), total);
+    scratch_writer(&w, total);
     hearth_mp_put_map(&w, normals ? 3 : 2);
     hearth_mp_put_str(&w, "positions");
     hearth_mp_put_bin(&w, positions, nvertices * 12);
@@ -571,9 +580,7 @@ hearth_lump hearth_lump_mesh(const float *positions, const float *normals, uint3
         hearth_mp_put_str(&w, "normals");
         hearth_mp_put_bin(&w, normals, nvertices * 12);
     }
-    hearth_lump lump = hearth_lump_load(w.buf, w.len);
-    hearth_release(mark);
-    return lump;
+    return load_scratch(&w, mark);
 }
 
 hearth_lump hearth_lump_material(const float albedo[4], hearth_lump texture) {
