@@ -23,6 +23,7 @@ import time  # noqa: E402
 
 import benchmarks  # noqa: E402
 from benchmarks._harness import format_json, format_table, registry  # noqa: E402
+from hearth import vm  # noqa: E402
 
 
 def _load_all():
@@ -66,6 +67,9 @@ def main(argv=None):
     selected = [benches[n] for n in (args.names or benches)]
     figures = []
     date = datetime.date.today().isoformat()
+    # Which kernel the figures are of (docs/design.md, section 4.1).
+    kernel = "compiled" if vm.COMPILED else "python"
+    print(f"kernel: {kernel} (hearth.vm.COMPILED is {vm.COMPILED})", file=sys.stderr, flush=True)
     for b in selected:
         repeat = args.repeat or b.repeat
         if not args.json:
@@ -75,7 +79,8 @@ def main(argv=None):
         elapsed = time.perf_counter() - t0
         if args.json:
             for f in figs:
-                print(format_json(f, benchmark=b.name, repeat=repeat, date=date), flush=True)
+                print(format_json(f, benchmark=b.name, repeat=repeat, date=date,
+                                  kernel=kernel), flush=True)
         else:
             print(f"  {b.name}: {elapsed:.1f} s", file=sys.stderr, flush=True)
         figures.extend(figs)

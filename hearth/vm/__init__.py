@@ -7,6 +7,8 @@ tour of this package is docs/design.md. This package imports nothing else
 from Hearth.
 """
 
+# First: whether the kernel's message path runs compiled (`_compiled`).
+from ._compiled import COMPILED  # noqa: I001 (before the modules it chooses for)
 from . import _foreign as foreign
 from ._accounts import UNLIMITED, Account, Accounts, GuestLimits, LumpLedger
 from ._api import (
@@ -94,6 +96,7 @@ from ._wasm import (
 __all__ = [
     # runtime and processes
     "Runtime",
+    "COMPILED",
     # accounts: what peers may make the runtime hold
     "Account",
     "Accounts",

@@ -132,7 +132,7 @@ class Mailbox:
                 if self._closed:
                     raise MailboxClosed(f"mailbox {self.handle} is closed")
                 return None
-        block = proc.runtime._sched.block
+        sched = proc.runtime._sched
         while True:
             if self._closed:
                 raise MailboxClosed(f"mailbox {self.handle} is closed")
@@ -140,7 +140,7 @@ class Mailbox:
                 raise ProcessExit(proc.reason)
             self._waiter = proc
             try:
-                block(proc, deadline)
+                sched.block(proc, deadline)
             finally:
                 self._waiter = None
             if queue:

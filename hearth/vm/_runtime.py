@@ -22,23 +22,20 @@ from greenlet import getcurrent
 from ._accounts import Account, Accounts, GuestLimits
 from ._clock import Clock, RealClock, VirtualClock
 from ._errors import LumpCorrupt, Misuse, ProcessExit
+from ._exit import link_exit, reap, terminate
 from ._introspect import ExitRecord, ProcessInfo, process_info
 from ._lumps import DEFAULT_CACHE_BYTES, LumpId, LumpStore, lump_id as lump_id_of
 from ._modcache import ModuleCache, make_engine
 from ._process import Process, _attached, _ProcessGreenlet, current_process_or_none
-from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason, is_normal_exit
+from ._reasons import KILL, KILLED, NORMAL, error_reason, format_reason
 from ._scheduler import RUNNING, WAITING, Scheduler
-from ._signals import Down, Exit
+from ._signals import Exit
 from ._table import Cap
 from ._wasm._settings import engine_settings as _guest_engine_settings
 
 __all__ = ["Runtime"]
 
 log = logging.getLogger("hearth.vm")
-
-
-def _is_crash(reason):
-    return not is_normal_exit(reason) and reason != KILLED
 
 
 class Runtime:
@@ -284,109 +281,8 @@ class Runtime:
 
     # -- the exit path --------------------------------------------------------------
 
-    def _terminate(self, proc, reason, linked=False):
-        """Kill `proc` with `reason` now, and everything its links take down.
-
-        Names and hooks go first, then routes close (monitors fire), then
-        links are signalled (rule V15). Iterative, so chains of any length
-        work (V21). A victim that is not the caller is unwound when next
-        resumed; the caller checks its own `reason` and raises. `linked`
-        says the death itself came along a link (it is then never reported
-        as a crash of its own). Switches: never.
-        """
-        if proc.reason is not None:
-            return
-        current = getcurrent()
-        # The deaths links bring, made on first need: most exits take no
-        # one else down, and then no work list is built.
-        work = None
-        # Was anyone told of this cascade: a monitor got a Down, or a peer
-        # trapping exits got an Exit? If not, the death that started it is
-        # an unobserved crash; deaths brought by links are never reported
-        # on their own (the one that caused them is).
-        told = False
-        exits = self._exits
-        now = self.clock.now
-        p, r = proc, reason
-        while True:
-            p.reason = r
-            observed = False
-            hooks = p.at_exit
-            if hooks:
-                p.at_exit = None
-                for hook in hooks:
-                    try:
-                        hook(p, r)
-                    except Exception:
-                        log.exception("exit hook %r of pid %s failed", hook, p.pid)
-            for mb in p.mailboxes:
-                if mb is not None and not mb._closed:
-                    # `Process._close_mailbox`, inlined: the one route most
-                    # processes have is closed here once per exit.
-                    mb._closed = True
-                    mb._queue.clear()
-                    monitors = mb._monitors
-                    if monitors:
-                        observed = True
-                        mb._monitors = None
-                        for ref, watcher in monitors.items():
-                            owned = watcher._proc.monitors
-                            if owned:
-                                owned.pop(ref, None)
-                            watcher._deliver(Down(ref, mb, r))
-                    if p.monitors:
-                        p._drop_monitors_from(mb)
-                    waiter = mb._waiter
-                    if waiter is not None and waiter.state is WAITING:
-                        self._sched.wake(waiter)
-            links = p.links
-            if links:
-                p.links = None
-                if work is None:
-                    work = []
-                for peer in links:
-                    if peer.links:
-                        peer.links.discard(p)
-                    if self._link_exit(p, peer, r, work):
-                        observed = True
-            if observed:
-                told = True
-            if p.greenlet is not None:  # a foreign stand-in has no greenlet, no history
-                # Kept as a plain tuple: `exits()` makes the records (a
-                # frozen dataclass costs about a microsecond to build, for
-                # every death).
-                meta = p.metadata
-                exits.append((p.pid, (meta.get("name") if meta else None) or "", r,
-                              now(), observed))
-                if p.greenlet is not current:
-                    self._sched.interrupt(p)
-            while work:
-                p, r = work.pop()
-                if p.reason is None:
-                    break
-            else:
-                break
-        if not told and not linked and _is_crash(reason):
-            self._report_crash(proc, reason)
-
-    def _link_exit(self, sender, peer, reason, work):
-        """An exit signal travelling along a link (rule V19).
-
-        Returns True if the peer traps exits and so was told.
-        """
-        if peer.reason is not None:
-            return False
-        if peer.foreign:
-            peer._carry_link_exit(sender, reason)
-            return False
-        if reason == KILL:
-            reason = KILLED
-        if peer.trap_exit_flag:
-            peer.mailboxes[0]._deliver(Exit(sender.mailboxes[0], reason))
-            return True
-        if reason != NORMAL:
-            work.append((peer, reason))
-        return False
+    # `_terminate`, `_link_exit` and `_reap` are `_exit.py`'s functions (see
+    # the class's end): the exit path runs compiled with the kernel.
 
     def _exit_signal(self, sender, target, reason, link):
         """An exit signal from `sender` to `target` (rules V16, V17, V20)."""
@@ -414,20 +310,6 @@ class Runtime:
             f" ({proc.name})" if proc.name else "",
             format_reason(reason, traceback=True),
         )
-
-    def _reap(self, proc):
-        """The process's greenlet has finished (or its attach block ended)."""
-        self._processes.pop(proc.pid, None)
-        table = proc.table
-        if table._entries:  # most crashers held no capability
-            table._clear()
-        # Capabilities to the dead routes (in Down signals, say) keep the
-        # mailboxes and so the process reachable: keep those small.
-        for mb in proc.mailboxes:
-            if mb is not None:
-                mb._queue = ()
-        proc.dictionary = None
-        self._sched.reaped(proc)
 
     # -- waiting ------------------------------------------------------------------
 
@@ -521,6 +403,11 @@ class Runtime:
     def __len__(self):
         """Live processes (including ones still unwinding)."""
         return len(self._processes)
+
+    # The exit path (`_exit.py`), as methods.
+    _terminate = terminate
+    _link_exit = staticmethod(link_exit)
+    _reap = reap
 
     def __repr__(self):
         return f"<Runtime processes={len(self._processes)}>"

@@ -54,8 +54,7 @@ class Message(Signal):
                 route, perms = caps[0]
                 self.caps = (table._import(route, perms),)
             else:
-                imp = table._import
-                self.caps = tuple([imp(route, perms) for route, perms in caps])
+                self.caps = tuple([table._import(route, perms) for route, perms in caps])
 
     def __repr__(self):
         return f"Message({self.data!r}, caps={self.caps!r})"

@@ -1,0 +1,32 @@
+# The compiled build of _table.py (setup.py; docs/design.md, section 4.1):
+# its classes' fields as C struct members and its hot paths' local types.
+# The .py file stays the source; a field added there must be added here.
+
+cimport cython
+from ._process cimport Process
+from ._signals cimport Message
+
+cdef class Table
+
+cdef class Cap:
+    cdef public Table _table
+    cdef public object handle
+    cdef public object _route
+    cdef public long _perms
+    cdef public long _refs
+
+    @cython.locals(table=Table, proc=Process, msg=Message)
+    cpdef send(self, data, caps=*)
+
+    @cython.locals(table=Table)
+    cpdef release(self)
+
+cdef class Table:
+    cdef public Process _proc
+    cdef public object _greenlet
+    cdef public list _entries
+    cdef public list _free
+    cdef public dict _index
+
+    @cython.locals(cap=Cap)
+    cpdef _import(self, route, perms)

@@ -1,0 +1,115 @@
+"""The compiled kernel: which modules run, and the switch back to source.
+
+`hearth.vm._compiled` picks, at import, the compiled kernel modules (built
+by setup.py from the same `.py` files) or their Python source. The rules
+themselves are checked by the rest of tests/vm and tests/otp, which CI
+runs against both (`.ci/run`: compiled on 3.11, source on 3.10).
+"""
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from importlib.machinery import EXTENSION_SUFFIXES
+
+import pytest
+
+import hearth
+from hearth.vm import _compiled
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VM = os.path.join(ROOT, "hearth", "vm")
+
+# Prints what the kernel runs: COMPILED, each module's file, the warnings.
+PROBE = r"""
+import json, warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import hearth.vm as vm
+    from hearth.vm import _compiled
+    files = {name: getattr(vm, name).__file__ for name in _compiled.MODULES}
+print(json.dumps({"compiled": vm.COMPILED, "files": files,
+                  "warnings": [str(w.message) for w in caught]}))
+"""
+
+
+def _probe(env_extra=None, path=None):
+    env = dict(os.environ)
+    env.pop("HEARTH_PURE_PYTHON", None)
+    env.update(env_extra or {})
+    if path is not None:
+        env["PYTHONPATH"] = path
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                         text=True, timeout=60, cwd=path or ROOT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _built():
+    """True if every kernel module has a compiled build beside its source."""
+    return all(any(os.path.exists(os.path.join(VM, name + s)) for s in EXTENSION_SUFFIXES)
+               for name in _compiled.MODULES)
+
+
+def test_setup_compiles_exactly_the_modules_the_chooser_knows():
+    # A module compiled but unknown to `_compiled` would still run compiled
+    # under HEARTH_PURE_PYTHON=1; one known but not compiled would keep
+    # the whole kernel on its source.
+    tree = ast.parse(open(os.path.join(ROOT, "setup.py")).read())
+    kernel = next(node.value for node in ast.walk(tree)
+                  if isinstance(node, ast.Assign) and node.targets[0].id == "KERNEL")
+    assert tuple(ast.literal_eval(kernel)) == _compiled.MODULES
+    for name in _compiled.MODULES:
+        assert os.path.exists(os.path.join(VM, name + ".py")), name
+
+
+def test_hearth_pure_python_runs_every_module_from_its_source():
+    got = _probe({"HEARTH_PURE_PYTHON": "1"})
+    assert got["compiled"] is False
+    assert sorted(got["files"]) == sorted(_compiled.MODULES)
+    for name, path in got["files"].items():
+        assert path == os.path.join(VM, name + ".py"), (name, path)
+    assert got["warnings"] == []
+
+
+@pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
+def test_a_built_kernel_runs_compiled():
+    got = _probe()
+    assert got["compiled"] is True, got
+    for name, path in got["files"].items():
+        assert path.endswith(tuple(EXTENSION_SUFFIXES)), (name, path)
+    assert got["warnings"] == []
+
+
+@pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
+def test_a_source_changed_after_the_build_runs_from_source_with_a_warning(tmp_path):
+    # A copy of the package whose _table.py was edited after the build: the
+    # stale compiled module must not run (the edit would silently not
+    # count), and neither may the others (they need its compiled classes).
+    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    edited = tmp_path / "hearth" / "vm" / "_table.py"
+    later = time.time() + 60
+    os.utime(edited, (later, later))
+    got = _probe(path=str(tmp_path))
+    assert got["compiled"] is False
+    for name, path in got["files"].items():
+        assert path == str(tmp_path / "hearth" / "vm" / (name + ".py")), (name, path)
+    assert len(got["warnings"]) == 1
+    assert "_table.py changed after the kernel was compiled" in got["warnings"][0]
+    assert "pip install -e ." in got["warnings"][0]
+
+
+def test_a_missing_build_runs_every_module_from_its_source(tmp_path):
+    # One module without its compiled build (a failed compile): all of
+    # them run from source, without a warning.
+    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
+                    ignore=shutil.ignore_patterns("__pycache__", "_mailbox.*.so", "_mailbox.*.pyd"))
+    got = _probe(path=str(tmp_path))
+    assert got["compiled"] is False
+    for name, path in got["files"].items():
+        assert path == str(tmp_path / "hearth" / "vm" / (name + ".py")), (name, path)
+    assert got["warnings"] == []
