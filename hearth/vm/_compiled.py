@@ -11,9 +11,9 @@ imported before any of them, decides for all of them at once:
 - ``HEARTH_PURE_PYTHON=1`` in the environment: the source runs;
 - one of them is not built (no C compiler at install): the source runs,
   for all (a compiled module needs the others' compiled classes);
-- one `.py` or `.pxd` changed after its module was built (an edit in an
-  editable install, a branch switched): the source runs, for all, with a
-  `RuntimeWarning` that names the file; ``pip install -e .`` builds them
+- a `.py` or `.pxd` of theirs changed after the oldest build (an edit in
+  an editable install, a branch switched): the source runs, for all, with
+  a `RuntimeWarning` that names the file; ``pip install -e .`` builds them
   again.
 
 The decision is `COMPILED`. Nothing here switches greenlets.
@@ -45,16 +45,19 @@ def _built(name: str) -> str | None:
     return None
 
 
-def _changed(name: str, built: str) -> list[str]:
-    """The source files of `name` changed after `built` was made. (A margin
-    of 2 s: installing a wheel writes a module and its source a moment
-    apart, in either order.)"""
-    made = os.stat(built).st_mtime
+def _changed(built: list[str]) -> list[str]:
+    """The kernel's source files changed after the oldest of `built` was
+    made. Any of them, not only a module's own: a compiled module calls the
+    others' methods through tables laid out by their `.pxd` files. (A
+    margin of 2 s: installing a wheel writes a module and its source a
+    moment apart, in either order.)"""
+    made = min(os.stat(path).st_mtime for path in built)
     out = []
-    for ext in (".py", ".pxd"):
-        source = os.path.join(_HERE, name + ext)
-        if os.path.exists(source) and os.stat(source).st_mtime > made + 2.0:
-            out.append(name + ext)
+    for name in MODULES:
+        for ext in (".py", ".pxd"):
+            source = os.path.join(_HERE, name + ext)
+            if os.path.exists(source) and os.stat(source).st_mtime > made + 2.0:
+                out.append(name + ext)
     return out
 
 
@@ -74,7 +77,7 @@ def _decide() -> bool:
     built = {name: _built(name) for name in MODULES}
     if None in built.values():
         return False
-    changed = [f for name, path in built.items() if path for f in _changed(name, path)]
+    changed = _changed([path for path in built.values() if path])
     if changed:
         warnings.warn(
             f"hearth.vm: {', '.join(changed)} changed after the kernel was compiled: "

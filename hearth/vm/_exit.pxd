@@ -6,14 +6,15 @@ cimport cython
 from ._mailbox cimport Mailbox
 from ._process cimport Process
 from ._scheduler cimport Scheduler
+from ._signals cimport Down
 
 cdef _mailboxes(proc)
 
-@cython.locals(p=Process, mb=Mailbox, waiter=Process, peer=Process,
-               observed=bint, told=bint)
+@cython.locals(p=Process, mb=Mailbox, waiter=Process, peer=Process, sched=Scheduler,
+               down=Down, observed=bint, told=bint)
 cpdef terminate(rt, Process proc, reason, linked=*)
 
 cpdef link_exit(Process sender, Process peer, reason, work)
 
-@cython.locals(mb=Mailbox)
+@cython.locals(mb=Mailbox, sched=Scheduler)
 cpdef reap(rt, Process proc)

@@ -55,6 +55,7 @@ def terminate(rt, proc, reason, linked=False):
     told = False
     exits = rt._exits
     now = rt.clock.now
+    sched = rt._sched
     p, r = proc, reason
     while True:
         p.reason = r
@@ -81,12 +82,17 @@ def terminate(rt, proc, reason, linked=False):
                         owned = watcher._proc.monitors
                         if owned:
                             owned.pop(ref, None)
-                        watcher._deliver(Down(ref, mb, r))
+                        # `Down(ref, mb, r)` without a call of its __init__.
+                        down = Down.__new__(Down)
+                        down.ref = ref
+                        down.cap = mb
+                        down.reason = r
+                        watcher._deliver(down)
                 if p.monitors:
                     p._drop_monitors_from(mb)
                 waiter = mb._waiter
                 if waiter is not None and waiter.state is WAITING:
-                    rt._sched.wake(waiter)
+                    sched.wake(waiter)
         links = p.links
         if links:
             p.links = None
@@ -107,7 +113,7 @@ def terminate(rt, proc, reason, linked=False):
             exits.append((p.pid, (meta.get("name") if meta else None) or "", r,
                           now(), observed))
             if p.greenlet is not current:
-                rt._sched.interrupt(p)
+                sched.interrupt(p)
         while work:
             p, r = work.pop()
             if p.reason is None:
@@ -116,6 +122,7 @@ def terminate(rt, proc, reason, linked=False):
             break
     if not told and not linked and _is_crash(reason):
         rt._report_crash(proc, reason)
+
 
 def link_exit(sender, peer, reason, work):
     """An exit signal travelling along a link (rule V19).
@@ -149,5 +156,6 @@ def reap(rt, proc):
         if mb is not None:
             mb._queue = ()
     proc.dictionary = None
-    rt._sched.reaped(proc)
+    sched = rt._sched
+    sched.reaped(proc)
 

@@ -26,6 +26,8 @@ cdef class Scheduler:
     cdef public double _started
     cdef public object _jump
 
+    @cython.locals(proc=Process)
+    cpdef _pick(self)
     cpdef wake(self, Process proc)
     cpdef interrupt(self, Process proc)
     cpdef reaped(self, Process proc)

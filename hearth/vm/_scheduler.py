@@ -251,17 +251,17 @@ class Scheduler:
         # A process that blocks while the drain runs resumes the next one
         # itself (`_hand_off`); the drain's own switch returns when one
         # switches to the hub instead.
-        pick = self._pick
-        resume = self._resume_proc
+        # (`self._pick()` and `self._resume_proc(proc)` each time rather than
+        # bound once: compiled, they are C calls.)
         self._started = started = time.perf_counter()
         self._count = 0
         self._draining = True
         try:
             while True:
-                proc = pick()
+                proc = self._pick()
                 if proc is None:
                     break
-                resume(proc)
+                self._resume_proc(proc)
                 self._count += 1
                 if self._count >= 64:
                     if time.perf_counter() - started > _SLICE:

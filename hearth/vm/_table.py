@@ -289,13 +289,17 @@ class Table:
         if cap is not None:
             cap._refs += 1
             return cap
+        # `Cap(self, handle, route, perms)` without a call of its __init__.
+        cap = Cap.__new__(Cap)
+        cap._table = self
+        cap._route = route
+        cap._perms = perms
+        cap._refs = 1
         if self._free:
-            handle = self._free.pop()
-            cap = Cap(self, handle, route, perms)
+            cap.handle = handle = self._free.pop()
             self._entries[handle] = cap
         else:
-            handle = len(self._entries)
-            cap = Cap(self, handle, route, perms)
+            cap.handle = len(self._entries)
             self._entries.append(cap)
         self._index[key] = cap
         return cap
