@@ -19,18 +19,19 @@ class Echo(pykka.ThreadingActor):
         return message
 
 
-def time_asks(actor_class, n):
+def time_asks(actor_class, n, timeout=None):
     """Seconds that `n` asks of a fresh `actor_class` took (after up to 1,000
-    to warm up); the actor is stopped after. Shared with
+    to warm up), each waiting at most `timeout` seconds (None: for ever,
+    pykka's default); the actor is stopped after. Shared with
     `_probe_pykka_gevent`, which runs it on pykka 2's gevent actor."""
     ref = actor_class.start()
     try:
         ask = ref.ask
         for _ in range(min(n, 1000)):  # warm up
-            ask(b"x")
+            ask(b"x", timeout=timeout)
         t0 = time.perf_counter()
         for _ in range(n):
-            ask(b"x")
+            ask(b"x", timeout=timeout)
         return time.perf_counter() - t0
     finally:
         ref.stop()

@@ -1,7 +1,8 @@
 """Time pykka 2.0.3's `GeventActor` `ask`, in an interpreter of its own.
 
-``<venv>/bin/python benchmarks/_probe_pykka_gevent.py N`` prints one JSON
-object with the seconds N round trips took. pykka dropped its gevent actor
+``<venv>/bin/python benchmarks/_probe_pykka_gevent.py N [TIMEOUT]`` prints
+one JSON object with the seconds N round trips took (each ask waiting at
+most TIMEOUT seconds, if given). pykka dropped its gevent actor
 after 2.x, and the benchmarks' own environment has pykka 4, so this runs in
 a virtualenv made on demand by `benchmarks._pykka_gevent` (pykka 2.0.3 and
 gevent only; it never imports Hearth). The interpreter is monkey-patched,
@@ -33,7 +34,8 @@ class Echo(GeventActor):
 
 def main(argv):
     n = int(argv[0])
-    seconds = time_asks(Echo, n)
+    timeout = float(argv[1]) if len(argv) > 1 else None
+    seconds = time_asks(Echo, n, timeout)
     print(json.dumps({"n": n, "seconds": seconds, "pykka": pykka.__version__}), flush=True)
 
 

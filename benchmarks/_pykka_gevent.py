@@ -60,12 +60,13 @@ def reason():
     return _failure[0] if _failure else None
 
 
-def seconds(n):
-    """Seconds `n` asks to an echo `GeventActor` took, or None if pykka
-    2.0.3 can't be installed. Runs a subprocess (the caller's greenlet
-    blocks in gevent's subprocess wait)."""
+def seconds(n, timeout=None):
+    """Seconds `n` asks to an echo `GeventActor` took (each waiting at most
+    `timeout` seconds; None, pykka's default, waits for ever), or None if
+    pykka 2.0.3 can't be installed. Runs a subprocess (the caller's
+    greenlet blocks in gevent's subprocess wait)."""
     if not _install():
         return None
-    out = subprocess.run([_python(), _PROBE, str(n)], check=True, capture_output=True,
-                         text=True, timeout=600)
+    argv = [_python(), _PROBE, str(n)] + ([] if timeout is None else [str(timeout)])
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=600)
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
