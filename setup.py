@@ -1,27 +1,34 @@
-"""Install-time build of the compiled kernel.
+"""Install-time build of the compiled hot paths.
 
 Everything else about the package is in pyproject.toml. This file only adds
-the extension modules: the kernel's hot paths (the message path in
-`hearth/vm/_signals.py`, `_table.py`, `_mailbox.py`, `_process.py` and
-`_scheduler.py`; the exit path in `_exit.py` and `_reasons.py`; the
-process-facing functions of `_api.py`) compiled by
-Cython from the very same Python files. Most have a `.pxd` beside it that
-declares its classes' fields and the types of its hot paths' locals, so the
-compiled classes keep their fields in C structs; the `.py` files stay the
-one source, and run as they are wherever the extensions are missing.
+the extension modules, compiled by Cython from the very same Python files:
+in `hearth/vm`, the message path (`_signals.py`, `_table.py`,
+`_mailbox.py`, `_process.py`, `_scheduler.py`), the exit path (`_exit.py`,
+`_reasons.py`) and the process-facing functions of `_api.py`; in
+`hearth/otp`, `call` and the gen_server loop (`_call.py`,
+`_gen_server.py`). The kernel's modules have a `.pxd` beside them that
+declares their classes' fields and their hot paths' local types, so the
+compiled classes keep their fields in C structs. The `.py` files stay the
+one source, and run as they are wherever the extensions are missing
+(docs/design.md, section 4.1).
 
 The build is optional: with ``HEARTH_PURE_PYTHON=1`` in the environment, or
 without a C compiler, the package installs as pure Python (a compile error
-is printed and skipped). ``hearth.vm.COMPILED`` tells which one runs.
+is printed and skipped). ``hearth.vm.COMPILED`` and ``hearth.otp.COMPILED``
+tell which runs.
 """
 
 import os
 
 from setuptools import Extension, setup
 
-# The compiled modules of hearth.vm, in dependency order.
-# (`hearth/vm/_compiled.py` has the same list: a test checks they agree.)
-KERNEL = ("_signals", "_table", "_mailbox", "_process", "_scheduler", "_exit", "_reasons", "_api")
+# The compiled modules, by package (`hearth.vm._compiled.MODULES` and
+# `hearth.otp.COMPILED_MODULES` have the same lists: a test checks they agree).
+COMPILED = {
+    "hearth.vm": ("_signals", "_table", "_mailbox", "_process", "_scheduler", "_exit",
+                  "_reasons", "_api"),
+    "hearth.otp": ("_call", "_gen_server"),
+}
 
 
 def _extensions():
@@ -32,8 +39,9 @@ def _extensions():
     except ImportError:  # a build without the build requirements
         return []
     modules = [
-        Extension(f"hearth.vm.{name}", [f"hearth/vm/{name}.py"], optional=True)
-        for name in KERNEL
+        Extension(f"{package}.{name}", [f"{package.replace('.', '/')}/{name}.py"], optional=True)
+        for package, names in COMPILED.items()
+        for name in names
     ]
     return cythonize(
         modules,

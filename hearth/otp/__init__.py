@@ -9,6 +9,8 @@ applications, hot code reload (`reload`), the registry service, and the
 patterns sink, pub-sub, ownership and factory.
 """
 
+# First: whether `call` and the gen_server loop run compiled (`_compiled`).
+from ._compiled import COMPILED, COMPILED_MODULES  # noqa: I001 (before the modules it chooses for)
 from ._application import (
     Application,
     load_application,
@@ -99,6 +101,9 @@ from ._supervisor import (
 )
 
 __all__ = [
+    # compiled or source (hearth/vm/_compiled.py)
+    "COMPILED",
+    "COMPILED_MODULES",
     # request/response
     "call",
     "cast",

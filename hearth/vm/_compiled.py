@@ -1,22 +1,25 @@
-"""Which kernel runs: its compiled modules or their Python source.
+"""Which code runs: the compiled modules or their Python source.
 
-The kernel's hot paths are compiled by Cython at install time from these
-same Python files (setup.py): the message path (`_signals`, `_table`,
+The hot paths are compiled by Cython at install time from these same Python
+files (setup.py): in `hearth.vm`, the message path (`_signals`, `_table`,
 `_mailbox`, `_process`, `_scheduler`), the exit path (`_exit`, `_reasons`)
-and the process-facing functions of `_api`. The `.pxd` files beside them
-declare the classes' fields and the hot paths' local types. Python prefers
-a compiled module to its source when both are present, so this module,
-imported before any of them, decides for all of them at once:
+and the process-facing functions of `_api`; in `hearth.otp`, `call` and the
+gen_server loop (`_call`, `_gen_server`). The `.pxd` files beside the
+kernel's modules declare their classes' fields and their hot paths' local
+types; the OTP modules are compiled as they are. Python prefers a compiled
+module to its source when both are present, so each package, before it
+imports any of them, asks `choose` to decide for its set at once:
 
 - ``HEARTH_PURE_PYTHON=1`` in the environment: the source runs;
 - one of them is not built (no C compiler at install): the source runs,
-  for all (a compiled module needs the others' compiled classes);
-- a `.py` or `.pxd` of theirs changed after the oldest build (an edit in
-  an editable install, a branch switched): the source runs, for all, with
-  a `RuntimeWarning` that names the file; ``pip install -e .`` builds them
-  again.
+  for the whole set (a compiled kernel module needs the others' compiled
+  classes);
+- a `.py` or `.pxd` of the set changed after its oldest build (an edit in
+  an editable install, a branch switched): the source runs, for the whole
+  set, with a `RuntimeWarning` that names the file; ``pip install -e .``
+  builds them again.
 
-The decision is `COMPILED`. Nothing here switches greenlets.
+The kernel's decision is `COMPILED`. Nothing here switches greenlets.
 """
 
 from __future__ import annotations
@@ -28,69 +31,83 @@ import os
 import sys
 import warnings
 
-__all__ = ["COMPILED", "MODULES"]
+__all__ = ["COMPILED", "MODULES", "choose"]
 
+# setup.py compiles these and `hearth.otp`'s `COMPILED_MODULES`; a test
+# checks that it compiles no other.
 MODULES = ("_signals", "_table", "_mailbox", "_process", "_scheduler", "_exit", "_reasons", "_api")
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_PACKAGE = __name__.rpartition(".")[0]
 
-
-def _built(name: str) -> str | None:
+def _built(directory: str, name: str) -> str | None:
     """The path of `name`'s compiled module, or None if there is none."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = os.path.join(_HERE, name + suffix)
+        path = os.path.join(directory, name + suffix)
         if os.path.exists(path):
             return path
     return None
 
 
-def _changed(built: list[str]) -> list[str]:
-    """The kernel's source files changed after the oldest of `built` was
-    made. Any of them, not only a module's own: a compiled module calls the
-    others' methods through tables laid out by their `.pxd` files. (A
+def _changed(directory: str, modules: tuple[str, ...], built: list[str]) -> list[str]:
+    """The source files of `modules` changed after the oldest of `built`
+    was made. Any of them, not only a module's own: a compiled module calls
+    the others' methods through tables laid out by their `.pxd` files. (A
     margin of 2 s: installing a wheel writes a module and its source a
     moment apart, in either order.)"""
     made = min(os.stat(path).st_mtime for path in built)
     out = []
-    for name in MODULES:
+    for name in modules:
         for ext in (".py", ".pxd"):
-            source = os.path.join(_HERE, name + ext)
+            source = os.path.join(directory, name + ext)
             if os.path.exists(source) and os.stat(source).st_mtime > made + 2.0:
                 out.append(name + ext)
     return out
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder):
-    """Finds these modules' `.py` files, ahead of their compiled ones."""
+    """Finds a set's `.py` files, ahead of their compiled modules."""
+
+    def __init__(self, package: str, directory: str, modules: tuple[str, ...]) -> None:
+        self.package = package
+        self.directory = directory
+        self.modules = modules
 
     def find_spec(self, fullname, path=None, target=None):  # noqa: D102
         package, _, name = fullname.rpartition(".")
-        if package != _PACKAGE or name not in MODULES:
+        if package != self.package or name not in self.modules:
             return None
-        return importlib.util.spec_from_file_location(fullname, os.path.join(_HERE, name + ".py"))
+        return importlib.util.spec_from_file_location(
+            fullname, os.path.join(self.directory, name + ".py"))
 
 
-def _decide() -> bool:
+def _decide(package: str, directory: str, modules: tuple[str, ...]) -> bool:
     if os.environ.get("HEARTH_PURE_PYTHON", "") not in ("", "0"):
         return False
-    built = {name: _built(name) for name in MODULES}
-    if None in built.values():
+    built = [_built(directory, name) for name in modules]
+    if None in built:
         return False
-    changed = _changed([path for path in built.values() if path])
+    changed = _changed(directory, modules, [path for path in built if path])
     if changed:
         warnings.warn(
-            f"hearth.vm: {', '.join(changed)} changed after the kernel was compiled: "
-            "the kernel runs from its Python source; `pip install -e .` compiles it again",
+            f"{package}: {', '.join(changed)} changed after it was compiled: "
+            f"{package} runs from its Python source; `pip install -e .` compiles it again",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         return False
     return True
 
 
-#: True if these modules run compiled; False if from their source.
-COMPILED = _decide()
+def choose(package: str, directory: str, modules: tuple[str, ...]) -> bool:
+    """Decide whether `modules` of `package` (in `directory`) run compiled;
+    if not, make their imports find the `.py` files. Call it before any of
+    them is imported. Returns True if they run compiled."""
+    compiled = _decide(package, directory, modules)
+    if not compiled and not any(isinstance(f, _SourceFinder) and f.package == package
+                                for f in sys.meta_path):
+        sys.meta_path.insert(0, _SourceFinder(package, directory, modules))
+    return compiled
 
-if not COMPILED and not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
-    sys.meta_path.insert(0, _SourceFinder())
+
+#: True if the kernel's modules run compiled; False if from their source.
+COMPILED = choose(__name__.rpartition(".")[0], os.path.dirname(os.path.abspath(__file__)),
+                  MODULES)

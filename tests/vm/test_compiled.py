@@ -1,7 +1,8 @@
-"""The compiled kernel: which modules run, and the switch back to source.
+"""The compiled hot paths: which modules run, and the switch back to source.
 
-`hearth.vm._compiled` picks, at import, the compiled kernel modules (built
-by setup.py from the same `.py` files) or their Python source. The rules
+`hearth.vm._compiled` picks, at import, the compiled modules of the kernel
+and of `hearth.otp` (built by setup.py from the same `.py` files) or their
+Python source. The rules
 themselves are checked by the rest of tests/vm and tests/otp, which CI
 runs against both (`.ci/run`: compiled on 3.11, source on 3.10).
 """
@@ -18,10 +19,12 @@ from importlib.machinery import EXTENSION_SUFFIXES
 import pytest
 
 import hearth
+from hearth import otp
 from hearth.vm import _compiled
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VM = os.path.join(ROOT, "hearth", "vm")
+OTP = os.path.join(ROOT, "hearth", "otp")
 
 # Prints what the kernel runs: COMPILED, each module's file, the warnings.
 PROBE = r"""
@@ -29,9 +32,13 @@ import json, warnings
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import hearth.vm as vm
+    import hearth.otp as otp
+    import importlib
     from hearth.vm import _compiled
     files = {name: getattr(vm, name).__file__ for name in _compiled.MODULES}
-print(json.dumps({"compiled": vm.COMPILED, "files": files,
+    files.update({"otp." + name: importlib.import_module("hearth.otp." + name).__file__
+                  for name in otp.COMPILED_MODULES})
+print(json.dumps({"compiled": vm.COMPILED, "otp_compiled": otp.COMPILED, "files": files,
                   "warnings": [str(w.message) for w in caught]}))
 """
 
@@ -49,9 +56,17 @@ def _probe(env_extra=None, path=None):
 
 
 def _built():
-    """True if every kernel module has a compiled build beside its source."""
-    return all(any(os.path.exists(os.path.join(VM, name + s)) for s in EXTENSION_SUFFIXES)
-               for name in _compiled.MODULES)
+    """True if every module of both sets has a compiled build beside its source."""
+    return all(any(os.path.exists(os.path.join(d, name + s)) for s in EXTENSION_SUFFIXES)
+               for d, names in ((VM, _compiled.MODULES), (OTP, otp.COMPILED_MODULES))
+               for name in names)
+
+
+def _source(root, name):
+    """Where `name` (a kernel module, or ``otp.<module>``) has its source."""
+    if name.startswith("otp."):
+        return os.path.join(root, "hearth", "otp", name[4:] + ".py")
+    return os.path.join(root, "hearth", "vm", name + ".py")
 
 
 def test_setup_compiles_exactly_the_modules_the_chooser_knows():
@@ -59,26 +74,29 @@ def test_setup_compiles_exactly_the_modules_the_chooser_knows():
     # under HEARTH_PURE_PYTHON=1; one known but not compiled would keep
     # the whole kernel on its source.
     tree = ast.parse(open(os.path.join(ROOT, "setup.py")).read())
-    kernel = next(node.value for node in ast.walk(tree)
-                  if isinstance(node, ast.Assign) and node.targets[0].id == "KERNEL")
-    assert tuple(ast.literal_eval(kernel)) == _compiled.MODULES
+    built = next(node.value for node in ast.walk(tree)
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COMPILED")
+    assert ast.literal_eval(built) == {"hearth.vm": _compiled.MODULES,
+                                       "hearth.otp": otp.COMPILED_MODULES}
     for name in _compiled.MODULES:
         assert os.path.exists(os.path.join(VM, name + ".py")), name
+    for name in otp.COMPILED_MODULES:
+        assert os.path.exists(os.path.join(OTP, name + ".py")), name
 
 
 def test_hearth_pure_python_runs_every_module_from_its_source():
     got = _probe({"HEARTH_PURE_PYTHON": "1"})
-    assert got["compiled"] is False
-    assert sorted(got["files"]) == sorted(_compiled.MODULES)
+    assert got["compiled"] is False and got["otp_compiled"] is False
+    assert len(got["files"]) == len(_compiled.MODULES) + len(otp.COMPILED_MODULES)
     for name, path in got["files"].items():
-        assert path == os.path.join(VM, name + ".py"), (name, path)
+        assert path == _source(ROOT, name), (name, path)
     assert got["warnings"] == []
 
 
 @pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
 def test_a_built_kernel_runs_compiled():
     got = _probe()
-    assert got["compiled"] is True, got
+    assert got["compiled"] is True and got["otp_compiled"] is True, got
     for name, path in got["files"].items():
         assert path.endswith(tuple(EXTENSION_SUFFIXES)), (name, path)
     assert got["warnings"] == []
@@ -97,9 +115,12 @@ def test_a_source_changed_after_the_build_runs_from_source_with_a_warning(tmp_pa
     got = _probe(path=str(tmp_path))
     assert got["compiled"] is False
     for name, path in got["files"].items():
-        assert path == str(tmp_path / "hearth" / "vm" / (name + ".py")), (name, path)
+        if not name.startswith("otp."):
+            assert path == _source(str(tmp_path), name), (name, path)
+    # The OTP modules' own set is untouched: it stays compiled.
+    assert got["otp_compiled"] is True
     assert len(got["warnings"]) == 1
-    assert "_table.py changed after the kernel was compiled" in got["warnings"][0]
+    assert "hearth.vm: _table.py changed after it was compiled" in got["warnings"][0]
     assert "pip install -e ." in got["warnings"][0]
 
 
@@ -111,5 +132,23 @@ def test_a_missing_build_runs_every_module_from_its_source(tmp_path):
     got = _probe(path=str(tmp_path))
     assert got["compiled"] is False
     for name, path in got["files"].items():
-        assert path == str(tmp_path / "hearth" / "vm" / (name + ".py")), (name, path)
+        if not name.startswith("otp."):
+            assert path == _source(str(tmp_path), name), (name, path)
     assert got["warnings"] == []
+
+
+@pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
+def test_an_otp_source_changed_after_the_build_runs_otp_from_source(tmp_path):
+    # The two sets are decided apart: an edited otp/_call.py puts OTP's set
+    # on its source and leaves the kernel compiled.
+    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    edited = tmp_path / "hearth" / "otp" / "_call.py"
+    later = time.time() + 60
+    os.utime(edited, (later, later))
+    got = _probe(path=str(tmp_path))
+    assert got["compiled"] is True and got["otp_compiled"] is False
+    for name in otp.COMPILED_MODULES:
+        assert got["files"]["otp." + name] == _source(str(tmp_path), "otp." + name)
+    assert len(got["warnings"]) == 1
+    assert "hearth.otp: _call.py changed after it was compiled" in got["warnings"][0]
