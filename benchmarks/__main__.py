@@ -23,7 +23,7 @@ import time  # noqa: E402
 
 import benchmarks  # noqa: E402
 from benchmarks._harness import format_json, format_table, registry  # noqa: E402
-from hearth import vm  # noqa: E402
+from hearth import otp, vm  # noqa: E402
 
 
 def _load_all():
@@ -69,7 +69,8 @@ def main(argv=None):
     date = datetime.date.today().isoformat()
     # Which kernel the figures are of (docs/design.md, section 4.1).
     kernel = "compiled" if vm.COMPILED else "python"
-    print(f"kernel: {kernel} (hearth.vm.COMPILED is {vm.COMPILED})", file=sys.stderr, flush=True)
+    print(f"kernel: {kernel} (hearth.vm.COMPILED is {vm.COMPILED},"
+          f" hearth.otp.COMPILED is {otp.COMPILED})", file=sys.stderr, flush=True)
     for b in selected:
         repeat = args.repeat or b.repeat
         if not args.json:
