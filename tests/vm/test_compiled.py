@@ -74,8 +74,8 @@ def test_setup_compiles_exactly_the_modules_the_chooser_knows():
     # under HEARTH_PURE_PYTHON=1; one known but not compiled would keep
     # the whole kernel on its source.
     tree = ast.parse(open(os.path.join(ROOT, "setup.py")).read())
-    built = next(node.value for node in ast.walk(tree)
-                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COMPILED")
+    built = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", "") == "COMPILED")
     assert ast.literal_eval(built) == {"hearth.vm": _compiled.MODULES,
                                        "hearth.otp": otp.COMPILED_MODULES}
     for name in _compiled.MODULES:
@@ -93,6 +93,18 @@ def test_hearth_pure_python_runs_every_module_from_its_source():
     assert got["warnings"] == []
 
 
+def _copy_edited(tmp_path, edited=None, left_out=()):
+    """Probe a copy of the package (under `tmp_path`) where the source file
+    `edited` (a path under hearth/) changed after the build, and the
+    files matching the patterns `left_out` are missing."""
+    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
+                    ignore=shutil.ignore_patterns("__pycache__", *left_out))
+    if edited is not None:
+        later = time.time() + 60
+        os.utime(tmp_path / "hearth" / edited, (later, later))
+    return _probe(path=str(tmp_path))
+
+
 @pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
 def test_a_built_kernel_runs_compiled():
     got = _probe()
@@ -107,12 +119,7 @@ def test_a_source_changed_after_the_build_runs_from_source_with_a_warning(tmp_pa
     # A copy of the package whose _table.py was edited after the build: the
     # stale compiled module must not run (the edit would silently not
     # count), and neither may the others (they need its compiled classes).
-    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    edited = tmp_path / "hearth" / "vm" / "_table.py"
-    later = time.time() + 60
-    os.utime(edited, (later, later))
-    got = _probe(path=str(tmp_path))
+    got = _copy_edited(tmp_path, edited="vm/_table.py")
     assert got["compiled"] is False
     for name, path in got["files"].items():
         if not name.startswith("otp."):
@@ -127,9 +134,7 @@ def test_a_source_changed_after_the_build_runs_from_source_with_a_warning(tmp_pa
 def test_a_missing_build_runs_every_module_from_its_source(tmp_path):
     # One module without its compiled build (a failed compile): all of
     # them run from source, without a warning.
-    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
-                    ignore=shutil.ignore_patterns("__pycache__", "_mailbox.*.so", "_mailbox.*.pyd"))
-    got = _probe(path=str(tmp_path))
+    got = _copy_edited(tmp_path, left_out=("_mailbox.*.so", "_mailbox.*.pyd"))
     assert got["compiled"] is False
     for name, path in got["files"].items():
         if not name.startswith("otp."):
@@ -141,12 +146,7 @@ def test_a_missing_build_runs_every_module_from_its_source(tmp_path):
 def test_an_otp_source_changed_after_the_build_runs_otp_from_source(tmp_path):
     # The two sets are decided apart: an edited otp/_call.py puts OTP's set
     # on its source and leaves the kernel compiled.
-    shutil.copytree(os.path.dirname(hearth.__file__), tmp_path / "hearth",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    edited = tmp_path / "hearth" / "otp" / "_call.py"
-    later = time.time() + 60
-    os.utime(edited, (later, later))
-    got = _probe(path=str(tmp_path))
+    got = _copy_edited(tmp_path, edited="otp/_call.py")
     assert got["compiled"] is True and got["otp_compiled"] is False
     for name in otp.COMPILED_MODULES:
         assert got["files"]["otp." + name] == _source(str(tmp_path), "otp." + name)
