@@ -94,7 +94,10 @@ def recv(timeout: float | None = None, mailbox: Mailbox | None = None) -> Signal
     Returns None on timeout, losing nothing (rule V10). Switches: when empty.
     """
     proc = current_process()
-    return (proc.mailboxes[0] if mailbox is None else mailbox).recv(timeout)
+    if mailbox is None:
+        mb = proc.mailboxes[0]
+        return mb.recv(timeout)
+    return mailbox.recv(timeout)
 
 
 def try_recv(mailbox: Mailbox | None = None) -> Signal | None:

@@ -32,3 +32,5 @@ cdef class Process:
     cdef public object account
     cdef public object _start
     cdef object __weakref__
+
+cpdef Process current_process()

@@ -29,6 +29,7 @@ from ._errors import (
     NotInProcess,
     ProcessExit,
 )
+from ._exit import reap, terminate
 from ._mailbox import Mailbox
 from ._perms import ALL
 from ._reasons import KILLED, NOPROC, NORMAL, check_reason, error_reason
@@ -201,8 +202,8 @@ class Process:
         finally:
             fn = args = kwargs = None
         if self.reason is None:
-            rt._terminate(self, reason)
-        rt._reap(self)
+            terminate(rt, self, reason)  # `rt._terminate`
+        reap(rt, self)  # `rt._reap`
 
     # -- mailboxes and receiving --------------------------------------------------
 
