@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._mailbox import Mailbox
     from ._runtime import Runtime
     from ._signals import Signal
-from ._errors import InvalidHandle, ProcessExit
+from ._errors import InvalidHandle, Misuse, ProcessExit
+from ._mailbox import Mailbox
 from ._perms import ALL
 from ._process import current_process
 from ._reasons import check_reason
@@ -83,6 +83,12 @@ def _cap(cap: object) -> Cap:
     return cap
 
 
+def _mailbox(mailbox: object) -> Mailbox:
+    if not isinstance(mailbox, Mailbox):
+        raise Misuse(f"expected a mailbox (Mailbox), got {type(mailbox).__name__}")
+    return mailbox
+
+
 def send(cap: Cap, data: bytes, caps: Iterable[Cap] = ()) -> None:
     """Send bytes and capabilities through `cap` (needs SEND). Switches: never."""
     _cap(cap).send(data, caps)
@@ -91,13 +97,15 @@ def send(cap: Cap, data: bytes, caps: Iterable[Cap] = ()) -> None:
 def recv(timeout: float | None = None, mailbox: Mailbox | None = None) -> Signal | None:
     """Receive the next signal of `mailbox` (default: the parent mailbox).
 
-    Returns None on timeout, losing nothing (rule V10). Switches: when empty.
+    Returns None on timeout, losing nothing (rule V10). Raises `Misuse` if
+    `mailbox` is not a `Mailbox` or `timeout` not a number. Switches: when
+    empty.
     """
     proc = current_process()
     if mailbox is None:
         mb = proc.mailboxes[0]
         return mb.recv(timeout)
-    return mailbox.recv(timeout)
+    return _mailbox(mailbox).recv(timeout)
 
 
 def try_recv(mailbox: Mailbox | None = None) -> Signal | None:
@@ -106,7 +114,7 @@ def try_recv(mailbox: Mailbox | None = None) -> Signal | None:
     Raises `MailboxClosed` when closed and drained. Switches: never.
     """
     proc = current_process()
-    return (proc.mailboxes[0] if mailbox is None else mailbox).try_recv()
+    return (proc.mailboxes[0] if mailbox is None else _mailbox(mailbox)).try_recv()
 
 
 def select(

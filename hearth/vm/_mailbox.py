@@ -25,6 +25,19 @@ from ._scheduler import READY, WAITING
 __all__ = ["Mailbox"]
 
 
+def _positive(timeout):
+    """True if `timeout` is more than 0 seconds. Switches: never.
+
+    Raises:
+        Misuse: it is not a number.
+    """
+    try:
+        return timeout > 0
+    except TypeError:
+        raise Misuse(f"timeout must be seconds (a number) or None, not {type(timeout).__name__}"
+                     ) from None
+
+
 class Mailbox:
     """One route of a process: a queue of signals and the monitors on it.
 
@@ -108,6 +121,7 @@ class Mailbox:
 
         Raises:
             MailboxClosed: the mailbox is closed and drained (V11).
+            Misuse: `timeout` is neither a number nor None.
 
         Switches: when the mailbox is empty.
         """
@@ -125,7 +139,7 @@ class Mailbox:
         deadline = None
         if timeout is not None:
             clock = proc.runtime.clock
-            if timeout > 0:
+            if _positive(timeout):
                 now = clock.now()
                 deadline = now + timeout
             if deadline is None or deadline <= now:  # nothing to wait for

@@ -258,6 +258,9 @@ class Process:
             if type(mb) is not Mailbox or mb._proc is not self:
                 raise ForeignCapability(f"{mb!r} is not a mailbox of process {self.pid}")
         clock = self.runtime.clock
+        if timeout is not None and not isinstance(timeout, (int, float)):
+            raise Misuse("timeout must be seconds (a number) or None,"
+                         f" not {type(timeout).__name__}")
         deadline = None if timeout is None else clock.now() + timeout
         while True:
             open_ = False

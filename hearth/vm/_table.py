@@ -24,6 +24,7 @@ from greenlet import getcurrent
 from ._errors import (
     ForeignCapability,
     InvalidHandle,
+    Misuse,
     PayloadError,
     PermissionDenied,
     ProcessExit,
@@ -144,7 +145,11 @@ class Cap:
 
         Raises:
             PermissionDenied: `perms` asks for a permission this one lacks.
+            Misuse: `perms` is not an int (a `Perm`, or bits such as ``SEND``).
         """
+        if not isinstance(perms, int):
+            raise Misuse("permissions must be an int (SEND, MONITOR, ...),"
+                         f" not {type(perms).__name__}")
         perms = int(perms)
         if perms & ~ALL:
             raise PermissionDenied(f"unknown permission bits {perms:#x}")

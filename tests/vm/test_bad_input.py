@@ -99,3 +99,31 @@ def test_a_process_that_raises_does_not_disturb_the_runtime(proc):
     me = vm.make_capability(SEND)
     me.send(b"alive")
     assert vm.recv().data == b"alive"
+
+
+@pytest.mark.parametrize("bad", ["soon", b"1", [1.0]])
+def test_a_timeout_that_is_not_a_number_raises_misuse(proc, bad):
+    mb = vm.create_mailbox()
+    for fn in (lambda: vm.recv(timeout=bad), lambda: mb.recv(timeout=bad),
+               lambda: vm.select([mb], timeout=bad)):
+        with pytest.raises(vm.Misuse, match="timeout must be seconds"):
+            fn()
+    # Nothing was lost or left waiting: the mailbox still works.
+    me = mb.make_capability(SEND)
+    me.send(b"still fine")
+    assert mb.recv(timeout=1).data == b"still fine"
+
+
+@pytest.mark.parametrize("bad", [3, "inbox", object()])
+def test_a_mailbox_argument_that_is_not_a_mailbox_raises_misuse(proc, bad):
+    for fn in (lambda: vm.recv(timeout=0, mailbox=bad), lambda: vm.try_recv(mailbox=bad)):
+        with pytest.raises(vm.Misuse, match="expected a mailbox"):
+            fn()
+
+
+@pytest.mark.parametrize("bad", [1.5, "SEND", None])
+def test_demote_to_permissions_that_are_not_an_int_raises_misuse(proc, bad):
+    me = vm.make_capability(vm.ALL)
+    with pytest.raises(vm.Misuse, match="permissions must be an int"):
+        me.demote(bad)
+    assert me.demote(vm.Perm.SEND).perms == SEND  # a Perm is an int

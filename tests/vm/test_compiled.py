@@ -152,3 +152,79 @@ def test_an_otp_source_changed_after_the_build_runs_otp_from_source(tmp_path):
         assert got["files"]["otp." + name] == _source(str(tmp_path), "otp." + name)
     assert len(got["warnings"]) == 1
     assert "hearth.otp: _call.py changed after it was compiled" in got["warnings"][0]
+
+
+# Bad input to the kernel's compiled entry points, run once compiled and
+# once from source: each must fail the same way (the error's class and
+# message), or succeed alike. A typed field or local in a `.pxd` that let
+# a TypeError or an OverflowError through where the source raises
+# PayloadError or InvalidHandle would show here.
+BAD_INPUT = r"""
+import json
+from hearth import otp, vm
+
+out = []
+
+def attempt(name, fn):
+    try:
+        got = fn()
+        out.append([name, "ok", repr(got) if isinstance(got, (int, str, bool, type(None))) else "-"])
+    except Exception as e:
+        out.append([name, type(e).__name__, str(e)])
+
+rt = vm.Runtime()
+with rt.open_process():
+    me = vm.make_capability(vm.SEND)
+    gone = vm.make_capability(vm.KILL)
+    gone.release()
+    mb = vm.create_mailbox()
+    for i, payload in enumerate(["text", 42, None, bytearray(b"x"), memoryview(b"x"), [1]]):
+        attempt(f"send payload {i}", lambda: me.send(payload))
+    for i, bad in enumerate([3, "cap", object(), None, gone]):
+        attempt(f"send one cap {i}", lambda: me.send(b"x", (bad,)))
+        attempt(f"send caps {i}", lambda: me.send(b"x", [me, bad]))
+    for i, bad in enumerate([0, "handle", None, 2**70, -1]):
+        attempt(f"vm.send {i}", lambda: vm.send(bad, b"x"))
+        attempt(f"demote {i}", lambda: me.demote(bad))
+        attempt(f"recv mailbox {i}", lambda: vm.recv(timeout=0, mailbox=bad))
+        attempt(f"table get {i}", lambda: vm.current_process().table.get(bad))
+    for i, bad in enumerate(["soon", -1, float("nan"), 0]):  # (no timeout that would wait)
+        attempt(f"recv timeout {i}", lambda: vm.recv(timeout=bad))
+    attempt("demote float", lambda: me.demote(1.5))
+    attempt("try_recv mailbox", lambda: vm.try_recv(mailbox="inbox"))
+    attempt("select timeout", lambda: vm.select([mb], timeout="soon"))
+    attempt("release twice", lambda: gone.release())
+    attempt("send released", lambda: gone.send(b"x"))
+    attempt("demote up", lambda: me.demote(vm.ALL))
+    attempt("exit bad reason", lambda: vm.exit(me, object()))
+    attempt("recv destroyed", lambda: (mb.destroy(), mb.recv(timeout=0)))
+    attempt("call self", lambda: otp.call(me, b"x", timeout=0))
+    child = vm.spawn(lambda: vm.recv())
+    attempt("foreign recv", lambda: vm.spawn_monitor(lambda: mb.recv(timeout=0)))
+    attempt("kill child", lambda: child.kill())
+    attempt("send to dead", lambda: child.send(b"x"))
+    attempt("queued", lambda: len(vm.current_process().parent_mailbox()))
+rt.shutdown()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
+def test_bad_input_fails_the_same_compiled_and_from_source():
+    def run(env_extra):
+        env = dict(os.environ)
+        env.pop("HEARTH_PURE_PYTHON", None)
+        env.update(env_extra)
+        out = subprocess.run([sys.executable, "-c", BAD_INPUT], env=env, capture_output=True,
+                             text=True, timeout=60, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    compiled = run({})
+    source = run({"HEARTH_PURE_PYTHON": "1"})
+    assert len(compiled) == len(source) > 40
+    for a, b in zip(compiled, source):
+        assert a == b
+    # The probe does reach the errors it is about.
+    kinds = {kind for _, kind, _ in source}
+    assert {"PayloadError", "InvalidHandle", "PermissionDenied", "ok"} <= kinds, kinds
