@@ -57,22 +57,34 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     # stack's part of it is looked up by the stack's code objects and
     # instruction offsets before it is formatted.
     tb = exc.__traceback__
-    last = f"{name}: {text}\n" if text else f"{name}\n"
     if tb is None:
-        return ("error", name, text, last)
+        return ("error", name, text, f"{name}: {text}\n" if text else f"{name}\n")
     key: list[int] = []
     while tb is not None:
         key.append(id(tb.tb_frame.f_code))
         key.append(tb.tb_lasti)  # the instruction: cheaper to read than its line
         tb = tb.tb_next
-    hit = _STACKS.get(tuple(key))
-    stack = _stack_text(exc.__traceback__, tuple(key)) if hit is None else hit[1]
-    return ("error", name, text, stack + last)
+    stack_key = tuple(key)
+    hit = _STACKS.get(stack_key)
+    if hit is None:
+        hit = _stack_text(exc.__traceback__, stack_key)
+    else:
+        # The same crash again (a storm of them): the reason built last
+        # time from this stack, if its type and message match, is this
+        # one too (a tuple of strings: sharing it shares nothing mutable).
+        last = hit[2]
+        if last is not None and last[1] == name and last[2] == text:
+            return last
+    reason = ("error", name, text, hit[1] + (f"{name}: {text}\n" if text else f"{name}\n"))
+    hit[2] = reason
+    return reason
 
 
-def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> str:
-    """The traceback text of the stack `tb` walks (its header and its
-    frames), remembered by `key` when the stack is not too deep."""
+def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> list[Any]:
+    """The entry of `_STACKS` for the stack `tb` walks: its code objects,
+    its traceback text (the header and its frames), and the last reason
+    made with it (None yet). Remembered by `key` when the stack is not too
+    deep."""
     held: list[CodeType] = []
     parts = ["Traceback (most recent call last):\n"]
     while tb is not None:
@@ -80,12 +92,12 @@ def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> str:
         held.append(code)
         parts.append(_frame_text(code, tb.tb_lineno))
         tb = tb.tb_next
-    text = "".join(parts)
+    entry = [held, "".join(parts), None]
     if len(key) <= _STACK_KEY_MAX:
         if len(_STACKS) >= _STACKS_MAX:
             _STACKS.clear()
-        _STACKS[key] = (held, text)
-    return text
+        _STACKS[key] = entry
+    return entry
 
 
 # The text of a stack, by the id of each frame's code object and its
@@ -94,9 +106,9 @@ def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> str:
 # stack costs less than assembling it frame by frame. An entry holds the
 # code objects its key names, so none of those ids can be reused by another
 # object while the entry lives; it holds no frame and no exception, so
-# nothing a process held stays alive through it. Deep stacks are not
-# remembered.
-_STACKS: dict[tuple[int, ...], tuple[list[CodeType], str]] = {}
+# nothing a process held stays alive through it (the last reason it keeps
+# is strings). Deep stacks are not remembered.
+_STACKS: dict[tuple[int, ...], list[Any]] = {}
 _STACKS_MAX = 1024
 _STACK_KEY_MAX = 2 * 64
 

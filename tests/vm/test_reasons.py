@@ -89,6 +89,32 @@ def test_a_repeated_crash_gets_the_text_of_its_own_message_and_stack(proc):
                     assert reason == ("error", "ValueError", message, _standard(e))
 
 
+class _OtherError(ValueError):
+    pass
+
+
+def _raise(exc):
+    raise exc
+
+
+def test_the_same_crash_again_reuses_its_reason_and_a_new_message_does_not(proc):
+    # The last reason made from a stack is handed back when the type and
+    # the message match; another type or message from the very same line
+    # gets its own.
+    reasons = []
+    for exc in (ValueError("same"), ValueError("same"), ValueError("other"),
+                _OtherError("same"), ValueError("same")):
+        try:
+            _raise(exc)
+        except ValueError as e:
+            reasons.append(error_reason(e))
+            assert reasons[-1][:3] == ("error", type(exc).__qualname__, str(exc))
+            assert reasons[-1][3].endswith(f"raise exc\n{type(exc).__qualname__}: {exc}\n")
+    assert reasons[1] is reasons[0]
+    assert reasons[0] != reasons[2] != reasons[3] != reasons[4]
+    assert reasons[4] == reasons[0]
+
+
 class _Held:
     pass
 
