@@ -24,3 +24,10 @@ def test_the_benchmarks_of_this_session_are_registered():
     for name in ("wm_flood", "wm_key_latency", "text_flood", "text_atlas",
                  "shell_edit_to_pixels", "guest_fly_camera", "guest_images", "world_fanout"):
         assert name in registry(), name
+
+
+@pytest.mark.parametrize("name", ["ab", "storm_phases"])
+def test_the_benchmark_tools_load(name):
+    # Tools run by hand (`python -m benchmarks.NAME`), not benchmarks.
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert module.__doc__ and callable(module.main)
