@@ -3,7 +3,7 @@
 This module holds what a process does to itself and to others: receiving,
 spawning, linking, monitoring, and the pieces of dying that act on one
 process (closing a route and firing its monitors, `_close_mailbox`). The
-exit path itself is `Runtime._terminate` in `_runtime.py` (rule V15): it
+exit path itself is `_exit.terminate` (`Runtime._terminate`; rule V15): it
 runs synchronously and iteratively, so a process that dies has closed its
 routes, fired its monitors and signalled its links before the call that
 killed it returns, and a chain of links is torn down within one pass (rule
