@@ -43,7 +43,7 @@ def _extensions():
         for package, names in COMPILED.items()
         for name in names
     ]
-    return cythonize(
+    compiled = cythonize(
         modules,
         quiet=True,
         compiler_directives={
@@ -56,6 +56,14 @@ def _extensions():
             "annotation_typing": False,
         },
     )
+    for ext in compiled:
+        # A module that fails to compile (no compiler, no Python headers) is
+        # left out with a warning, and the install goes on: the set then
+        # runs from source. cythonize's Extensions do not keep `optional`,
+        # and without it an editable install failed copying what was not
+        # built.
+        ext.optional = True
+    return compiled
 
 
 setup(ext_modules=_extensions())
