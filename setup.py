@@ -46,6 +46,12 @@ def _extensions():
     compiled = cythonize(
         modules,
         quiet=True,
+        # cythonize regenerates a module's C when its .py or .pxd changed,
+        # not when the directives below did: regenerate all after an edit
+        # of this file.
+        force=any(not os.path.exists(source[:-3] + ".c")
+                  or os.path.getmtime(source[:-3] + ".c") < os.path.getmtime(__file__)
+                  for ext in modules for source in ext.sources),
         compiler_directives={
             "language_level": 3,
             # Functions stay introspectable, bindable Python functions.
@@ -54,6 +60,11 @@ def _extensions():
             # compiled `send(data: bytes)` must still raise PayloadError,
             # not TypeError, for a str.
             "annotation_typing": False,
+            # A typed local or field holding None (a kernel object made
+            # without its fields, a bad argument to an internal call)
+            # raises AttributeError, as the source does, instead of
+            # reading through a null pointer.
+            "nonecheck": True,
         },
     )
     for ext in compiled:

@@ -385,8 +385,16 @@ def _by_name(value):
         isinstance(value, type)
         or inspect.isfunction(value)
         or inspect.isbuiltin(value)
+        or _compiled_function(value)
         or inspect.ismethod(value) and isinstance(value.__self__, type)
     )
+
+
+def _compiled_function(value):
+    """True for a function of a module compiled by Cython (the hot paths of
+    `hearth.vm` and `hearth.otp`, such as `vm.recv` or `otp.call`), which
+    is neither `inspect.isfunction` nor `inspect.isbuiltin`."""
+    return type(value).__name__ == "cython_function_or_method"
 
 
 def args_to_term(value):

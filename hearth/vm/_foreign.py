@@ -40,6 +40,7 @@ thread (a process or a plain gevent greenlet) and switches never.
 import weakref
 
 from ._mailbox import Mailbox
+from ._perms import known
 from ._process import Process
 from ._reasons import KILLED, NOPROC
 
@@ -231,7 +232,7 @@ def import_route(route, perms):
     reference). Must be called in a process. Switches: never."""
     from ._process import current_process
 
-    return current_process().table._import(route, int(perms))
+    return current_process().table._import(route, known(perms))
 
 
 def carrier(route):

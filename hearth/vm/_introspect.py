@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from ._table import Cap
 from dataclasses import dataclass, field
 
+from ._perms import known
+
 __all__ = ["MailboxInfo", "ProcessInfo", "ExitRecord", "process_info"]
 
 
@@ -148,7 +150,8 @@ def process_alive(runtime: Runtime, pid: int) -> bool:
 def capability_to_pid(pid: int, perms: int) -> Cap | None:
     """Mint, in the calling process's table, a capability with `perms` to
     mailbox 0 of the live process `pid` of the caller's runtime; None if
-    there is no such live process.
+    there is no such live process. Raises `Misuse` if `perms` are not
+    permission bits.
 
     The one exception to rule V4 (only a mailbox's owner mints capabilities
     to it): the inspector's way from a pid a person typed to the process.
@@ -160,7 +163,7 @@ def capability_to_pid(pid: int, perms: int) -> Cap | None:
     target = me.runtime._processes.get(pid)
     if target is None or target.reason is not None:
         return None
-    return me.table._import(target.mailboxes[0], int(perms))
+    return me.table._import(target.mailboxes[0], known(perms))
 
 
 def kill_pid(pid: int) -> bool:

@@ -19,7 +19,7 @@ from collections import deque
 from greenlet import getcurrent
 
 from ._errors import ForeignCapability, InvalidHandle, MailboxClosed, Misuse, ProcessExit
-from ._perms import ALL
+from ._perms import ALL, known
 from ._scheduler import READY, WAITING
 
 __all__ = ["Mailbox"]
@@ -191,9 +191,7 @@ class Mailbox:
         Adds one reference to the returned handle. Switches: never.
         """
         proc = self._owner_check()
-        perms = int(perms)
-        if perms & ~ALL:
-            raise Misuse(f"unknown permission bits {perms:#x}")
+        perms = known(perms)
         if self._closed:
             raise InvalidHandle(f"mailbox {self.handle} is destroyed")
         return proc.table._import(self, perms)

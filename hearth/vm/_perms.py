@@ -6,7 +6,9 @@ SEND|MONITOR kill through a link); a link is a power to kill.
 
 import enum
 
-__all__ = ["Perm", "NONE", "SEND", "MONITOR", "KILL", "LINK", "ALL"]
+from ._errors import Misuse
+
+__all__ = ["Perm", "NONE", "SEND", "MONITOR", "KILL", "LINK", "ALL", "known"]
 
 
 class Perm(enum.IntFlag):
@@ -27,3 +29,19 @@ MONITOR = 2
 KILL = 4
 LINK = 8
 ALL = 15
+
+
+def known(perms: object) -> int:
+    """`perms` as a plain int, if it is an int made of the four bits above
+    (a `Perm`, or ``SEND | MONITOR``, say). Switches: never.
+
+    Raises:
+        Misuse: it is not an int, or has other bits (a negative one has
+            them all).
+    """
+    if not isinstance(perms, int):
+        raise Misuse("permissions must be an int (SEND, MONITOR, ...),"
+                     f" not {type(perms).__name__}")
+    if perms & ~ALL:
+        raise Misuse(f"unknown permission bits {perms:#x}")
+    return int(perms)

@@ -115,6 +115,17 @@ class Cap:
         """True if `other` names the same route (whatever the permissions)."""
         return isinstance(other, Cap) and other._route is self._route
 
+    def __copy__(self) -> Cap:
+        """A `Cap` is a handle, not a reference: a copy is the same handle
+        (`inc_ref` adds a reference). Without this, `copy.copy` made a
+        second object for one table entry, which could send after the
+        entry was freed and free it twice. Switches: never."""
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Cap:
+        """The same handle, as `__copy__`. Switches: never."""
+        return self
+
     # -- table operations ----------------------------------------------------
 
     def inc_ref(self) -> None:

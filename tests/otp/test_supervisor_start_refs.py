@@ -132,3 +132,21 @@ def test_a_child_supervisors_names_are_resolved_by_that_supervisor(proc):
     status, reason = start_child(sup, bad)
     assert status == "error" and "not one of allowed_starts" in repr(reason)
     assert RAN == []
+
+
+def _takes_a_function(fn, report):
+    report.send(fn.__qualname__.encode())
+    report.release()
+    vm.recv()
+
+
+@pytest.mark.parametrize("fn", [vm.recv, vm.spawn, call, start_link])
+def test_a_kernel_or_otp_function_passes_as_a_start_argument(proc, fn):
+    # Functions of the compiled hot paths (vm.recv, otp.call, ...) are not
+    # `inspect.isfunction`: they must still travel as references, as the
+    # same functions do when the kernel runs from source.
+    sup = start_link([], "one_for_one")
+    me = vm.make_capability(vm.SEND)
+    got = start_child(sup, ChildSpec("taker", (_takes_a_function, (fn, me))))
+    assert got[0] == "ok", got
+    assert vm.recv(timeout=5).data == fn.__qualname__.encode()

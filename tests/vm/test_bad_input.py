@@ -127,3 +127,16 @@ def test_demote_to_permissions_that_are_not_an_int_raises_misuse(proc, bad):
     with pytest.raises(vm.Misuse, match="permissions must be an int"):
         me.demote(bad)
     assert me.demote(vm.Perm.SEND).perms == SEND  # a Perm is an int
+
+
+@pytest.mark.parametrize("bad", [-1, 16, 2**70, 1.0, "SEND", None])
+def test_minting_with_what_are_not_permission_bits_raises_misuse(proc, bad):
+    # -1 has every bit, so it must never pass for "all permissions".
+    child = vm.spawn(vm.recv)
+    for fn in (lambda: vm.make_capability(bad),
+               lambda: vm.foreign.import_route(vm.current_process().parent_mailbox(), bad),
+               lambda: vm._introspect.capability_to_pid(vm.current_process().pid, bad)):
+        with pytest.raises(vm.Misuse, match="permission"):
+            fn()
+    assert len(vm.current_process().table) == 1  # the child's capability, nothing more
+    child.kill()

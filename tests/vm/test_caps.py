@@ -190,3 +190,15 @@ def test_a_capability_used_by_another_process_of_the_same_runtime_is_foreign(pro
     assert vm.recv(timeout=5).reason == vm.NORMAL
     assert len(seen) == 1
     assert vm.try_recv() is None
+
+
+def test_a_copied_capability_is_the_same_handle(proc):
+    import copy
+
+    cap = vm.make_capability(vm.SEND)
+    assert copy.copy(cap) is cap and copy.deepcopy([cap])[0] is cap
+    assert cap.refs == 1  # a copy adds no reference
+    cap.release()
+    with pytest.raises(vm.InvalidHandle):
+        copy.copy(cap).send(b"x")
+    assert len(vm.current_process().table) == 0
