@@ -168,7 +168,8 @@ out = []
 def attempt(name, fn):
     try:
         got = fn()
-        out.append([name, "ok", repr(got) if isinstance(got, (int, str, bool, type(None))) else "-"])
+        plain = isinstance(got, (int, str, bool, type(None)))
+        out.append([name, "ok", repr(got) if plain else "-"])
     except Exception as e:
         out.append([name, type(e).__name__, str(e)])
 
