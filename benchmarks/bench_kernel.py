@@ -327,6 +327,17 @@ class _CpuWatch:
             self._out.append(time.process_time() - self._t0)
 
 
+def hearth_monitored(n):
+    """Hearth's storm, set up in the calling process: `n` crashers made
+    with `vm.spawn_monitor`, every one blocked in `vm.recv()`, after a
+    full collection. Returns their capabilities. Shared with
+    `benchmarks.storm_phases`."""
+    caps = [vm.spawn_monitor(_hearth_crasher)[0] for _ in range(n)]
+    vm.current_runtime().wait_all_blocked(timeout=300)
+    gc.collect()
+    return caps
+
+
 def _hearth_crash_storm(n, cpu=None):
     """Seconds from the first "crash" message until the n-th Down is received
     (and its handle released); the CPU seconds are appended to `cpu`."""
@@ -339,9 +350,7 @@ def _hearth_crash_storm(n, cpu=None):
     rt = vm.Runtime()
     try:
         with rt.open_process():
-            caps = [vm.spawn_monitor(_hearth_crasher)[0] for _ in range(n)]
-            rt.wait_all_blocked(timeout=300)
-            gc.collect()
+            caps = hearth_monitored(n)
             send, recv, Down = vm.send, vm.recv, vm.Down
             downs = errors = 0
             with Stopwatch() as sw, _CpuWatch(cpu):
@@ -407,11 +416,13 @@ def _raw_crash_storm(n):
     return sw.seconds
 
 
-def _plain_monitor_crash_storm(n, cpu=None):
-    """The fair peer: greenlets that catch their own crash in a plain
-    try/except and tell a monitor queue why (type and message), the way a
-    hand-rolled gevent supervisor would; the monitor counts until n. The
-    CPU seconds are appended to `cpu`."""
+def plain_monitored(n):
+    """The plain monitor's storm, set up: `n` greenlets blocked on a
+    `Queue` each, each catching its own crash in a plain try/except and
+    putting why (type and message) on the monitor's queue, the way a
+    hand-rolled gevent supervisor would. Returns (the monitor's queue, the
+    greenlets' queues, the greenlets), every greenlet blocked, after a full
+    collection. Shared with `benchmarks.storm_phases`."""
     downs = Queue()
     started = [0]
 
@@ -427,6 +438,13 @@ def _plain_monitor_crash_storm(n, cpu=None):
     while started[0] < n:
         gevent.sleep(0.01)
     gc.collect()
+    return downs, queues, greenlets
+
+
+def _plain_monitor_crash_storm(n, cpu=None):
+    """The fair peer (`plain_monitored`): the monitor counts until n. The
+    CPU seconds are appended to `cpu`."""
+    downs, queues, greenlets = plain_monitored(n)
     with Stopwatch() as sw, _CpuWatch(cpu):
         for q in queues:
             q.put(b"crash")

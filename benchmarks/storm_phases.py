@@ -13,14 +13,12 @@ runs it.
 """
 
 import argparse
-import gc
 import statistics
 import time
 
 import gevent
-from gevent.queue import Queue
 
-from benchmarks.bench_kernel import _hearth_crasher, _raw_crasher
+from benchmarks.bench_kernel import hearth_monitored, plain_monitored
 from hearth import vm
 
 _cpu = time.process_time
@@ -31,9 +29,7 @@ def hearth(n):
     rt = vm.Runtime()
     try:
         with rt.open_process():
-            caps = [vm.spawn_monitor(_hearth_crasher)[0] for _ in range(n)]
-            rt.wait_all_blocked(timeout=300)
-            gc.collect()
+            caps = hearth_monitored(n)
             send, recv, Down, is_error = vm.send, vm.recv, vm.Down, vm.is_error
             t0 = _cpu()
             for cap in caps:
@@ -58,20 +54,7 @@ def hearth(n):
 
 def plain(n):
     """The same for `bench_kernel`'s plain try/except monitor."""
-    downs, started = Queue(), [0]
-
-    def watched(q):
-        started[0] += 1
-        try:
-            _raw_crasher(q)
-        except Exception as e:
-            downs.put((type(e).__name__, str(e)))
-
-    queues = [Queue() for _ in range(n)]
-    greenlets = [gevent.spawn(watched, q) for q in queues]
-    while started[0] < n:
-        gevent.sleep(0.01)
-    gc.collect()
+    downs, queues, greenlets = plain_monitored(n)
     t0 = _cpu()
     for q in queues:
         q.put(b"crash")
