@@ -15,7 +15,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ._errors import Misuse
+
 __all__ = ["Clock", "RealClock", "VirtualClock"]
+
+
+def positive_timeout(timeout: Any) -> bool:
+    """True if `timeout` is more than 0 seconds. Switches: never.
+
+    Raises:
+        Misuse: it is not a number.
+    """
+    try:
+        return timeout > 0
+    except TypeError:
+        raise not_a_timeout(timeout) from None
+
+
+def not_a_timeout(timeout: Any) -> Misuse:
+    """The error for a `timeout` that is not a number (nor None)."""
+    return Misuse(f"timeout must be seconds (a number) or None, not {type(timeout).__name__}")
 
 
 class Clock:

@@ -18,24 +18,12 @@ from collections import deque
 
 from greenlet import getcurrent
 
+from ._clock import not_a_timeout
 from ._errors import ForeignCapability, InvalidHandle, MailboxClosed, Misuse, ProcessExit
 from ._perms import ALL, known
 from ._scheduler import READY, WAITING
 
 __all__ = ["Mailbox"]
-
-
-def _positive(timeout):
-    """True if `timeout` is more than 0 seconds. Switches: never.
-
-    Raises:
-        Misuse: it is not a number.
-    """
-    try:
-        return timeout > 0
-    except TypeError:
-        raise Misuse(f"timeout must be seconds (a number) or None, not {type(timeout).__name__}"
-                     ) from None
 
 
 class Mailbox:
@@ -139,7 +127,11 @@ class Mailbox:
         deadline = None
         if timeout is not None:
             clock = proc.runtime.clock
-            if _positive(timeout):
+            try:  # (`positive_timeout`, inline: a call waits with a timeout)
+                wait = timeout > 0
+            except TypeError:
+                raise not_a_timeout(timeout) from None
+            if wait:
                 now = clock.now()
                 deadline = now + timeout
             if deadline is None or deadline <= now:  # nothing to wait for

@@ -8,7 +8,7 @@ import enum
 
 from ._errors import Misuse
 
-__all__ = ["Perm", "NONE", "SEND", "MONITOR", "KILL", "LINK", "ALL", "known"]
+__all__ = ["Perm", "NONE", "SEND", "MONITOR", "KILL", "LINK", "ALL", "as_int", "known"]
 
 
 class Perm(enum.IntFlag):
@@ -31,6 +31,18 @@ LINK = 8
 ALL = 15
 
 
+def as_int(perms: object) -> int:
+    """`perms` as a plain int (a `Perm` is one). Switches: never.
+
+    Raises:
+        Misuse: it is not an int.
+    """
+    if not isinstance(perms, int):
+        raise Misuse("permissions must be an int (SEND, MONITOR, ...),"
+                     f" not {type(perms).__name__}")
+    return int(perms)
+
+
 def known(perms: object) -> int:
     """`perms` as a plain int, if it is an int made of the four bits above
     (a `Perm`, or ``SEND | MONITOR``, say). Switches: never.
@@ -39,9 +51,7 @@ def known(perms: object) -> int:
         Misuse: it is not an int, or has other bits (a negative one has
             them all).
     """
-    if not isinstance(perms, int):
-        raise Misuse("permissions must be an int (SEND, MONITOR, ...),"
-                     f" not {type(perms).__name__}")
+    perms = as_int(perms)
     if perms & ~ALL:
         raise Misuse(f"unknown permission bits {perms:#x}")
-    return int(perms)
+    return perms

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ._table import Cap
 from greenlet import getcurrent, greenlet
 
+from ._clock import positive_timeout
 from ._errors import (
     ForeignCapability,
     InvalidHandle,
@@ -258,9 +259,8 @@ class Process:
             if type(mb) is not Mailbox or mb._proc is not self:
                 raise ForeignCapability(f"{mb!r} is not a mailbox of process {self.pid}")
         clock = self.runtime.clock
-        if timeout is not None and not isinstance(timeout, (int, float)):
-            raise Misuse("timeout must be seconds (a number) or None,"
-                         f" not {type(timeout).__name__}")
+        if timeout is not None:
+            positive_timeout(timeout)  # raises Misuse if it is not a number
         deadline = None if timeout is None else clock.now() + timeout
         while True:
             open_ = False

@@ -24,12 +24,11 @@ from greenlet import getcurrent
 from ._errors import (
     ForeignCapability,
     InvalidHandle,
-    Misuse,
     PayloadError,
     PermissionDenied,
     ProcessExit,
 )
-from ._perms import ALL, KILL, LINK, MONITOR, NONE, SEND, Perm
+from ._perms import ALL, KILL, LINK, MONITOR, NONE, SEND, Perm, as_int
 from ._signals import Message
 
 __all__ = ["Cap", "Table"]
@@ -158,10 +157,7 @@ class Cap:
             PermissionDenied: `perms` asks for a permission this one lacks.
             Misuse: `perms` is not an int (a `Perm`, or bits such as ``SEND``).
         """
-        if not isinstance(perms, int):
-            raise Misuse("permissions must be an int (SEND, MONITOR, ...),"
-                         f" not {type(perms).__name__}")
-        perms = int(perms)
+        perms = as_int(perms)
         if perms & ~ALL:
             raise PermissionDenied(f"unknown permission bits {perms:#x}")
         self._check(perms)
