@@ -21,7 +21,7 @@ from greenlet import getcurrent
 from ._clock import not_a_timeout
 from ._errors import ForeignCapability, InvalidHandle, MailboxClosed, Misuse, ProcessExit
 from ._perms import ALL, known
-from ._scheduler import READY, WAITING
+from ._scheduler import WAITING
 
 __all__ = ["Mailbox"]
 
@@ -65,14 +65,8 @@ class Mailbox:
         proc.n_in += 1
         waiter = self._waiter
         if waiter is not None and waiter.state is WAITING:
-            # `Scheduler.wake`, inline: every message to a waiting process.
             sched = proc.runtime._sched
-            waiter.state = READY
-            sched.n_waiting -= 1
-            sched._ready.append(waiter)
-            if not sched._scheduled:
-                sched._scheduled = True
-                sched._loop.run_callback(sched._drain)
+            sched.wake(waiter)
         elif self._thread_waiter is not None:
             self._thread_waiter.unpark(self)
 
