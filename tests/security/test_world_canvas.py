@@ -15,7 +15,7 @@ from hearth import otp, vm, world
 from hearth.otp import ServiceError
 from hearth.vm import MONITOR, SEND, Message
 from hearth.world import WORLD, Limits
-from tests.security.world_harness import WorldServer
+from tests.security.world_harness import serve_world
 
 MESH = bytes(range(32))
 MIB = 1 << 20
@@ -24,9 +24,7 @@ DEFAULTS = Limits()
 
 @pytest.fixture
 def server(tmp_path):
-    s = WorldServer(tmp_path)
-    yield s
-    assert s.stop() == 0, "".join(s.program.lines[-40:])
+    yield from serve_world(tmp_path)
 
 
 def next_event(mb):

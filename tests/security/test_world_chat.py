@@ -18,14 +18,12 @@ from hearth.otp import ServiceError
 from hearth.vm import MONITOR, SEND
 from hearth.world import WORLD
 from tests.net.conftest import wait_until
-from tests.security.world_harness import WorldServer
+from tests.security.world_harness import serve_world
 
 
 @pytest.fixture
 def server(tmp_path):
-    s = WorldServer(tmp_path, chat=True)
-    yield s
-    assert s.stop() == 0, "".join(s.program.lines[-40:])
+    yield from serve_world(tmp_path, chat=True)
 
 
 def chat_of(peer):

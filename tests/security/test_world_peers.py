@@ -16,16 +16,14 @@ from hearth.otp import ServiceError
 from hearth.vm import MONITOR, SEND, Message
 from hearth.world import WORLD, WORLD_ADMIN
 
-from tests.security.world_harness import WorldServer
+from tests.security.world_harness import serve_world
 
 MESH = bytes(range(32))
 
 
 @pytest.fixture
 def server(tmp_path):
-    s = WorldServer(tmp_path)
-    yield s
-    assert s.stop() == 0, "".join(s.program.lines[-40:])
+    yield from serve_world(tmp_path)
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ from hearth import otp, vm, world
 from hearth.vm import MONITOR
 from hearth.world import WORLD, WORLD_ADMIN
 
-from tests.security.world_harness import WorldServer
+from tests.security.world_harness import serve_world
 
 
 @pytest.fixture
 def server(tmp_path, proc):
-    s = WorldServer(tmp_path)
-    yield s
-    assert s.stop() == 0, "".join(s.program.lines[-40:])
+    yield from serve_world(tmp_path)
 
 
 def put_lump(server, tmp_path, data):

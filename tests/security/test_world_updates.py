@@ -11,7 +11,7 @@ from hearth import otp, vm, world
 from hearth.otp import ServiceError
 from hearth.vm import MONITOR
 from hearth.world import WORLD, Limits
-from tests.security.world_harness import WorldServer
+from tests.security.world_harness import serve_world
 
 MESH = bytes(range(32))
 DEFAULTS = Limits()
@@ -19,9 +19,7 @@ DEFAULTS = Limits()
 
 @pytest.fixture
 def server(tmp_path):
-    s = WorldServer(tmp_path)
-    yield s
-    assert s.stop() == 0, "".join(s.program.lines[-40:])
+    yield from serve_world(tmp_path)
 
 
 def transform(x):

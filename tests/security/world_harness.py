@@ -12,7 +12,7 @@ from hearth.net import connect
 from tests.net.servers import Program
 from tests.security.conftest import SECRET
 
-__all__ = ["WorldServer", "SECRET"]
+__all__ = ["WorldServer", "SECRET", "serve_world"]
 
 
 class WorldServer:
@@ -74,3 +74,12 @@ class WorldServer:
 
     def stop(self):
         return self.program.stop()
+
+
+def serve_world(tmp_path, **options):
+    """The body of the security tests' ``server`` fixture: a `WorldServer`
+    (with `options`) for the test, which must then stop cleanly (exit
+    status 0; the log's tail says why if not)."""
+    s = WorldServer(tmp_path, **options)
+    yield s
+    assert s.stop() == 0, "".join(s.program.lines[-40:])
