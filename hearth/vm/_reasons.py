@@ -76,7 +76,8 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
         if last is not None and last[1] == name and last[2] == text:
             return last
     reason = ("error", name, text, hit[1] + (f"{name}: {text}\n" if text else f"{name}\n"))
-    hit[2] = reason
+    if len(text) <= _LAST_TEXT_MAX:
+        hit[2] = reason
     return reason
 
 
@@ -111,6 +112,10 @@ def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> list[Any]:
 _STACKS: dict[tuple[int, ...], list[Any]] = {}
 _STACKS_MAX = 1024
 _STACK_KEY_MAX = 2 * 64
+# The last reason an entry keeps has a message of at most this many
+# characters: an exception's message can hold what a peer sent, and the
+# entries (up to `_STACKS_MAX`) must not keep large ones alive.
+_LAST_TEXT_MAX = 256
 
 
 def _safe_str(exc: BaseException) -> str:

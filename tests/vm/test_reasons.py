@@ -113,6 +113,13 @@ def test_the_same_crash_again_reuses_its_reason_and_a_new_message_does_not(proc)
     assert reasons[1] is reasons[0]
     assert reasons[0] != reasons[2] != reasons[3] != reasons[4]
     assert reasons[4] == reasons[0]
+    # A long message (it may hold what a peer sent) is not kept for reuse.
+    for _ in range(2):
+        try:
+            _raise(ValueError("x" * 5000))
+        except ValueError as e:
+            reasons.append(error_reason(e))
+    assert reasons[-1] == reasons[-2] and reasons[-1] is not reasons[-2]
 
 
 class _Held:
