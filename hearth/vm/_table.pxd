@@ -28,5 +28,5 @@ cdef class Table:
     cdef public list _free
     cdef public dict _index
 
-    @cython.locals(cap=Cap)
+    @cython.locals(cap=Cap, routes=dict)
     cpdef _import(self, route, perms)

@@ -146,7 +146,7 @@ class Cap:
         if not self._refs:
             table._entries[self.handle] = None
             table._free.append(self.handle)
-            del table._index[(self._route, self._perms)]
+            del table._index[self._perms][self._route]
 
     def demote(self, perms: int) -> Cap:
         """Return a handle to the same route with a subset of the permissions.
@@ -280,7 +280,15 @@ def _as_bytes(data):
 
 class Table:
     """One process's capability table: handles, reference counts, and the
-    index that makes re-imports return the same handle."""
+    index that makes re-imports return the same handle.
+
+    The index is by permissions, then by route: ``_index[perms][route]``
+    is the `Cap`. Split so, a monitor that holds 100,000 children's
+    capabilities (every permission) finds the no-permission handle of each
+    `Down` in a small dict of its own, not among those 100,000, whose
+    lookups miss the processor's caches; and no key is a tuple to build and
+    hash.
+    """
 
     __slots__ = ("_proc", "_greenlet", "_entries", "_free", "_index")
 
@@ -296,11 +304,14 @@ class Table:
 
         Switches: never.
         """
-        key = (route, perms)
-        cap = self._index.get(key)
-        if cap is not None:
-            cap._refs += 1
-            return cap
+        routes = self._index.get(perms)
+        if routes is None:
+            routes = self._index[perms] = {}
+        else:
+            cap = routes.get(route)
+            if cap is not None:
+                cap._refs += 1
+                return cap
         # `Cap(self, handle, route, perms)` without a call of its __init__.
         cap = Cap.__new__(Cap)
         cap._table = self
@@ -313,7 +324,7 @@ class Table:
         else:
             cap.handle = len(self._entries)
             self._entries.append(cap)
-        self._index[key] = cap
+        routes[route] = cap
         return cap
 
     def _dec_ref(self, cap):
@@ -321,7 +332,7 @@ class Table:
         if not cap._refs:
             self._entries[cap.handle] = None
             self._free.append(cap.handle)
-            del self._index[(cap._route, cap._perms)]
+            del self._index[cap._perms][cap._route]
 
     def _routes_of(self, caps):
         """Validate capabilities to pass in a message; return (route, perms)
@@ -354,7 +365,7 @@ class Table:
         return cap
 
     def __len__(self):
-        return len(self._index)
+        return sum(len(routes) for routes in self._index.values())
 
     def caps(self):
         """The live handles, in handle order."""

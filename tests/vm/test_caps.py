@@ -15,6 +15,25 @@ def test_v1_importing_a_held_capability_returns_the_same_handle_and_adds_a_refer
     assert c is not a and c.handle != a.handle
 
 
+def test_v1_one_route_under_each_set_of_permissions_is_a_handle_of_its_own(proc):
+    # The table indexes by permissions, then by route: all 16 sets of one
+    # route are 16 handles; each re-import finds its own; releasing one
+    # leaves the others (and a Down's no-permission handle among them).
+    caps = [vm.make_capability(perms) for perms in range(ALL + 1)]
+    assert len({cap.handle for cap in caps}) == 16 and len(proc.table) == 16
+    again = [vm.make_capability(perms) for perms in range(ALL + 1)]
+    assert all(a is b and a.refs == 2 for a, b in zip(caps, again))
+    for cap in caps[::2]:
+        cap.release()
+        cap.release()
+    assert len(proc.table) == 8
+    for perms, cap in enumerate(caps):
+        assert (cap.refs == 2) == bool(perms % 2)
+    for cap in caps[1::2]:
+        assert vm.make_capability(cap.perms) is cap
+    assert [c.perms for c in proc.table.caps()] == list(range(1, 16, 2))
+
+
 def test_v1_each_received_occurrence_adds_a_reference_to_the_same_handle(proc):
     me = vm.make_capability(SEND)
     other = vm.make_capability(KILL)
