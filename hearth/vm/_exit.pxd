@@ -11,7 +11,7 @@ from ._signals cimport Down
 cdef _mailboxes(proc)
 
 @cython.locals(p=Process, mb=Mailbox, waiter=Process, peer=Process, sched=Scheduler,
-               down=Down, observed=bint, told=bint)
+               down=Down, local=Mailbox, owned=dict, observed=bint, told=bint)
 cpdef terminate(rt, Process proc, reason, linked=*)
 
 cpdef link_exit(Process sender, Process peer, reason, work)

@@ -12,6 +12,7 @@ import logging
 
 from greenlet import getcurrent
 
+from ._mailbox import Mailbox
 from ._reasons import KILL, KILLED, NORMAL, is_normal_exit
 from ._scheduler import WAITING
 from ._signals import Down, Exit
@@ -79,15 +80,24 @@ def terminate(rt, proc, reason, linked=False):
                     observed = True
                     mb._monitors = None
                     for ref, watcher in monitors.items():
-                        owned = watcher._proc.monitors
-                        if owned:
-                            owned.pop(ref, None)
                         # `Down(ref, mb, r)` without a call of its __init__.
                         down = Down.__new__(Down)
                         down.ref = ref
                         down.cap = mb
                         down.reason = r
-                        watcher._deliver(down)
+                        if type(watcher) is Mailbox:
+                            # The usual watcher, a process's own mailbox
+                            # (compiled, `local` is typed: C calls).
+                            local = watcher
+                            owned = local._proc.monitors
+                            if owned:
+                                owned.pop(ref, None)
+                            local._deliver(down)
+                        else:  # a foreign route, or `_foreign.watch`'s callback
+                            owned = watcher._proc.monitors
+                            if owned:
+                                owned.pop(ref, None)
+                            watcher._deliver(down)
                 if p.monitors:
                     p._drop_monitors_from(mb)
                 waiter = mb._waiter
