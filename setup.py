@@ -29,6 +29,9 @@ COMPILED = {
                   "_reasons", "_api"),
     "hearth.otp": ("_call", "_gen_server"),
 }
+# Compiled from their own `.pyx`: C twins of a kernel function whose Python
+# version runs from source (`hearth/vm/_stackkey.pyx` says why).
+C_TWINS = {"hearth.vm": ("_stackkey",)}
 
 
 def _extensions():
@@ -39,8 +42,10 @@ def _extensions():
     except ImportError:  # a build without the build requirements
         return []
     modules = [
-        Extension(f"{package}.{name}", [f"{package.replace('.', '/')}/{name}.py"], optional=True)
-        for package, names in COMPILED.items()
+        Extension(f"{package}.{name}", [f"{package.replace('.', '/')}/{name}{ext}"],
+                  optional=True)
+        for ext, sets in ((".py", COMPILED), (".pyx", C_TWINS))
+        for package, names in sets.items()
         for name in names
     ]
     compiled = cythonize(
@@ -49,8 +54,9 @@ def _extensions():
         # cythonize regenerates a module's C when its .py or .pxd changed,
         # not when the directives below did: regenerate all after an edit
         # of this file.
-        force=any(not os.path.exists(source[:-3] + ".c")
-                  or os.path.getmtime(source[:-3] + ".c") < os.path.getmtime(__file__)
+        force=any(not os.path.exists(os.path.splitext(source)[0] + ".c")
+                  or os.path.getmtime(os.path.splitext(source)[0] + ".c")
+                  < os.path.getmtime(__file__)
                   for ext in modules for source in ext.sources),
         compiler_directives={
             "language_level": 3,

@@ -36,6 +36,9 @@ __all__ = ["COMPILED", "MODULES", "choose"]
 # setup.py compiles these and `hearth.otp`'s `COMPILED_MODULES`; a test
 # checks that it compiles no other.
 MODULES = ("_signals", "_table", "_mailbox", "_process", "_scheduler", "_exit", "_reasons", "_api")
+# And this, from its `.pyx`: the one kernel function written twice, in
+# Python (which runs from source) and in C (`_stackkey.pyx` says why).
+C_TWINS = ("_stackkey",)
 
 
 def _built(directory: str, name: str) -> str | None:
@@ -56,7 +59,7 @@ def _changed(directory: str, modules: tuple[str, ...], built: list[str]) -> list
     made = min(os.stat(path).st_mtime for path in built)
     out = []
     for name in modules:
-        for ext in (".py", ".pxd"):
+        for ext in (".py", ".pxd", ".pyx"):
             source = os.path.join(directory, name + ext)
             if os.path.exists(source) and os.stat(source).st_mtime > made + 2.0:
                 out.append(name + ext)
@@ -97,11 +100,14 @@ def _decide(package: str, directory: str, modules: tuple[str, ...]) -> bool:
     return True
 
 
-def choose(package: str, directory: str, modules: tuple[str, ...]) -> bool:
+def choose(package: str, directory: str, modules: tuple[str, ...],
+           twins: tuple[str, ...] = ()) -> bool:
     """Decide whether `modules` of `package` (in `directory`) run compiled;
-    if not, make their imports find the `.py` files. Call it before any of
-    them is imported. Returns True if they run compiled."""
-    compiled = _decide(package, directory, modules)
+    if not, make their imports find the `.py` files. `twins` are compiled
+    from `.pyx` files with no module of the same name in Python: they are
+    part of the decision, and are used only if it is to run compiled. Call
+    it before any of them is imported. Returns True if they run compiled."""
+    compiled = _decide(package, directory, modules + twins)
     if not compiled and not any(isinstance(f, _SourceFinder) and f.package == package
                                 for f in sys.meta_path):
         sys.meta_path.insert(0, _SourceFinder(package, directory, modules))
@@ -110,4 +116,4 @@ def choose(package: str, directory: str, modules: tuple[str, ...]) -> bool:
 
 #: True if the kernel's modules run compiled; False if from their source.
 COMPILED = choose(__name__.rpartition(".")[0], os.path.dirname(os.path.abspath(__file__)),
-                  MODULES)
+                  MODULES, C_TWINS)

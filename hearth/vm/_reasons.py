@@ -11,7 +11,8 @@ import linecache
 from types import CodeType, TracebackType
 from typing import Any
 
-from ._errors import BadReason
+from ._compiled import COMPILED
+from ._errors import BadReason, Misuse
 from ._terms import brief
 
 __all__ = [
@@ -44,30 +45,28 @@ _ATOMS = (str, int, float, bytes, bool, type(None))
 def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     """Return the exit reason of a process that raised `exc`.
 
-    The reason is ``("error", type name, message, formatted traceback)``: it
-    names the exception but holds no live object.
+    The reason is ``("error", type_name, message, formatted traceback)``: it
+    names the exception but holds no live object. Switches: never.
+
+    Raises:
+        Misuse: `exc` is not an exception.
     """
+    if not isinstance(exc, BaseException):
+        raise Misuse(f"error_reason() needs an exception, not {type(exc).__name__}")
     name = type(exc).__qualname__
     text = _safe_str(exc)
-    if exc.__cause__ is not None or (exc.__context__ is not None
-                                     and not exc.__suppress_context__):
+    key = crash_key(exc)
+    if key is None:  # a chain to show
         return ("error", name, text, format_traceback(exc))
     # One exception, no chain (a crash, usually): `format_traceback`'s text
     # without its chain walk, and with the message formatted once. The
     # stack's part of it is looked up by the stack's code objects and
     # instruction offsets before it is formatted.
-    tb = exc.__traceback__
-    if tb is None:
+    if not key:  # no traceback
         return ("error", name, text, f"{name}: {text}\n" if text else f"{name}\n")
-    key: list[int] = []
-    while tb is not None:
-        key.append(id(tb.tb_frame.f_code))
-        key.append(tb.tb_lasti)  # the instruction: cheaper to read than its line
-        tb = tb.tb_next
-    stack_key = tuple(key)
-    hit = _STACKS.get(stack_key)
+    hit = _STACKS.get(key)
     if hit is None:
-        hit = _stack_text(exc.__traceback__, stack_key)
+        hit = _stack_text(exc.__traceback__, key)
     else:
         # The same crash again (a storm of them): the reason built last
         # time from this stack, if its type and message match, is this
@@ -81,7 +80,32 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     return reason
 
 
-def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> list[Any]:
+def _crash_key(exc: BaseException) -> tuple[int, ...] | bytes | None:
+    """The key of the stack `exc` was raised from: each frame's code
+    object's id and instruction offset (cheaper to read than its line),
+    innermost last; empty if it has no traceback; None if its text shows a
+    chain (a cause, or a context not suppressed), which the key does not
+    cover. Compiled, `_stackkey.crash_key` reads the same fields in C.
+    Switches: never."""
+    if exc.__cause__ is not None or (exc.__context__ is not None
+                                     and not exc.__suppress_context__):
+        return None
+    tb = exc.__traceback__
+    key: list[int] = []
+    while tb is not None:
+        key.append(id(tb.tb_frame.f_code))
+        key.append(tb.tb_lasti)
+        tb = tb.tb_next
+    return tuple(key)
+
+
+if COMPILED:
+    from ._stackkey import crash_key
+else:
+    crash_key = _crash_key
+
+
+def _stack_text(tb: TracebackType | None, key: tuple[int, ...] | bytes) -> list[Any]:
     """The entry of `_STACKS` for the stack `tb` walks: its code objects,
     its traceback text (the header and its frames), and the last reason
     made with it (None yet). Remembered by `key` when the stack is not too
@@ -94,7 +118,7 @@ def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> list[Any]:
         parts.append(_frame_text(code, tb.tb_lineno))
         tb = tb.tb_next
     entry = [held, "".join(parts), None]
-    if len(key) <= _STACK_KEY_MAX:
+    if len(held) <= _STACK_DEPTH_MAX:
         if len(_STACKS) >= _STACKS_MAX:
             _STACKS.clear()
         _STACKS[key] = entry
@@ -109,9 +133,9 @@ def _stack_text(tb: TracebackType | None, key: tuple[int, ...]) -> list[Any]:
 # object while the entry lives; it holds no frame and no exception, so
 # nothing a process held stays alive through it (the last reason it keeps
 # is strings). Deep stacks are not remembered.
-_STACKS: dict[tuple[int, ...], list[Any]] = {}
+_STACKS: dict[tuple[int, ...] | bytes, list[Any]] = {}
 _STACKS_MAX = 1024
-_STACK_KEY_MAX = 2 * 64
+_STACK_DEPTH_MAX = 64
 # The last reason an entry keeps has a message of at most this many
 # characters: an exception's message can hold what a peer sent, and the
 # entries (up to `_STACKS_MAX`) must not keep large ones alive.

@@ -38,7 +38,9 @@ with warnings.catch_warnings(record=True) as caught:
     files = {name: getattr(vm, name).__file__ for name in _compiled.MODULES}
     files.update({"otp." + name: importlib.import_module("hearth.otp." + name).__file__
                   for name in otp.COMPILED_MODULES})
+    from hearth.vm import _reasons
 print(json.dumps({"compiled": vm.COMPILED, "otp_compiled": otp.COMPILED, "files": files,
+                  "crash_key": _reasons.crash_key.__module__,
                   "warnings": [str(w.message) for w in caught]}))
 """
 
@@ -58,7 +60,8 @@ def _probe(env_extra=None, path=None):
 def _built():
     """True if every module of both sets has a compiled build beside its source."""
     return all(any(os.path.exists(os.path.join(d, name + s)) for s in EXTENSION_SUFFIXES)
-               for d, names in ((VM, _compiled.MODULES), (OTP, otp.COMPILED_MODULES))
+               for d, names in ((VM, _compiled.MODULES + _compiled.C_TWINS),
+                                (OTP, otp.COMPILED_MODULES))
                for name in names)
 
 
@@ -78,8 +81,14 @@ def test_setup_compiles_exactly_the_modules_the_chooser_knows():
                  and getattr(node.targets[0], "id", "") == "COMPILED")
     assert ast.literal_eval(built) == {"hearth.vm": _compiled.MODULES,
                                        "hearth.otp": otp.COMPILED_MODULES}
+    twins = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", "") == "C_TWINS")
+    assert ast.literal_eval(twins) == {"hearth.vm": _compiled.C_TWINS}
     for name in _compiled.MODULES:
         assert os.path.exists(os.path.join(VM, name + ".py")), name
+    for name in _compiled.C_TWINS:
+        assert os.path.exists(os.path.join(VM, name + ".pyx")), name
+        assert not os.path.exists(os.path.join(VM, name + ".py")), name
     for name in otp.COMPILED_MODULES:
         assert os.path.exists(os.path.join(OTP, name + ".py")), name
 
@@ -90,6 +99,7 @@ def test_hearth_pure_python_runs_every_module_from_its_source():
     assert len(got["files"]) == len(_compiled.MODULES) + len(otp.COMPILED_MODULES)
     for name, path in got["files"].items():
         assert path == _source(ROOT, name), (name, path)
+    assert got["crash_key"] == "hearth.vm._reasons"  # not its C twin
     assert got["warnings"] == []
 
 
@@ -111,6 +121,7 @@ def test_a_built_kernel_runs_compiled():
     assert got["compiled"] is True and got["otp_compiled"] is True, got
     for name, path in got["files"].items():
         assert path.endswith(tuple(EXTENSION_SUFFIXES)), (name, path)
+    assert got["crash_key"] == "hearth.vm._stackkey"
     assert got["warnings"] == []
 
 
@@ -139,6 +150,21 @@ def test_a_missing_build_runs_every_module_from_its_source(tmp_path):
     for name, path in got["files"].items():
         if not name.startswith("otp."):
             assert path == _source(str(tmp_path), name), (name, path)
+    assert got["warnings"] == []
+
+
+@pytest.mark.skipif(not _built(), reason="the kernel is not compiled in this install")
+def test_a_c_twin_edited_after_the_build_runs_the_kernel_from_source(tmp_path):
+    # `_stackkey.pyx` is part of the kernel's decision like its .py files.
+    got = _copy_edited(tmp_path, edited="vm/_stackkey.pyx")
+    assert got["compiled"] is False and got["crash_key"] == "hearth.vm._reasons"
+    assert len(got["warnings"]) == 1
+    assert "hearth.vm: _stackkey.pyx changed after it was compiled" in got["warnings"][0]
+
+
+def test_a_missing_c_twin_runs_the_kernel_from_source(tmp_path):
+    got = _copy_edited(tmp_path, left_out=("_stackkey.*.so", "_stackkey.*.pyd"))
+    assert got["compiled"] is False and got["crash_key"] == "hearth.vm._reasons"
     assert got["warnings"] == []
 
 

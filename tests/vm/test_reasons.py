@@ -7,6 +7,8 @@ carets) and to the source a code object really has.
 
 import traceback
 
+import pytest
+
 from hearth import vm
 from hearth.vm._reasons import error_reason, format_traceback
 
@@ -24,7 +26,8 @@ def _standard(exc):
     lines = traceback.format_exception(exc)
     text = "".join(lines)
     return "".join(
-        line + "\n" for line in text.splitlines() if not set(line.strip()) <= set("^~")
+        line + "\n" for line in text.splitlines()
+        if not (line.strip() and set(line.strip()) <= set("^~"))
     )
 
 
@@ -163,3 +166,123 @@ def test_one_function_raising_from_two_lines_gets_each_line(proc):
                 assert reason[3] == _standard(e)
                 texts.add(reason[3])
     assert len(texts) == 2
+
+
+# -- the stack key's two implementations ------------------------------------------
+
+def _caught(fn, *args):
+    try:
+        fn(*args)
+    except BaseException as e:  # noqa: B902 - any exception is a case
+        return e
+    raise AssertionError("did not raise")
+
+
+def _deep(n):
+    if n:
+        _deep(n - 1)
+    raise RuntimeError("deep")
+
+
+def _chained_cause():
+    try:
+        _raise_lone()
+    except ValueError as e:
+        raise KeyError("cause") from e
+
+
+def _chained_context():
+    try:
+        _raise_lone()
+    except ValueError:
+        raise KeyError("context")  # noqa: B904 - the context is the case
+
+
+def _context_suppressed():
+    try:
+        _raise_lone()
+    except ValueError:
+        raise KeyError("suppressed") from None
+
+
+def _twin_cases():
+    """Exceptions from assorted stacks: each pair from the same stack and
+    each from another, chains shown or suppressed, none raised at all."""
+    cases = [_caught(_raise_lone), _caught(_raise_lone), _caught(_raise_bare),
+             _caught(_raise_from_either_line, True), _caught(_raise_from_either_line, True),
+             _caught(_raise_from_either_line, False), _caught(_deep, 3), _caught(_deep, 3),
+             _caught(_deep, 4), _caught(_deep, 100), _caught(_chained_cause),
+             _caught(_chained_context), _caught(_context_suppressed),
+             _caught(_context_suppressed), ValueError("never raised")]
+    stripped = _caught(_raise_lone)
+    stripped.__traceback__ = None
+    return cases + [stripped]
+
+
+def test_the_c_stack_key_tells_the_same_stacks_apart_as_the_python_one():
+    from hearth.vm import _reasons
+
+    if not vm.COMPILED:
+        pytest.skip("the kernel is not compiled in this install: only the Python key runs")
+    from hearth.vm._stackkey import crash_key
+
+    cases = _twin_cases()
+    py = [_reasons._crash_key(e) for e in cases]
+    c = [crash_key(e) for e in cases]
+    for e, a, b in zip(cases, py, c):
+        # None for a chain shown (cause, or context not suppressed); empty
+        # without a traceback; one entry per frame otherwise.
+        assert (a is None) == (b is None), e
+        if a is not None:
+            assert len(a) // 2 == len(b) // 16 and (not a) == (not b), e
+    for i in range(len(cases)):
+        for j in range(len(cases)):
+            assert (py[i] == py[j]) == (c[i] == c[j]), (cases[i], cases[j])
+    assert py[0] == py[1] and py[0] != py[2] and py[3] != py[5] and py[6] != py[8]
+    assert py[10] is None and py[11] is None and py[12] is not None
+
+
+def test_the_python_stack_key_says_the_same_of_each_case():
+    from hearth.vm import _reasons
+
+    cases = _twin_cases()
+    keys = [_reasons._crash_key(e) for e in cases]
+    assert keys[0] == keys[1] != keys[2]
+    assert keys[3] == keys[4] != keys[5]
+    assert keys[6] == keys[7] != keys[8]
+    assert len(keys[9]) == 2 * 102  # the test's frame, _caught's, and 101 of _deep
+    assert keys[10] is None and keys[11] is None  # a cause, a context
+    assert keys[12] == keys[13] != ()  # a context suppressed: the key covers it
+    assert keys[14] == () and keys[15] == ()  # no traceback
+
+
+def test_a_deep_stack_gets_its_text_and_is_not_remembered(proc):
+    from hearth.vm import _reasons
+
+    before = len(_reasons._STACKS)
+    e = _caught(_deep, 100)
+    reason = error_reason(e)
+    # Every frame, the repeated ones too (the interpreter would fold them).
+    assert reason[3] == format_traceback(e)
+    assert reason[3].count(", in _deep\n") == 101
+    assert len(_reasons._STACKS) == before
+
+
+def test_every_case_gets_the_interpreters_text(proc):
+    # The key decides only which text is looked up: each case's reason is
+    # the text `traceback` gives it (a chain's too), but for the frames the
+    # interpreter folds as repeated (more than three of one line).
+    for e in _twin_cases():
+        if e.__traceback__ is None and e.__context__ is None:
+            name = type(e).__qualname__
+            assert error_reason(e) == ("error", name, str(e), f"{name}: {e}\n")
+        elif "repeated" in _standard(e):
+            assert error_reason(e)[3] == format_traceback(e), e
+        else:
+            assert error_reason(e)[3] == _standard(e), e
+
+
+def test_error_reason_of_what_is_not_an_exception_is_misuse():
+    for bad in (None, 42, "ValueError", ValueError):
+        with pytest.raises(vm.Misuse, match="needs an exception"):
+            error_reason(bad)

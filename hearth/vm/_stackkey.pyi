@@ -1,0 +1,3 @@
+# The compiled module's signature, for type checkers (`_stackkey.pyx`).
+
+def crash_key(exc: BaseException) -> tuple[int, ...] | bytes | None: ...
