@@ -8,6 +8,7 @@ from ._process cimport Process
 from ._scheduler cimport Scheduler
 from ._signals cimport Down
 
+@cython.locals(own=Process)
 cdef _mailboxes(proc)
 
 @cython.locals(p=Process, mb=Mailbox, waiter=Process, peer=Process, sched=Scheduler,

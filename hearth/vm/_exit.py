@@ -9,6 +9,7 @@ every crash of a crash storm takes them. None of them switches greenlets.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from greenlet import getcurrent
 
@@ -21,11 +22,20 @@ __all__ = ["terminate", "link_exit", "reap"]
 
 log = logging.getLogger("hearth.vm")
 
+# The exit history's append, unbound (`_mailbox._append` says why; not
+# imported from there: at start-up this module may run before it is done).
+_append = deque.append
+
 
 def _mailboxes(proc):
-    """`proc.mailboxes`, read as a Python attribute: a foreign stand-in
-    (`_foreign.ForeignProcess`) computes it, and a compiled read of the
-    field would miss its property."""
+    """`proc.mailboxes`. A foreign stand-in (`_foreign.ForeignProcess`,
+    the one kind of process without a greenlet) computes it with a
+    property, which a compiled read of the field would miss, so a stand-in's
+    is read as a Python attribute. (Compiled, `own` is typed: a process's
+    own fields are read in C.)"""
+    own = proc
+    if own.greenlet is not None:
+        return own.mailboxes
     return proc.mailboxes
 
 
@@ -54,9 +64,9 @@ def terminate(rt, proc, reason, linked=False):
     # an unobserved crash; deaths brought by links are never reported
     # on their own (the one that caused them is).
     told = False
-    exits = rt._exits
-    now = rt.clock.now
-    sched = rt._sched
+    sched = proc._sched
+    exits = sched.exits
+    now = sched.now
     p, r = proc, reason
     while True:
         p.reason = r
@@ -74,7 +84,8 @@ def terminate(rt, proc, reason, linked=False):
                 # `Process._close_mailbox`, inlined: the one route most
                 # processes have is closed here once per exit.
                 mb._closed = True
-                mb._queue.clear()
+                if mb._queue:  # (most are empty: no method call then)
+                    mb._queue.clear()
                 monitors = mb._monitors
                 if monitors:
                     observed = True
@@ -120,8 +131,8 @@ def terminate(rt, proc, reason, linked=False):
             # frozen dataclass costs about a microsecond to build, for
             # every death).
             meta = p.metadata
-            exits.append((p.pid, (meta.get("name") if meta else None) or "", r,
-                          now(), observed))
+            _append(exits, (p.pid, (meta.get("name") if meta else None) or "", r,
+                            now(), observed))
             if p.greenlet is not current:
                 sched.interrupt(p)
         while work:
@@ -156,7 +167,6 @@ def link_exit(sender, peer, reason, work):
 
 def reap(rt, proc):
     """The process's greenlet has finished (or its attach block ended)."""
-    rt._processes.pop(proc.pid, None)
     table = proc.table
     if table._entries:  # most crashers held no capability
         table._clear()
@@ -166,6 +176,6 @@ def reap(rt, proc):
         if mb is not None:
             mb._queue = ()
     proc.dictionary = None
-    sched = rt._sched
+    sched = proc._sched
     sched.reaped(proc)
 

@@ -124,6 +124,7 @@ class ForeignProcess(Process):
         self.guest = None
         self.account = None
         self._start = None
+        self._sched = runtime._sched
         self._route_ref = weakref.ref(route)
         self._pin = None
 

@@ -31,6 +31,9 @@ cdef class Process:
     cdef public object guest
     cdef public object account
     cdef public object _start
+    # The Scheduler (untyped here: typing it would make this module import
+    # _scheduler at its start, a cycle; readers assign it to a typed local).
+    cdef public object _sched
     cdef object __weakref__
 
 cpdef Process current_process()

@@ -12,6 +12,7 @@ V21) without recursion.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,10 @@ from ._reasons import KILLED, NOPROC, NORMAL, check_reason, error_reason
 from ._scheduler import RUNNING, WAITING
 from ._signals import Down
 from ._table import Table
+
+# A queue's popleft, unbound (`_mailbox._popleft` says why; not imported
+# from there: at start-up this module may run before it is done).
+_popleft = deque.popleft
 
 __all__ = ["Process", "current_process", "current_process_or_none"]
 
@@ -116,6 +121,7 @@ class Process:
         "guest",
         "account",
         "_start",
+        "_sched",
         "__weakref__",
     )
 
@@ -161,6 +167,10 @@ class Process:
         self.guest = None  # a wasm guest's `Guest`, if the process is one
         self.account = None  # the `Account` it is charged to (`_accounts.py`)
         self._start = None
+        # The runtime's scheduler, a field of its own: the message path
+        # reads it on every wake and receive (compiled, a C read, where
+        # `runtime._sched` was a lookup in the runtime's instance dict).
+        self._sched = runtime._sched
 
     # -- identity -------------------------------------------------------------
 
@@ -266,7 +276,7 @@ class Process:
             open_ = False
             for mb in mailboxes:
                 if mb._queue:
-                    sig = mb._queue.popleft()
+                    sig = _popleft(mb._queue)
                     sig._import(self.table)
                     return mb, sig
                 open_ = open_ or not mb._closed
@@ -277,7 +287,7 @@ class Process:
             for mb in mailboxes:
                 mb._waiter = self
             try:
-                self.runtime._sched.block(self, deadline)
+                self._sched.block(self, deadline)
             finally:
                 for mb in mailboxes:
                     mb._waiter = None
@@ -339,9 +349,9 @@ class Process:
         cap = self.table._import(child.mailboxes[0], ALL)
         if monitor:
             ref = self._add_monitor(watcher, child.mailboxes[0])
-            self.runtime._sched.start(child)
+            self._sched.start(child)
             return cap, ref
-        self.runtime._sched.start(child)
+        self._sched.start(child)
         return cap
 
     # -- links ----------------------------------------------------------------------
@@ -470,5 +480,5 @@ class Process:
         # killed guest's thread into the caller's loop at once).
         waiter = mb._waiter
         if waiter is not None and waiter.state is WAITING:
-            self.runtime._sched.wake(waiter)
+            self._sched.wake(waiter)
 

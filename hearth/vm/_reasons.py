@@ -64,7 +64,8 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     # instruction offsets before it is formatted.
     if not key:  # no traceback
         return ("error", name, text, f"{name}: {text}\n" if text else f"{name}\n")
-    hit = _STACKS.get(key)
+    stacks = _STACKS
+    hit = stacks.get(key)
     if hit is None:
         hit = _stack_text(exc.__traceback__, key)
     else:

@@ -86,6 +86,8 @@ class Runtime:
         self._new_ref = itertools.count(1).__next__
         # (pid, name, reason, at, observed) of recent exits; see `exits()`
         self._exits: deque[tuple[int, str, Any, float, bool]] = deque(maxlen=exit_history)
+        self._sched.exits = self._exits
+        self._sched.processes = self._processes
         self.crashes: list[ExitRecord] = []  # ExitRecords of crashes nobody was told of
         self._closed = False
         self.data_dir = data_dir

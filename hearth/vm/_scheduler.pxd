@@ -9,6 +9,9 @@ cdef class Scheduler:
     cdef public object hub
     cdef public object _loop
     cdef public object _clock
+    cdef public object now
+    cdef public object exits
+    cdef public dict processes
     cdef public object _seed
     cdef public object _rng
     cdef public object _ready
@@ -28,6 +31,7 @@ cdef class Scheduler:
 
     @cython.locals(proc=Process)
     cpdef _pick(self)
+    cdef _push(self, Process proc)
     cpdef wake(self, Process proc)
     cpdef interrupt(self, Process proc)
     cpdef reaped(self, Process proc)

@@ -38,11 +38,23 @@ DONE = "done"
 # How long one drain may run before it lets the hub poll I/O and timers.
 _SLICE = 0.005
 
+# The run queue's append and popleft, unbound when it is a deque (as
+# `_mailbox`'s, which this module can't import: `_mailbox` imports it).
+_append = deque.append
+_popleft = deque.popleft
+
 
 class Scheduler:
     """The run queue of one runtime.
 
     Attributes:
+        exits: the runtime's history of recent exits (a bounded deque of
+            tuples), which the exit path appends to: kept here, a field of
+            a compiled class, so that the path reads it without a lookup
+            in the runtime's instance dict (set by the runtime).
+        now: the clock's ``now``, for the exit path's records likewise.
+        processes: the runtime's live processes by pid, which `reaped`
+            takes a finished one out of (set by the runtime).
         n_live: processes whose greenlet has not finished.
         n_waiting: processes blocked in a kernel receive.
         n_parked: guest processes whose OS thread waits in a receive of its
@@ -55,6 +67,9 @@ class Scheduler:
         self.hub = hub
         self._loop = hub.loop
         self._clock = clock
+        self.now = clock.now
+        self.exits = None
+        self.processes = {}
         self._seed = seed
         self._rng = random.Random(seed) if seed is not None else None
         self._ready = [] if self._rng is not None else deque()
@@ -90,19 +105,13 @@ class Scheduler:
         """Queue a new process to run. Switches: never."""
         self.n_live += 1
         proc.state = READY
-        self._ready.append(proc)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.run_callback(self._drain)
+        self._push(proc)
 
     def wake(self, proc):
         """Make a WAITING process runnable. Switches: never."""
         proc.state = READY
         self.n_waiting -= 1
-        self._ready.append(proc)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.run_callback(self._drain)
+        self._push(proc)
 
     def interrupt(self, proc):
         """Arrange for a process that is not the caller to be unwound with
@@ -119,7 +128,15 @@ class Scheduler:
         if state is WAITING:
             self.n_waiting -= 1
         proc.state = READY
-        self._ready.append(proc)
+        self._push(proc)
+
+    def _push(self, proc):
+        """Put a READY process on the run queue, and have the hub drain the
+        queue if no drain is due yet. Switches: never."""
+        if self._rng is None:
+            _append(self._ready, proc)
+        else:
+            self._ready.append(proc)
         if not self._scheduled:
             self._scheduled = True
             self._loop.run_callback(self._drain)
@@ -188,6 +205,7 @@ class Scheduler:
 
     def reaped(self, proc):
         """Note that a process's greenlet finished. Switches: never."""
+        self.processes.pop(proc.pid, None)
         proc.state = DONE
         self.n_live -= 1
         if self._idle_watchers or self._autojump:
@@ -202,7 +220,7 @@ class Scheduler:
         rng = self._rng
         while ready:
             if rng is None:
-                proc = ready.popleft()
+                proc = _popleft(ready)
             else:
                 i = rng.randrange(len(ready))
                 proc = ready[i]

@@ -3,6 +3,7 @@
 # The .py file stays the source; a field added there must be added here.
 
 cimport cython
+from ._mailbox cimport Mailbox
 from ._process cimport Process
 from ._signals cimport Message
 
@@ -11,7 +12,8 @@ cdef class Table
 cdef class Cap:
     cdef public Table _table
     cdef public object handle
-    cdef public object _route
+    # Every route is a Mailbox (a network stand-in is its subclass).
+    cdef public Mailbox _route
     cdef public long _perms
     cdef public long _refs
 
@@ -26,7 +28,11 @@ cdef class Table:
     cdef public object _greenlet
     cdef public list _entries
     cdef public list _free
+    cdef public long _nfree
     cdef public dict _index
 
-    @cython.locals(cap=Cap, routes=dict)
+    @cython.locals(cap=Cap, routes=dict, handle=Py_ssize_t, n=long)
     cpdef _import(self, route, perms)
+
+    @cython.locals(handle=Py_ssize_t, n=long, free=list, routes=dict)
+    cpdef _drop(self, Cap cap)

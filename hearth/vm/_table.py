@@ -141,12 +141,9 @@ class Cap:
         table = self._table
         if table._greenlet is not getcurrent() or not self._refs or table._proc.reason is not None:
             self._check(NONE)  # raises
-        # `_dec_ref`, inline: every reply capability is released this way.
         self._refs -= 1
         if not self._refs:
-            table._entries[self.handle] = None
-            table._free.append(self.handle)
-            del table._index[self._perms][self._route]
+            table._drop(self)
 
     def demote(self, perms: int) -> Cap:
         """Return a handle to the same route with a subset of the permissions.
@@ -200,7 +197,7 @@ class Cap:
         proc.n_out += 1
         # `Message(data, routes)` without running its __init__ (a Python
         # frame, about a tenth of a microsecond of every send).
-        msg = _new_message(Message)
+        msg = Message.__new__(Message)
         msg.data = data
         msg.caps = routes
         msg.account = None
@@ -266,9 +263,6 @@ class Cap:
         )
 
 
-_new_message = Message.__new__  # (object.__new__ refuses a compiled Message)
-
-
 def _as_bytes(data):
     if isinstance(data, bytes):
         return bytes(data)
@@ -288,15 +282,21 @@ class Table:
     `Down` in a small dict of its own, not among those 100,000, whose
     lookups miss the processor's caches; and no key is a tuple to build and
     hash.
+
+    Freed handle numbers wait in `_free[:_nfree]`, a stack kept by its
+    count: a list popped to empty frees its storage and the next append
+    allocates it again, and a monitor taking a `Down` (or a server a call)
+    imports and releases one handle each time.
     """
 
-    __slots__ = ("_proc", "_greenlet", "_entries", "_free", "_index")
+    __slots__ = ("_proc", "_greenlet", "_entries", "_free", "_nfree", "_index")
 
     def __init__(self, proc, greenlet):
         self._proc = proc
         self._greenlet = greenlet
         self._entries = []
         self._free = []
+        self._nfree = 0
         self._index = {}
 
     def _import(self, route, perms):
@@ -318,8 +318,12 @@ class Table:
         cap._route = route
         cap._perms = perms
         cap._refs = 1
-        if self._free:
-            cap.handle = handle = self._free.pop()
+        n = self._nfree
+        if n:
+            n -= 1
+            self._nfree = n
+            handle = self._free[n]
+            cap.handle = handle
             self._entries[handle] = cap
         else:
             cap.handle = len(self._entries)
@@ -330,9 +334,22 @@ class Table:
     def _dec_ref(self, cap):
         cap._refs -= 1
         if not cap._refs:
-            self._entries[cap.handle] = None
-            self._free.append(cap.handle)
-            del self._index[cap._perms][cap._route]
+            self._drop(cap)
+
+    def _drop(self, cap):
+        """Free the handle of `cap`, whose last reference is gone.
+        Switches: never."""
+        handle = cap.handle
+        self._entries[handle] = None
+        n = self._nfree
+        free = self._free
+        if n < len(free):
+            free[n] = handle
+        else:
+            free.append(handle)
+        self._nfree = n + 1
+        routes = self._index[cap._perms]
+        del routes[cap._route]
 
     def _routes_of(self, caps):
         """Validate capabilities to pass in a message; return (route, perms)
@@ -377,4 +394,5 @@ class Table:
                 cap._refs = 0
         self._entries = []
         self._free = []
+        self._nfree = 0
         self._index = {}
