@@ -104,7 +104,9 @@ def recv(timeout: float | None = None, mailbox: Mailbox | None = None) -> Signal
     proc = current_process()
     if mailbox is None:
         mb = proc.mailboxes[0]
-        return mb.recv(timeout)
+        if proc.reason is not None:
+            mb._owner_check()  # raises the caller's own exit
+        return mb._recv(proc, timeout)
     return _mailbox(mailbox).recv(timeout)
 
 

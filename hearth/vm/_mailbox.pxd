@@ -20,5 +20,8 @@ cdef class Mailbox:
     @cython.locals(proc=Process, waiter=Process, sched=Scheduler)
     cpdef _deliver(self, sig)
 
-    @cython.locals(proc=Process, sig=Signal, sched=Scheduler)
+    @cython.locals(proc=Process)
     cpdef recv(self, timeout=*)
+
+    @cython.locals(sig=Signal, sched=Scheduler)
+    cpdef _recv(self, Process proc, timeout)

@@ -118,6 +118,12 @@ class Mailbox:
         proc = self._proc
         if proc.greenlet is not getcurrent() or proc.reason is not None:
             self._owner_check()  # raises
+        return self._recv(proc, timeout)
+
+    def _recv(self, proc, timeout):
+        """`recv`, once its caller is known to be the owner, `proc`, and
+        alive (`vm.recv` knows it from finding the process by its greenlet:
+        it saves the second look at the current greenlet)."""
         queue = self._queue
         if queue:
             sig = _popleft(queue)
