@@ -26,7 +26,7 @@ def test_the_benchmarks_of_this_session_are_registered():
         assert name in registry(), name
 
 
-@pytest.mark.parametrize("name", ["ab", "storm_phases"])
+@pytest.mark.parametrize("name", ["ab", "storm_phases", "storm_instructions"])
 def test_the_benchmark_tools_load(name):
     # Tools run by hand (`python -m benchmarks.NAME`), not benchmarks.
     module = importlib.import_module(f"benchmarks.{name}")
