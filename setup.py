@@ -10,7 +10,8 @@ in `hearth/vm`, the message path (`_signals.py`, `_table.py`,
 declares their classes' fields and their hot paths' local types, so the
 compiled classes keep their fields in C structs. The `.py` files stay the
 one source, and run as they are wherever the extensions are missing
-(docs/design.md, section 4.1).
+(docs/design.md, section 4.1). One more extension has no Python module of
+its name: `hearth/vm/_stackkey.pyx`, the C twin of `_reasons._crash_key`.
 
 The build is optional: with ``HEARTH_PURE_PYTHON=1`` in the environment, or
 without a C compiler, the package installs as pure Python (a compile error

@@ -14,7 +14,7 @@ imports any of them, asks `choose` to decide for its set at once:
 - one of them is not built (no C compiler at install): the source runs,
   for the whole set (a compiled kernel module needs the others' compiled
   classes);
-- a `.py` or `.pxd` of the set changed after its oldest build (an edit in
+- a `.py`, `.pxd` or `.pyx` of the set changed after its oldest build (an edit in
   an editable install, a branch switched): the source runs, for the whole
   set, with a `RuntimeWarning` that names the file; ``pip install -e .``
   builds them again.

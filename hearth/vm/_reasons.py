@@ -51,7 +51,7 @@ def error_reason(exc: BaseException) -> tuple[str, str, str, str]:
     Raises:
         Misuse: `exc` is not an exception.
     """
-    if not isinstance(exc, BaseException):
+    if not issubclass(type(exc), BaseException):  # (its real type, compiled or not)
         raise Misuse(f"error_reason() needs an exception, not {type(exc).__name__}")
     name = type(exc).__qualname__
     text = _safe_str(exc)

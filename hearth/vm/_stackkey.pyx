@@ -14,6 +14,10 @@ This is the one kernel function with two implementations: the Python one
 built; `tests/vm/test_reasons.py` checks that the two tell the same stacks
 apart. The key's form differs (a tuple of ints there, bytes here), and only
 one of the two ever runs in a process, so the cache never mixes them.
+This one reads the fields themselves: an exception class that overrides
+``__cause__``, ``__context__``, ``__suppress_context__`` or
+``__traceback__`` with a property of its own is keyed by what it stores,
+where the Python twin asks the property (no class of the project does).
 Switches greenlets: never.
 """
 
@@ -40,7 +44,7 @@ cdef extern from "Python.h":
     bint PyExceptionInstance_Check(object o)
 
 
-cdef inline bint _is_set(PyObject *field):
+cdef inline bint _is_set(PyObject *field) noexcept:
     return field != NULL and field != <PyObject *>None
 
 
@@ -71,12 +75,14 @@ def crash_key(exc):
     key = PyBytes_FromStringAndSize(NULL, n * 16)
     cdef int64_t *out = <int64_t *>PyBytes_AS_STRING(key)
     cdef PyObject *code
+    cdef Py_ssize_t i = 0
     tb = first
-    while tb != NULL:
+    while tb != NULL and i < n:  # (bounded by the first walk's count)
         code = PyFrame_GetCode(tb.tb_frame)  # a new reference
         out[0] = <int64_t><Py_ssize_t>code
         out[1] = tb.tb_lasti
         Py_DECREF(<object>code)
         out += 2
+        i += 1
         tb = tb.tb_next
     return key

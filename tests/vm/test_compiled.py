@@ -255,3 +255,22 @@ def test_bad_input_fails_the_same_compiled_and_from_source():
     # The probe does reach the errors it is about.
     kinds = {kind for _, kind, _ in source}
     assert {"PayloadError", "InvalidHandle", "PermissionDenied", "ok"} <= kinds, kinds
+
+
+def test_the_source_distribution_ships_the_build_inputs():
+    # An sdist holds what MANIFEST.in includes: without the .pxd files the
+    # kernel would compile untyped, and without the twin's .pyx the build
+    # would fail. (Checked on 2026-12-07: `python -m build --sdist`, then a
+    # wheel built from it runs compiled.)
+    import fnmatch
+
+    lines = open(os.path.join(ROOT, "MANIFEST.in")).read().splitlines()
+    included = [p for line in lines if line.startswith("include ") for p in line.split()[1:]]
+    excluded = [p for line in lines if line.startswith("exclude ") for p in line.split()[1:]]
+    inputs = [os.path.relpath(os.path.join(d, name), ROOT)
+              for d in (VM, OTP) for name in os.listdir(d)
+              if name.endswith((".pxd", ".pyx"))]
+    assert any(name.endswith(".pyx") for name in inputs)
+    for path in inputs:
+        assert any(fnmatch.fnmatch(path, p) for p in included), path
+    assert any(fnmatch.fnmatch("hearth/vm/_table.c", p) for p in excluded)
