@@ -9,10 +9,10 @@ every crash of a crash storm takes them. None of them switches greenlets.
 from __future__ import annotations
 
 import logging
-from collections import deque
 
 from greenlet import getcurrent
 
+from ._deques import append as _append
 from ._mailbox import Mailbox
 from ._reasons import KILL, KILLED, NORMAL, is_normal_exit
 from ._scheduler import WAITING
@@ -21,10 +21,6 @@ from ._signals import Down, Exit
 __all__ = ["terminate", "link_exit", "reap"]
 
 log = logging.getLogger("hearth.vm")
-
-# The exit history's append, unbound (`_mailbox._append` says why; not
-# imported from there: at start-up this module may run before it is done).
-_append = deque.append
 
 
 def _mailboxes(proc):

@@ -19,19 +19,13 @@ from collections import deque
 from greenlet import getcurrent
 
 from ._clock import not_a_timeout
+from ._deques import append as _append, popleft as _popleft
 from ._errors import ForeignCapability, InvalidHandle, MailboxClosed, Misuse, ProcessExit
 from ._perms import ALL, known
 from ._scheduler import WAITING
 
 __all__ = ["Mailbox"]
 
-
-# A queue's two hot methods, unbound: `_append(queue, sig)` is
-# `queue.append(sig)`, but compiled it calls the method without looking it
-# up on the queue and binding it first (about two thirds of a deque call's
-# cost). `_exit`, `_process` and `_scheduler` have their own of these.
-_append = deque.append
-_popleft = deque.popleft
 
 
 class Mailbox:

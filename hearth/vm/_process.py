@@ -12,7 +12,6 @@ V21) without recursion.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
 from greenlet import getcurrent, greenlet
 
 from ._clock import positive_timeout
+from ._deques import popleft as _popleft
 from ._errors import (
     ForeignCapability,
     InvalidHandle,
@@ -38,10 +38,6 @@ from ._reasons import KILLED, NOPROC, NORMAL, check_reason, error_reason
 from ._scheduler import RUNNING, WAITING
 from ._signals import Down
 from ._table import Table
-
-# A queue's popleft, unbound (`_mailbox._popleft` says why; not imported
-# from there: at start-up this module may run before it is done).
-_popleft = deque.popleft
 
 __all__ = ["Process", "current_process", "current_process_or_none"]
 

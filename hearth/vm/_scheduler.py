@@ -24,6 +24,7 @@ import random
 import time
 from collections import deque
 
+from ._deques import append as _append, popleft as _popleft
 from ._errors import ProcessExit
 
 __all__ = ["Scheduler", "READY", "RUNNING", "WAITING", "DONE"]
@@ -37,11 +38,6 @@ DONE = "done"
 
 # How long one drain may run before it lets the hub poll I/O and timers.
 _SLICE = 0.005
-
-# The run queue's append and popleft, unbound when it is a deque (as
-# `_mailbox`'s, which this module can't import: `_mailbox` imports it).
-_append = deque.append
-_popleft = deque.popleft
 
 
 class Scheduler:
